@@ -1,0 +1,32 @@
+// Lint rules also guard the runtime boundaries of the architecture: shared code must not
+// import Node, Electron or TF.js, and the engine must not import Electron.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'tmp/**', 'resources/**', 'bench/results/**', 'src-renderer/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src-shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'electron', '@tensorflow/*'] }],
+    },
+  },
+  {
+    files: ['src-main/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['electron', 'better-sqlite3'] }],
+    },
+  },
+  {
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', performance: 'readonly' } },
+  },
+);

@@ -1,0 +1,84 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { type Command } from 'commander';
+import { initBackend } from '../../engine/backend';
+import { benchEngine, benchModelNames } from '../../engine/bench/engine-bench';
+import { intArg } from '../options';
+import { emit, fail, progress } from '../output';
+import { packageRoot } from '../paths';
+
+interface PytorchFigure {
+  engine: string;
+  version: string;
+  threads: number;
+  arch: string;
+  batch: number;
+  trainExPerSec: number;
+  inferExPerSec: number;
+}
+
+/** Runs PyTorch's reference bench where Debian's python3-torch is installed; [] otherwise. */
+function pytorchFigures(script: string, batch: number): { figures: PytorchFigure[]; note?: string } {
+  if (!existsSync(script)) return { figures: [], note: `no PyTorch reference script at ${script}` };
+  const figures: PytorchFigure[] = [];
+  for (const threads of [1, 2]) {
+    const res = spawnSync('/usr/bin/python3', [script, '--threads', String(threads), '--batch', String(batch), '--json'], { encoding: 'utf8', timeout: 600_000 });
+    if (res.status !== 0) return { figures, note: `PyTorch not available: ${(res.stderr || res.error?.message || '').trim().split('\n').pop()}` };
+    for (const line of res.stdout.trim().split('\n')) figures.push(JSON.parse(line) as PytorchFigure);
+  }
+  return { figures };
+}
+
+export function registerBench(program: Command): void {
+  const bench = program.command('bench').description('benchmarks that print figures and write bench/results/*.json');
+  bench
+    .command('engine')
+    .description('inference and training examples/s and GFLOP/s per architecture on the active backend')
+    .option('--batch <n>', 'batch size', intArg(1), 128)
+    .option('--reps <n>', 'timed repetitions (median reported)', intArg(1), 5)
+    .option('--models <list>', `comma-separated subset of ${benchModelNames().join(',')}`)
+    .option('--out <file>', 'results file', join('bench', 'results', 'engine.json'))
+    .option('--pytorch <script>', 'PyTorch reference bench.py to run beside (needs /usr/bin/python3 with torch)', join('..', 'shared', 'tools', 'pytorch-reference', 'bench.py'))
+    .option('--no-pytorch', 'skip the PyTorch comparison')
+    .option('--json', 'print the results as JSON')
+    .action(async (flags: { batch: number; reps: number; models?: string; out: string; pytorch: string | false; json?: boolean }) => {
+      const mode = { json: Boolean(flags.json) };
+      try {
+        const backend = await initBackend(program.opts<{ backend?: string }>().backend);
+        progress(`engine bench on ${backend.backend}, batch ${flags.batch}`);
+        const models = benchEngine({
+          batch: flags.batch,
+          reps: flags.reps,
+          models: flags.models?.split(',').map((s) => s.trim()),
+          onModel: (r) =>
+            progress(
+              `${r.arch.padEnd(8)} ${r.forwardMflopsPerExample.toFixed(1).padStart(6)} MFLOP  infer ${r.inferExPerSec.toFixed(0).padStart(6)} ex/s ` +
+                `${r.inferGflops.toFixed(1).padStart(5)} GFLOP/s   train ${r.trainExPerSec.toFixed(0).padStart(5)} ex/s ${r.trainGflops.toFixed(1).padStart(5)} GFLOP/s`,
+            ),
+        });
+        const script = flags.pytorch ? resolve(packageRoot(), flags.pytorch) : undefined;
+        const pytorch = script ? pytorchFigures(script, flags.batch) : { figures: [], note: 'skipped (--no-pytorch)' };
+        for (const f of pytorch.figures) progress(`pytorch ${f.arch.padEnd(8)} threads ${f.threads}  infer ${f.inferExPerSec.toFixed(0)} ex/s  train ${f.trainExPerSec.toFixed(0)} ex/s`);
+        if (pytorch.note) progress(pytorch.note);
+        const cpu = cpus();
+        const result = {
+          backend: backend.backend,
+          machine: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+          measuredAt: new Date().toISOString(),
+          tfjsVersion: backend.tfjsVersion,
+          models,
+          pytorch: pytorch.figures,
+          ...(pytorch.note ? { pytorchNote: pytorch.note } : {}),
+        };
+        const out = resolve(flags.out);
+        mkdirSync(dirname(out), { recursive: true });
+        writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+        progress(`wrote ${out}`);
+        emit(mode, result, () => models.map((m) => `${m.arch}: infer ${m.inferGflops.toFixed(1)} GFLOP/s, train ${m.trainGflops.toFixed(1)} GFLOP/s`).join('\n'));
+      } catch (e) {
+        fail(mode, e);
+      }
+    });
+}

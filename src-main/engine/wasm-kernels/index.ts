@@ -1,0 +1,50 @@
+// Registers the training kernels that stock tfjs-backend-wasm 4.22 lacks or runs slowly.
+//
+// Why: out of the box the wasm backend cannot train a conv net (no Conv2DBackpropFilter, no
+// depthwise backprop kernels) and several backward kernels are scalar loops or wrong at the
+// edges (MaxPoolGrad with 'same' padding). Each replacement lives in its own module and is
+// built on the backend's fast XNNPACK/C++ kernels or on tight loops over the wasm heap.
+//
+// How: registerWasmTrainingKernels() captures the stock kernel of every name it replaces (so a
+// replacement can still delegate to it), unregisters it and registers ours for backendName
+// 'wasm'. Calling it again is a no-op. It may be called before or after tf.setBackend('wasm'):
+// none of our kernels needs a setup function, they look the stock kernels up at call time.
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig } from '@tensorflow/tfjs';
+import { batchMatMulConfig } from './batch-mat-mul';
+import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
+import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
+import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter';
+import { depthwiseBackpropInputConfig } from './depthwise-backprop-input';
+import { maxPoolGradConfig } from './max-pool-grad';
+import { captureStock, isOwn } from './wasm-util';
+
+/** Every kernel this module installs on the wasm backend, by kernel name. */
+export const wasmTrainingKernelConfigs: readonly KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  maxPoolGradConfig,
+  depthwiseBackpropFilterConfig,
+  depthwiseBackpropInputConfig,
+  batchMatMulConfig,
+];
+
+/** Names of the kernels registered by registerWasmTrainingKernels(). */
+export const wasmTrainingKernelNames: readonly string[] = wasmTrainingKernelConfigs.map((c) => c.kernelName);
+
+/**
+ * Installs the training kernels on the wasm backend (idempotent). Importing
+ * '@tensorflow/tfjs-backend-wasm' must have happened first, so that the stock kernels exist.
+ */
+export function registerWasmTrainingKernels(): void {
+  for (const cfg of wasmTrainingKernelConfigs) {
+    const current = tf.getKernel(cfg.kernelName, 'wasm');
+    if (current !== undefined && isOwn(current.kernelFunc)) continue;
+    captureStock(cfg.kernelName);
+    if (current !== undefined) tf.unregisterKernel(cfg.kernelName, 'wasm');
+    // A replaced stock kernel may still be called by ours, so its setup (cwrap of the C++
+    // function, run when the backend initialises) must still happen: carry it over.
+    const setupFunc = current?.setupFunc ?? cfg.setupFunc;
+    tf.registerKernel(setupFunc === undefined ? cfg : { ...cfg, setupFunc });
+  }
+}

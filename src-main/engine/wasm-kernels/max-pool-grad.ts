@@ -1,0 +1,83 @@
+// MaxPoolGrad for the wasm backend: a scatter of dy to the arg-max of every window.
+//
+// Why: the stock kernel is a scalar gather loop and, with 'same' padding and a size that is
+// not a multiple of the stride, it loses the gradient of the windows at the bottom/right
+// edge. This version is exact for 'valid', 'same' and explicit padding, any stride, odd sizes.
+//
+// How: for every output pixel (n, oh, ow) the window rows/columns that fall inside the input
+// are scanned in the same order as the cpu backend (row-major over the window), keeping the
+// FIRST strictly greater value per channel ('>' comparison, so ties and NaNs behave like cpu:
+// a window of only NaN/-Infinity gets no gradient). dy is then added to dx at that position.
+// The channel loop is innermost so every access is contiguous. It works on Float32Array views
+// of the wasm heap; dx is zero-filled first because makeOutput memory is not cleared.
+import { backend_util } from '@tensorflow/tfjs';
+import type { KernelConfig, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs';
+import { asBackend, heapF32, input, markOwn, type KernelArgs } from './wasm-util';
+
+function maxPoolGrad(args: KernelArgs): TensorInfo {
+  const backend = asBackend(args);
+  const dy = input(args, 'dy');
+  const x = input(args, 'input');
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as MaxPoolGradAttrs;
+  const info = backend_util.computePool2DInfo(
+    x.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const { batchSize: nb, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
+  const { strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+
+  const dx = backend.makeOutput(x.shape, 'float32');
+  const xv = heapF32(backend, x);
+  const dyv = heapF32(backend, dy);
+  const dxv = heapF32(backend, dx);
+  dxv.fill(0);
+
+  const best = new Float32Array(c);
+  const bestIdx = new Int32Array(c);
+  const rowStride = w * c;
+  for (let b = 0; b < nb; b++) {
+    const xBatch = b * h * rowStride;
+    for (let r = 0; r < oh; r++) {
+      const r0 = r * sh - pt;
+      const rMin = Math.max(0, r0);
+      const rMax = Math.min(h, r0 + fh);
+      for (let q = 0; q < ow; q++) {
+        const c0 = q * sw - pl;
+        const cMin = Math.max(0, c0);
+        const cMax = Math.min(w, c0 + fw);
+        best.fill(-Infinity);
+        bestIdx.fill(-1);
+        for (let xr = rMin; xr < rMax; xr++) {
+          for (let xc = cMin; xc < cMax; xc++) {
+            const base = xBatch + xr * rowStride + xc * c;
+            for (let d = 0; d < c; d++) {
+              const v = xv[base + d];
+              if (v > best[d]) {
+                best[d] = v;
+                bestIdx[d] = base + d;
+              }
+            }
+          }
+        }
+        const dyBase = ((b * oh + r) * ow + q) * c;
+        for (let d = 0; d < c; d++) {
+          const idx = bestIdx[d];
+          if (idx >= 0) dxv[idx] += dyv[dyBase + d];
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+export const maxPoolGradConfig: KernelConfig = {
+  kernelName: 'MaxPoolGrad',
+  backendName: 'wasm',
+  kernelFunc: markOwn(maxPoolGrad as unknown as KernelConfig['kernelFunc']),
+};

@@ -1,0 +1,268 @@
+// Checks the wasm training kernels against the pure-JS cpu backend, kernel by kernel and
+// through tf.grad, on odd sizes, strides 1 and 2, both padding modes, batch > 1 and several
+// channels. Tolerance: max |wasm - cpu| <= 1e-4 * max(1, max |cpu|) unless stated otherwise
+// (float32 sums in a different order; XNNPACK accumulates in blocks).
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmTrainingKernels, wasmTrainingKernelNames } from '../../src-main/engine/wasm-kernels/index';
+
+type Backend = 'cpu' | 'wasm';
+const TOL = 1e-4;
+
+/** Deterministic data: uniform in [-1, 1), or small integers when `ties` (to force equal maxima). */
+function data(n: number, seed: number, ties = false): Float32Array {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    const u = (s >>> 0) / 4294967296;
+    out[i] = ties ? Math.floor(u * 4) - 2 : u * 2 - 1;
+  }
+  return out;
+}
+
+const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+function randT(shape: number[], seed: number, ties = false): tf.Tensor {
+  return tf.tensor(data(size(shape), seed, ties), shape);
+}
+
+/** Runs `f` on a backend and returns its outputs as plain arrays (all tensors disposed). */
+async function on(backend: Backend, f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outs = tf.tidy(f);
+  const list = Array.isArray(outs) ? outs : [outs];
+  const vals = list.map((t) => Float32Array.from(t.dataSync()));
+  const shapes = list.map((t) => t.shape.join('x'));
+  tf.dispose(list);
+  expect(shapes.length).toBeGreaterThan(0);
+  return vals;
+}
+
+function maxAbs(a: Float32Array): number {
+  let m = 0;
+  for (const v of a) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
+function maxErr(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+async function expectSame(f: () => tf.Tensor | tf.Tensor[], tol = TOL, cpuF = f): Promise<void> {
+  const ref = await on('cpu', cpuF);
+  const got = await on('wasm', f);
+  expect(got.length).toBe(ref.length);
+  for (let i = 0; i < ref.length; i++) {
+    const err = maxErr(got[i], ref[i]);
+    expect(err, `output ${i}: max err ${err}, scale ${maxAbs(ref[i])}`).toBeLessThanOrEqual(tol * Math.max(1, maxAbs(ref[i])));
+  }
+}
+
+const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap): tf.Tensor =>
+  tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+interface ConvCase {
+  x: [number, number, number, number];
+  f: [number, number, number, number];
+  s: [number, number];
+  pad: Pad;
+}
+const convCases: ConvCase[] = [
+  { x: [2, 7, 7, 3], f: [3, 3, 3, 4], s: [1, 1], pad: 'same' },
+  { x: [2, 7, 7, 3], f: [3, 3, 3, 4], s: [1, 1], pad: 'valid' },
+  { x: [3, 9, 8, 2], f: [3, 3, 2, 5], s: [2, 2], pad: 'same' },
+  { x: [3, 9, 8, 2], f: [3, 3, 2, 5], s: [2, 2], pad: 'valid' },
+  { x: [2, 12, 11, 4], f: [3, 2, 4, 3], s: [2, 3], pad: 'valid' }, // trailing rows/cols dropped
+  { x: [2, 10, 10, 3], f: [4, 4, 3, 2], s: [3, 3], pad: 'same' }, // even filter, asymmetric pad
+  { x: [2, 6, 5, 2], f: [3, 3, 2, 3], s: [1, 2], pad: [[0, 0], [2, 1], [0, 3], [0, 0]] },
+  { x: [4, 5, 5, 1], f: [5, 5, 1, 6], s: [1, 1], pad: 'valid' }, // single channel, 1x1 output
+];
+const label = (c: ConvCase): string => `x${c.x.join('x')} f${c.f.join('x')} s${c.s.join(',')} ${JSON.stringify(c.pad)}`;
+
+function convOutShape(c: ConvCase): number[] {
+  return tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad).outShape;
+}
+
+describe('wasm training kernels vs cpu', () => {
+  beforeAll(async () => {
+    registerWasmTrainingKernels();
+    registerWasmTrainingKernels(); // idempotent
+    await tf.setBackend('wasm');
+    await tf.ready();
+  });
+
+  it('registers every kernel for the wasm backend', () => {
+    for (const name of wasmTrainingKernelNames) expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+  });
+
+  it.each(convCases)('Conv2DBackpropFilter $pad', async (c) => {
+    const dyShape = convOutShape(c);
+    await expectSame(() =>
+      run('Conv2DBackpropFilter', { x: randT(c.x, 1), dy: randT(dyShape, 2) }, {
+        strides: c.s,
+        pad: c.pad,
+        dataFormat: 'NHWC',
+        filterShape: c.f,
+      }),
+    );
+  });
+
+  it.each(convCases)('Conv2DBackpropInput %#', async (c) => {
+    const dyShape = convOutShape(c);
+    await expectSame(() =>
+      run('Conv2DBackpropInput', { dy: randT(dyShape, 3), filter: randT(c.f, 4) }, {
+        strides: c.s,
+        pad: c.pad,
+        dataFormat: 'NHWC',
+        inputShape: c.x,
+      }),
+    );
+  });
+
+  it('conv cases cover every shape class', () => {
+    expect(convCases.map(label).length).toBe(convCases.length);
+  });
+
+  const poolCases: Array<{ x: [number, number, number, number]; k: [number, number]; s: [number, number]; pad: 'same' | 'valid' }> = [
+    { x: [2, 8, 8, 3], k: [2, 2], s: [2, 2], pad: 'valid' },
+    { x: [2, 7, 9, 3], k: [2, 2], s: [2, 2], pad: 'same' }, // size not a multiple of the stride
+    { x: [2, 7, 9, 3], k: [2, 2], s: [2, 2], pad: 'valid' },
+    { x: [3, 9, 7, 2], k: [3, 3], s: [2, 2], pad: 'same' }, // overlapping windows
+    { x: [1, 6, 5, 4], k: [3, 2], s: [1, 1], pad: 'same' },
+    { x: [2, 11, 10, 5], k: [3, 3], s: [3, 2], pad: 'valid' },
+  ];
+
+  it.each(poolCases)('MaxPoolGrad k$k s$s $pad x$x', async (c) => {
+    for (const ties of [false, true]) {
+      await expectSame(() => {
+        const x = randT(c.x, 5, ties);
+        const y = tf.maxPool(x as tf.Tensor4D, c.k, c.s, c.pad);
+        return run('MaxPoolGrad', { dy: randT(y.shape, 6), input: x, output: y }, { filterSize: c.k, strides: c.s, pad: c.pad });
+      });
+    }
+  });
+
+  it.each(poolCases)('AvgPoolGrad k$k s$s $pad x$x', async (c) => {
+    await expectSame(() => {
+      const x = randT(c.x, 7);
+      const y = tf.avgPool(x as tf.Tensor4D, c.k, c.s, c.pad);
+      return run('AvgPoolGrad', { dy: randT(y.shape, 8), input: x }, { filterSize: c.k, strides: c.s, pad: c.pad });
+    });
+  });
+
+  const dwCases: Array<{ x: [number, number, number, number]; f: [number, number, number, number]; s: number; d: number; pad: 'same' | 'valid' }> = [
+    { x: [2, 7, 7, 3], f: [3, 3, 3, 1], s: 1, d: 1, pad: 'same' },
+    { x: [2, 9, 8, 3], f: [3, 3, 3, 2], s: 2, d: 1, pad: 'same' },
+    { x: [3, 9, 8, 2], f: [3, 2, 2, 3], s: 2, d: 1, pad: 'valid' },
+    { x: [2, 9, 9, 4], f: [3, 3, 4, 1], s: 1, d: 2, pad: 'same' },
+    { x: [2, 9, 9, 2], f: [2, 3, 2, 2], s: 1, d: 2, pad: 'valid' },
+  ];
+
+  it.each(dwCases)('DepthwiseConv2dNativeBackpropFilter/Input f$f s$s d$d $pad', async (c) => {
+    const outShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, c.d, c.pad, undefined, true).outShape;
+    const attrs = { strides: c.s, dilations: c.d, pad: c.pad };
+    const wasmF = (): tf.Tensor[] => [
+      run('DepthwiseConv2dNativeBackpropFilter', { x: randT(c.x, 9), dy: randT(outShape, 10) }, { ...attrs, filterShape: c.f }),
+      run('DepthwiseConv2dNativeBackpropInput', { dy: randT(outShape, 11), filter: randT(c.f, 12) }, { ...attrs, inputShape: c.x }),
+    ];
+    // The cpu kernels ignore dilations (tfjs only differentiates dilation 1), so the dilated
+    // cases are checked against the equivalent dilation-1 problem with a zero-dilated filter.
+    const d = c.d;
+    const fd: [number, number, number, number] = [(c.f[0] - 1) * d + 1, (c.f[1] - 1) * d + 1, c.f[2], c.f[3]];
+    const taps = (t: tf.Tensor): tf.Tensor => tf.stridedSlice(t, [0, 0, 0, 0], fd, [d, d, 1, 1]);
+    const dilateFilter = (t: tf.Tensor): tf.Tensor => {
+      const buf = tf.buffer(fd);
+      const v = t.arraySync() as number[][][][];
+      for (let i = 0; i < c.f[0]; i++)
+        for (let j = 0; j < c.f[1]; j++)
+          for (let k = 0; k < c.f[2]; k++) for (let m = 0; m < c.f[3]; m++) buf.set(v[i][j][k][m], i * d, j * d, k, m);
+      return buf.toTensor();
+    };
+    const cpuF = (): tf.Tensor[] => {
+      const a1 = { strides: c.s, dilations: 1, pad: c.pad };
+      return [
+        taps(run('DepthwiseConv2dNativeBackpropFilter', { x: randT(c.x, 9), dy: randT(outShape, 10) }, { ...a1, filterShape: fd })),
+        run('DepthwiseConv2dNativeBackpropInput', { dy: randT(outShape, 11), filter: dilateFilter(randT(c.f, 12)) }, { ...a1, inputShape: c.x }),
+      ];
+    };
+    await expectSame(wasmF, TOL, d === 1 ? wasmF : cpuF);
+  });
+
+  it('BatchMatMul with transposed operands', async () => {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ]) {
+      await expectSame(() => {
+        const a = randT(ta ? [37, 13] : [13, 37], 13);
+        const b = randT(tb ? [9, 37] : [37, 9], 14);
+        const a3 = randT(ta ? [1, 37, 13] : [1, 13, 37], 15);
+        const b3 = randT(tb ? [1, 9, 37] : [1, 37, 9], 16);
+        const ab = randT(ta ? [3, 37, 13] : [3, 13, 37], 17);
+        const bb = randT(tb ? [3, 9, 37] : [3, 37, 9], 18);
+        return [tf.matMul(a, b, ta, tb), tf.matMul(a3, b3, ta, tb), tf.matMul(ab, bb, ta, tb)];
+      });
+    }
+  });
+
+  it('gradients of a small conv net match cpu through tf.grads', async () => {
+    const x = data(3 * 9 * 9 * 2, 21);
+    const w1 = data(3 * 3 * 2 * 4, 22);
+    const w2 = data(3 * 3 * 4 * 5, 23);
+    const dw = data(3, 24);
+    const wd = data(4 * 4 * 5 * 3, 25);
+    await expectSame(() => {
+      const f = (...xs: tf.Tensor[]): tf.Scalar => {
+        const [xi, k1, k2, kd, d] = xs;
+        let h = tf.relu(tf.conv2d(xi as tf.Tensor4D, k1 as tf.Tensor4D, 1, 'same'));
+        h = tf.maxPool(h, 2, 2, 'same'); // 9 -> 5, edge windows partial
+        h = tf.conv2d(h, k2 as tf.Tensor4D, 1, 'valid'); // 5 -> 3
+        h = tf.conv2d(h, tf.ones([2, 2, 5, 5]) as tf.Tensor4D, 2, 'same'); // 3 -> 2, stride 2
+        h = tf.depthwiseConv2d(h, tf.reshape(d, [1, 3, 1, 1]).tile([1, 1, 5, 1]) as tf.Tensor4D, 1, 'same');
+        const flat = tf.reshape(h, [3, 2 * 2 * 5]);
+        const logits = tf.matMul(flat, tf.reshape(kd, [20, 12]).slice([0, 0], [20, 3]));
+        return tf.sum(tf.square(logits)) as tf.Scalar;
+      };
+      return tf.grads(f)([
+        tf.tensor4d(x, [3, 9, 9, 2]),
+        tf.tensor4d(w1, [3, 3, 2, 4]),
+        tf.tensor4d(w2, [3, 3, 4, 5]),
+        tf.tensor(wd, [4, 4, 5, 3]),
+        tf.tensor(dw, [3]),
+      ]);
+    });
+  });
+
+  it('does not leak tensors or wasm buffers', async () => {
+    await tf.setBackend('wasm');
+    const x = randT([2, 9, 9, 3], 31);
+    const w = randT([3, 3, 3, 4], 32);
+    const d = randT([3, 3, 3, 2], 33);
+    const step = (): void => {
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
+        const h = tf.maxPool(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), 2, 2, 'same');
+        const k = tf.depthwiseConv2d(a as tf.Tensor4D, c as tf.Tensor4D, 1, 'valid');
+        return tf.add(tf.sum(tf.matMul(tf.reshape(h, [2, -1]), tf.reshape(h, [2, -1]), false, true)), tf.sum(k)) as tf.Scalar;
+      })([x, w, d]);
+      tf.dispose(g);
+    };
+    step();
+    const before = tf.memory();
+    for (let i = 0; i < 5; i++) step();
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numDataBuffers).toBe(before.numDataBuffers);
+    tf.dispose([x, w, d]);
+  });
+});
