@@ -216,6 +216,77 @@ describe('wasm training kernels vs cpu', () => {
     }
   });
 
+  it('Tile (broadcast of a channel vector and general reps, float32 and int32)', async () => {
+    await expectSame(() => [
+      tf.tile(randT([1, 1, 1, 5], 41), [3, 4, 2, 1]),
+      tf.tile(randT([2, 3], 42), [3, 2]),
+      tf.tile(randT([4], 43), [3]),
+      tf.tile(randT([2, 1, 3], 44), [2, 3, 1]),
+      tf.tile(randT([2, 3, 1, 2], 45), [1, 2, 3, 2]),
+      tf.tile(tf.tensor([1, 2, 3, 4, 5, 6], [2, 3], 'int32'), [2, 2]).toFloat(),
+    ]);
+  });
+
+  it('Sum and Mean over leading axes (and the stock fallbacks)', async () => {
+    await expectSame(() => {
+      const x = randT([5, 7, 6, 3], 46);
+      return [
+        tf.sum(x, [0, 1, 2]),
+        tf.sum(x, [1, 0], true),
+        tf.sum(x, 0),
+        tf.mean(x, [0, 1, 2]),
+        tf.mean(x, [0, 1, 2], true),
+        tf.mean(x, [0]),
+        tf.sum(x, [1, 2]), // not leading: stock kernel
+        tf.mean(x, -1),
+        tf.sum(x), // full reduction: stock kernel
+        tf.sum(tf.tensor([1, 2, 3, 4], [2, 2], 'int32'), 0).toFloat(),
+      ];
+    });
+  });
+
+  it('FusedBatchNorm with vector, scalar and missing parameters', async () => {
+    await expectSame(() => {
+      const x = randT([3, 5, 4, 6], 51);
+      const m = randT([6], 52);
+      const v = tf.add(tf.abs(randT([6], 53)), 0.5);
+      const o = randT([6], 54);
+      const s = randT([6], 55);
+      return [
+        tf.batchNorm(x, m, v, o, s, 1e-3),
+        tf.batchNorm(x, m, v, undefined, undefined, 1e-3),
+        tf.batchNorm(x, tf.reshape(m, [1, 1, 1, 6]), tf.reshape(v, [1, 1, 1, 6]), tf.fill([1, 1, 1, 6], 0.3), tf.reshape(s, [1, 1, 1, 6]), 1e-5),
+        tf.batchNorm(x, tf.scalar(0.2), tf.scalar(1.5), tf.scalar(0.3), tf.scalar(2), 1e-3),
+        tf.batchNorm(randT([7, 6], 56), m, v, o, s, 1e-3),
+        tf.batchNorm(x, randT([4, 6], 57), tf.add(tf.abs(randT([4, 6], 58)), 0.5)), // stock path
+      ];
+    });
+  });
+
+  it('Multiply/Add/Sub with per-channel broadcasts (and the stock fallbacks)', async () => {
+    await expectSame(() => {
+      const x = randT([3, 5, 4, 6], 61);
+      const v = randT([6], 62);
+      const v4 = randT([1, 1, 1, 6], 63);
+      const outs: tf.Tensor[] = [];
+      for (const [p, q] of [
+        [x, v],
+        [v, x],
+        [x, v4],
+        [v4, x],
+        [x, tf.scalar(1.5)],
+        [tf.scalar(-2), x],
+        [x, randT([3, 5, 4, 6], 64)], // equal shapes: stock
+        [x, randT([4, 6], 65)], // other broadcast: stock
+        [randT([2, 6], 66), randT([3, 1, 6], 67)], // vector rank > full rank: stock
+      ] as Array<[tf.Tensor, tf.Tensor]>) {
+        outs.push(tf.mul(p, q), tf.add(p, q), tf.sub(p, q));
+      }
+      outs.push(tf.mul(tf.tensor([1, 2, 3, 4], [2, 2], 'int32'), tf.tensor([2, 3], [2], 'int32')).toFloat());
+      return outs;
+    });
+  });
+
   it('gradients of a small conv net match cpu through tf.grads', async () => {
     const x = data(3 * 9 * 9 * 2, 21);
     const w1 = data(3 * 3 * 2 * 4, 22);

@@ -11,12 +11,21 @@
 // none of our kernels needs a setup function, they look the stock kernels up at call time.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
+import { addConfig } from './add';
 import { batchMatMulConfig } from './batch-mat-mul';
+import { castConfig } from './cast';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input';
+import { fusedBatchNormConfig } from './fused-batch-norm';
+import { identityConfig } from './identity';
 import { maxPoolGradConfig } from './max-pool-grad';
+import { meanConfig } from './mean';
+import { multiplyConfig } from './multiply';
+import { subConfig } from './sub';
+import { sumConfig } from './sum';
+import { tileConfig } from './tile';
 import { captureStock, isOwn } from './wasm-util';
 
 /** Every kernel this module installs on the wasm backend, by kernel name. */
@@ -27,6 +36,15 @@ export const wasmTrainingKernelConfigs: readonly KernelConfig[] = [
   depthwiseBackpropFilterConfig,
   depthwiseBackpropInputConfig,
   batchMatMulConfig,
+  tileConfig,
+  sumConfig,
+  meanConfig,
+  identityConfig,
+  castConfig,
+  fusedBatchNormConfig,
+  multiplyConfig,
+  addConfig,
+  subConfig,
 ];
 
 /** Names of the kernels registered by registerWasmTrainingKernels(). */

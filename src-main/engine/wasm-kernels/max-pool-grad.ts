@@ -51,6 +51,36 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
         const c0 = q * sw - pl;
         const cMin = Math.max(0, c0);
         const cMax = Math.min(w, c0 + fw);
+        const dyBase = ((b * oh + r) * ow + q) * c;
+        if (rMax - rMin === 2 && cMax - cMin === 2) {
+          // Fast path for a full 2x2 window: the same first-strict-max scan, unrolled.
+          const p0 = xBatch + rMin * rowStride + cMin * c;
+          const p1 = p0 + c;
+          const p2 = p0 + rowStride;
+          const p3 = p2 + c;
+          for (let d = 0; d < c; d++) {
+            let m = -Infinity;
+            let at = -1;
+            const v0 = xv[p0 + d];
+            if (v0 > m) {
+              m = v0;
+              at = p0 + d;
+            }
+            const v1 = xv[p1 + d];
+            if (v1 > m) {
+              m = v1;
+              at = p1 + d;
+            }
+            const v2 = xv[p2 + d];
+            if (v2 > m) {
+              m = v2;
+              at = p2 + d;
+            }
+            if (xv[p3 + d] > m) at = p3 + d;
+            if (at >= 0) dxv[at] += dyv[dyBase + d];
+          }
+          continue;
+        }
         best.fill(-Infinity);
         bestIdx.fill(-1);
         for (let xr = rMin; xr < rMax; xr++) {
@@ -65,7 +95,6 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
             }
           }
         }
-        const dyBase = ((b * oh + r) * ow + q) * c;
         for (let d = 0; d < c; d++) {
           const idx = bestIdx[d];
           if (idx >= 0) dxv[idx] += dyv[dyBase + d];

@@ -1,0 +1,35 @@
+/**
+ * What a long engine operation (an attack, a calibration, fingerprint extraction) gets
+ * from its caller: a seed, cancellation, and a sink for progress. The engine never knows
+ * whether the caller is the CLI, a worker process or a test.
+ */
+import { AuditError } from './errors';
+import { createRng, type Rng } from './rng';
+
+export interface ProgressEvent {
+  /** What is running, e.g. 'removalnet', 'calibrate:reference-3', 'deepjudge.extract'. */
+  stage: string;
+  iteration: number;
+  total: number;
+  /** Named figures of this step: losses, fidelity, throughput... */
+  values?: Record<string, number>;
+  etaSeconds?: number;
+}
+
+export interface RunContext {
+  seed: number;
+  signal?: AbortSignal;
+  progress?: (e: ProgressEvent) => void;
+  log?: (message: string) => void;
+}
+
+export function contextRng(ctx: RunContext, stream = 0): Rng {
+  return createRng((ctx.seed * 2654435761 + stream * 40503) >>> 0);
+}
+
+/** Throws CANCELLED when the caller aborted; call between iterations. */
+export function throwIfCancelled(ctx: RunContext, what: string): void {
+  if (ctx.signal?.aborted) {
+    throw new AuditError('CANCELLED', `${what} was cancelled`, { hint: 'Run it again; runs with checkpoints resume where they stopped.' });
+  }
+}
