@@ -8,6 +8,7 @@ import { registerBench } from './commands/bench';
 import { registerEvaluate } from './commands/evaluate';
 import { registerInfo } from './commands/info';
 import { registerTrain } from './commands/train';
+import { registerVerification } from './commands/verification';
 
 // Keeps TF.js's "install tfjs-node" banner out of the output; backends are chosen on purpose.
 tf.env().set('PROD', true);
@@ -21,6 +22,7 @@ const program = new Command()
 registerInfo(program);
 registerTrain(program);
 registerEvaluate(program);
+registerVerification(program);
 registerBench(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -21,7 +21,11 @@ export type AuditErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'TRAINING_DIVERGED'
   | 'CANCELLED'
-  | 'CHECKPOINT';
+  | 'CHECKPOINT'
+  | 'MODEL_WRITE'
+  | 'CALIBRATION_MISMATCH'
+  | 'NOT_APPLICABLE'
+  | 'NON_FINITE_OUTPUT';
 
 export class AuditError extends Error {
   readonly code: AuditErrorCode;

@@ -1,34 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeTempDir, writeIdx, type IdxSplit } from '../engine/datasets/fixtures';
+import { makeTempDir, writeIdx } from '../engine/datasets/fixtures';
+import { bandsIdx } from './bands';
 import { runCli } from './run-cli';
 
 const tmp = makeTempDir('oa-cli-');
 afterAll(() => tmp.cleanup());
 
-/** A 3-class IDX data set of 12x12 images: class k is a bright band in rows 4k..4k+3. */
-function bands(count: number, seed: number): IdxSplit {
-  const h = 12;
-  const w = 12;
-  const pixels: number[] = [];
-  const labels: number[] = [];
-  let s = seed;
-  for (let n = 0; n < count; n++) {
-    const k = n % 3;
-    labels.push(k);
-    for (let r = 0; r < h; r++)
-      for (let c = 0; c < w; c++) {
-        s = (s * 1103515245 + 12345) % 2 ** 31;
-        const noise = (s % 60) - 30;
-        pixels.push(Math.max(0, Math.min(255, (Math.floor(r / 4) === k ? 200 : 40) + noise)));
-      }
-  }
-  return { pixels, labels, h, w };
-}
-
 const dataDir = join(tmp.dir, 'bands');
-writeIdx(dataDir, bands(240, 1), bands(60, 2), true);
+writeIdx(dataDir, bandsIdx(240, 1), bandsIdx(60, 2), true);
 
 describe('ownership-audit CLI', () => {
   it('info --json reports the active backend and the ones that load', () => {

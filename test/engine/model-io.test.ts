@@ -533,7 +533,7 @@ describe('atomic save', () => {
       if (++calls === 2) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
       await fsp.writeFile(p, data);
     };
-    const e = await auditError(saveModel(b, dir, META, { writeFile: failing }), 'CHECKPOINT', dir);
+    const e = await auditError(saveModel(b, dir, META, { writeFile: failing }), 'MODEL_WRITE', dir);
     expect(e.message).toContain('ENOSPC');
     expect(e.hint).toContain('unchanged');
     expect(await fsp.readdir(parent)).toEqual(['model']);

@@ -264,7 +264,7 @@ async function writeDirAtomically(
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const tmp = path.join(parent, `.${base}.tmp-${tag}`);
   const ioError = (what: string, e: unknown) =>
-    new AuditError('CHECKPOINT', `Could not save the model: ${what}: ${(e as Error)?.message ?? String(e)}`, {
+    new AuditError('MODEL_WRITE', `Could not save the model: ${what}: ${(e as Error)?.message ?? String(e)}`, {
       hint: `Check free disk space and write permission in ${parent}. Any model previously saved there is unchanged.`,
       path: target,
       cause: e,

@@ -52,6 +52,9 @@ export function channelAffine(
   return out;
 }
 
+/** Below this many elements the stock broadcasting loop is cheaper than building an operator. */
+const MIN_BROADCAST_SIZE = 16384;
+
 /**
  * For a binary op on (a, b): if one operand is a float32 tensor of the full broadcast shape and
  * the other a per-channel vector/scalar along its last axis (of rank <= the full rank), returns
@@ -68,7 +71,7 @@ export function splitChannelOperands(
     if (rank === 0 || vec.shape.length > rank || sizeOf(full.shape) <= sizeOf(vec.shape)) return null;
     const c = full.shape[rank - 1];
     const n = channelParamSize(vec, c);
-    if (n < 0 || sizeOf(full.shape) === 0) return null;
+    if (n < 0 || sizeOf(full.shape) < MIN_BROADCAST_SIZE) return null;
     const v = heapF32(backend, vec);
     const values = new Float64Array(c);
     for (let i = 0; i < c; i++) values[i] = n === 1 ? v[0] : v[i];

@@ -1,17 +1,22 @@
 // Registers the training kernels that stock tfjs-backend-wasm 4.22 lacks or runs slowly.
 //
 // Why: out of the box the wasm backend cannot train a conv net (no Conv2DBackpropFilter, no
-// depthwise backprop kernels) and several backward kernels are scalar loops or wrong at the
-// edges (MaxPoolGrad with 'same' padding). Each replacement lives in its own module and is
-// built on the backend's fast XNNPACK/C++ kernels or on tight loops over the wasm heap.
+// depthwise backprop kernels), Conv2DBackpropInput/MaxPoolGrad/AvgPoolGrad are scalar loops,
+// and MaxPoolGrad is wrong at 'same'-padded edges and for negative inputs. Profiling a full
+// training step of the reference models then showed the next bottlenecks: Tile and leading-
+// axis Sum/Mean (BatchNorm gradient), transposed BatchMatMul (dense gradients), BatchNorm and
+// per-channel broadcast arithmetic, and copies made by Identity/Cast. Each replacement lives in
+// its own module and is built on the backend's fast XNNPACK kernels or tight heap loops.
 //
 // How: registerWasmTrainingKernels() captures the stock kernel of every name it replaces (so a
 // replacement can still delegate to it), unregisters it and registers ours for backendName
-// 'wasm'. Calling it again is a no-op. It may be called before or after tf.setBackend('wasm'):
-// none of our kernels needs a setup function, they look the stock kernels up at call time.
+// 'wasm', keeping the stock setupFunc (the C++ binding our kernel may delegate to is created
+// when the backend initialises). Calling it again is a no-op. It may be called before or after
+// tf.setBackend('wasm'), but after importing '@tensorflow/tfjs-backend-wasm'.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { addConfig } from './add';
+import { avgPoolGradConfig } from './avg-pool-grad';
 import { batchMatMulConfig } from './batch-mat-mul';
 import { castConfig } from './cast';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
@@ -33,6 +38,7 @@ export const wasmTrainingKernelConfigs: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
+  avgPoolGradConfig,
   depthwiseBackpropFilterConfig,
   depthwiseBackpropInputConfig,
   batchMatMulConfig,
@@ -55,6 +61,9 @@ export const wasmTrainingKernelNames: readonly string[] = wasmTrainingKernelConf
  * '@tensorflow/tfjs-backend-wasm' must have happened first, so that the stock kernels exist.
  */
 export function registerWasmTrainingKernels(): void {
+  if (tf.getKernel('Conv2D', 'wasm') === undefined) {
+    throw new Error("registerWasmTrainingKernels: import '@tensorflow/tfjs-backend-wasm' first");
+  }
   for (const cfg of wasmTrainingKernelConfigs) {
     const current = tf.getKernel(cfg.kernelName, 'wasm');
     if (current !== undefined && isOwn(current.kernelFunc)) continue;

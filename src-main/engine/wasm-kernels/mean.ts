@@ -7,13 +7,13 @@
 // divided by the reduced count; every other case goes to the stock kernel.
 import type { KernelConfig, MeanAttrs, TensorInfo } from '@tensorflow/tfjs';
 import { leadingAxesCount, reduceLeading } from './reduce-leading';
-import { asBackend, input, markOwn, runKernel, type KernelArgs } from './wasm-util';
+import { asBackend, input, markOwn, runKernel, sizeOf, type KernelArgs } from './wasm-util';
 
 function mean(args: KernelArgs): TensorInfo {
   const backend = asBackend(args);
   const x = input(args, 'x');
   const { axis, keepDims } = args.attrs as unknown as MeanAttrs;
-  const k = x.dtype === 'float32' ? leadingAxesCount(axis, x.shape) : 0;
+  const k = x.dtype === 'float32' && sizeOf(x.shape) > 0 ? leadingAxesCount(axis, x.shape) : 0;
   if (k === 0) return runKernel(backend, 'Mean', { x }, { axis, keepDims });
   return reduceLeading(backend, x, k, keepDims, true);
 }

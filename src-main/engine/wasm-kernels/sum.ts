@@ -8,13 +8,13 @@
 // which handles those without a transpose.
 import type { KernelConfig, SumAttrs, TensorInfo } from '@tensorflow/tfjs';
 import { leadingAxesCount, reduceLeading } from './reduce-leading';
-import { asBackend, input, markOwn, runKernel, type KernelArgs } from './wasm-util';
+import { asBackend, input, markOwn, runKernel, sizeOf, type KernelArgs } from './wasm-util';
 
 function sum(args: KernelArgs): TensorInfo {
   const backend = asBackend(args);
   const x = input(args, 'x');
   const { axis, keepDims } = args.attrs as unknown as SumAttrs;
-  const k = x.dtype === 'float32' ? leadingAxesCount(axis, x.shape) : 0;
+  const k = x.dtype === 'float32' && sizeOf(x.shape) > 0 ? leadingAxesCount(axis, x.shape) : 0;
   if (k === 0) return runKernel(backend, 'Sum', { x }, { axis, keepDims });
   return reduceLeading(backend, x, k, keepDims, false);
 }

@@ -103,3 +103,23 @@ export function sizeOf(shape: readonly number[]): number {
   for (const d of shape) n *= d;
   return n;
 }
+
+/**
+ * A tensor over a sub-range of another tensor's heap buffer (no copy), e.g. one row-chunk of a
+ * larger buffer to use as a kernel input. Release it with releaseAlias (never free/disposeData:
+ * that would free an interior pointer). The parent must outlive the alias.
+ */
+export function aliasOf(backend: BackendWasm, parent: TensorInfo, elemOffset: number, shape: number[]): TensorInfo {
+  const bytes = parent.dtype === 'float32' || parent.dtype === 'int32' ? 4 : 1;
+  const base = backend.getMemoryOffset(parent.dataId);
+  return backend.makeOutput(shape, parent.dtype, base + elemOffset * bytes);
+}
+
+/** Unregisters an alias made by aliasOf without freeing the parent's memory. */
+export function releaseAlias(backend: BackendWasm, alias: TensorInfo): void {
+  const data = backend.dataIdMap.get(alias.dataId);
+  if (data === undefined) return;
+  // Drops the C++ registration (and any XNNPACK operator cached on this id).
+  backend.wasm.tfjs.disposeData(data.id);
+  backend.dataIdMap.delete(alias.dataId);
+}

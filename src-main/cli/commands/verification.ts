@@ -1,0 +1,107 @@
+import { type Command, Option } from 'commander';
+import { initBackend } from '../../engine/backend';
+import { calibrate } from '../../engine/calibration/calibrate';
+import type { ThresholdRuleName } from '../../engine/calibration/rules';
+import { verify } from '../../engine/calibration/verify';
+import type { RunContext } from '../../engine/context';
+import type { VoteRule } from '../../engine/verdict/verdict';
+import { intArg, positiveNumber } from '../options';
+import { emit, fail, progress } from '../output';
+import { collectParam, defenseParams } from '../params-flag';
+
+function cliContext(seed: number, signal: AbortSignal): RunContext {
+  let last = 0;
+  return {
+    seed,
+    signal,
+    log: (m) => progress(m),
+    progress: (e) => {
+      const now = Date.now();
+      if (now - last < 2000 && e.iteration !== e.total) return;
+      last = now;
+      const values = Object.entries(e.values ?? {}).map(([k, v]) => `${k} ${v.toPrecision(4)}`).join('  ');
+      progress(`${e.stage} ${e.iteration}/${e.total}  ${values}`);
+    },
+  };
+}
+
+function abortOnSignals(): AbortController {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return controller;
+}
+
+const defenseList = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+export function registerVerification(program: Command): void {
+  program
+    .command('calibrate')
+    .description('extract fingerprints from the victim, train K reference models and derive a threshold per metric')
+    .requiredOption('--victim <dir>', 'victim model directory')
+    .requiredOption('--data <dir>', "the victim's training data (references train on it; its test split seeds the fingerprints)")
+    .option('--references <k>', 'reference (negative) models to train', intArg(2), 5)
+    .requiredOption('--out <file>', 'calibration file to write (fingerprints and references go beside it)')
+    .option('--defenses <list>', 'comma-separated: deepjudge,zest,modeldiff,ipguard', defenseList)
+    .option('--param <defence.key=value>', 'defence parameter (repeatable)', collectParam, [])
+    .addOption(new Option('--rule <name>', 'threshold rule').choices(['paper', 'normal', 'confidence', 'quantile', 'reference-ratio']).default('paper'))
+    .option('--rule-parameter <x>', 'p (normal), confidence, q (quantile) or ratio', Number)
+    .option('--reference-epochs <n>', "epochs per reference (default: the victim's recorded recipe)", positiveNumber)
+    .option('--max-test <n>', 'class-balanced prefix of the test split', intArg(1))
+    .option('--seed <n>', 'seed for fingerprint extraction', intArg(0), 0)
+    .option('--json', 'print the calibration as JSON')
+    .action(async (f: { victim: string; data: string; references: number; out: string; defenses?: string[]; param: string[]; rule: ThresholdRuleName; ruleParameter?: number; referenceEpochs?: number; maxTest?: number; seed: number; json?: boolean }) => {
+      const mode = { json: Boolean(f.json) };
+      try {
+        await initBackend(program.opts<{ backend?: string }>().backend);
+        const ctx = cliContext(f.seed, abortOnSignals().signal);
+        const { calibration, file } = await calibrate(ctx, {
+          victimDir: f.victim,
+          dataDir: f.data,
+          outFile: f.out,
+          references: f.references,
+          defenses: f.defenses,
+          defenseParams: defenseParams(f.param),
+          rule: { name: f.rule, ...(f.ruleParameter !== undefined ? { parameter: f.ruleParameter } : {}) },
+          referenceEpochs: f.referenceEpochs,
+          maxTest: f.maxTest,
+        });
+        emit(mode, { file, ...calibration }, () =>
+          [`wrote ${file}`, ...calibration.metrics.map((m) => `${m.id.padEnd(18)} tau ${m.tau.toPrecision(4)}${m.degenerate ? '  DEGENERATE' : ''}  refs [${m.values.map((v) => v.toPrecision(3)).join(', ')}]`)].join('\n'),
+        );
+      } catch (e) {
+        fail(mode, e);
+      }
+    });
+
+  program
+    .command('verify')
+    .description('score a suspect model against the victim; with a calibration, give the verdict')
+    .requiredOption('--victim <dir>', 'victim model directory')
+    .requiredOption('--suspect <dir>', 'suspect model directory')
+    .requiredOption('--data <dir>', 'data set whose test split the fidelity and fresh fingerprints use')
+    .option('--calibration <file>', 'calibration from `calibrate` (thresholds and fingerprints)')
+    .option('--defenses <list>', 'without a calibration: which defences to run', defenseList)
+    .option('--param <defence.key=value>', 'defence parameter for fresh fingerprints (repeatable)', collectParam, [])
+    .addOption(new Option('--vote <rule>', 'verdict rule').choices(['majority', 'any', 'all']).default('majority'))
+    .option('--max-test <n>', 'class-balanced prefix of the test split', intArg(1))
+    .option('--seed <n>', 'seed for fresh fingerprints', intArg(0), 0)
+    .option('--json', 'print { metrics, verdict } as JSON')
+    .action(async (f: { victim: string; suspect: string; data: string; calibration?: string; defenses?: string[]; param: string[]; vote: VoteRule; maxTest?: number; seed: number; json?: boolean }) => {
+      const mode = { json: Boolean(f.json) };
+      try {
+        await initBackend(program.opts<{ backend?: string }>().backend);
+        const ctx = cliContext(f.seed, abortOnSignals().signal);
+        const r = await verify(ctx, { victimDir: f.victim, suspectDir: f.suspect, dataDir: f.data, calibrationFile: f.calibration, defenses: f.defenses, defenseParams: defenseParams(f.param), rule: f.vote, maxTest: f.maxTest });
+        emit(mode, r, () =>
+          [
+            ...r.metrics.map((m) => `${m.id.padEnd(18)} ${m.value === null ? `n/a (${m.reason ?? 'not applicable'})` : m.value.toPrecision(4)}${m.tau !== undefined ? `  tau ${m.tau.toPrecision(4)}${m.degenerate ? ' (degenerate)' : ''}${m.flagged ? '  -> derived' : ''}` : ''}`),
+            r.verdict ? `verdict: ${r.verdict.derived ? 'DERIVED' : 'not derived'} (${r.verdict.votes}/${r.verdict.of} metrics, ${r.verdict.rule})` : 'no calibration: values only, no verdict',
+          ].join('\n'),
+        );
+      } catch (e) {
+        fail(mode, e);
+      }
+    });
+}

@@ -1,0 +1,208 @@
+/**
+ * Calibration (paper 4.1.2, 4.1.4): extract every defence's fingerprints from the victim,
+ * train K reference (negative) models from scratch with seeds of their own and slight
+ * noise in learning rate and iterations, score each reference with every metric, and turn
+ * the values into one tau per metric.
+ *
+ * Reference models are written under `<out>.references/` and reused when a calibration is
+ * run again (an interrupted calibration resumes with the references already trained).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { resolveParams, type ParamValues } from '../../../src-shared/params';
+import { activeBackend } from '../backend';
+import { throwIfCancelled, type RunContext } from '../context';
+import { loadDataset } from '../datasets';
+import { getDefense } from '../defenses/registry';
+import { fingerprintHash, writeFingerprints } from '../defenses/fingerprint-file';
+import type { Defense, Fingerprints } from '../defenses/types';
+import { AuditError } from '../errors';
+import { loadModel, type LoadedModel } from '../models/io';
+import { getArch } from '../models/zoo';
+import { createRng } from '../rng';
+import { trainModel } from '../training/train-model';
+import { writeCalibration, type Calibration, type CalibrationMetric, type CalibrationReference } from './calibration-file';
+import { computeThreshold, type ThresholdRule } from './rules';
+
+/** Reference seeds start here; attacks' Negative models must use seeds outside [base, base + K). */
+export const REFERENCE_SEED_BASE = 10_000;
+
+export const DEFAULT_DEFENSES = ['deepjudge', 'zest', 'modeldiff', 'ipguard'] as const;
+
+export interface CalibrateRequest {
+  victimDir: string;
+  /** Training data of the victim (references train on it) with its test split (fingerprint seeds). */
+  dataDir: string;
+  outFile: string;
+  references: number;
+  defenses?: string[];
+  /** Per defence id, parameter overrides. */
+  defenseParams?: Record<string, Record<string, unknown>>;
+  /** Default rule, and per-metric overrides. */
+  rule?: ThresholdRule;
+  metricRules?: Record<string, ThresholdRule>;
+  /** Training recipe of the references (defaults: the victim's recorded recipe). */
+  referenceEpochs?: number;
+  referenceIterations?: number;
+  learningRate?: number;
+  /** Relative noise on learning rate and iterations per reference (paper: "slight"). */
+  noise?: number;
+  maxTrain?: number;
+  maxTest?: number;
+}
+
+export interface CalibrateResult {
+  calibration: Calibration;
+  file: string;
+}
+
+/** Resolves defence ids and their parameters, refusing unknown ids and bad values up front. */
+export function resolveDefenses(ids: readonly string[], overrides: Record<string, Record<string, unknown>> = {}): { defense: Defense; params: ParamValues }[] {
+  return ids.map((id) => {
+    const defense = getDefense(id);
+    const r = resolveParams(defense.params, overrides[id] ?? {});
+    if (!r.ok) throw new AuditError('INVALID_ARGUMENT', `Bad parameters for ${id}: ${r.problems.join('; ')}`, { hint: `See the parameters of ${id} with \`ownership-audit defenses\`.` });
+    return { defense, params: r.values };
+  });
+}
+
+/** Scores one suspect with every defence whose requirements it meets; null where not applicable. */
+export async function scoreSuspect(
+  ctx: RunContext,
+  victim: LoadedModel,
+  suspect: LoadedModel,
+  sets: { defense: Defense; fingerprints: Fingerprints }[],
+): Promise<{ id: string; value: number | null; reason?: string }[]> {
+  const out: { id: string; value: number | null; reason?: string }[] = [];
+  for (const { defense, fingerprints } of sets) {
+    throwIfCancelled(ctx, 'Scoring');
+    const app = defense.applicability(victim, suspect, fingerprints);
+    if (!app.applicable) {
+      for (const m of defense.metrics) out.push({ id: m.id, value: null, reason: app.reason });
+      continue;
+    }
+    const values = await defense.score(ctx, victim, suspect, fingerprints);
+    for (const m of defense.metrics) out.push({ id: m.id, value: values[m.id] ?? null });
+  }
+  return out;
+}
+
+export async function calibrate(ctx: RunContext, req: CalibrateRequest): Promise<CalibrateResult> {
+  if (!(req.references >= 2)) {
+    throw new AuditError('INVALID_ARGUMENT', `Calibration needs at least 2 reference models, got ${req.references}`, { hint: 'Pass --references 5 or more (the paper uses several).' });
+  }
+  const outFile = resolve(req.outFile);
+  const victim = await loadModel(req.victimDir);
+  const data = await loadDataset(req.dataDir, { inputShape: victim.meta.inputShape, normalization: victim.meta.normalization, maxTrain: req.maxTrain, maxTest: req.maxTest });
+  const chosen = resolveDefenses(req.defenses ?? [...DEFAULT_DEFENSES], req.defenseParams);
+
+  // 1. Fingerprints from the victim, persisted beside the calibration.
+  const fpDir = `${outFile}.fingerprints`;
+  mkdirSync(fpDir, { recursive: true });
+  const sets: { defense: Defense; fingerprints: Fingerprints; file: string; hash: string }[] = [];
+  for (const { defense, params } of chosen) {
+    throwIfCancelled(ctx, 'Calibration');
+    ctx.log?.(`extracting ${defense.id} fingerprints`);
+    const fingerprints = await defense.extract(ctx, victim, data.test, params);
+    const file = join(fpDir, `${defense.id}.json`);
+    writeFingerprints(file, fingerprints);
+    sets.push({ defense, fingerprints, file, hash: fingerprintHash(fingerprints) });
+  }
+
+  // 2. Reference models: trained from scratch with seeds of their own, reused when present.
+  const references = await trainReferences(ctx, req, victim, outFile);
+
+  // 3. Every reference scored with every metric.
+  const valuesByMetric = new Map<string, number[]>();
+  for (const ref of references) {
+    const suspect = await loadModel(ref.path);
+    try {
+      for (const s of await scoreSuspect(ctx, victim, suspect, sets)) {
+        if (s.value === null) throw new AuditError('NOT_APPLICABLE', `Metric ${s.id} does not apply to reference ${ref.path}: ${s.reason}`, { hint: 'Reference models must have the victim architecture.' });
+        valuesByMetric.set(s.id, [...(valuesByMetric.get(s.id) ?? []), s.value]);
+      }
+    } finally {
+      suspect.model.dispose();
+    }
+  }
+
+  // 4. One tau per metric.
+  const metrics: CalibrationMetric[] = [];
+  for (const { defense } of sets) {
+    for (const m of defense.metrics) {
+      if (m.votes === false) continue;
+      const values = valuesByMetric.get(m.id) ?? [];
+      const rule = req.metricRules?.[m.id] ?? req.rule ?? { name: 'paper' };
+      const t = computeThreshold(m.kind, values, rule);
+      metrics.push({ id: m.id, kind: m.kind, values, tau: t.tau, rule: t.rule, degenerate: t.degenerate });
+    }
+  }
+  victim.model.dispose();
+
+  const calibration: Calibration = {
+    formatVersion: 1,
+    createdAt: new Date().toISOString(),
+    backend: activeBackend()?.backend ?? 'unknown',
+    victim: { path: resolve(req.victimDir), contentHash: victim.meta.contentHash, lineage: victim.meta.lineage },
+    data: { path: resolve(req.dataDir) },
+    defenses: sets.map((s) => ({ id: s.defense.id, params: s.fingerprints.params, fingerprintsFile: s.file, fingerprintsHash: s.hash })),
+    references,
+    metrics,
+  };
+  writeCalibration(outFile, calibration);
+  return { calibration, file: outFile };
+}
+
+async function trainReferences(ctx: RunContext, req: CalibrateRequest, victim: LoadedModel, outFile: string): Promise<CalibrationReference[]> {
+  const meta = victim.meta;
+  try {
+    getArch(meta.arch);
+  } catch {
+    throw new AuditError('NOT_APPLICABLE', `The victim's architecture "${meta.arch}" is not a built-in one, so reference models cannot be trained for it`, {
+      hint: 'Calibrate with a zoo architecture (cnn, vgg, resnet), or train reference models yourself and pass them as suspects.',
+    });
+  }
+  const recipe = meta.training ?? {};
+  const baseLr = req.learningRate ?? (typeof recipe.learningRate === 'number' ? recipe.learningRate : 0.05);
+  const baseIterations = req.referenceIterations ?? (req.referenceEpochs === undefined && typeof recipe.iterations === 'number' ? recipe.iterations : undefined);
+  const noise = req.noise ?? 0.1;
+  const refDir = `${outFile}.references`;
+  mkdirSync(refDir, { recursive: true });
+  const out: CalibrationReference[] = [];
+  for (let i = 0; i < req.references; i++) {
+    throwIfCancelled(ctx, 'Calibration');
+    const seed = REFERENCE_SEED_BASE + i;
+    const jitter = createRng(seed);
+    const lr = baseLr * (1 + noise * (2 * jitter.next() - 1));
+    const iterations = baseIterations !== undefined ? Math.max(1, Math.round(baseIterations * (1 + noise * (2 * jitter.next() - 1)))) : undefined;
+    const dir = join(refDir, `reference-${i}`);
+    if (existsSync(join(dir, 'model.json'))) {
+      const existing = await loadModel(dir);
+      existing.model.dispose();
+      if (existing.meta.seed === seed && existing.meta.lineage.startsWith('reference')) {
+        out.push({ path: dir, contentHash: existing.meta.contentHash, lineage: existing.meta.lineage, seed, learningRate: lr, iterations: existing.meta.training?.iterations as number | undefined, testAccuracy: existing.meta.testAccuracy });
+        ctx.log?.(`reusing reference ${i} (${dir})`);
+        continue;
+      }
+    }
+    ctx.log?.(`training reference ${i + 1}/${req.references} (seed ${seed}, lr ${lr.toPrecision(3)})`);
+    const r = await trainModel({
+      arch: meta.arch,
+      dataDir: req.dataDir,
+      outDir: dir,
+      seed,
+      epochs: iterations === undefined ? (req.referenceEpochs ?? 1) * (1 + noise * (2 * jitter.next() - 1)) : undefined,
+      iterations,
+      learningRate: lr,
+      batchSize: typeof recipe.batchSize === 'number' ? recipe.batchSize : undefined,
+      ...(meta.archConfig as { blocks?: number; width?: number; depth?: number; hidden?: number }),
+      maxTrain: req.maxTrain,
+      maxTest: req.maxTest,
+      signal: ctx.signal,
+      onProgress: (p) => ctx.progress?.({ stage: `reference-${i}`, iteration: p.iteration, total: p.totalIterations, values: { loss: p.loss, accuracy: p.accuracy } }),
+      lineagePrefix: 'reference',
+    });
+    out.push({ path: dir, contentHash: r.meta.contentHash, lineage: r.meta.lineage, seed, learningRate: lr, iterations: r.iterations, testAccuracy: r.testAccuracy });
+  }
+  return out;
+}

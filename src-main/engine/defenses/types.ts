@@ -1,0 +1,82 @@
+/**
+ * The defence interface. A defence extracts fingerprints from the victim once (they are
+ * persisted and reused against many suspects) and scores a suspect against them with one
+ * or more metrics. Each defence declares its access and requirements, checked up front so
+ * impossible combinations are refused with a reason instead of failing midway.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { ParamSpec, ParamValues } from '../../../src-shared/params';
+import type { RunContext } from '../context';
+import type { ImageSet } from '../datasets/types';
+import type { LoadedModel } from '../models/io';
+
+export type MetricKind = 'distance' | 'similarity';
+export type Access = 'white-box' | 'black-box';
+
+export interface MetricSpec {
+  /** Stable id, e.g. 'deepjudge.lod' (used by the CLI, the store and the report). */
+  id: string;
+  kind: MetricKind;
+  label: string;
+  /** The value a model scores against itself (0 for distances, 1 for similarities). */
+  identity: number;
+  /**
+   * Whether the metric takes part in the verdict (default true). Fidelity figures are
+   * reported next to the verdict but never vote; they get no threshold.
+   */
+  votes?: boolean;
+}
+
+/** A metric votes unless its spec says `votes: false`. */
+export function metricVotes(m: MetricSpec): boolean {
+  return m.votes !== false;
+}
+
+/** A named float array: what fingerprints are made of. */
+export interface FingerprintArray {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface Fingerprints {
+  defense: string;
+  /** The resolved parameters the fingerprints were extracted with. */
+  params: ParamValues;
+  /** contentHash of the victim they were extracted from. */
+  victimHash: string;
+  /** Probing inputs, victim outputs, masks...: whatever score() needs. */
+  arrays: Record<string, FingerprintArray>;
+  /** Small JSON-able extras (chosen block, neuron indices, segment counts...). */
+  info: Record<string, unknown>;
+  /** Model queries (forward passes over single inputs) spent extracting. */
+  queries: number;
+}
+
+export interface Applicability {
+  applicable: boolean;
+  reason?: string;
+}
+
+export interface Defense {
+  id: string;
+  title: string;
+  /** The paper the defence implements. */
+  paper: string;
+  access: Access;
+  metrics: readonly MetricSpec[];
+  params: readonly ParamSpec[];
+  /** Can this defence score `suspect` against `victim` at all (e.g. same architecture, block present)? */
+  applicability(victim: LoadedModel, suspect: LoadedModel, fingerprints?: Fingerprints): Applicability;
+  /**
+   * Extracts fingerprints from the victim. `data` is victim-normalised data to draw seeds
+   * from (a test split).
+   */
+  extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, params: ParamValues): Promise<Fingerprints>;
+  /** One value per metric id of this defence. */
+  score(ctx: RunContext, victim: LoadedModel, suspect: LoadedModel, fingerprints: Fingerprints): Promise<Record<string, number>>;
+}
+
+/** Convenience for defences: a tensor's values as a FingerprintArray. */
+export function toFingerprintArray(t: tf.Tensor): FingerprintArray {
+  return { shape: t.shape.slice(), data: Float32Array.from(t.dataSync()) };
+}
