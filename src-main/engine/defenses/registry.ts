@@ -8,12 +8,13 @@ import { deepJudgeDefense } from './deepjudge';
 import { fidelityDefense } from './fidelity';
 import { ipGuardDefense } from './ipguard';
 import { modelDiffDefense } from './modeldiff';
+import { zestDefense } from './zest';
 import { metricVotes, type Defense, type MetricSpec } from './types';
 
 /** The fingerprinting defences: their metrics vote on the verdict. */
 export const DEFENSES: readonly Defense[] = [
   deepJudgeDefense,
-  // ZEST (zest.l2, zest.cosine) belongs here, between DeepJudge and ModelDiff, from './zest'.
+  zestDefense,
   modelDiffDefense,
   ipGuardDefense,
 ];

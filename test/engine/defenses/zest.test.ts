@@ -182,7 +182,7 @@ describe('ZEST defence', () => {
       ['zest.l2', 'distance', 0],
       ['zest.cosine', 'distance', 0],
     ]);
-    expect(paramDefaults(zestDefense.params)).toMatchObject({ references: 128, masks: 1000, kernelSize: 4, ratio: 0.2, maxDist: 200, segmentation: 'quickshift' });
+    expect(paramDefaults(zestDefense.params)).toMatchObject({ references: 32, masks: 200, kernelSize: 4, ratio: 0.2, maxDist: 200, segmentation: 'auto' });
   });
 
   it('fits a linear model exactly: masked segments are 0 after normalisation, no intercept', async () => {
@@ -278,7 +278,7 @@ describe('ZEST defence', () => {
     const bad = await zestDefense.extract(ctx(), victim, data, { masks: 1 }).catch((e: unknown) => e);
     expect(isAuditError(bad) && bad.code).toBe('INVALID_ARGUMENT');
     const partial = await zestDefense.extract(ctx(), victim, data, { references: 2, masks: 8 });
-    expect(partial.params).toMatchObject({ references: 2, masks: 8, kernelSize: 4, segmentation: 'quickshift' });
+    expect(partial.params).toMatchObject({ references: 2, masks: 8, kernelSize: 4, segmentation: 'grid' // auto on grayscale data });
     broken.model.dispose();
   });
 });
