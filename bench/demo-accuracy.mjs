@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
   options: {
-    epochs: { type: 'string', default: '2' },
+    epochs: { type: 'string', default: '3' },
+    width: { type: 'string', default: '16' },
     seeds: { type: 'string', default: '1,2,3' },
     parallel: { type: 'string', default: '2' },
     lr: { type: 'string', default: '0.05' },
@@ -30,7 +31,7 @@ mkdirSync(work, { recursive: true });
 
 function trainOne(seed) {
   return new Promise((resolvePromise, reject) => {
-    const args = ['dist/cli.cjs', 'train', '--arch', 'cnn', '--data', values.data, '--epochs', values.epochs, '--lr', values.lr, '--seed', String(seed), '--out', join(work, `seed${seed}`), '--json'];
+    const args = ['dist/cli.cjs', 'train', '--arch', 'cnn', '--data', values.data, '--width', values.width, '--epochs', values.epochs, '--lr', values.lr, '--seed', String(seed), '--out', join(work, `seed${seed}`), '--json'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -53,7 +54,7 @@ await Promise.all(
 results.sort((a, b) => a.seed - b.seed);
 const accs = results.map((r) => r.testAccuracy).sort((a, b) => a - b);
 const summary = {
-  recipe: { arch: 'cnn', epochs: Number(values.epochs), lr: Number(values.lr), optimizer: 'sgd momentum 0.9, wd 5e-4', schedule: 'cosine', batch: 128, data: 'Fashion-MNIST full (60k train / 10k test)' },
+  recipe: { arch: 'cnn', width: Number(values.width), epochs: Number(values.epochs), lr: Number(values.lr), optimizer: 'sgd momentum 0.9, wd 5e-4', schedule: 'cosine', batch: 128, data: 'Fashion-MNIST full (60k train / 10k test)' },
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, parallelRuns: Number(values.parallel) },
   measuredAt: new Date().toISOString(),
   runs: results,

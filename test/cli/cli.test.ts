@@ -80,3 +80,16 @@ describe('ownership-audit CLI', () => {
     expect(noModel.json.error).toMatchObject({ code: 'MODEL_NOT_FOUND' });
   });
 });
+
+describe('the embedded demo', () => {
+  it('evaluate --demo reproduces the accuracy recorded in the demo victim metadata', async () => {
+    const { readFileSync } = await import('node:fs');
+    const meta = JSON.parse(readFileSync('resources/models/demo-victim/ownership-audit.json', 'utf8')) as { testAccuracy: number; lineage: string; backend: string };
+    expect(meta.testAccuracy).toBeGreaterThan(0.85);
+    const r = runCli(['--backend', meta.backend, 'evaluate', '--demo', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json.count).toBe(5000);
+    expect(r.json.accuracy).toBeCloseTo(meta.testAccuracy, 4);
+    expect(r.json.lineage).toBe('train(cnn,fashion-mnist-demo)');
+  });
+});

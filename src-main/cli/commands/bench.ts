@@ -5,9 +5,12 @@ import { dirname, join, resolve } from 'node:path';
 import { type Command } from 'commander';
 import { initBackend } from '../../engine/backend';
 import { benchEngine, benchModelNames } from '../../engine/bench/engine-bench';
+import { benchVerify } from '../../engine/bench/verify-bench';
+import { loadDataset } from '../../engine/datasets';
+import { loadModel } from '../../engine/models/io';
 import { intArg } from '../options';
 import { emit, fail, progress } from '../output';
-import { packageRoot } from '../paths';
+import { DEMO_DATASET, DEMO_VICTIM, packageRoot } from '../paths';
 
 interface PytorchFigure {
   engine: string;
@@ -33,6 +36,7 @@ function pytorchFigures(script: string, batch: number): { figures: PytorchFigure
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks that print figures and write bench/results/*.json');
+  registerVerifyBench(bench, program);
   bench
     .command('engine')
     .description('inference and training examples/s and GFLOP/s per architecture on the active backend')
@@ -77,6 +81,41 @@ export function registerBench(program: Command): void {
         writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
         progress(`wrote ${out}`);
         emit(mode, result, () => models.map((m) => `${m.arch}: infer ${m.inferGflops.toFixed(1)} GFLOP/s, train ${m.trainGflops.toFixed(1)} GFLOP/s`).join('\n'));
+      } catch (e) {
+        fail(mode, e);
+      }
+    });
+}
+
+export function registerVerifyBench(bench: Command, program: Command): void {
+  bench
+    .command('verify')
+    .description('per defence: fingerprint extraction time and queries, and the time to score one suspect, on the demo victim')
+    .option('--victim <dir>', 'victim model (default: the demo victim)')
+    .option('--suspect <dir>', 'suspect model (default: the victim itself)')
+    .option('--data <dir>', 'data set (default: the demo data)')
+    .option('--defenses <list>', 'comma-separated defence ids', 'deepjudge,zest,modeldiff,ipguard')
+    .option('--out <file>', 'results file', join('bench', 'results', 'verify.json'))
+    .option('--json', 'print the results as JSON')
+    .action(async (f: { victim?: string; suspect?: string; data?: string; defenses: string; out: string; json?: boolean }) => {
+      const mode = { json: Boolean(f.json) };
+      try {
+        const backend = await initBackend(program.opts<{ backend?: string }>().backend);
+        const victimDir = f.victim ?? DEMO_VICTIM();
+        const victim = await loadModel(victimDir);
+        const suspect = await loadModel(f.suspect ?? victimDir);
+        const data = await loadDataset(f.data ?? DEMO_DATASET(), { inputShape: victim.meta.inputShape, normalization: victim.meta.normalization, maxTrain: 1 });
+        const defenses = await benchVerify(victim, suspect, data.test, f.defenses.split(','));
+        for (const d of defenses) {
+          progress(
+            `${d.defense.padEnd(10)} extract ${d.extractSeconds.toFixed(2)} s (${d.extractQueries} queries)   score ${d.scoreSeconds.toFixed(2)} s (${d.scoreQueries} queries; forward passes alone ${d.forwardSecondsForScoreQueries.toFixed(2)} s, overhead ${d.scoreOverhead.toFixed(2)}x)`,
+          );
+        }
+        const cpu = cpus();
+        const result = { backend: backend.backend, machine: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length }, measuredAt: new Date().toISOString(), victim: victim.meta.lineage, defenses };
+        mkdirSync(dirname(resolve(f.out)), { recursive: true });
+        writeFileSync(resolve(f.out), `${JSON.stringify(result, null, 2)}\n`);
+        emit(mode, result, () => `wrote ${resolve(f.out)}`);
       } catch (e) {
         fail(mode, e);
       }

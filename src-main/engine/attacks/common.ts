@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { appendLineage, type ModelMeta } from '../../../src-shared/domain/model';
-import { paramDefaults, type ParamSpec, type ParamValues } from '../../../src-shared/params';
+import { resolveParams, type ParamSpec, type ParamValues } from '../../../src-shared/params';
 import type { ProgressEvent, RunContext } from '../context';
 import type { ImageSet } from '../datasets/types';
 import { AuditError } from '../errors';
@@ -27,9 +27,18 @@ export const DEFAULT_BATCH_SIZE = 128;
 // ---------------------------------------------------------------------------------------
 // parameters
 
-/** The request's params over the spec's defaults (values are assumed resolved already). */
+/**
+ * The request's params checked against the spec and merged over its defaults (strings as a
+ * CLI passes them are accepted); unknown keys and out-of-range values are INVALID_ARGUMENT.
+ */
 export function paramsOf(specs: readonly ParamSpec[], given: ParamValues): ParamValues {
-  return { ...paramDefaults(specs), ...given };
+  const r = resolveParams(specs, given);
+  if (!r.ok) {
+    throw new AuditError('INVALID_ARGUMENT', `Invalid attack parameters: ${r.problems.join('; ')}`, {
+      hint: `Parameters: ${specs.map((s) => `${s.key} (${s.type === 'enum' ? s.choices.join('|') : s.type}, default ${String(s.default)})`).join(', ')}.`,
+    });
+  }
+  return r.values;
 }
 
 export function num(p: ParamValues, key: string): number {

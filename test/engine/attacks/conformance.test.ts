@@ -102,6 +102,21 @@ describe.each(ATTACKS.map((a) => [a.id, a] as const))('%s conforms to the Attack
     expect(weightBytes(victim.model)).toEqual(victimBytes);
   });
 
+  it('is deterministic for a seed and refuses unknown or out-of-range parameters', async () => {
+    const once = async () => {
+      const r = await attack.run({ seed: 8 }, request({ heldOut: undefined, iterations: 2 }));
+      const w = weightBytes(r.model);
+      r.model.dispose();
+      return w;
+    };
+    expect(await once()).toEqual(await once());
+    await expect(attack.run({ seed: 8 }, request({ params: { bogus: 1 } }))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const numeric = attack.params.find((p) => p.type === 'number' && p.min !== undefined);
+    if (numeric && numeric.type === 'number') {
+      await expect(attack.run({ seed: 8 }, request({ params: { [numeric.key]: numeric.min! - 1 } }))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+  });
+
   it('stops with TRAINING_DIVERGED when the loss stops being finite', async () => {
     const before = tf.memory().numTensors;
     const bad = substituteSet();

@@ -278,7 +278,7 @@ describe('ZEST defence', () => {
     const bad = await zestDefense.extract(ctx(), victim, data, { masks: 1 }).catch((e: unknown) => e);
     expect(isAuditError(bad) && bad.code).toBe('INVALID_ARGUMENT');
     const partial = await zestDefense.extract(ctx(), victim, data, { references: 2, masks: 8 });
-    expect(partial.params).toMatchObject({ references: 2, masks: 8, kernelSize: 4, segmentation: 'grid' // auto on grayscale data });
+    expect(partial.params).toMatchObject({ references: 2, masks: 8, kernelSize: 4, segmentation: 'grid' });
     broken.model.dispose();
   });
 });
