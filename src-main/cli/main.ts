@@ -4,11 +4,13 @@
  */
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
+import { registerAttack } from './commands/attack';
 import { registerBench } from './commands/bench';
 import { registerEvaluate } from './commands/evaluate';
 import { registerInfo } from './commands/info';
 import { registerTrain } from './commands/train';
 import { registerVerification } from './commands/verification';
+import { registerWorker } from './commands/worker';
 
 // Keeps TF.js's "install tfjs-node" banner out of the output; backends are chosen on purpose.
 tf.env().set('PROD', true);
@@ -23,7 +25,9 @@ registerInfo(program);
 registerTrain(program);
 registerEvaluate(program);
 registerVerification(program);
+registerAttack(program);
 registerBench(program);
+registerWorker(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { type Command, Option } from 'commander';
 import { initBackend } from '../../engine/backend';
 import { calibrate } from '../../engine/calibration/calibrate';
@@ -8,6 +9,7 @@ import type { VoteRule } from '../../engine/verdict/verdict';
 import { intArg, positiveNumber } from '../options';
 import { emit, fail, progress } from '../output';
 import { collectParam, defenseParams } from '../params-flag';
+import { trainInWorker } from './worker';
 
 function cliContext(seed: number, signal: AbortSignal): RunContext {
   let last = 0;
@@ -50,13 +52,18 @@ export function registerVerification(program: Command): void {
     .option('--reference-epochs <n>', "epochs per reference (default: the victim's recorded recipe)", positiveNumber)
     .option('--max-test <n>', 'class-balanced prefix of the test split', intArg(1))
     .option('--seed <n>', 'seed for fingerprint extraction', intArg(0), 0)
+    .option('--workers <n>', 'reference models trained at once, each in its own process (default: one per core on wasm/cpu, 1 on native TensorFlow)', intArg(1))
     .option('--json', 'print the calibration as JSON')
-    .action(async (f: { victim: string; data: string; references: number; out: string; defenses?: string[]; param: string[]; rule: ThresholdRuleName; ruleParameter?: number; referenceEpochs?: number; maxTest?: number; seed: number; json?: boolean }) => {
+    .action(async (f: { victim: string; data: string; references: number; out: string; defenses?: string[]; param: string[]; rule: ThresholdRuleName; ruleParameter?: number; referenceEpochs?: number; maxTest?: number; seed: number; workers?: number; json?: boolean }) => {
       const mode = { json: Boolean(f.json) };
       try {
-        await initBackend(program.opts<{ backend?: string }>().backend);
+        const backend = await initBackend(program.opts<{ backend?: string }>().backend);
         const ctx = cliContext(f.seed, abortOnSignals().signal);
+        const native = backend.backend === 'tensorflow' || backend.backend === 'tensorflow-gpu';
+        const workers = f.workers ?? (native ? 1 : availableParallelism());
         const { calibration, file } = await calibrate(ctx, {
+          workers,
+          trainReference: workers > 1 ? (request) => trainInWorker(request, backend.backend) : undefined,
           victimDir: f.victim,
           dataDir: f.data,
           outFile: f.out,

@@ -20,7 +20,8 @@ import { AuditError } from '../errors';
 import { loadModel, type LoadedModel } from '../models/io';
 import { getArch } from '../models/zoo';
 import { createRng } from '../rng';
-import { trainModel } from '../training/train-model';
+import { trainModel, type TrainModelRequest } from '../training/train-model';
+import type { ModelMeta } from '../../../src-shared/domain/model';
 import { writeCalibration, type Calibration, type CalibrationMetric, type CalibrationReference } from './calibration-file';
 import { computeThreshold, type ThresholdRule } from './rules';
 
@@ -49,6 +50,10 @@ export interface CalibrateRequest {
   noise?: number;
   maxTrain?: number;
   maxTest?: number;
+  /** References trained at once (each by `trainReference`). */
+  workers?: number;
+  /** Trains one reference; default in this process. The CLI passes one that uses a worker process. */
+  trainReference?: (request: TrainModelRequest) => Promise<void>;
 }
 
 export interface CalibrateResult {
@@ -153,8 +158,21 @@ export async function calibrate(ctx: RunContext, req: CalibrateRequest): Promise
   return { calibration, file: outFile };
 }
 
-async function trainReferences(ctx: RunContext, req: CalibrateRequest, victim: LoadedModel, outFile: string): Promise<CalibrationReference[]> {
-  const meta = victim.meta;
+/** One reference model to train: where, with which seed and recipe. */
+export interface ReferencePlan {
+  index: number;
+  seed: number;
+  dir: string;
+  learningRate: number;
+  request: TrainModelRequest;
+}
+
+/**
+ * The references of a calibration: seeds REFERENCE_SEED_BASE + i, and the victim's recipe
+ * with learning rate and iterations jittered by +-noise (paper 4.1.2), each a pure
+ * function of the seed so that a re-run plans the same models.
+ */
+export function planReferences(req: CalibrateRequest, meta: ModelMeta, outFile: string): ReferencePlan[] {
   try {
     getArch(meta.arch);
   } catch {
@@ -167,42 +185,77 @@ async function trainReferences(ctx: RunContext, req: CalibrateRequest, victim: L
   const baseIterations = req.referenceIterations ?? (req.referenceEpochs === undefined && typeof recipe.iterations === 'number' ? recipe.iterations : undefined);
   const noise = req.noise ?? 0.1;
   const refDir = `${outFile}.references`;
-  mkdirSync(refDir, { recursive: true });
-  const out: CalibrationReference[] = [];
-  for (let i = 0; i < req.references; i++) {
-    throwIfCancelled(ctx, 'Calibration');
-    const seed = REFERENCE_SEED_BASE + i;
+  return Array.from({ length: req.references }, (_, index) => {
+    const seed = REFERENCE_SEED_BASE + index;
     const jitter = createRng(seed);
     const lr = baseLr * (1 + noise * (2 * jitter.next() - 1));
-    const iterations = baseIterations !== undefined ? Math.max(1, Math.round(baseIterations * (1 + noise * (2 * jitter.next() - 1)))) : undefined;
-    const dir = join(refDir, `reference-${i}`);
-    if (existsSync(join(dir, 'model.json'))) {
-      const existing = await loadModel(dir);
-      existing.model.dispose();
-      if (existing.meta.seed === seed && existing.meta.lineage.startsWith('reference')) {
-        out.push({ path: dir, contentHash: existing.meta.contentHash, lineage: existing.meta.lineage, seed, learningRate: lr, iterations: existing.meta.training?.iterations as number | undefined, testAccuracy: existing.meta.testAccuracy });
-        ctx.log?.(`reusing reference ${i} (${dir})`);
-        continue;
-      }
-    }
-    ctx.log?.(`training reference ${i + 1}/${req.references} (seed ${seed}, lr ${lr.toPrecision(3)})`);
-    const r = await trainModel({
+    const scale = 1 + noise * (2 * jitter.next() - 1);
+    const iterations = baseIterations !== undefined ? Math.max(1, Math.round(baseIterations * scale)) : undefined;
+    const dir = join(refDir, `reference-${index}`);
+    const request: TrainModelRequest = {
       arch: meta.arch,
-      dataDir: req.dataDir,
+      dataDir: resolve(req.dataDir),
       outDir: dir,
       seed,
-      epochs: iterations === undefined ? (req.referenceEpochs ?? 1) * (1 + noise * (2 * jitter.next() - 1)) : undefined,
+      epochs: iterations === undefined ? (req.referenceEpochs ?? 1) * scale : undefined,
       iterations,
       learningRate: lr,
       batchSize: typeof recipe.batchSize === 'number' ? recipe.batchSize : undefined,
       ...(meta.archConfig as { blocks?: number; width?: number; depth?: number; hidden?: number }),
       maxTrain: req.maxTrain,
       maxTest: req.maxTest,
-      signal: ctx.signal,
-      onProgress: (p) => ctx.progress?.({ stage: `reference-${i}`, iteration: p.iteration, total: p.totalIterations, values: { loss: p.loss, accuracy: p.accuracy } }),
       lineagePrefix: 'reference',
+    };
+    return { index, seed, dir, learningRate: lr, request };
+  });
+}
+
+/** Trains (or reuses) every planned reference, `workers` at a time. */
+async function trainReferences(ctx: RunContext, req: CalibrateRequest, victim: LoadedModel, outFile: string): Promise<CalibrationReference[]> {
+  const plans = planReferences(req, victim.meta, outFile);
+  mkdirSync(`${outFile}.references`, { recursive: true });
+  const pending: ReferencePlan[] = [];
+  for (const plan of plans) {
+    if (await reusable(plan)) ctx.log?.(`reusing reference ${plan.index} (${plan.dir})`);
+    else pending.push(plan);
+  }
+  const runner =
+    req.trainReference ??
+    (async (request: TrainModelRequest) => {
+      await trainModel({
+        ...request,
+        signal: ctx.signal,
+        onProgress: (p) => ctx.progress?.({ stage: `reference-${request.seed - REFERENCE_SEED_BASE}`, iteration: p.iteration, total: p.totalIterations, values: { loss: p.loss, accuracy: p.accuracy } }),
+      });
     });
-    out.push({ path: dir, contentHash: r.meta.contentHash, lineage: r.meta.lineage, seed, learningRate: lr, iterations: r.iterations, testAccuracy: r.testAccuracy });
+  const queue = [...pending];
+  const workers = Math.max(1, Math.min(req.workers ?? 1, queue.length));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (let plan = queue.shift(); plan; plan = queue.shift()) {
+        throwIfCancelled(ctx, 'Calibration');
+        ctx.log?.(`training reference ${plan.index + 1}/${plans.length} (seed ${plan.seed}, lr ${plan.learningRate.toPrecision(3)})`);
+        await runner(plan.request);
+      }
+    }),
+  );
+  const out: CalibrationReference[] = [];
+  for (const plan of plans) {
+    const { model, meta } = await loadModel(plan.dir);
+    model.dispose();
+    out.push({ path: plan.dir, contentHash: meta.contentHash, lineage: meta.lineage, seed: plan.seed, learningRate: plan.learningRate, iterations: meta.training?.iterations as number | undefined, testAccuracy: meta.testAccuracy });
   }
   return out;
+}
+
+/** A reference already on disk from an earlier (perhaps interrupted) calibration. */
+async function reusable(plan: ReferencePlan): Promise<boolean> {
+  if (!existsSync(join(plan.dir, 'model.json'))) return false;
+  try {
+    const { model, meta } = await loadModel(plan.dir);
+    model.dispose();
+    return meta.seed === plan.seed && meta.lineage.startsWith('reference');
+  } catch {
+    return false; // a damaged leftover is trained again
+  }
 }

@@ -3,7 +3,14 @@
  * folder names in code-point order; files inside a class are taken in the same order.
  */
 import path from 'node:path';
-import sharp from 'sharp';
+import type SharpModule from 'sharp';
+
+/** sharp (a native addon) loads only when image folders are read, not for IDX or CIFAR. */
+let sharpModule: typeof SharpModule | undefined;
+async function loadSharp(): Promise<typeof SharpModule> {
+  sharpModule ??= (await import('sharp')).default;
+  return sharpModule;
+}
 import { AuditError } from '../errors';
 import { listDir } from './files';
 import type { InputShape } from './types';
@@ -65,6 +72,7 @@ function corrupt(file: string, e: unknown): AuditError {
 /** Native size of an image (after EXIF orientation) and 1 or 3 channels (grayscale or colour). */
 export async function probeImageShape(file: string): Promise<InputShape> {
   try {
+    const sharp = await loadSharp();
     const { info } = await sharp(file).autoOrient().raw().toBuffer({ resolveWithObject: true });
     const meta = await sharp(file).metadata();
     const gray = meta.channels !== undefined ? meta.channels <= 2 : info.channels <= 2;
@@ -78,8 +86,9 @@ export async function probeImageShape(file: string): Promise<InputShape> {
 export async function decodeImage(file: string, shape: InputShape): Promise<Uint8Array> {
   const [h, w, c] = shape;
   let data: Buffer;
-  let info: sharp.OutputInfo;
+  let info: SharpModule.OutputInfo;
   try {
+    const sharp = await loadSharp();
     let pipeline = sharp(file).autoOrient().resize(w, h, { fit: 'fill' }).removeAlpha();
     pipeline = c === 1 ? pipeline.greyscale() : pipeline.toColourspace('srgb');
     ({ data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true }));
