@@ -33,6 +33,21 @@ describe('splitAtBlock', () => {
     model.dispose();
   });
 
+  it('splits the same model twice, at different blocks', () => {
+    const { model } = buildModel('cnn', { inputShape: [16, 16, 1], numClasses: 4, seed: 2, width: 4 });
+    const a = splitAtBlock(model, 'block2');
+    const b = splitAtBlock(model, 'block3');
+    const c = splitAtBlock(model, 'block2');
+    const x = tf.randomNormal([2, 16, 16, 1], 0, 1, 'float32', 9);
+    const diffs = tf.tidy(() => {
+      const full = model.predict(x) as tf.Tensor;
+      return [a, b, c].map((s) => (s.tail.predict(s.head.predict(x) as tf.Tensor) as tf.Tensor).sub(full).abs().max().dataSync()[0]);
+    });
+    for (const d of diffs) expect(d).toBeLessThan(1e-5);
+    x.dispose();
+    model.dispose();
+  });
+
   it('refuses unknown layers and layers that are not split points', () => {
     const { model } = buildModel('resnet', { inputShape: [16, 16, 3], numClasses: 4, seed: 2, width: 4 });
     expect(() => splitAtBlock(model, 'block9')).toThrow(/no layer named "block9"/);

@@ -262,9 +262,8 @@ export interface LoopSpec {
   afterUpdate?: () => void;
   /** Work done once before the loop (e.g. labelling queries), counted in a fresh run only. */
   setup?: { forward: number; backward: number };
-  /** Metadata for trajectory models. */
+  /** Metadata for trajectory models (their lineage gets `@<iteration>`). */
   modelMeta: ModelMetaInput;
-  lineageStep: string;
 }
 
 export interface LoopResult {

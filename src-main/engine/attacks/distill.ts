@@ -82,7 +82,6 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
       poolSize: req.substitute.count,
       optionsKey: { params: p, blocks },
       modelMeta,
-      lineageStep,
       step: ({ indices, lr, optimizer }) => {
         const { x, y: trueLabels } = batchTensors(req.substitute, indices);
         let stats: tf.Tensor | undefined;

@@ -120,7 +120,6 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
       optionsKey: { params: p, budget },
       setup: { forward: budget, backward: 0 },
       modelMeta,
-      lineageStep,
       step: ({ indices, lr, optimizer }) => {
         const n = indices.length;
         const { x, y } = batchTensors(transfer, indices);

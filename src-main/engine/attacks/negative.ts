@@ -7,8 +7,10 @@
  * SEEDS. The `seed` parameter seeds the initialisation (the batch order follows ctx.seed).
  * Callers MUST pass seeds outside the range used for the calibration reference models that
  * set tau: a reference that sets tau would flag itself, so the Negative row's suspects must
- * be models of their own. The default (1000003) sits far above small reference seeds; when
- * several negatives are made, pass distinct seeds that no reference uses.
+ * be models of their own. Calibration references use seeds REFERENCE_SEED_BASE + i
+ * (calibration/calibrate.ts: 10000, 10001, ...; `runAttack` refuses [10000, 11000)); the
+ * default 1000003 lies outside. When several negatives are made, pass distinct seeds that no
+ * reference uses.
  *
  * `jitter` reproduces the paper's "slight random noise to the training iterations and
  * learning rates for each group of random seeds": both are scaled by 1 + jitter * u with u
@@ -67,7 +69,6 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
       poolSize: set.count,
       optionsKey: { params: p },
       modelMeta,
-      lineageStep,
       step: ({ indices, lr, optimizer }) => {
         const [loss, correct] = trainStep(model, set, indices, vars, optimizer, lr);
         return { values: { loss, accuracy: correct / indices.length }, forward: indices.length, backward: indices.length };

@@ -153,7 +153,6 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
         optionsKey: { params: p },
         setup: { forward, backward: 0 },
         modelMeta,
-        lineageStep,
         afterUpdate: () => m.apply(),
         step: ({ indices, lr, optimizer }) => {
           const [loss, correct] = trainStep(surrogate, set, indices, vars, optimizer, lr);

@@ -4,7 +4,8 @@
  * and, for RemovalNet, the tail F^{l+} applied to a modified latent.
  *
  * Both halves share the original model's layers and weights (no copies): training the
- * model updates them, and disposing a half disposes nothing.
+ * model updates them. Do not dispose the halves: that would dispose the shared weights;
+ * dispose the original model when done.
  */
 import * as tf from '@tensorflow/tfjs';
 import { AuditError } from '../errors';
@@ -37,7 +38,9 @@ export function checkBlock(model: tf.LayersModel, block: string): void {
 export function splitAtBlock(model: tf.LayersModel, block: string): SplitModel {
   checkBlock(model, block);
   const blockLayer = model.getLayer(block);
-  const blockOut = blockLayer.output as tf.SymbolicTensor;
+  // The layer's output in the model's own graph (node 0): an earlier split re-applied later
+  // layers to a new input and gave them more inbound nodes, where `.output` would throw.
+  const blockOut = blockLayer.getOutputAt(0) as tf.SymbolicTensor;
   const head = tf.model({ inputs: model.inputs, outputs: blockOut, name: `${model.name}_head_${block}` });
 
   // Rebuild the part after the block on a fresh input, re-applying the same layer objects
@@ -50,7 +53,7 @@ export function splitAtBlock(model: tf.LayersModel, block: string): SplitModel {
   const order = model.layers;
   const start = order.indexOf(blockLayer);
   for (const layer of order.slice(start + 1)) {
-    const node = layer.inboundNodes.find((n) => n.outboundLayer === layer && n.inputTensors.length > 0);
+    const node = layer.inboundNodes[0];
     if (!node) continue;
     const inputs = node.inputTensors.map(resolveTensor);
     if (inputs.some((t) => t === undefined)) continue; // belongs to the head side only

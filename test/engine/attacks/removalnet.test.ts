@@ -215,7 +215,7 @@ describe('removalNetLoss', () => {
     tf.dispose([...Object.values(x), ...Object.values(terms)]);
   });
 
-  it('paper form: alpha*CE + (1-alpha)*KL(z2 || softmax f) (batchmean) + beta*||zs - z\'||_2 (per sample, mean; rms by default)', () => {
+  it('paper form: alpha*CE + (1-alpha)*KL(z2 || softmax f) (batchmean) + beta*||zs - z\'||_2 (per sample, mean; or rms)', () => {
     const kl = f
       .map((row, i) => {
         const lp = logSoftmax(row);
@@ -224,12 +224,12 @@ describe('removalNetLoss', () => {
       .reduce((a, b) => a + b) / 2;
     const feat = (Math.sqrt(5) + 1) / 2;
     const x = inputs();
-    const terms = removalNetLoss(x.f, x.zs, x.zp, x.z2, x.oh, { form: 'paper', featureNorm: 'l2', alpha: 0.2, beta: 2, gamma: 0.6, temperature: 20 });
+    const terms = removalNetLoss(x.f, x.zs, x.zp, x.z2, x.oh, { form: 'paper', alpha: 0.2, beta: 2, gamma: 0.6, temperature: 20 });
     expect(terms.ce.dataSync()[0]).toBeCloseTo(0.2 * ce, 5);
     expect(terms.kl.dataSync()[0]).toBeCloseTo(0.8 * kl, 5);
     expect(terms.feat.dataSync()[0]).toBeCloseTo(2 * feat, 5);
-    // Default 'rms': the same distance over sqrt(latent size) (2 values per sample here).
-    const rms = removalNetLoss(x.f, x.zs, x.zp, x.z2, x.oh, { form: 'paper', alpha: 0.2, beta: 2, gamma: 0.6, temperature: 20 });
+    // 'rms': the same distance over sqrt(latent size) (2 values per sample here).
+    const rms = removalNetLoss(x.f, x.zs, x.zp, x.z2, x.oh, { form: 'paper', featureNorm: 'rms', alpha: 0.2, beta: 2, gamma: 0.6, temperature: 20 });
     expect(rms.feat.dataSync()[0]).toBeCloseTo((2 * feat) / Math.sqrt(2), 5);
     tf.dispose([...Object.values(x), ...Object.values(terms), ...Object.values(rms)]);
   });
@@ -290,7 +290,7 @@ describe('RemovalNet attack', () => {
   });
 
   it('names the scenario, block and loss form in the lineage and records a fidelity curve', async () => {
-    const r = await removalNet.run({ seed: 1 }, request({ iterations: 2, scenario: 'ltd', heldOut: heldOutSet(), params: { loss: 'paper' }, block: 'block1' }));
+    const r = await removalNet.run({ seed: 1 }, request({ iterations: 2, scenario: 'ltd', heldOut: heldOutSet(), params: { loss: 'paper', latentModel: 'surrogate' }, block: 'block1' }));
     expect(r.lineageStep).toBe('removalnet(ltd,block1,paper)');
     expect(r.modelMeta.lineage).toBe('train(cnn,bands)-removalnet(ltd,block1,paper)');
     expect(r.curve?.map((p) => p.iteration)).toEqual([0, 1, 2]);
