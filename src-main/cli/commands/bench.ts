@@ -6,7 +6,9 @@ import { type Command } from 'commander';
 import { initBackend } from '../../engine/backend';
 import { benchEngine, benchModelNames } from '../../engine/bench/engine-bench';
 import { benchVerify } from '../../engine/bench/verify-bench';
-import { loadDataset } from '../../engine/datasets';
+import { benchAttacks } from '../../engine/bench/attack-bench';
+import { ATTACKS } from '../../engine/attacks/registry';
+import { classBalancedFraction, loadDataset } from '../../engine/datasets';
 import { loadModel } from '../../engine/models/io';
 import { intArg } from '../options';
 import { emit, fail, progress } from '../output';
@@ -37,6 +39,7 @@ function pytorchFigures(script: string, batch: number): { figures: PytorchFigure
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks that print figures and write bench/results/*.json');
   registerVerifyBench(bench, program);
+  registerAttackBench(bench, program);
   bench
     .command('engine')
     .description('inference and training examples/s and GFLOP/s per architecture on the active backend')
@@ -113,6 +116,43 @@ export function registerVerifyBench(bench: Command, program: Command): void {
         }
         const cpu = cpus();
         const result = { backend: backend.backend, machine: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length }, measuredAt: new Date().toISOString(), victim: victim.meta.lineage, defenses };
+        mkdirSync(dirname(resolve(f.out)), { recursive: true });
+        writeFileSync(resolve(f.out), `${JSON.stringify(result, null, 2)}\n`);
+        emit(mode, result, () => `wrote ${resolve(f.out)}`);
+      } catch (e) {
+        fail(mode, e);
+      }
+    });
+}
+
+export function registerAttackBench(bench: Command, program: Command): void {
+  bench
+    .command('attacks')
+    .description('iterations/s and passes/s of every attack on the demo victim (S_LTD 10%), and a full RemovalNet run')
+    .option('--iterations <n>', 'iterations per attack for the rate', intArg(1), 30)
+    .option('--removalnet-iterations <n>', 'length of the timed full RemovalNet run (0 to skip)', intArg(0), 1000)
+    .option('--out <file>', 'results file', join('bench', 'results', 'attacks.json'))
+    .option('--json', 'print the results as JSON')
+    .action(async (f: { iterations: number; removalnetIterations: number; out: string; json?: boolean }) => {
+      const mode = { json: Boolean(f.json) };
+      try {
+        const backend = await initBackend(program.opts<{ backend?: string }>().backend);
+        const victim = await loadModel(DEMO_VICTIM());
+        const data = await loadDataset(DEMO_DATASET(), { inputShape: victim.meta.inputShape, normalization: victim.meta.normalization });
+        const substitute = classBalancedFraction(data.train, 0.1, 1);
+        const perAttack = Object.fromEntries(ATTACKS.map((a) => [a.id, f.iterations]));
+        const rates = await benchAttacks(victim, substitute, perAttack, (r) =>
+          progress(`${r.attack.padEnd(11)} ${r.iterationsPerSec.toFixed(2)} it/s  ${r.passesPerSec.toFixed(0)} passes/s  (${r.iterations} iterations in ${r.seconds.toFixed(1)} s)`),
+        );
+        let full: { iterations: number; seconds: number } | undefined;
+        if (f.removalnetIterations > 0) {
+          const [r] = await benchAttacks(victim, substitute, { removalnet: f.removalnetIterations });
+          full = { iterations: r.iterations, seconds: r.seconds };
+          progress(`removalnet ${r.iterations} iterations: ${r.seconds.toFixed(0)} s`);
+        }
+        victim.model.dispose();
+        const cpu = cpus();
+        const result = { backend: backend.backend, machine: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length }, measuredAt: new Date().toISOString(), victim: victim.meta.lineage, substitute: 'S_LTD 10% of the demo training split', attacks: rates, removalnetFullRun: full };
         mkdirSync(dirname(resolve(f.out)), { recursive: true });
         writeFileSync(resolve(f.out), `${JSON.stringify(result, null, 2)}\n`);
         emit(mode, result, () => `wrote ${resolve(f.out)}`);
