@@ -309,7 +309,9 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
   const victimTail = inferenceTail(victim, block);
   const victimTaps = withTaps(victim, [block]);
   const surrogate = await cloneModel(victim);
-  const lineageStep = `removalnet(${[req.scenario, block, form === 'paper' ? 'paper' : undefined].filter(Boolean).join(',')})`;
+  // Non-default choices that change what the surrogate is are part of its name.
+  const latentFrom = str(p, 'latentModel') === 'surrogate' ? 'surrogate-latent' : undefined;
+  const lineageStep = `removalnet(${[req.scenario, block, form === 'paper' ? 'paper' : undefined, latentFrom].filter(Boolean).join(',')})`;
   const lineage = derivedLineage(req.victim.meta, lineageStep);
   const training = { attack: 'removalnet', iterations: req.iterations, batchSize: req.batchSize ?? 128, ...p };
   const modelMeta = derivedMeta(req.victim.meta, lineage, training);
