@@ -289,10 +289,10 @@ describe('RemovalNet attack', () => {
     });
   });
 
-  it('names the scenario, block and loss form in the lineage and records a fidelity curve', async () => {
+  it('names the scenario, block, loss form and latent model in the lineage and records a fidelity curve', async () => {
     const r = await removalNet.run({ seed: 1 }, request({ iterations: 2, scenario: 'ltd', heldOut: heldOutSet(), params: { loss: 'paper', latentModel: 'surrogate' }, block: 'block1' }));
-    expect(r.lineageStep).toBe('removalnet(ltd,block1,paper)');
-    expect(r.modelMeta.lineage).toBe('train(cnn,bands)-removalnet(ltd,block1,paper)');
+    expect(r.lineageStep).toBe('removalnet(ltd,block1,paper,surrogate-latent)');
+    expect(r.modelMeta.lineage).toBe('train(cnn,bands)-removalnet(ltd,block1,paper,surrogate-latent)');
     expect(r.curve?.map((p) => p.iteration)).toEqual([0, 1, 2]);
     expect(r.curve?.[0].fidelity).toBeGreaterThan(0.9);
     r.model.dispose();
