@@ -8,6 +8,9 @@ import { registerAttack } from './commands/attack';
 import { registerBench } from './commands/bench';
 import { registerEvaluate } from './commands/evaluate';
 import { registerInfo } from './commands/info';
+import { registerReport } from './commands/report';
+import { registerRun } from './commands/run';
+import { registerRuns } from './commands/runs';
 import { registerTrain } from './commands/train';
 import { registerVerification } from './commands/verification';
 import { registerWorker } from './commands/worker';
@@ -27,6 +30,9 @@ registerEvaluate(program);
 registerVerification(program);
 registerAttack(program);
 registerBench(program);
+registerRun(program);
+registerRuns(program);
+registerReport(program);
 registerWorker(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

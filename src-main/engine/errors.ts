@@ -25,7 +25,16 @@ export type AuditErrorCode =
   | 'MODEL_WRITE'
   | 'CALIBRATION_MISMATCH'
   | 'NOT_APPLICABLE'
-  | 'NON_FINITE_OUTPUT';
+  | 'NON_FINITE_OUTPUT'
+  | 'STORE_VERSION'
+  | 'STORE_CORRUPT'
+  | 'STORE_NOT_FOUND'
+  | 'SPEC_INVALID'
+  | 'RUN_NOT_FOUND'
+  | 'RUN_BUSY'
+  | 'WORKER_CRASHED'
+  | 'DEPENDENCY_FAILED'
+  | 'CHROMIUM_NOT_FOUND';
 
 export class AuditError extends Error {
   readonly code: AuditErrorCode;

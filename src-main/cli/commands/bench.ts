@@ -10,6 +10,7 @@ import { benchAttacks } from '../../engine/bench/attack-bench';
 import { ATTACKS } from '../../engine/attacks/registry';
 import { classBalancedFraction, loadDataset } from '../../engine/datasets';
 import { loadModel } from '../../engine/models/io';
+import { benchRunner } from '../../runner/runner-bench';
 import { intArg } from '../options';
 import { emit, fail, progress } from '../output';
 import { DEMO_DATASET, DEMO_VICTIM, packageRoot } from '../paths';
@@ -40,6 +41,27 @@ export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks that print figures and write bench/results/*.json');
   registerVerifyBench(bench, program);
   registerAttackBench(bench, program);
+  bench
+    .command('runner')
+    .description('job-runner speed-up: the same grid of equal jobs with 1 and 2 worker processes (median of 3)')
+    .option('--jobs <n>', 'equal jobs in the grid', intArg(1), 4)
+    .option('--iterations <n>', 'fine-tuning iterations per job', intArg(1), 300)
+    .option('--reps <n>', 'repetitions per worker count (median reported)', intArg(1), 3)
+    .option('--out <file>', 'results file', join('bench', 'results', 'runner.json'))
+    .option('--json', 'print the results as JSON')
+    .action(async (flags: { jobs: number; iterations: number; reps: number; out: string; json?: boolean }) => {
+      const mode = { json: Boolean(flags.json) };
+      try {
+        const backend = await initBackend(program.opts<{ backend?: string }>().backend);
+        const result = await benchRunner({ entry: process.argv[1], backend: backend.backend, victimDir: DEMO_VICTIM(), dataDir: DEMO_DATASET(), jobs: flags.jobs, iterations: flags.iterations, workers: [1, 2], reps: flags.reps, onLog: progress });
+        const doc = { backend: backend.backend, machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) }, measuredAt: new Date().toISOString(), ...result };
+        mkdirSync(dirname(resolve(flags.out)), { recursive: true });
+        writeFileSync(flags.out, `${JSON.stringify(doc, null, 2)}\n`);
+        emit(mode, doc, () => `${result.byWorkers.map((b) => `${b.workers} worker(s): ${b.medianSeconds.toFixed(1)} s`).join(', ')}; speed-up ${result.speedup.toFixed(2)}x`);
+      } catch (e) {
+        fail(mode, e);
+      }
+    });
   bench
     .command('engine')
     .description('inference and training examples/s and GFLOP/s per architecture on the active backend')

@@ -8,10 +8,16 @@ import { type Command } from 'commander';
 import { initBackend } from '../../engine/backend';
 import { AuditError } from '../../engine/errors';
 import { trainModel, type TrainModelRequest } from '../../engine/training/train-model';
+import { runWorker } from '../../runner/worker-main';
 import { emit, fail, progress } from '../output';
 
 export function registerWorker(program: Command): void {
   const worker = program.command('worker', { hidden: true }).description('internal: run one job in this process');
+  // A job of an audit run, received from the job runner over IPC.
+  worker
+    .command('job')
+    .description('internal: run one audit job sent by the job runner')
+    .action(() => runWorker());
   worker
     .command('train')
     .requiredOption('--request <json>', 'a TrainModelRequest as JSON')

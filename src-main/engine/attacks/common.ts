@@ -325,6 +325,7 @@ export async function runAttackLoop(ctx: RunContext, req: AttackRequest, spec: L
       Object.assign(compute, state.compute);
       curve = state.curve ?? [];
       trajectory = (state.trajectory ?? []).filter((d) => existsSync(d));
+      ctx.log?.(`resuming ${spec.stage} from the checkpoint of iteration ${start}`);
     } else {
       compute.forwardPasses += spec.setup?.forward ?? 0;
       compute.backwardPasses += spec.setup?.backward ?? 0;

@@ -1,14 +1,15 @@
 /**
  * Runs one attack end to end from files: the victim, the attacker's substitute data (the
  * S_LTD share of its training split when a fraction is given, the whole split otherwise:
- * S_LSD), then fidelity on the test data and the surrogate saved with its lineage. The
- * workflow behind `ownership-audit attack`; the job runner will call it too.
+ * S_LSD; with `partition`, only that part of the split, e.g. the half the victim did not
+ * train on), then fidelity on the test data and the surrogate saved with its lineage. The
+ * workflow behind `ownership-audit attack` and the audit runner's attack jobs.
  */
 import { resolve } from 'node:path';
 import { resolveParams } from '../../../src-shared/params';
 import { activeBackend } from '../backend';
 import type { RunContext } from '../context';
-import { classBalancedFraction, loadDataset, subset } from '../datasets';
+import { classBalancedFraction, loadDataset, parsePartition, partition, subset, type ImageSet } from '../datasets';
 import { AuditError } from '../errors';
 import { loadModel, saveModel } from '../models/io';
 import { REFERENCE_SEED_BASE } from '../calibration/calibrate';
@@ -22,8 +23,18 @@ export interface RunAttackRequest {
   substituteDir: string;
   /** Test data for fidelity (default: the substitute directory's test split). */
   testDir?: string;
-  /** S_LTD: this share of the substitute's training split, class-balanced. */
+  /** S_LTD: this share of the substitute's training split, class-balanced (of `partition`'s part when both are set). */
   fraction?: number;
+  /**
+   * 'k/n': only part k of n of the substitute's training split, from the same class-stratified
+   * partition as `TrainModelRequest.partition` with the same `partitionSeed`: a victim trained
+   * on '0/2' and an attacker given '1/2' hold disjoint halves (S_LSD).
+   */
+  partition?: string;
+  /** Seed of the partition (default 0); must equal the victim's `TrainModelRequest.partitionSeed`. */
+  partitionSeed?: number;
+  /** Keep at most this many training images of the substitute (class-balanced prefix, as the victim's `maxTrain`). */
+  maxTrain?: number;
   params?: Record<string, unknown>;
   iterations: number;
   batchSize?: number;
@@ -46,6 +57,22 @@ export interface RunAttackResult {
   trajectory?: string[];
 }
 
+/** Default seed of `RunAttackRequest.partitionSeed`. */
+export const DEFAULT_PARTITION_SEED = 0;
+
+/**
+ * The attacker's training images: part `partition` of the substitute's training split (when
+ * set), then the class-balanced `fraction` of it drawn with `seed` (when set).
+ */
+export function substituteSet(train: ImageSet, req: Pick<RunAttackRequest, 'fraction' | 'partition' | 'partitionSeed'>, seed: number): ImageSet {
+  let set = train;
+  if (req.partition) {
+    const { k, n } = parsePartition(req.partition);
+    set = partition(set, k, n, req.partitionSeed ?? DEFAULT_PARTITION_SEED);
+  }
+  return req.fraction !== undefined ? classBalancedFraction(set, req.fraction, seed) : set;
+}
+
 export async function runAttack(ctx: RunContext, req: RunAttackRequest): Promise<RunAttackResult> {
   const attack = getAttack(req.attack);
   const params = resolveParams(attack.params, req.params ?? {});
@@ -60,13 +87,14 @@ export async function runAttack(ctx: RunContext, req: RunAttackRequest): Promise
   if (req.fraction !== undefined && !(req.fraction > 0 && req.fraction <= 1)) {
     throw new AuditError('INVALID_ARGUMENT', `--fraction must be in (0, 1], got ${req.fraction}`, { hint: 'The paper uses 0.1 for S_LTD.' });
   }
+  if (req.partition) parsePartition(req.partition); // refuse a bad partition before loading anything
   const victim = await loadModel(req.victimDir);
   try {
     const pre = { inputShape: victim.meta.inputShape, normalization: victim.meta.normalization, maxTest: req.maxTest };
-    const sub = await loadDataset(req.substituteDir, pre);
+    const sub = await loadDataset(req.substituteDir, { ...pre, maxTrain: req.maxTrain });
     const test = req.testDir ? (await loadDataset(req.testDir, { ...pre, maxTrain: 1 })).test : sub.test;
     const scenario = req.fraction !== undefined ? 'ltd' : 'lsd';
-    const substitute = req.fraction !== undefined ? classBalancedFraction(sub.train, req.fraction, ctx.seed) : sub.train;
+    const substitute = substituteSet(sub.train, req, ctx.seed);
     // A held-out slice for the fidelity curve during the run; the final figures use all of `test`.
     const heldOut = subset(test, Int32Array.from({ length: Math.min(1000, test.count) }, (_, i) => Math.floor((i * test.count) / Math.min(1000, test.count))));
     const result = await attack.run(ctx, {

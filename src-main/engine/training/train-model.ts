@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import type * as tf from '@tensorflow/tfjs';
 import { appendLineage, type ModelMeta } from '../../../src-shared/domain/model';
 import { activeBackend } from '../backend';
-import { loadDataset, parsePartition, partition } from '../datasets';
+import { loadDataset, parsePartition, partition, type ImageSet } from '../datasets';
 import { saveModel } from '../models/io';
 import { buildModel } from '../models/zoo';
 import { evaluate } from './evaluate';
@@ -18,6 +18,12 @@ export interface TrainModelRequest {
   dataDir: string;
   /** e.g. '0/2': train on a deterministic, class-stratified half of the training split. */
   partition?: string;
+  /**
+   * Seed of that partition. Give the same value to the attacker's `RunAttackRequest.partitionSeed`
+   * so that the victim's part and the attacker's (S_LSD) come from one split and are disjoint.
+   * Absent: the training seed (the behaviour before this field existed).
+   */
+  partitionSeed?: number;
   outDir: string;
   seed: number;
   epochs?: number;
@@ -51,13 +57,19 @@ export interface TrainModelResult {
   trainExamplesPerSec: number;
 }
 
+/** The training images of a request: part k of n of the split when `partition` is set (see `partitionSeed`). */
+export function trainingPart(train: ImageSet, req: Pick<TrainModelRequest, 'partition' | 'partitionSeed' | 'seed'>): ImageSet {
+  if (!req.partition) return train;
+  const { k, n } = parsePartition(req.partition);
+  return partition(train, k, n, req.partitionSeed ?? req.seed);
+}
+
 export async function trainModel(req: TrainModelRequest): Promise<TrainModelResult> {
   const data = await loadDataset(req.dataDir, { maxTrain: req.maxTrain, maxTest: req.maxTest });
-  let trainSet = data.train;
+  const trainSet = trainingPart(data.train, req);
   let dataLabel = basename(resolve(req.dataDir));
   if (req.partition) {
     const { k, n } = parsePartition(req.partition);
-    trainSet = partition(data.train, k, n, req.seed);
     dataLabel += `[${k}/${n}]`;
   }
   const built = buildModel(req.arch, {

@@ -1,0 +1,139 @@
+/**
+ * The run history and the stored calibrations: `runs list|show ID|delete ID` and
+ * `calibrations list`. Deleting a run removes its records and, with --files, its work folder.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { type Command } from 'commander';
+import { formatResultsTable, type ResultsTable } from '../../../src-shared/audit/results';
+import { AuditError } from '../../engine/errors';
+import { loadResultsTable } from '../../runner/results';
+import { databasePath, openStore, resolveHome } from '../../store';
+import type { AuditStore } from '../../store/types';
+import { emit, fail } from '../output';
+
+/** The `run --json` / `runs show --json` shape (issue contract), with a few extra fields. */
+export function runTableJson(t: ResultsTable): object {
+  return {
+    runId: t.runId,
+    status: t.status,
+    rows: t.rows.map((r) => ({
+      attack: r.attack,
+      label: r.label,
+      scenario: r.scenario,
+      suspects: r.suspects,
+      fidelity: r.fidelity ? { accuracy: r.fidelity.accuracy, drop: r.fidelity.drop } : null,
+      metrics: Object.fromEntries(Object.entries(r.metrics).map(([id, m]) => [id, { mean: m.mean, std: m.std, tau: m.tau }])),
+      ownership: { derived: r.ownership.derived, total: r.ownership.total, label: r.ownership.label },
+      compute: r.compute,
+    })),
+  };
+}
+
+function withStore<T>(home: string | undefined, fn: (store: AuditStore) => T): T {
+  const store = openStore(databasePath(resolveHome(home)));
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+export function registerRuns(program: Command): void {
+  const runs = program.command('runs').description('the run history: list, show, delete');
+  runs
+    .command('list')
+    .option('--status <status>', 'only runs with this status')
+    .option('--home <dir>', 'data folder (default: env OWNERSHIP_AUDIT_HOME or the per-user app data folder)')
+    .option('--json', 'print { runs: [...] }')
+    .action((f: { status?: string; home?: string; json?: boolean }) => {
+      const mode = { json: Boolean(f.json) };
+      try {
+        withStore(f.home, (store) => {
+          const list = store.listRuns(f.status ? { status: f.status as never } : undefined).map((r) => {
+            const jobs = store.listJobs(r.id);
+            return { id: r.id, name: r.name, status: r.status, createdAt: r.createdAt, wallSeconds: r.wallSeconds, backend: r.backend, jobs: jobs.length, done: jobs.filter((j) => j.status === 'done').length };
+          });
+          emit(mode, { runs: list }, () =>
+            list.length === 0 ? 'no runs yet: start one with `ownership-audit run --demo`' : list.map((r) => `${r.id}  ${r.status.padEnd(9)} ${String(r.done).padStart(3)}/${String(r.jobs).padEnd(3)} jobs  ${(r.wallSeconds / 60).toFixed(1).padStart(6)} min  ${r.name}`).join('\n'),
+          );
+        });
+      } catch (e) {
+        fail(mode, e);
+      }
+    });
+  runs
+    .command('show <runId>')
+    .option('--home <dir>', 'data folder')
+    .option('--jobs', 'also list every job with its status')
+    .option('--json', 'print { runId, status, rows, jobs }')
+    .action((id: string, f: { home?: string; json?: boolean; jobs?: boolean }) => {
+      const mode = { json: Boolean(f.json) };
+      try {
+        withStore(f.home, (store) => {
+          const run = store.getRun(id);
+          if (!run) throw new AuditError('RUN_NOT_FOUND', `No run with id ${id}`, { hint: 'List runs with `ownership-audit runs list`.' });
+          const table = loadResultsTable(store, id);
+          const jobs = store.listJobs(id).map((j) => ({ key: j.key, label: j.label, kind: j.kind, status: j.status, attempts: j.attempts, seconds: j.seconds, error: j.errorMessage }));
+          emit(mode, { ...runTableJson(table), name: run.name, spec: run.spec, wallSeconds: run.wallSeconds, jobs }, () => {
+            const lines = [`run ${run.id} (${run.name}): ${run.status}, ${(run.wallSeconds / 60).toFixed(1)} min, backend ${run.backend}`, formatResultsTable(table)];
+            if (f.jobs || run.status !== 'completed') lines.push(...jobs.map((j) => `  ${j.status.padEnd(9)} ${j.label}${j.seconds ? ` ${j.seconds.toFixed(0)} s` : ''}${j.error ? `: ${j.error}` : ''}`));
+            return lines.join('\n');
+          });
+        });
+      } catch (e) {
+        fail(mode, e);
+      }
+    });
+  runs
+    .command('delete <runId>')
+    .option('--home <dir>', 'data folder')
+    .option('--files', "also delete the run's work folder (models, checkpoints)")
+    .option('--json', 'print { deleted }')
+    .action((id: string, f: { home?: string; json?: boolean; files?: boolean }) => {
+      const mode = { json: Boolean(f.json) };
+      try {
+        withStore(f.home, (store) => {
+          const run = store.getRun(id);
+          if (!run) throw new AuditError('RUN_NOT_FOUND', `No run with id ${id}`, { hint: 'List runs with `ownership-audit runs list`.' });
+          if (run.status === 'running' && run.ownerPid) {
+            try {
+              process.kill(run.ownerPid, 0);
+              throw new AuditError('RUN_BUSY', `Run ${id} is being run by process ${run.ownerPid}`, { hint: 'Stop it first (Ctrl-C pauses it).' });
+            } catch (e) {
+              if (e instanceof AuditError) throw e; // the owner is gone: the run can go
+            }
+          }
+          store.deleteRun(id);
+          if (f.files && run.workDir && existsSync(run.workDir)) rmSync(run.workDir, { recursive: true, force: true });
+          emit(mode, { deleted: id, files: Boolean(f.files) }, () => `deleted run ${id}${f.files ? ` and ${run.workDir}` : ''}`);
+        });
+      } catch (e) {
+        fail(mode, e);
+      }
+    });
+
+  program
+    .command('calibrations')
+    .description('stored threshold calibrations')
+    .command('list')
+    .option('--home <dir>', 'data folder')
+    .option('--json', 'print { calibrations: [...] }')
+    .action((f: { home?: string; json?: boolean }) => {
+      const mode = { json: Boolean(f.json) };
+      try {
+        withStore(f.home, (store) => {
+          const list = store.listCalibrations().map((c) => {
+            const doc = c.document as { metrics?: { id: string; tau: number; degenerate: boolean; rule?: { name?: string } }[]; references?: unknown[] };
+            return { id: c.id, createdAt: c.createdAt, file: c.filePath, runId: c.runId, references: doc.references?.length ?? 0, metrics: (doc.metrics ?? []).map((m) => ({ id: m.id, tau: m.tau, degenerate: m.degenerate, rule: m.rule?.name })) };
+          });
+          emit(mode, { calibrations: list }, () =>
+            list.length === 0
+              ? 'no calibrations stored yet: `ownership-audit run` builds one'
+              : list.map((c) => `${c.id}  ${c.references} references  ${c.metrics.map((m) => `${m.id} ${m.tau.toPrecision(3)}${m.degenerate ? ' (degenerate)' : ''}`).join('  ')}\n    ${c.file}`).join('\n'),
+          );
+        });
+      } catch (e) {
+        fail(mode, e);
+      }
+    });
+}

@@ -1,0 +1,163 @@
+/**
+ * The report's chart figures, built from the report data with the shared option builders
+ * (src-shared/charts) and rendered to SVG: trajectories (paper Fig. 4-5), metric box plots
+ * against tau (Fig. 6-7) and attack cost against fidelity (Fig. 8). A figure the run has
+ * no data for is listed as skipped with the reason, and the report says so.
+ *
+ * Sizes are CSS pixels at 96 dpi: 680 px is the 180 mm text width of an A4 page with
+ * 15 mm margins; two-column figures use 335 px per chart.
+ */
+import type { EChartsOption } from 'echarts';
+import { efficiencyOption, metricBoxplotOption, trajectoryOption, type TrajectoryChartData } from '../../src-shared/charts';
+import { displayLabel, type ReportData } from './data';
+import { renderSvg } from './svg';
+
+export interface ReportChart {
+  option: EChartsOption;
+  width: number;
+  height: number;
+  svg: string;
+}
+
+interface FigureBase {
+  /** Stable id, e.g. 'trajectory-deepjudge.lod', 'boxplots-1', 'efficiency', 'tsne', 'layercam'. */
+  id: string;
+  /** Short title, the first words of the caption. */
+  title: string;
+  /** Caption text after the title (the HTML numbers the figures). */
+  caption: string;
+}
+
+export interface ChartFigure extends FigureBase {
+  kind: 'charts';
+  charts: ReportChart[];
+  /** Charts per line. */
+  columns: 1 | 2;
+}
+
+export interface ImageFigure extends FigureBase {
+  kind: 'images';
+  /** Ready HTML (images inlined as data URIs). */
+  html: string;
+  /** Number of images in it. */
+  images: number;
+}
+
+export type ReportFigure = ChartFigure | ImageFigure;
+
+export interface SkippedFigure {
+  id: string;
+  title: string;
+  reason: string;
+}
+
+export interface ReportFigures {
+  figures: ReportFigure[];
+  skipped: SkippedFigure[];
+}
+
+export const FULL_WIDTH = 680;
+export const HALF_WIDTH = 335;
+
+export function chart(option: EChartsOption, width: number, height: number): ReportChart {
+  return { option, width, height, svg: renderSvg(option, width, height) };
+}
+
+/** One chart's data per metric that was scored at checkpoints. */
+export function trajectoryData(data: ReportData): TrajectoryChartData[] {
+  const ids = [...new Set(data.trajectories.flatMap((t) => t.points.flatMap((p) => Object.keys(p.metrics))))];
+  const order = data.table.metrics.map((m) => m.id);
+  ids.sort((a, b) => (order.indexOf(a) === -1 ? 1e9 : order.indexOf(a)) - (order.indexOf(b) === -1 ? 1e9 : order.indexOf(b)));
+  return ids.map((id) => {
+    const info = data.metrics[id];
+    const tau = data.table.metrics.find((m) => m.id === id)?.tau ?? null;
+    return {
+      metricId: id,
+      metricLabel: info?.label ?? id,
+      kind: info?.kind ?? null,
+      series: data.trajectories.map((t) => {
+        const s = data.suspects.find((x) => x.key === t.suspectKey);
+        const name = s ? `${displayLabel(s)}${s.scenario !== '-' ? ` ${s.scenario}` : ''} seed ${s.seed}` : t.suspectKey;
+        return {
+          name,
+          points: t.points.flatMap((p) => {
+            const m = p.metrics[id];
+            const normalized = m?.normalized ?? (m?.value !== null && m?.value !== undefined && tau ? m.value / tau : null);
+            return normalized === null || normalized === undefined || !Number.isFinite(p.fidelity) ? [] : [{ iteration: p.iteration, fidelity: p.fidelity, normalized }];
+          }),
+        };
+      }),
+    };
+  });
+}
+
+export function chartFigures(data: ReportData): ReportFigures {
+  const figures: ReportFigure[] = [];
+  const skipped: SkippedFigure[] = [];
+
+  // Fig. 4-5: trajectories.
+  const trajectories = trajectoryData(data).filter((t) => t.series.some((s) => s.points.length > 0));
+  if (trajectories.length === 0) {
+    skipped.push({
+      id: 'trajectory',
+      title: 'Fidelity against normalised distance over the attack',
+      reason: data.spec.checkpoints ? 'no checkpoint of this run has been scored yet' : 'the audit spec sets no `checkpoints`, so no checkpoint was scored',
+    });
+  }
+  for (const t of trajectories) {
+    const every = data.spec.checkpoints?.every;
+    figures.push({
+      kind: 'charts',
+      id: `trajectory-${t.metricId}`,
+      title: `Fidelity against ${t.metricLabel} / tau over the attack.`,
+      caption:
+        `Each line is one suspect at its kept checkpoints${every ? ` (every ${every} iterations)` : ''}, in iteration order; y is its test accuracy. ` +
+        `The dashed line at x = 1 is the threshold tau; the shaded side is where ${t.metricLabel} flags a suspect as derived. ` +
+        'A removal attack that works leaves the shaded side while its accuracy stays high (paper Fig. 4-5).',
+      columns: 1,
+      charts: [chart(trajectoryOption(t), FULL_WIDTH, 340)],
+    });
+  }
+
+  // Fig. 6-7: box plots per metric, two per figure in table order (one defence's pair, or
+  // two one-metric defences): a figure never breaks across pages, and six panels in one
+  // figure would leave most of a page empty before it.
+  const boxes = data.boxplots.filter((b) => b.rows.some((r) => r.values.length > 0));
+  if (boxes.length === 0) {
+    skipped.push({ id: 'boxplots', title: 'Metric values per attack against tau', reason: 'no suspect of this run has been scored yet' });
+  }
+  for (let i = 0; i < boxes.length; i += 2) {
+    const pair = boxes.slice(i, i + 2);
+    figures.push({
+      kind: 'charts',
+      id: `boxplots-${i / 2 + 1}`,
+      title: `${pair.map((b) => b.metricLabel).join(' and ')} per attack against tau.`,
+      caption:
+        'A box per attack row (quartiles and extremes of its suspects) with every suspect as a dot. ' +
+        'The dashed red line is tau: a distance below it, or a similarity above it, flags the suspect as derived (paper Fig. 6-7).',
+      columns: 2,
+      charts: pair.map((b) => chart(metricBoxplotOption(b), HALF_WIDTH, 250)),
+    });
+  }
+
+  // Fig. 8: efficiency.
+  if (data.efficiency) {
+    const hasMark = data.efficiency.marks.length > 0;
+    figures.push({
+      kind: 'charts',
+      id: 'efficiency',
+      title: `Attack cost against fidelity: KnockoffNets${hasMark ? ' and RemovalNet' : ''}.`,
+      caption:
+        "KnockoffNets' learning curve: the surrogate's accuracy on held-out test images during training, against the forward and backward passes spent so far (per example; a curve point's cost is prorated by iteration). " +
+        (hasMark
+          ? 'The red diamonds are the RemovalNet surrogates at their final accuracy and total cost; the dashed lines mark their mean. '
+          : 'The run has no RemovalNet surrogate to compare with. ') +
+        "The dotted line is the victim's accuracy (paper Fig. 8).",
+      columns: 1,
+      charts: [chart(efficiencyOption(data.efficiency), FULL_WIDTH, 330)],
+    });
+  } else {
+    skipped.push({ id: 'efficiency', title: 'Attack cost against fidelity', reason: data.efficiencyReason ?? 'no data' });
+  }
+  return { figures, skipped };
+}

@@ -1,0 +1,48 @@
+/**
+ * How the report writes numbers, shared by the HTML table and the tests that read the
+ * PDF's text back: accuracies in percent with two decimals, drops in percentage points,
+ * metric cells as mean ± std (three significant digits, as the CLI's table), tau likewise.
+ */
+import { formatNumber, type ResultMetric, type ResultRow } from '../../src-shared/audit/results';
+import type { ThresholdRule } from '../engine/calibration/rules';
+
+export const percent = (x: number): string => (x * 100).toFixed(2);
+
+/** 'mean ± std' with at least two values, else the mean alone. */
+export function formatMetricCell(m: Pick<ResultMetric, 'mean' | 'std' | 'n'>): string {
+  return m.n >= 2 ? `${formatNumber(m.mean)} ± ${formatNumber(m.std)}` : formatNumber(m.mean);
+}
+
+export function formatTau(tau: number | null): string {
+  return tau === null ? '-' : formatNumber(tau);
+}
+
+/** The row's accuracy and drop cells. */
+export function formatFidelity(r: Pick<ResultRow, 'fidelity'>): { accuracy: string; drop: string } {
+  return r.fidelity ? { accuracy: percent(r.fidelity.accuracy), drop: percent(r.fidelity.drop) } : { accuracy: '-', drop: '-' };
+}
+
+export function ruleText(rule: ThresholdRule | undefined): string {
+  if (!rule) return '-';
+  switch (rule.name) {
+    case 'paper':
+      return 'paper: the closest reference (lowest distance / highest similarity)';
+    case 'normal':
+      return `normal fit, p = ${rule.parameter ?? 0.05}`;
+    case 'confidence':
+      return `prediction bound, confidence ${rule.parameter ?? 0.99}`;
+    case 'quantile':
+      return `empirical quantile q = ${rule.parameter ?? 0.05}`;
+    case 'reference-ratio':
+      return `ratio ${rule.parameter ?? 1} x mean reference value`;
+    default:
+      return String((rule as { name: string }).name);
+  }
+}
+
+export function formatSeconds(s: number | null): string {
+  if (s === null || !Number.isFinite(s)) return '-';
+  if (s < 60) return `${s.toFixed(1)} s`;
+  if (s < 3600) return `${(s / 60).toFixed(1)} min`;
+  return `${(s / 3600).toFixed(2)} h`;
+}

@@ -1,0 +1,316 @@
+/**
+ * Runs an audit: the spec expands into a job graph stored with the run; worker processes
+ * run ready jobs in parallel; every finished job is recorded in the store in one
+ * transaction before the next decision, so a killed runner loses at most the jobs that
+ * were in flight, and those continue from their checkpoints when the run is started again.
+ *
+ * The same function serves the CLI, the desktop app and the browser mode.
+ */
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { canonicalSpecJson, type AuditSpec } from '../../src-shared/audit/spec';
+import type { ResultsTable, RunStatus } from '../../src-shared/audit/results';
+import type { RunAttackResult } from '../engine/attacks/run-attack';
+import { readCalibration } from '../engine/calibration/calibration-file';
+import type { ProgressEvent } from '../engine/context';
+import { AuditError } from '../engine/errors';
+import type { AuditStore, JobRecord } from '../store/types';
+import type { CalibrateJobResult, ScoreJobResult, TrainVictimResult } from './executors';
+import { planJobs } from './plan';
+import { loadResultsTable } from './results';
+import { estimateEta, readyJobs } from './scheduler';
+import { JobFailure, startWorker, type WorkerHandle } from './worker-process';
+
+export type RunEvent =
+  | { type: 'run'; runId: string; status: RunStatus; resumed: boolean; jobs: number; done: number }
+  | { type: 'job'; runId: string; key: string; label: string; status: JobRecord['status']; attempt: number; error?: string }
+  | { type: 'progress'; runId: string; key: string; label: string; event: ProgressEvent; done: number; total: number; etaSeconds: number | null };
+
+export interface RunAuditOptions {
+  store: AuditStore;
+  /** The data folder: runs work in `<home>/runs/<runId>`. */
+  home: string;
+  spec: AuditSpec;
+  /** Relative paths in the spec are resolved against this folder. */
+  baseDir: string;
+  /** Parallel worker processes (default: one per core on CPU backends, one on a GPU). */
+  workers?: number;
+  /** Backend every worker initialises. */
+  backend: string;
+  /** Script that runs a worker (the bundled CLI) and the arguments that select it. */
+  workerEntry: string;
+  workerArgs?: string[];
+  /** Continue this run instead of finding one by the spec's hash. */
+  resumeRunId?: string;
+  /** Start a new run even when an unfinished one with the same spec exists. */
+  fresh?: boolean;
+  /** Attempts per job when its worker crashes (a typed error is not retried). Default 2. */
+  maxAttempts?: number;
+  onEvent?: (e: RunEvent) => void;
+}
+
+export interface AuditHandle {
+  runId: string;
+  /** Resolves when the run stops: completed, failed (some job failed), paused or cancelled. */
+  done: Promise<{ runId: string; status: RunStatus; table: ResultsTable }>;
+  /** Stops every running job at its next checkpoint; the run can be resumed. */
+  pause(): void;
+  /** Stops the run; it can still be resumed later. */
+  cancel(): void;
+  /** Cancels one job (and so the jobs that need it). */
+  cancelJob(key: string): void;
+}
+
+export function specHash(spec: AuditSpec): string {
+  return createHash('sha256').update(canonicalSpecJson(spec)).digest('hex');
+}
+
+export function defaultWorkers(backend: string): number {
+  return backend === 'tensorflow-gpu' ? 1 : Math.max(1, availableParallelism());
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function versions(): Record<string, string> {
+  return { node: process.versions.node, app: process.env.npm_package_version ?? '0.1.0' };
+}
+
+/** Finds or creates the run, plans its jobs and claims it for this process. */
+function openRun(opts: RunAuditOptions): { runId: string; resumed: boolean } {
+  const { store } = opts;
+  const hash = specHash(opts.spec);
+  let run = opts.resumeRunId ? store.getRun(opts.resumeRunId) : opts.fresh ? undefined : store.findResumableRun(hash);
+  if (opts.resumeRunId && !run) throw new AuditError('RUN_NOT_FOUND', `No run with id ${opts.resumeRunId}`, { hint: 'List runs with `ownership-audit runs list`.' });
+  const resumed = Boolean(run);
+  if (run && run.status === 'running' && run.ownerPid && run.ownerPid !== process.pid && processAlive(run.ownerPid)) {
+    throw new AuditError('RUN_BUSY', `Run ${run.id} is being run by process ${run.ownerPid}`, { hint: 'Wait for it, or stop that process first.' });
+  }
+  if (!run) run = store.createRun({ name: opts.spec.name ?? 'audit', spec: opts.spec, specHash: hash, backend: opts.backend, versions: versions(), workDir: undefined });
+  const workDir = run.workDir || join(opts.home, 'runs', run.id);
+  const spec = (resumed ? run.spec : opts.spec) as AuditSpec;
+  const reuse = 'reuse' in spec.calibration ? store.getCalibration(spec.calibration.reuse) : undefined;
+  if ('reuse' in spec.calibration && !reuse) {
+    throw new AuditError('RUN_NOT_FOUND', `No stored calibration with id ${spec.calibration.reuse}`, { hint: 'List calibrations with `ownership-audit calibrations list`.' });
+  }
+  const planned = planJobs(spec, { workDir, runId: run.id, baseDir: opts.baseDir, calibration: reuse ? { filePath: reuse.filePath } : undefined });
+  const existing = new Set(store.listJobs(run.id).map((j) => j.key));
+  store.insertJobs(run.id, planned.filter((j) => !existing.has(j.key)));
+  // Jobs left running by a dead process, and those that failed or were cancelled last time, run again.
+  store.resetInterruptedJobs(run.id);
+  for (const j of store.listJobs(run.id)) {
+    if (j.status === 'failed' || j.status === 'cancelled') store.updateJob(run.id, j.key, { status: 'pending', attempts: 0, errorCode: null, errorMessage: null });
+  }
+  store.updateRun(run.id, { status: 'running', ownerPid: process.pid, backend: opts.backend, startedAt: run.startedAt ?? new Date().toISOString(), error: null });
+  return { runId: run.id, resumed };
+}
+
+export function startAudit(opts: RunAuditOptions): AuditHandle {
+  const { store } = opts;
+  const { runId, resumed } = openRun(opts);
+  const workers = Math.max(1, opts.workers ?? defaultWorkers(opts.backend));
+  const maxAttempts = opts.maxAttempts ?? 2;
+  const running = new Map<string, WorkerHandle>();
+  const cancelledJobs = new Set<string>();
+  let stopping: 'paused' | 'cancelled' | undefined;
+  const sessionStart = Date.now();
+  const wallBefore = store.getRun(runId)?.wallSeconds ?? 0;
+  const emit = (e: RunEvent) => opts.onEvent?.(e);
+  // One log file per job in the run's folder: worker messages, attempts and failures.
+  const logDir = join(store.getRun(runId)?.workDir || join(opts.home, 'runs', runId), 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const jobLog = (key: string, message: string) => appendFileSync(join(logDir, `${key.replace(/[^A-Za-z0-9._-]+/g, '_')}.log`), `${new Date().toISOString()} ${message}\n`);
+
+  const jobs = () => store.listJobs(runId);
+  const counts = () => {
+    const all = jobs();
+    return { all, done: all.filter((j) => j.status === 'done').length };
+  };
+  {
+    const { all, done } = counts();
+    emit({ type: 'run', runId, status: 'running', resumed, jobs: all.length, done });
+  }
+
+  const done = new Promise<{ runId: string; status: RunStatus; table: ResultsTable }>((resolveDone, rejectDone) => {
+    const finish = () => {
+      const all = jobs();
+      const failed = all.some((j) => j.status === 'failed' || (j.status === 'cancelled' && !stopping));
+      const status: RunStatus = stopping ?? (all.every((j) => j.status === 'done') ? 'completed' : failed ? 'failed' : 'cancelled');
+      store.updateRun(runId, {
+        status,
+        ownerPid: null,
+        wallSeconds: wallBefore + (Date.now() - sessionStart) / 1000,
+        ...(status === 'completed' || status === 'failed' ? { finishedAt: new Date().toISOString() } : {}),
+        error: failed ? all.filter((j) => j.status === 'failed').map((j) => `${j.key}: ${j.errorMessage}`).join('; ').slice(0, 2000) || null : null,
+      });
+      emit({ type: 'run', runId, status, resumed, jobs: all.length, done: all.filter((j) => j.status === 'done').length });
+      resolveDone({ runId, status, table: loadResultsTable(store, runId) });
+    };
+
+    const pump = () => {
+      try {
+        const all = jobs();
+        // Jobs whose dependency failed or was cancelled can never run.
+        for (const j of all) {
+          if (j.status !== 'pending') continue;
+          const blocker = j.deps.map((d) => all.find((x) => x.key === d)).find((d) => d && (d.status === 'failed' || d.status === 'cancelled'));
+          if (blocker) {
+            store.updateJob(runId, j.key, { status: 'cancelled', errorCode: 'DEPENDENCY_FAILED', errorMessage: `needs ${blocker.key}, which ${blocker.status === 'failed' ? 'failed' : 'was cancelled'}` });
+            emit({ type: 'job', runId, key: j.key, label: j.label, status: 'cancelled', attempt: j.attempts, error: `needs ${blocker.key}` });
+            return pump();
+          }
+        }
+        if (!stopping) {
+          for (const j of readyJobs(jobs(), running.size, workers)) launch(j);
+        }
+        if (running.size === 0) finish();
+      } catch (e) {
+        rejectDone(e);
+      }
+    };
+
+    const launch = (j: JobRecord) => {
+      const all = jobs();
+      const deps = Object.fromEntries(j.deps.map((d) => [d, all.find((x) => x.key === d)?.result]));
+      const attempt = j.attempts + 1;
+      store.updateJob(runId, j.key, { status: 'running', attempts: attempt, startedAt: new Date().toISOString() });
+      emit({ type: 'job', runId, key: j.key, label: j.label, status: 'running', attempt });
+      jobLog(j.key, `attempt ${attempt} started`);
+      const started = Date.now();
+      const handle = startWorker(
+        { kind: j.kind, payload: j.payload as Record<string, unknown>, deps },
+        {
+          entry: opts.workerEntry,
+          args: opts.workerArgs,
+          backend: opts.backend,
+          onLog: (message) => jobLog(j.key, message),
+          onProgress: (event) => {
+            // The worker's pid rides along so that monitors (and the crash tests) can find it.
+            store.updateJob(runId, j.key, { progress: { ...event, pid: handle.pid } });
+            const { all: now, done: finished } = counts();
+            emit({ type: 'progress', runId, key: j.key, label: j.label, event, done: finished, total: now.length, etaSeconds: estimateEta(now, workers) });
+          },
+        },
+      );
+      running.set(j.key, handle);
+      handle.result.then(
+        (result) => {
+          running.delete(j.key);
+          const seconds = (Date.now() - started) / 1000;
+          jobLog(j.key, `done in ${seconds.toFixed(1)} s`);
+          try {
+            recordResult(store, runId, j, result);
+            store.updateJob(runId, j.key, { status: 'done', result, finishedAt: new Date().toISOString(), seconds, errorCode: null, errorMessage: null });
+            emit({ type: 'job', runId, key: j.key, label: j.label, status: 'done', attempt });
+          } catch (e) {
+            const message = e instanceof Error ? e.message : String(e);
+            store.updateJob(runId, j.key, { status: 'failed', errorCode: e instanceof AuditError ? e.code : 'INTERNAL', errorMessage: message, finishedAt: new Date().toISOString(), seconds });
+            emit({ type: 'job', runId, key: j.key, label: j.label, status: 'failed', attempt, error: message });
+          }
+          pump();
+        },
+        (e: unknown) => {
+          running.delete(j.key);
+          const f = e instanceof JobFailure ? e : new JobFailure({ code: 'INTERNAL', message: String(e) }, false);
+          const seconds = (Date.now() - started) / 1000;
+          jobLog(j.key, `attempt ${attempt} ended: [${f.error.code}] ${f.error.message}`);
+          if (f.error.code === 'CANCELLED' || (stopping && f.crashed)) {
+            // Stopped on purpose: back to pending (its checkpoint stays), unless this job alone was cancelled.
+            const alone = cancelledJobs.has(j.key);
+            store.updateJob(runId, j.key, { status: alone ? 'cancelled' : 'pending', attempts: alone ? attempt : attempt - 1, errorCode: alone ? 'CANCELLED' : null, errorMessage: alone ? 'cancelled by the user' : null });
+            emit({ type: 'job', runId, key: j.key, label: j.label, status: alone ? 'cancelled' : 'pending', attempt });
+          } else if (f.crashed && attempt < maxAttempts) {
+            store.updateJob(runId, j.key, { status: 'pending', errorCode: f.error.code, errorMessage: f.error.message });
+            emit({ type: 'job', runId, key: j.key, label: j.label, status: 'pending', attempt, error: `${f.error.message}; retrying from its checkpoint` });
+          } else {
+            store.updateJob(runId, j.key, { status: 'failed', errorCode: f.error.code, errorMessage: f.error.hint ? `${f.error.message} (${f.error.hint})` : f.error.message, finishedAt: new Date().toISOString(), seconds });
+            emit({ type: 'job', runId, key: j.key, label: j.label, status: 'failed', attempt, error: f.error.message });
+          }
+          pump();
+        },
+      );
+    };
+
+    pump();
+  });
+
+  const stopAll = (how: 'paused' | 'cancelled') => {
+    stopping = how;
+    for (const h of running.values()) h.cancel();
+  };
+  return {
+    runId,
+    done,
+    pause: () => stopAll('paused'),
+    cancel: () => stopAll('cancelled'),
+    cancelJob: (key) => {
+      cancelledJobs.add(key);
+      const h = running.get(key);
+      if (h) h.cancel();
+      else if (store.getJob(runId, key)?.status === 'pending') {
+        store.updateJob(runId, key, { status: 'cancelled', errorCode: 'CANCELLED', errorMessage: 'cancelled by the user' });
+      }
+    },
+  };
+}
+
+/** Turns a finished job's result into store records (models, calibration, suspects). */
+function recordResult(store: AuditStore, runId: string, job: JobRecord, result: unknown): void {
+  if (job.kind === 'train-victim') {
+    const r = result as TrainVictimResult;
+    store.upsertModel({ path: r.model, contentHash: r.contentHash, arch: r.arch, lineage: r.lineage, metrics: { testAccuracy: r.testAccuracy } });
+  } else if (job.kind === 'calibrate') {
+    const r = result as CalibrateJobResult;
+    if (!store.listCalibrations().some((c) => resolve(c.filePath) === resolve(r.file))) {
+      store.importCalibration({ filePath: r.file, document: readCalibration(r.file), victimHash: r.victimHash, runId });
+    }
+  } else if (job.kind === 'score') {
+    const r = result as ScoreJobResult;
+    const attackKey = job.deps.find((d) => d.startsWith('attack:'));
+    const attack = attackKey ? (store.getJob(runId, attackKey)?.result as RunAttackResult | undefined) : undefined;
+    if (!attack) throw new AuditError('DEPENDENCY_FAILED', `Score job ${job.key} has no finished attack`, { hint: 'Run the audit again.' });
+    const p = job.payload as { rowId: string; attackLabel?: string; label?: string; scenario: string; seed: number; attack?: string };
+    const metrics = r.final.metrics.filter((m) => !m.id.startsWith('fidelity.'));
+    store.recordSuspect(
+      {
+        runId,
+        key: attackKey as string,
+        rowId: p.rowId,
+        attack: attack.attack,
+        label: p.label ?? p.attackLabel ?? attack.attack,
+        scenario: p.scenario,
+        seed: p.seed,
+        modelPath: attack.model,
+        modelHash: r.final.suspect.contentHash,
+        accuracy: attack.fidelity.accuracy,
+        agreement: attack.fidelity.agreement,
+        victimAccuracy: attack.fidelity.victimAccuracy,
+        derived: r.final.verdict?.derived ?? null,
+        votes: r.final.verdict?.votes ?? null,
+        of: r.final.verdict?.of ?? null,
+        seconds: attack.compute.seconds,
+        passes: attack.compute.passes,
+        iterations: attack.compute.iterations,
+      },
+      [
+        ...metrics.map((m) => ({ iteration: null, metricId: m.id, value: m.value, tau: m.tau ?? null, flagged: m.flagged ?? null, normalized: m.normalized ?? null })),
+        ...r.checkpoints.flatMap((c) => [
+          ...c.metrics.map((m) => ({ iteration: c.iteration, metricId: m.id, value: m.value, tau: m.tau ?? null, flagged: m.flagged ?? null, normalized: m.normalized ?? null })),
+          { iteration: c.iteration, metricId: 'fidelity.accuracy', value: c.accuracy, tau: null, flagged: null, normalized: null },
+          { iteration: c.iteration, metricId: 'fidelity.agreement', value: c.agreement, tau: null, flagged: null, normalized: null },
+        ]),
+      ],
+      (attack.curve ?? []).map((c) => ({ iteration: c.iteration, fidelity: c.fidelity, agreement: c.agreement })),
+      r.checkpoints.map((c) => ({ iteration: c.iteration, path: c.path })),
+    );
+    store.upsertModel({ path: attack.model, contentHash: r.final.suspect.contentHash, arch: '', lineage: attack.lineage, metrics: { testAccuracy: attack.fidelity.accuracy, agreement: attack.fidelity.agreement } });
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The worker side of a job: started by the runner with an IPC channel, it receives one job,
+ * runs it with its own TF.js backend, streams progress and sends the result or a typed
+ * error. It exits when the runner goes away (a killed parent must not leave orphans
+ * training on), and cancels cleanly on request: attacks and trainings write a checkpoint.
+ */
+import { initBackend } from '../engine/backend';
+import { isAuditError } from '../engine/errors';
+import { executeJob } from './executors';
+import type { FromWorker, ToWorker } from './protocol';
+
+function send(message: FromWorker): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(message, undefined, {}, () => resolve());
+  });
+}
+
+/** Progress is rate-limited: a monitor needs a few events a second, not one per iteration. */
+function throttled(minMs: number): (e: Extract<FromWorker, { type: 'progress' }>['event']) => void {
+  let last = 0;
+  return (event) => {
+    const now = Date.now();
+    if (now - last < minMs && event.iteration !== event.total) return;
+    last = now;
+    void send({ type: 'progress', event });
+  };
+}
+
+export function runWorker(): void {
+  if (!process.send) {
+    process.stderr.write('`worker job` is started by the job runner (it needs an IPC channel).\n');
+    process.exit(2);
+  }
+  const controller = new AbortController();
+  // The runner died (kill -9, crash): stop at once. Checkpoints already written stay.
+  process.on('disconnect', () => process.exit(1));
+  process.on('message', (raw: ToWorker) => {
+    if (raw.type === 'cancel') {
+      controller.abort();
+      return;
+    }
+    if (raw.type !== 'start') return;
+    void (async () => {
+      try {
+        const backend = await initBackend(raw.backend);
+        await send({ type: 'ready', backend: backend.backend });
+        const seed = typeof raw.job.payload.seed === 'number' ? raw.job.payload.seed : 0;
+        const result = await executeJob(
+          { seed, signal: controller.signal, progress: throttled(500), log: (message) => void send({ type: 'log', message }) },
+          raw.job,
+        );
+        await send({ type: 'done', result });
+        process.exit(0);
+      } catch (e) {
+        const error = isAuditError(e) ? e.toJSON() : { code: 'INTERNAL', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+        await send({ type: 'error', error });
+        process.exit(isAuditError(e) && e.code === 'CANCELLED' ? 130 : 2);
+      }
+    })();
+  });
+}

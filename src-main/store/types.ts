@@ -1,0 +1,183 @@
+/**
+ * What the rest of the main side sees of the store: records and the operations the job
+ * runner, the CLI and (later) the app need. The better-sqlite3 implementation lives in
+ * `store.ts`; files on disk (models, calibrations, checkpoints) are referenced by path and
+ * content hash, never copied into the database.
+ */
+import type { RunStatus } from '../../src-shared/audit/results';
+
+export type JobStatus = 'pending' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface RunRecord {
+  id: string;
+  name: string;
+  /** The audit spec as given (JSON), stored with the run. */
+  spec: unknown;
+  /** sha256 of the canonical spec JSON: `run SPEC.json` again finds the unfinished run. */
+  specHash: string;
+  status: RunStatus;
+  backend: string;
+  /** Versions of the app, tfjs and node at creation. */
+  versions: Record<string, string>;
+  workDir: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Wall seconds summed over every session that worked on the run. */
+  wallSeconds: number;
+  /** Process that currently drives the run (null when none). */
+  ownerPid: number | null;
+  error: string | null;
+}
+
+export interface NewJob {
+  key: string;
+  kind: string;
+  label: string;
+  deps: string[];
+  payload: unknown;
+  weight: number;
+}
+
+export interface JobRecord extends NewJob {
+  runId: string;
+  status: JobStatus;
+  attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  seconds: number | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  /** The executor's JSON result once done. */
+  result: unknown;
+  /** Last progress event (JSON), for monitors. */
+  progress: unknown;
+}
+
+export interface ModelRecord {
+  id: number;
+  path: string;
+  contentHash: string;
+  arch: string;
+  lineage: string;
+  /** e.g. { testAccuracy, agreement } */
+  metrics: Record<string, number>;
+  createdAt: string;
+}
+
+export interface DatasetRecord {
+  id: number;
+  source: string;
+  contentHash: string;
+  splits: unknown;
+}
+
+export interface CalibrationRecord {
+  id: string;
+  createdAt: string;
+  /** Path of the calibration JSON document (fingerprints beside it). */
+  filePath: string;
+  victimHash: string;
+  /** The calibration document as written by `calibrate`, imported as is. */
+  document: unknown;
+  /** Run that built it, when a run did. */
+  runId: string | null;
+}
+
+/** One metric value of one suspect, at the end (iteration null) or at a checkpoint. */
+export interface MetricValue {
+  runId: string;
+  suspectKey: string;
+  iteration: number | null;
+  metricId: string;
+  value: number | null;
+  tau: number | null;
+  flagged: boolean | null;
+  normalized: number | null;
+}
+
+export interface SuspectRecord {
+  runId: string;
+  /** The attack job's key. */
+  key: string;
+  rowId: string;
+  attack: string;
+  label: string;
+  scenario: string;
+  seed: number;
+  modelPath: string;
+  modelHash: string;
+  accuracy: number;
+  agreement: number;
+  victimAccuracy: number;
+  derived: boolean | null;
+  votes: number | null;
+  of: number | null;
+  seconds: number;
+  passes: number;
+  iterations: number;
+}
+
+export interface CurvePoint {
+  runId: string;
+  suspectKey: string;
+  iteration: number;
+  fidelity: number;
+  agreement: number;
+}
+
+export interface CheckpointRecord {
+  runId: string;
+  suspectKey: string;
+  iteration: number;
+  path: string;
+}
+
+export interface ReportRecord {
+  id: number;
+  runId: string;
+  format: string;
+  path: string;
+  createdAt: string;
+}
+
+export interface AuditStore {
+  readonly path: string;
+  close(): void;
+  schemaVersion(): number;
+  /** `PRAGMA integrity_check` result: 'ok' when healthy. */
+  integrityCheck(): string;
+
+  createRun(r: Pick<RunRecord, 'name' | 'spec' | 'specHash' | 'backend' | 'versions'> & { id?: string; workDir?: string }): RunRecord;
+  getRun(id: string): RunRecord | undefined;
+  listRuns(filter?: { status?: RunStatus; name?: string; limit?: number }): RunRecord[];
+  /** The newest run with this spec hash that is not completed (to resume it). */
+  findResumableRun(specHash: string): RunRecord | undefined;
+  updateRun(id: string, patch: Partial<Pick<RunRecord, 'status' | 'backend' | 'startedAt' | 'finishedAt' | 'wallSeconds' | 'ownerPid' | 'error'>>): void;
+  /** Deletes the run and everything recorded for it (jobs, suspects, metrics, curves, checkpoints, reports). */
+  deleteRun(id: string): boolean;
+
+  insertJobs(runId: string, jobs: NewJob[]): void;
+  listJobs(runId: string): JobRecord[];
+  getJob(runId: string, key: string): JobRecord | undefined;
+  updateJob(runId: string, key: string, patch: Partial<Pick<JobRecord, 'status' | 'attempts' | 'startedAt' | 'finishedAt' | 'seconds' | 'errorCode' | 'errorMessage' | 'result' | 'progress'>>): void;
+  /** Jobs left 'running' by a dead process go back to 'pending' (their checkpoints stay). Returns how many. */
+  resetInterruptedJobs(runId: string): number;
+
+  upsertModel(m: Omit<ModelRecord, 'id' | 'createdAt'>): ModelRecord;
+  upsertDataset(d: Omit<DatasetRecord, 'id'>): DatasetRecord;
+
+  importCalibration(c: { filePath: string; document: unknown; victimHash: string; runId?: string | null; id?: string }): CalibrationRecord;
+  getCalibration(id: string): CalibrationRecord | undefined;
+  listCalibrations(): CalibrationRecord[];
+
+  /** Records a finished suspect with its final metric values, curve and checkpoints in one transaction (replacing earlier ones for the same key). */
+  recordSuspect(s: SuspectRecord, metrics: Omit<MetricValue, 'runId' | 'suspectKey'>[], curve: Omit<CurvePoint, 'runId' | 'suspectKey'>[], checkpoints: Omit<CheckpointRecord, 'runId' | 'suspectKey'>[]): void;
+  listSuspects(runId: string): SuspectRecord[];
+  listMetricValues(runId: string, suspectKey?: string): MetricValue[];
+  listCurve(runId: string, suspectKey: string): CurvePoint[];
+  listCheckpoints(runId: string, suspectKey: string): CheckpointRecord[];
+
+  addReport(r: Omit<ReportRecord, 'id' | 'createdAt'>): ReportRecord;
+  listReports(runId: string): ReportRecord[];
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { chainWeights, estimateEta, readyJobs } from '../../src-main/runner/scheduler';
+import type { JobStatus } from '../../src-main/store/types';
+
+const job = (key: string, deps: string[], weight: number, status: JobStatus = 'pending', extra: { seconds?: number; progress?: unknown } = {}) => ({ key, deps, weight, status, ...extra });
+
+describe('scheduler', () => {
+  const graph = [
+    job('reference:0', [], 100),
+    job('reference:1', [], 100),
+    job('calibrate', ['reference:0', 'reference:1'], 30),
+    job('attack:ft', [], 20),
+    job('attack:rn', [], 300),
+    job('score:ft', ['attack:ft', 'calibrate'], 10),
+    job('score:rn', ['attack:rn', 'calibrate'], 10),
+  ];
+
+  it('weighs each job by its longest chain of dependents', () => {
+    const w = chainWeights(graph);
+    expect(w.get('reference:0')).toBe(100 + 30 + 10);
+    expect(w.get('attack:rn')).toBe(310);
+    expect(w.get('score:ft')).toBe(10);
+  });
+
+  it('starts the longest chains first, only jobs whose dependencies are done, up to the free workers', () => {
+    expect(readyJobs(graph, 0, 2).map((j) => j.key)).toEqual(['attack:rn', 'reference:0']);
+    expect(readyJobs(graph, 1, 2).map((j) => j.key)).toEqual(['attack:rn']);
+    expect(readyJobs(graph, 2, 2)).toEqual([]);
+    const later = graph.map((j) => (j.key.startsWith('reference') || j.key === 'attack:ft' ? { ...j, status: 'done' as const } : j));
+    expect(readyJobs(later, 0, 4).map((j) => j.key)).toEqual(['attack:rn', 'calibrate']);
+  });
+
+  it('refuses a cyclic graph', () => {
+    expect(() => chainWeights([job('a', ['b'], 1), job('b', ['a'], 1)])).toThrow(/cycle/);
+  });
+
+  it('estimates the time left from remaining weights, scaled by the speed seen so far', () => {
+    // Finished jobs ran twice as slow as estimated; 2 workers; remaining 200 + 100*(1-0.5).
+    const jobs = [job('a', [], 50, 'done', { seconds: 100 }), job('b', [], 200), job('c', [], 100, 'running', { progress: { iteration: 5, total: 10 } })];
+    expect(estimateEta(jobs, 2)).toBeCloseTo(2 * Math.max(250 / 2, 200), 6);
+    expect(estimateEta([job('a', [], 50, 'done', { seconds: 10 })], 2)).toBeNull();
+  });
+});

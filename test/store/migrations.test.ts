@@ -1,0 +1,203 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it, vi } from 'vitest';
+import { AuditError } from '../../src-main/engine/errors';
+import { LATEST_VERSION, MIGRATIONS, migrate, openStore, userVersion } from '../../src-main/store';
+import { useTempDirs } from './helpers';
+
+const { dir, track } = useTempDirs();
+
+function tables(db: Database.Database): string[] {
+  return (db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
+}
+
+function columns(db: Database.Database, table: string): string[] {
+  return (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
+}
+
+function indexColumns(db: Database.Database, index: string): string[] {
+  return (db.pragma(`index_info(${index})`) as { name: string }[]).map((c) => c.name);
+}
+
+function foreignKeys(db: Database.Database, table: string): { table: string; from: string; on_delete: string }[] {
+  return (db.pragma(`foreign_key_list(${table})`) as { table: string; from: string; on_delete: string }[]).map(({ table: t, from, on_delete }) => ({ table: t, from, on_delete }));
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof AuditError ? e.code : `not an AuditError: ${String(e)}`;
+  }
+  return undefined;
+}
+
+const V1_COLUMNS: Record<string, string[]> = {
+  models: ['id', 'path', 'content_hash', 'arch', 'lineage', 'metrics_json', 'created_at'],
+  datasets: ['id', 'source', 'content_hash', 'splits_json'],
+  runs: ['id', 'name', 'spec_json', 'spec_hash', 'status', 'backend', 'versions_json', 'work_dir', 'created_at', 'started_at', 'finished_at', 'wall_seconds', 'owner_pid', 'error'],
+  calibrations: ['id', 'created_at', 'file_path', 'victim_hash', 'document_json', 'run_id'],
+  fingerprint_sets: ['id', 'calibration_id', 'defense', 'path', 'content_hash', 'params_json'],
+  jobs: ['run_id', 'key', 'kind', 'label', 'deps_json', 'payload_json', 'weight', 'status', 'attempts', 'started_at', 'finished_at', 'seconds', 'error_code', 'error_message', 'result_json', 'progress_json'],
+  suspects: ['run_id', 'key', 'row_id', 'attack', 'label', 'scenario', 'seed', 'model_path', 'model_hash', 'accuracy', 'agreement', 'victim_accuracy', 'derived', 'votes', 'votes_of', 'seconds', 'passes', 'iterations'],
+  metric_values: ['id', 'run_id', 'suspect_key', 'iteration', 'metric_id', 'value', 'tau', 'flagged', 'normalized'],
+  curves: ['run_id', 'suspect_key', 'iteration', 'fidelity', 'agreement'],
+  checkpoints: ['run_id', 'suspect_key', 'iteration', 'path'],
+};
+
+describe('migrations', () => {
+  it('are numbered 1, 2, ... and the latest is 2', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2]);
+    expect(LATEST_VERSION).toBe(2);
+  });
+
+  it('migration 1 creates exactly the initial tables, columns, keys and run_id indices', () => {
+    const db = new Database(':memory:');
+    expect(userVersion(db)).toBe(0);
+    expect(migrate(db, 1)).toEqual([1]);
+    expect(userVersion(db)).toBe(1);
+    expect(tables(db)).toEqual(Object.keys(V1_COLUMNS).sort());
+    for (const [table, cols] of Object.entries(V1_COLUMNS)) expect(columns(db, table), table).toEqual(cols);
+
+    for (const t of ['jobs', 'suspects', 'metric_values', 'curves', 'checkpoints']) {
+      expect(foreignKeys(db, t), t).toEqual([{ table: 'runs', from: 'run_id', on_delete: 'CASCADE' }]);
+    }
+    expect(foreignKeys(db, 'calibrations')).toEqual([{ table: 'runs', from: 'run_id', on_delete: 'SET NULL' }]);
+    expect(foreignKeys(db, 'fingerprint_sets')).toEqual([{ table: 'calibrations', from: 'calibration_id', on_delete: 'CASCADE' }]);
+    // Lookups by run start with run_id (a primary key or an index).
+    expect(indexColumns(db, 'jobs_run_id_status')).toEqual(['run_id', 'status']);
+    expect(indexColumns(db, 'metric_values_run_id_suspect')).toEqual(['run_id', 'suspect_key']);
+    expect(indexColumns(db, 'suspects_run_id_row')).toEqual(['run_id', 'row_id']);
+    expect(indexColumns(db, 'calibrations_run_id')).toEqual(['run_id']);
+    db.close();
+  });
+
+  it('migration 2 adds reports and the (spec_hash, status) index on runs', () => {
+    const db = new Database(':memory:');
+    migrate(db, 1);
+    expect(migrate(db)).toEqual([2]);
+    expect(userVersion(db)).toBe(2);
+    expect(tables(db)).toEqual([...Object.keys(V1_COLUMNS), 'reports'].sort());
+    expect(columns(db, 'reports')).toEqual(['id', 'run_id', 'format', 'path', 'created_at']);
+    expect(foreignKeys(db, 'reports')).toEqual([{ table: 'runs', from: 'run_id', on_delete: 'CASCADE' }]);
+    expect(indexColumns(db, 'runs_spec_hash_status')).toEqual(['spec_hash', 'status']);
+    expect(indexColumns(db, 'reports_run_id')).toEqual(['run_id']);
+    expect(migrate(db)).toEqual([]);
+    db.close();
+  });
+
+  it('a failing migration rolls back with its version bump', () => {
+    const db = new Database(':memory:');
+    migrate(db, 1);
+    const spy = vi.spyOn(MIGRATIONS[1], 'up').mockImplementation((d) => {
+      d.exec('CREATE TABLE reports (id INTEGER)');
+      throw new Error('boom');
+    });
+    try {
+      expect(() => migrate(db)).toThrow('boom');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(userVersion(db)).toBe(1);
+    expect(tables(db)).not.toContain('reports');
+    db.close();
+  });
+});
+
+describe('openStore and the schema version', () => {
+  it('migrates a new database to the latest version, with WAL and foreign keys', () => {
+    const file = path.join(dir(), 'nested', 'audit.db');
+    const store = track(openStore(file));
+    expect(store.path).toBe(file);
+    expect(store.schemaVersion()).toBe(2);
+    expect(store.integrityCheck()).toBe('ok');
+    const raw = new Database(file, { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    raw.close();
+  });
+
+  it('reopening does not run the migrations again', () => {
+    const file = path.join(dir(), 'audit.db');
+    openStore(file).close();
+    const spies = MIGRATIONS.map((m) => vi.spyOn(m, 'up'));
+    try {
+      const store = track(openStore(file));
+      expect(store.schemaVersion()).toBe(2);
+      for (const s of spies) expect(s).not.toHaveBeenCalled();
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
+  });
+
+  it('upgrades a version-1 database in place, keeping its rows', () => {
+    const file = path.join(dir(), 'audit.db');
+    const db = new Database(file);
+    migrate(db, 1);
+    db.prepare(`INSERT INTO runs (id, name, spec_json, spec_hash, status, backend, versions_json, work_dir, created_at)
+      VALUES ('r-old', 'old', '{}', 'h', 'paused', 'wasm', '{}', '/w', '2026-01-01T00:00:00.000Z')`).run();
+    db.close();
+    const store = track(openStore(file));
+    expect(store.schemaVersion()).toBe(2);
+    expect(store.getRun('r-old')?.status).toBe('paused');
+    expect(store.listReports('r-old')).toEqual([]);
+  });
+
+  it('refuses a database from a newer app with STORE_VERSION and leaves it as it was', () => {
+    const file = path.join(dir(), 'audit.db');
+    const db = new Database(file);
+    db.pragma('user_version = 99');
+    db.close();
+    const before = readFileSync(file);
+    expect(codeOf(() => openStore(file))).toBe('STORE_VERSION');
+    expect(codeOf(() => openStore(file, { readonly: true }))).toBe('STORE_VERSION');
+    expect(readFileSync(file).equals(before)).toBe(true);
+    try {
+      openStore(file);
+    } catch (e) {
+      expect((e as AuditError).hint).toMatch(/update/i);
+    }
+  });
+
+  it('refuses a file that is not SQLite with STORE_CORRUPT and changes nothing on disk', () => {
+    const d = dir();
+    const file = path.join(d, 'audit.db');
+    const garbage = Buffer.from('this is not a database\n'.repeat(200));
+    writeFileSync(file, garbage);
+    let err: unknown;
+    try {
+      openStore(file);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(AuditError);
+    expect((err as AuditError).code).toBe('STORE_CORRUPT');
+    expect((err as AuditError).hint).toMatch(/move the file aside/i);
+    expect(readFileSync(file).equals(garbage)).toBe(true);
+    expect(readdirSync(d)).toEqual(['audit.db']);
+  });
+
+  it("refuses another program's SQLite database (tables at version 0) with STORE_CORRUPT", () => {
+    const file = path.join(dir(), 'audit.db');
+    const db = new Database(file);
+    db.exec('CREATE TABLE notes (body TEXT)');
+    db.close();
+    expect(codeOf(() => openStore(file))).toBe('STORE_CORRUPT');
+    const check = new Database(file, { readonly: true });
+    expect(userVersion(check)).toBe(0);
+    expect(tables(check)).toEqual(['notes']);
+    check.close();
+  });
+
+  it('read-only: needs an existing, current database and does not write', () => {
+    const d = dir();
+    const file = path.join(d, 'audit.db');
+    expect(codeOf(() => openStore(file, { readonly: true }))).toBe('STORE_NOT_FOUND');
+    expect(readdirSync(d)).toEqual([]);
+    const rw = track(openStore(file));
+    const run = rw.createRun({ name: 'x', spec: {}, specHash: 'h', backend: 'wasm', versions: {} });
+    const ro = track(openStore(file, { readonly: true }));
+    expect(ro.getRun(run.id)?.name).toBe('x');
+    expect(() => ro.updateRun(run.id, { status: 'running' })).toThrow(/readonly/i);
+  });
+});
