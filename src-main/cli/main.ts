@@ -11,6 +11,7 @@ import { registerInfo } from './commands/info';
 import { registerReport } from './commands/report';
 import { registerRun } from './commands/run';
 import { registerRuns } from './commands/runs';
+import { registerServe } from './commands/serve';
 import { registerTrain } from './commands/train';
 import { registerVerification } from './commands/verification';
 import { registerWorker } from './commands/worker';
@@ -33,6 +34,7 @@ registerBench(program);
 registerRun(program);
 registerRuns(program);
 registerReport(program);
+registerServe(program);
 registerWorker(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -62,7 +62,9 @@ function probeNative(name: 'tensorflow-gpu' | 'tensorflow'): boolean {
   const res = spawnSync(process.execPath, ['-e', script], {
     encoding: 'utf8',
     timeout: 60_000,
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+    // ELECTRON_RUN_AS_NODE: inside the desktop app's worker processes execPath is the Electron
+    // binary, which must run the probe as plain Node (Node ignores the variable).
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', ELECTRON_RUN_AS_NODE: '1' },
     cwd: process.cwd(),
   });
   if (res.status !== 0) return false;

@@ -21,7 +21,7 @@ import type { CalibrateJobResult, ScoreJobResult, TrainVictimResult } from './ex
 import { planJobs } from './plan';
 import { loadResultsTable } from './results';
 import { estimateEta, readyJobs } from './scheduler';
-import { JobFailure, startWorker, type WorkerHandle } from './worker-process';
+import { JobFailure, startWorker, type WorkerHandle, type WorkerLauncher } from './worker-process';
 
 export type RunEvent =
   | { type: 'run'; runId: string; status: RunStatus; resumed: boolean; jobs: number; done: number }
@@ -46,6 +46,8 @@ export interface RunAuditOptions {
   resumeRunId?: string;
   /** Start a new run even when an unfinished one with the same spec exists. */
   fresh?: boolean;
+  /** How worker processes start (default: child_process.fork; the desktop app uses Electron's utilityProcess). */
+  launchWorker?: WorkerLauncher;
   /** Attempts per job when its worker crashes (a typed error is not retried). Default 2. */
   maxAttempts?: number;
   onEvent?: (e: RunEvent) => void;
@@ -191,6 +193,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
           entry: opts.workerEntry,
           args: opts.workerArgs,
           backend: opts.backend,
+          launch: opts.launchWorker,
           onLog: (message) => jobLog(j.key, message),
           onProgress: (event) => {
             // The worker's pid rides along so that monitors (and the crash tests) can find it.

@@ -9,11 +9,34 @@ import { isAuditError } from '../engine/errors';
 import { executeJob } from './executors';
 import type { FromWorker, ToWorker } from './protocol';
 
+/**
+ * In an Electron utilityProcess (the desktop app's workers) the channel to the runner is
+ * `process.parentPort` instead of Node's process.send / process.on('message').
+ */
+interface ParentPort {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (e: { data: unknown }) => void): void;
+}
+const parentPort = (process as { parentPort?: ParentPort }).parentPort;
+
 function send(message: FromWorker): Promise<void> {
   return new Promise((resolve) => {
+    if (parentPort) {
+      parentPort.postMessage(message);
+      // postMessage has no completion callback: give the message a moment to leave
+      // before a following process.exit.
+      if (message.type === 'done' || message.type === 'error') setTimeout(resolve, 200);
+      else resolve();
+      return;
+    }
     if (!process.send || !process.connected) return resolve();
     process.send(message, undefined, {}, () => resolve());
   });
+}
+
+function onRunnerMessage(listener: (m: ToWorker) => void): void {
+  if (parentPort) parentPort.on('message', (e) => listener(e.data as ToWorker));
+  else process.on('message', listener);
 }
 
 /** Progress is rate-limited: a monitor needs a few events a second, not one per iteration. */
@@ -28,14 +51,15 @@ function throttled(minMs: number): (e: Extract<FromWorker, { type: 'progress' }>
 }
 
 export function runWorker(): void {
-  if (!process.send) {
+  if (!process.send && !parentPort) {
     process.stderr.write('`worker job` is started by the job runner (it needs an IPC channel).\n');
     process.exit(2);
   }
   const controller = new AbortController();
   // The runner died (kill -9, crash): stop at once. Checkpoints already written stay.
+  // (A utilityProcess ends with the app that started it.)
   process.on('disconnect', () => process.exit(1));
-  process.on('message', (raw: ToWorker) => {
+  onRunnerMessage((raw: ToWorker) => {
     if (raw.type === 'cancel') {
       controller.abort();
       return;

@@ -10,6 +10,49 @@ import { AuditError } from '../engine/errors';
 import type { JobInput } from './executors';
 import type { FromWorker, ToWorker, WorkerError } from './protocol';
 
+/**
+ * A started worker process as the runner sees it, whatever started it: Node's
+ * child_process.fork (CLI, browser mode, tests) or Electron's utilityProcess (the desktop
+ * app, see src-main/app/utility-worker.ts). The messages are the same either way.
+ */
+export interface WorkerChannel {
+  pid: number | undefined;
+  send(m: ToWorker): void;
+  onMessage(listener: (m: FromWorker) => void): void;
+  /** Called once when the process has ended (signal null where the launcher cannot tell). */
+  onExit(listener: (code: number | null, signal: string | null) => void): void;
+  /** The process could not be started. */
+  onError(listener: (e: Error) => void): void;
+  /** The last stderr output, for crash messages ('' where not captured). */
+  stderrTail(): string;
+  kill(): void;
+}
+
+export type WorkerLauncher = (entry: string, args: string[]) => WorkerChannel;
+
+/** The default launcher: a Node child process with a JSON IPC channel. */
+export const forkWorker: WorkerLauncher = (entry, args) => {
+  const child: ChildProcess = fork(entry, args, {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    serialization: 'json',
+  });
+  let stderrTail = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderrTail = (stderrTail + d.toString()).slice(-2000);
+  });
+  return {
+    pid: child.pid,
+    send: (m) => {
+      if (child.connected) child.send(m);
+    },
+    onMessage: (listener) => child.on('message', listener),
+    onExit: (listener) => child.on('exit', (code, signal) => listener(code, signal)),
+    onError: (listener) => child.on('error', listener),
+    stderrTail: () => stderrTail,
+    kill: () => child.kill('SIGKILL'),
+  };
+};
+
 export interface WorkerOptions {
   /** Script to fork (default: this process's own entry, i.e. the bundled CLI). */
   entry: string;
@@ -18,6 +61,8 @@ export interface WorkerOptions {
   backend: string;
   onProgress?: (e: ProgressEvent) => void;
   onLog?: (message: string) => void;
+  /** How to start the process (default: forkWorker). */
+  launch?: WorkerLauncher;
 }
 
 export interface WorkerHandle {
@@ -41,28 +86,21 @@ export class JobFailure extends Error {
 }
 
 export function startWorker(job: JobInput, opts: WorkerOptions): WorkerHandle {
-  const child: ChildProcess = fork(opts.entry, opts.args ?? ['worker', 'job'], {
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    serialization: 'json',
-  });
-  let stderrTail = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderrTail = (stderrTail + d.toString()).slice(-2000);
-  });
+  const child = (opts.launch ?? forkWorker)(opts.entry, opts.args ?? ['worker', 'job']);
   const result = new Promise<unknown>((resolve, reject) => {
     let outcome: { ok: true; value: unknown } | { ok: false; error: WorkerError } | undefined;
-    child.on('message', (m: FromWorker) => {
+    child.onMessage((m: FromWorker) => {
       if (m.type === 'progress') opts.onProgress?.(m.event);
       else if (m.type === 'log') opts.onLog?.(m.message);
       else if (m.type === 'done') outcome = { ok: true, value: m.result };
       else if (m.type === 'error') outcome = { ok: false, error: m.error };
     });
-    child.on('error', (e) => reject(new JobFailure({ code: 'WORKER_CRASHED', message: `Could not start a worker: ${e.message}` }, true)));
-    child.on('exit', (code, signal) => {
+    child.onError((e) => reject(new JobFailure({ code: 'WORKER_CRASHED', message: `Could not start a worker: ${e.message}` }, true)));
+    child.onExit((code, signal) => {
       if (outcome?.ok) return resolve(outcome.value);
       if (outcome && !outcome.ok) return reject(new JobFailure(outcome.error, false));
       const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
-      const tail = stderrTail.trim().split('\n').slice(-3).join(' | ');
+      const tail = child.stderrTail().trim().split('\n').slice(-3).join(' | ');
       reject(
         new JobFailure(
           {
@@ -75,15 +113,12 @@ export function startWorker(job: JobInput, opts: WorkerOptions): WorkerHandle {
       );
     });
   });
-  const send = (m: ToWorker) => {
-    if (child.connected) child.send(m);
-  };
-  send({ type: 'start', job, backend: opts.backend });
+  child.send({ type: 'start', job, backend: opts.backend });
   return {
     pid: child.pid,
     result,
-    cancel: () => send({ type: 'cancel' }),
-    kill: () => child.kill('SIGKILL'),
+    cancel: () => child.send({ type: 'cancel' }),
+    kill: () => child.kill(),
   };
 }
 

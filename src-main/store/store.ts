@@ -61,6 +61,14 @@ export interface OpenStoreOptions {
   readonly?: boolean;
 }
 
+/**
+ * Path of a better-sqlite3 binary to load instead of the one in node_modules. The desktop
+ * app needs one built for Electron's ABI (`npx @electron/rebuild -f -w better-sqlite3`, at
+ * packaging time on a machine with internet, never at run time) while the CLI and the
+ * tests keep the Node build; pointing this at the Electron build lets both coexist.
+ */
+export const SQLITE_BINDING_ENV = 'OWNERSHIP_AUDIT_SQLITE_BINDING';
+
 type RunPatch = Parameters<AuditStore['updateRun']>[1];
 type JobPatch = Parameters<AuditStore['updateJob']>[2];
 
@@ -450,7 +458,8 @@ export function openStore(file: string, opts: OpenStoreOptions = {}): SqliteAudi
     throw new AuditError('STORE_NOT_FOUND', 'There is no audit database yet', { path: abs, hint: 'Run an audit first, or pass the right --home.' });
   }
   if (!readonly) mkdirSync(path.dirname(abs), { recursive: true });
-  const db = new Database(abs, { readonly, fileMustExist: readonly });
+  const nativeBinding = process.env[SQLITE_BINDING_ENV]?.trim() || undefined;
+  const db = new Database(abs, { readonly, fileMustExist: readonly, ...(nativeBinding ? { nativeBinding } : {}) });
   try {
     // Connection settings first: they touch no file, so they are safe on any input.
     db.pragma('busy_timeout = 5000');

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// The paper's headline experiments on full Fashion-MNIST (issue 6), as one audit run:
+//   node bench/experiments/run.mjs [--workers 2] [--home bench/experiments/.home] [--collect-only]
+// Runs (or resumes: the job runner keeps finished jobs) bench/experiments/paper-fmnist.json,
+// then writes bench/experiments/results/: table1.json (the `run --json` shape, every row),
+// report.pdf with its pages as PNG (figures), and README.md (the tables, the checks of the
+// issue's "done when", the efficiency comparison). Safe to stop at any time and rerun:
+// partial results are written too, with the run's status.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const here = resolve('bench/experiments');
+const { values } = parseArgs({ options: { workers: { type: 'string', default: '2' }, home: { type: 'string', default: join(here, '.home') }, 'collect-only': { type: 'boolean', default: false } } });
+const spec = join(here, 'paper-fmnist.json');
+const out = join(here, 'results');
+const env = { ...process.env, OWNERSHIP_AUDIT_HOME: values.home };
+const cli = (args) => {
+  const r = spawnSync(process.execPath, ['dist/cli.cjs', ...args, '--json'], { env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const last = r.stdout.trim().split('\n').pop() ?? '{}';
+  const json = JSON.parse(last);
+  if (json.error) throw new Error(`${args.slice(0, 2).join(' ')}: ${json.error.message}`);
+  return json;
+};
+
+if (!existsSync('../shared/datasets/fashion-mnist')) {
+  console.error('needs ../shared/datasets/fashion-mnist (the full Fashion-MNIST IDX files)');
+  process.exit(2);
+}
+if (!values['collect-only']) {
+  await new Promise((done) => {
+    const child = spawn(process.execPath, ['dist/cli.cjs', 'run', spec, '--workers', values.workers], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    process.on('SIGINT', () => child.kill('SIGINT'));
+    child.on('exit', done);
+  });
+}
+
+const run = cli(['runs', 'list']).runs.find((r) => r.name === 'paper-fmnist');
+if (!run) throw new Error('no paper-fmnist run in the history yet');
+const shown = cli(['runs', 'show', run.id]);
+const full = cli(['report', run.id, '--format', 'json', '--out', join(values.home, 'run.json')]) && JSON.parse((await import('node:fs')).readFileSync(join(values.home, 'run.json'), 'utf8'));
+mkdirSync(out, { recursive: true });
+const machine = { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), backend: full.run.backend };
+writeFileSync(join(out, 'table1.json'), `${JSON.stringify({ runId: shown.runId, status: shown.status, wallSeconds: shown.wallSeconds, machine, measuredAt: new Date().toISOString(), rows: shown.rows }, null, 2)}\n`);
+
+// Figures: the run's PDF report, page by page.
+let pages = [];
+try {
+  cli(['report', run.id, '--out', join(out, 'report.pdf')]);
+  for (const f of readdirSync(out).filter((f) => /^page-\d+\.png$/.test(f))) rmSync(join(out, f));
+  spawnSync('pdftoppm', ['-r', '70', '-png', join(out, 'report.pdf'), join(out, 'page')]);
+  pages = readdirSync(out).filter((f) => /^page-\d+\.png$/.test(f)).sort();
+} catch (e) {
+  console.error(`report not rendered: ${e.message}`);
+}
+
+// The issue's checks, from the stored figures.
+const rows = shown.rows;
+const pct = (x) => (x === null || x === undefined ? '-' : (100 * x).toFixed(2));
+const byLabel = (prefix) => rows.filter((r) => r.label === prefix || r.label.startsWith(`${prefix}(`));
+const checks = [];
+for (const label of ['FT(0.5)', 'FT(0.8)', 'WP(0.5)', 'WP(0.8)', 'Distill']) {
+  for (const r of byLabel(label)) checks.push({ check: `${label}: derived for every suspect (k = N)`, ok: r.ownership.total > 0 && r.ownership.derived === r.ownership.total, figure: r.ownership.label });
+}
+for (const r of rows.filter((x) => x.label === 'RemovalNet')) {
+  checks.push({ check: `RemovalNet ${r.scenario}: derived for at most 20% of suspects`, ok: r.ownership.total > 0 && r.ownership.derived <= 0.2 * r.ownership.total, figure: r.ownership.label });
+  checks.push({ check: `RemovalNet ${r.scenario}: mean fidelity drop at most 3 points`, ok: r.fidelity !== null && r.fidelity.drop <= 0.03, figure: r.fidelity ? `${pct(r.fidelity.drop)} points` : '-' });
+}
+for (const r of byLabel('Negative')) checks.push({ check: 'Negative: derived for none', ok: r.ownership.total > 0 && r.ownership.derived === 0, figure: r.ownership.label });
+
+// Efficiency (paper Fig. 7): KnockoffNets' passes to reach RemovalNet's final fidelity.
+const attacks = full.attacks ?? [];
+const rn = attacks.filter((a) => a.label === 'RemovalNet' && a.scenario === 'ltd10' && a.result);
+const ko = attacks.find((a) => a.attack === 'knockoff' && a.result);
+let efficiency = null;
+if (rn.length && ko) {
+  const rnFid = rn.reduce((s, a) => s + a.result.fidelity.accuracy, 0) / rn.length;
+  const rnPasses = rn.reduce((s, a) => s + a.result.compute.passes, 0) / rn.length;
+  const perIter = ko.result.compute.passes / ko.result.compute.iterations;
+  const reach = (ko.result.curve ?? []).find((p) => p.fidelity >= rnFid);
+  efficiency = { removalnetFidelity: rnFid, removalnetPasses: rnPasses, knockoffIterationsToReach: reach?.iteration ?? null, knockoffPassesToReach: reach ? reach.iteration * perIter : null, knockoffFinalFidelity: ko.result.fidelity.accuracy, ratio: reach ? (reach.iteration * perIter) / rnPasses : null };
+  checks.push({ check: 'Efficiency: KnockoffNets needs at least 2x RemovalNet\'s passes to reach its fidelity', ok: efficiency.ratio === null ? efficiency.knockoffFinalFidelity < rnFid : efficiency.ratio >= 2, figure: efficiency.ratio === null ? `never reached in ${ko.result.compute.iterations} iterations (final ${pct(efficiency.knockoffFinalFidelity)}%)` : `${efficiency.ratio.toFixed(1)}x` });
+}
+
+const metricIds = shown.rows.flatMap((r) => Object.keys(r.metrics)).filter((v, i, a) => a.indexOf(v) === i);
+const tau = (id) => rows.map((r) => r.metrics[id]?.tau).find((t) => t !== undefined && t !== null);
+const table = (subset) => [
+  `| row | scenario | n | acc % | drop | ${metricIds.join(' | ')} | ownership |`,
+  `|---|---|---|---|---|${metricIds.map(() => '---').join('|')}|---|`,
+  `| tau | | | | | ${metricIds.map((id) => (tau(id) ?? NaN).toPrecision(3)).join(' | ')} | |`,
+  ...subset.map((r) => `| ${r.label} | ${r.scenario} | ${r.suspects} | ${pct(r.fidelity?.accuracy)} | ${pct(r.fidelity?.drop)} | ${metricIds.map((id) => (r.metrics[id] ? `${r.metrics[id].mean.toPrecision(3)} ± ${r.metrics[id].std.toPrecision(2)}` : '-')).join(' | ')} | ${r.ownership.label} |`),
+];
+const main = rows.filter((r) => !/^RemovalNet-(size|alpha|beta)/.test(r.label));
+const md = [
+  '# Paper reproduction on Fashion-MNIST',
+  '',
+  `Run \`${shown.runId}\`: status **${shown.status}**, ${(shown.wallSeconds / 3600).toFixed(2)} h of wall time so far on ${machine.cores} cores (${machine.cpu}, ${machine.backend}). Spec: [paper-fmnist.json](../paper-fmnist.json); rerun or resume with \`node bench/experiments/run.mjs\`.`,
+  '',
+  '## Table 1',
+  '',
+  ...table(main),
+  '',
+  '## Checks (issue 6, "done when")',
+  '',
+  ...checks.map((c) => `- ${c.ok ? 'met' : 'NOT met'}: ${c.check} (${c.figure})`),
+  '',
+  '## Substitute size (paper Fig. 6) and ablation (paper Fig. 8)',
+  '',
+  ...table(rows.filter((r) => /^RemovalNet/.test(r.label))),
+  '',
+  '## Efficiency (paper Fig. 7)',
+  '',
+  efficiency ? '```json\n' + JSON.stringify(efficiency, null, 2) + '\n```' : 'KnockoffNets or RemovalNet has not finished yet.',
+  '',
+  '## Figures (pages of the run report)',
+  '',
+  ...pages.map((p) => `![${p}](${p})`),
+  '',
+].join('\n');
+writeFileSync(join(out, 'README.md'), md);
+console.log(`wrote ${out}/README.md, table1.json${pages.length ? `, report.pdf (${pages.length} pages)` : ''}; status ${shown.status}`);

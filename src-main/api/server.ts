@@ -1,0 +1,231 @@
+/**
+ * The browser mode's server (`ownership-audit serve`): the built renderer and the same API
+ * the desktop app uses, over loopback HTTP and a WebSocket, guarded by a random token.
+ *
+ *   POST /api/<method>   Authorization: Bearer <token>, JSON body -> 200 + Result JSON
+ *   GET  /api/events     WebSocket: auth first ({"type":"auth","token"} or ?token=), then
+ *                        {"type":"ready"} and {"type":"event","event":AuditEvent} per event
+ *   GET  /...            the renderer (out/renderer), with a strict CSP
+ *
+ * Bound to 127.0.0.1 unless told otherwise; another host needs allowRemote (the token then
+ * is the only guard, and it travels unencrypted). Requests whose Host header is not a
+ * loopback name are refused (DNS rebinding). No CORS headers: other origins get nothing.
+ * The protocol is documented for clients in src-shared/contract/api.ts.
+ */
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { AuditEvent, Result } from '../../src-shared/contract/api';
+import { AuditError } from '../engine/errors';
+import { isApiMethod } from './dispatch';
+import { failed } from './errors';
+import { bearerToken, hostAllowed, isLoopbackHost, newToken, setCommonHeaders, tokensEqual } from './security';
+import type { AuditService } from './service';
+import { serveStatic } from './static-files';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const EVENTS_PATH = '/api/events';
+/** WebSocket close codes: wrong token, and no auth message in time. */
+export const WS_UNAUTHORIZED = 4401;
+export const WS_AUTH_TIMEOUT = 4408;
+
+export interface ServerOptions {
+  service: Pick<AuditService, 'dispatch' | 'onEvent'>;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** Needed to bind a host that is not loopback. */
+  allowRemote?: boolean;
+  /** The built renderer (out/renderer). */
+  rendererDir: string;
+  /** Default: 32 random bytes. */
+  token?: string;
+  maxBodyBytes?: number;
+  authTimeoutMs?: number;
+}
+
+export interface RunningServer {
+  /** The address to open: http://HOST:PORT/#token=TOKEN */
+  url: string;
+  /** http://HOST:PORT */
+  origin: string;
+  token: string;
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, result: Result<unknown>): void {
+  const body = JSON.stringify(result);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.end(body);
+}
+
+/** The body as text, or 'too-large' once it passes the limit (the rest is drained so the client gets the 413). */
+function readBody(req: IncomingMessage, limit: number): Promise<string | 'too-large'> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) chunks.push(c);
+      // Draining has a limit too: a client that keeps sending is cut off.
+      else if (size > limit * 16) req.destroy();
+    });
+    req.on('end', () => resolveBody(size > limit ? 'too-large' : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function rejectUpgrade(socket: Socket, status: number): void {
+  socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.destroy();
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host) && !opts.allowRemote) {
+    throw new AuditError('INVALID_ARGUMENT', `Refusing to listen on ${host}: the workbench only listens on loopback addresses by default`, {
+      hint: 'Use --host 127.0.0.1 and an SSH tunnel from the other machine, or pass --allow-remote if you accept that the token travels unencrypted.',
+    });
+  }
+  const token = opts.token ?? newToken();
+  const limit = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+  let port = 0;
+  const checkHost = (h: string | undefined) => opts.allowRemote || hostAllowed(h, port);
+
+  const handleApi = async (req: IncomingMessage, res: ServerResponse, method: string) => {
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      return sendJson(res, 405, failed('METHOD_NOT_ALLOWED', `${req.method} is not allowed on the API`, 'Call API methods with POST.'));
+    }
+    if (!tokensEqual(bearerToken(req), token)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return sendJson(res, 401, failed('UNAUTHORIZED', 'Missing or wrong access token', 'Open the full address `ownership-audit serve` printed, including #token=...'));
+    }
+    if (!isApiMethod(method)) return sendJson(res, 404, failed('UNKNOWN_METHOD', `Unknown API method "${method.slice(0, 100)}"`, 'See API_METHODS in src-shared/contract/api.ts.'));
+    const declared = Number(req.headers['content-length'] ?? 0);
+    const body = declared > limit * 16 ? 'too-large' : await readBody(req, limit);
+    if (body === 'too-large') {
+      res.setHeader('Connection', 'close');
+      return sendJson(res, 413, failed('PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes`, 'Send smaller inputs; specs and paths are far below this limit.'));
+    }
+    let input: unknown;
+    if (body.trim() !== '') {
+      try {
+        input = JSON.parse(body);
+      } catch (e) {
+        return sendJson(res, 400, failed('BAD_JSON', `The request body is not JSON: ${(e as Error).message}`, 'Send the method input as a JSON object (no body for methods without input).'));
+      }
+    }
+    sendJson(res, 200, await opts.service.dispatch(method, input));
+  };
+
+  const server = createServer((req, res) => {
+    setCommonHeaders(res);
+    if (!checkHost(req.headers.host)) {
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' });
+      return void res.end('Host not allowed: open the workbench through 127.0.0.1 or localhost.');
+    }
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/api' || path.startsWith('/api/')) {
+      handleApi(req, res, path.slice('/api/'.length)).catch((e: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, failed('INTERNAL', e instanceof Error ? e.message : String(e), 'See the server output.'));
+        else res.destroy();
+      });
+      return;
+    }
+    serveStatic(opts.rendererDir, req, res, path);
+  });
+
+  // Events: a socket only counts once it has shown the token.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 });
+  const authed = new Set<WebSocket>();
+  const alive = new WeakMap<WebSocket, boolean>();
+  const admit = (ws: WebSocket) => {
+    authed.add(ws);
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
+    ws.send(JSON.stringify({ type: 'ready' }));
+  };
+  wss.on('connection', (ws: WebSocket, _req: IncomingMessage, preAuthed: boolean) => {
+    ws.on('close', () => authed.delete(ws));
+    ws.on('error', () => authed.delete(ws));
+    if (preAuthed) return admit(ws);
+    const timer = setTimeout(() => ws.close(WS_AUTH_TIMEOUT, 'no auth message'), opts.authTimeoutMs ?? 5000);
+    ws.once('message', (data) => {
+      clearTimeout(timer);
+      let msg: { type?: unknown; token?: unknown } = {};
+      try {
+        msg = JSON.parse(String(data)) as typeof msg;
+      } catch {
+        // not JSON: refused below
+      }
+      if (msg.type === 'auth' && typeof msg.token === 'string' && tokensEqual(msg.token, token)) admit(ws);
+      else ws.close(WS_UNAUTHORIZED, 'unauthorized');
+    });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== EVENTS_PATH) return rejectUpgrade(socket, 404);
+    if (!checkHost(req.headers.host)) return rejectUpgrade(socket, 403);
+    // Browsers send Origin on WebSocket handshakes and apply no same-origin rule to them.
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${req.headers.host}`) return rejectUpgrade(socket, 403);
+    const queryToken = url.searchParams.get('token');
+    if (queryToken !== null && !tokensEqual(queryToken, token)) return rejectUpgrade(socket, 401);
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req, queryToken !== null));
+  });
+
+  const unsubscribe = opts.service.onEvent((event: AuditEvent) => {
+    const frame = JSON.stringify({ type: 'event', event });
+    for (const ws of authed) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      // A slow client misses progress ticks rather than growing our memory; status changes always go.
+      if (event.type === 'progress' && ws.bufferedAmount > 1024 * 1024) continue;
+      ws.send(frame);
+    }
+  });
+  // Dead connections (a laptop lid closed) are dropped after a missed ping.
+  const heartbeat = setInterval(() => {
+    for (const ws of authed) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, 30_000);
+  heartbeat.unref();
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const origin = `http://${urlHost}:${port}`;
+
+  return {
+    url: `${origin}/#token=${token}`,
+    origin,
+    token,
+    host,
+    port,
+    close: async () => {
+      unsubscribe();
+      clearInterval(heartbeat);
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,289 @@
+/**
+ * The API, implemented once for both transports (Electron IPC and the browser mode's HTTP
+ * server): `createAuditService(...)` returns an object with one method per API method (each
+ * returning a Result), `dispatch(method, rawInput)` for the transports, which validates the
+ * input against the contract's schemas, and `onEvent` for the runs' live events.
+ *
+ * Runs start in this process through the job runner (`startAudit`): the heavy work happens
+ * in the worker processes it starts, so the host only records results and forwards events.
+ * Active runs are kept by id so that pause, cancel and cancelJob reach them.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { AuditSpec } from '../../src-shared/audit/spec';
+import { API_METHODS, type AuditClient, type AuditEvent, type AuditApi, type RunDetail } from '../../src-shared/contract/api';
+import { AuditError } from '../engine/errors';
+import { loadModel } from '../engine/models/io';
+import { loadResultsTable, loadTrajectories } from '../runner/results';
+import { defaultWorkers, startAudit, type AuditHandle, type RunAuditOptions, type RunEvent } from '../runner/run-audit';
+import type { WorkerLauncher } from '../runner/worker-process';
+import { databasePath, openStore, runsDir } from '../store';
+import type { AuditStore } from '../store/types';
+import { buildCatalog } from './catalog';
+import { createDispatch, type ApiHandlers, type Dispatch } from './dispatch';
+import { ApiFailure, jsonNormalized } from './errors';
+import { previewDataset } from './preview';
+import { exportReport } from './report-export';
+import { checkSpec, specProblems } from './spec-check';
+import { calibrationSummary, jobView, runSummary } from './views';
+
+/** The compute backend the runs use, as `initBackend` reports it. */
+export interface EngineDescription {
+  backend: string;
+  available: string[];
+  tfjsVersion: string;
+}
+
+/** Native dialogs (Electron only). */
+export interface ApiDialogs {
+  pickPath(input: { kind: 'folder' | 'file'; title: string }): Promise<string | null>;
+}
+
+export interface AuditServiceOptions {
+  /** The data folder: database and run folders. */
+  home: string;
+  /** The backend every worker initialises; a promise where it is still being probed (the app asks a child process). */
+  backend: string | EngineDescription | Promise<EngineDescription>;
+  /** The bundled CLI (dist/cli.cjs): workers run its `worker job`, HTML/PDF reports its `report`. */
+  workerEntry: string;
+  workerArgs?: string[];
+  /** How worker processes start (default child_process.fork; Electron passes a utilityProcess launcher). */
+  launchWorker?: WorkerLauncher;
+  dialogs?: ApiDialogs;
+  /** Relative paths in specs resolve against this folder (default: the process's working directory). */
+  baseDir?: string;
+  /** For tests: an open store (default: the home's database, closed by close()). */
+  store?: AuditStore;
+  /** For tests: a stand-in for the job runner. */
+  startAudit?: (opts: RunAuditOptions) => AuditHandle;
+}
+
+export interface AuditService extends AuditClient {
+  /** Validates and runs one call; never throws (both transports call this). */
+  dispatch: Dispatch;
+  readonly home: string;
+  readonly store: AuditStore;
+  /** Pauses active runs (their jobs checkpoint), waits a little for them, closes the store. */
+  close(): Promise<void>;
+}
+
+function toAuditEvent(e: RunEvent): AuditEvent {
+  if (e.type === 'run') return { type: 'run', runId: e.runId, status: e.status, jobs: e.jobs, done: e.done };
+  if (e.type === 'job') return { type: 'job', runId: e.runId, key: e.key, label: e.label, status: e.status, attempt: e.attempt, ...(e.error ? { error: e.error } : {}) };
+  const { stage, iteration, total, values } = e.event;
+  return { type: 'progress', runId: e.runId, key: e.key, label: e.label, event: { stage, iteration, total, ...(values ? { values } : {}) }, done: e.done, total: e.total, etaSeconds: e.etaSeconds };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const runNotFound = (id: string) => new AuditError('RUN_NOT_FOUND', `No run with id ${id}`, { hint: 'The run may have been deleted; refresh the history.' });
+
+export function createAuditService(opts: AuditServiceOptions): AuditService {
+  const home = resolve(opts.home);
+  const baseDir = opts.baseDir ?? process.cwd();
+  const ownStore = !opts.store;
+  const store = opts.store ?? openStore(databasePath(home));
+  const start = opts.startAudit ?? startAudit;
+  const engine: Promise<EngineDescription> = Promise.resolve(
+    typeof opts.backend === 'string' ? { backend: opts.backend, available: [opts.backend], tfjsVersion: tf.version.tfjs } : opts.backend,
+  );
+  // Probing may fail (a broken install): calls that need the backend report it, the rest work.
+  engine.catch(() => undefined);
+  const active = new Map<string, AuditHandle>();
+  const listeners = new Set<(e: AuditEvent) => void>();
+
+  const emit = (e: AuditEvent) => {
+    const normalized = jsonNormalized(e);
+    for (const l of listeners) {
+      try {
+        l(normalized);
+      } catch {
+        // A failing subscriber (a closed window, a dead socket) must not stop the run.
+      }
+    }
+  };
+
+  const getRunOrThrow = (id: string) => {
+    const run = store.getRun(id);
+    if (!run) throw runNotFound(id);
+    return run;
+  };
+
+  const activeHandle = (id: string): AuditHandle => {
+    const h = active.get(id);
+    if (h) return h;
+    const run = getRunOrThrow(id);
+    throw new ApiFailure('RUN_NOT_ACTIVE', `Run ${id} is not running in this app (status: ${run.status})`, run.status === 'completed' ? 'The run has finished.' : 'Resume it first; only runs driven by this app can be paused or cancelled.');
+  };
+
+  const launch = async (o: { spec: AuditSpec; workers?: number; resumeRunId?: string }): Promise<{ runId: string }> => {
+    const { backend } = await engine;
+    const handle = start({
+      store,
+      home,
+      spec: o.spec,
+      baseDir,
+      workers: o.workers,
+      backend,
+      workerEntry: opts.workerEntry,
+      workerArgs: opts.workerArgs,
+      launchWorker: opts.launchWorker,
+      resumeRunId: o.resumeRunId,
+      // The wizard's Start always makes a new run; continuing one is resumeRun's job.
+      fresh: o.resumeRunId === undefined,
+      onEvent: (e) => emit(toAuditEvent(e)),
+    });
+    active.set(handle.runId, handle);
+    handle.done.then(
+      () => active.delete(handle.runId),
+      (e: unknown) => {
+        // The runner itself failed (not a job): record it so the run does not look alive.
+        active.delete(handle.runId);
+        const message = e instanceof Error ? e.message : String(e);
+        try {
+          store.updateRun(handle.runId, { status: 'failed', ownerPid: null, error: message.slice(0, 2000) });
+          const jobs = store.listJobs(handle.runId);
+          emit({ type: 'run', runId: handle.runId, status: 'failed', jobs: jobs.length, done: jobs.filter((j) => j.status === 'done').length });
+        } catch {
+          // the run was deleted meanwhile
+        }
+      },
+    );
+    return { runId: handle.runId };
+  };
+
+  const handlers: ApiHandlers = {
+    engineInfo: async () => {
+      const e = await engine;
+      return { backend: e.backend, available: e.available, tfjsVersion: e.tfjsVersion, defaultWorkers: defaultWorkers(e.backend), home };
+    },
+    catalog: () => buildCatalog(),
+    inspectModel: async ({ path }) => {
+      const { model, meta } = await loadModel(resolve(baseDir, path));
+      model.dispose();
+      return {
+        path: resolve(baseDir, path),
+        arch: meta.arch,
+        lineage: meta.lineage,
+        inputShape: meta.inputShape,
+        numClasses: meta.numClasses,
+        blocks: meta.blocks,
+        defaultAttackBlock: meta.defaultAttackBlock,
+        testAccuracy: meta.testAccuracy ?? null,
+        contentHash: meta.contentHash,
+      };
+    },
+    previewDataset: ({ path, samplesPerSplit }) => previewDataset(resolve(baseDir, path), samplesPerSplit ?? 8),
+    checkSpec: async ({ spec, workers }) => {
+      const { backend } = await engine;
+      return checkSpec(spec, workers ?? defaultWorkers(backend), backend, { store, home, baseDir });
+    },
+    startRun: async ({ spec, workers }) => {
+      const checked = specProblems(spec, { store, home, baseDir });
+      if (!checked.spec) {
+        throw new AuditError('SPEC_INVALID', `The audit spec is invalid:\n  ${checked.problems.join('\n  ')}`, { hint: 'Fix the fields named above (checkSpec lists the same problems).' });
+      }
+      return launch({ spec: checked.spec, workers });
+    },
+    resumeRun: async ({ runId, workers }) => {
+      if (active.has(runId)) throw new ApiFailure('RUN_BUSY', `Run ${runId} is running already`, 'Wait for it, or pause it first.');
+      const run = getRunOrThrow(runId);
+      return launch({ spec: run.spec as AuditSpec, workers, resumeRunId: runId });
+    },
+    pauseRun: ({ runId }) => {
+      activeHandle(runId).pause();
+      return null;
+    },
+    cancelRun: ({ runId }) => {
+      activeHandle(runId).cancel();
+      return null;
+    },
+    cancelJob: ({ runId, key }) => {
+      const handle = activeHandle(runId);
+      const before = store.getJob(runId, key);
+      if (!before) throw new ApiFailure('INVALID_ARGUMENT', `No job ${key} in run ${runId}`, 'Take the key from getRun().jobs.');
+      handle.cancelJob(key);
+      // A pending job is cancelled in the store at once, without a runner event: tell the UI.
+      const after = store.getJob(runId, key);
+      if (before.status === 'pending' && after?.status === 'cancelled') {
+        emit({ type: 'job', runId, key, label: after.label, status: 'cancelled', attempt: after.attempts, error: 'cancelled by the user' });
+      }
+      return null;
+    },
+    listRuns: ({ status, name }) => store.listRuns({ status, name }).map((r) => runSummary(r, store.listJobs(r.id), active.has(r.id))),
+    getRun: ({ runId }): RunDetail => {
+      const run = getRunOrThrow(runId);
+      const jobs = store.listJobs(runId);
+      const curves: RunDetail['curves'] = {};
+      for (const s of store.listSuspects(runId)) {
+        curves[s.key] = store.listCurve(runId, s.key).map((p) => ({ iteration: p.iteration, fidelity: p.fidelity, agreement: p.agreement }));
+      }
+      return {
+        run: { ...runSummary(run, jobs, active.has(runId)), spec: run.spec as AuditSpec, error: run.error, workDir: run.workDir },
+        jobs: jobs.map(jobView),
+        table: loadResultsTable(store, runId),
+        trajectories: loadTrajectories(store, runId),
+        curves,
+        reports: store.listReports(runId).map((r) => ({ format: r.format, path: r.path, createdAt: r.createdAt })),
+      };
+    },
+    deleteRun: ({ runId, files }) => {
+      if (active.has(runId)) throw new ApiFailure('RUN_BUSY', `Run ${runId} is running`, 'Pause or cancel it first, then delete it.');
+      const run = getRunOrThrow(runId);
+      if (run.status === 'running' && run.ownerPid && run.ownerPid !== process.pid && processAlive(run.ownerPid)) {
+        throw new ApiFailure('RUN_BUSY', `Run ${runId} is being run by process ${run.ownerPid}`, 'Stop that process first (Ctrl-C pauses a CLI run).');
+      }
+      // Only folders inside the home's runs folder are ever removed, whatever the database says.
+      const rel = run.workDir ? relative(runsDir(home), resolve(run.workDir)) : '';
+      const removable = Boolean(files && run.workDir && rel && !rel.startsWith('..') && !isAbsolute(rel));
+      if (files && run.workDir && !removable) {
+        throw new ApiFailure('INVALID_ARGUMENT', `The run's folder ${run.workDir} is outside ${runsDir(home)}`, 'Delete the run without files, and remove that folder by hand if you mean to.');
+      }
+      store.deleteRun(runId);
+      if (removable && existsSync(run.workDir)) rmSync(run.workDir, { recursive: true, force: true });
+      return null;
+    },
+    listCalibrations: () => store.listCalibrations().map(calibrationSummary),
+    exportReport: async ({ runId, format, out }) => {
+      const run = getRunOrThrow(runId);
+      const { backend } = await engine;
+      const target = out ? resolve(home, out) : join(run.workDir || join(runsDir(home), runId), `report-${runId}.${format}`);
+      return exportReport({ store, home, backend, cliEntry: opts.workerEntry, runId, format, out: target });
+    },
+    pickPath: async (input) => {
+      if (!opts.dialogs) throw new ApiFailure('NOT_AVAILABLE', 'File dialogs are only available in the desktop app', 'Type or paste the path instead.');
+      return opts.dialogs.pickPath(input);
+    },
+  };
+
+  const dispatch = createDispatch(handlers);
+  const methods = Object.fromEntries(API_METHODS.map((m) => [m, (input?: unknown) => dispatch(m, input)])) as unknown as AuditApi;
+
+  return {
+    ...methods,
+    dispatch,
+    home,
+    store,
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    async close() {
+      const running = [...active.values()];
+      for (const h of running) h.pause();
+      await Promise.race([Promise.allSettled(running.map((h) => h.done)), new Promise((r) => setTimeout(r, 15_000).unref())]);
+      listeners.clear();
+      if (ownStore) store.close();
+    },
+  };
+}

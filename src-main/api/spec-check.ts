@@ -1,0 +1,96 @@
+/**
+ * Checking an audit spec before it runs, and what it will cost. The problems are those the
+ * CLI reports (shape and ranges from the shared schema, parameters and metrics from the
+ * registries) plus what only the main side can see: whether the named model and data
+ * folders exist and whether a reused calibration is stored. Each names its field.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseAuditSpec, type AuditSpec } from '../../src-shared/audit/spec';
+import type { SpecCheck } from '../../src-shared/contract/api';
+import { planJobs, validateAgainstRegistries, type PlannedJob } from '../runner/plan';
+import { chainWeights } from '../runner/scheduler';
+import type { AuditStore } from '../store/types';
+
+export interface SpecCheckContext {
+  store: AuditStore;
+  home: string;
+  /** Relative paths in the spec are resolved against this folder. */
+  baseDir: string;
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Folders the spec names that are not there (a worker would fail on them minutes later). */
+function pathProblems(spec: AuditSpec, baseDir: string): string[] {
+  const abs = (p: string) => resolve(baseDir, p);
+  const problems: string[] = [];
+  const folder = (field: string, p: string | undefined, what: string) => {
+    if (p !== undefined && !isDir(abs(p))) problems.push(`${field}: no ${what} folder at ${abs(p)}`);
+  };
+  if ('model' in spec.victim) {
+    const m = abs(spec.victim.model);
+    if (!(isDir(m) ? existsSync(join(m, 'model.json')) : m.endsWith('.json') && existsSync(m))) problems.push(`victim.model: no model.json in ${m}`);
+  } else {
+    folder('victim.train.data', spec.victim.train.data, 'data set');
+  }
+  folder('data.train', spec.data.train, 'data set');
+  folder('data.test', spec.data.test, 'data set');
+  spec.scenarios.forEach((s, i) => {
+    if (s.kind === 'lsd') folder(`scenarios[${i}].data`, s.data, 'data set');
+  });
+  return problems;
+}
+
+/** The spec, or every problem found, each naming its field. */
+export function specProblems(raw: unknown, ctx: SpecCheckContext): { spec?: AuditSpec; problems: string[] } {
+  const parsed = parseAuditSpec(raw);
+  if (!parsed.ok) return { problems: parsed.problems };
+  const spec = parsed.spec;
+  const problems = [...validateAgainstRegistries(spec), ...pathProblems(spec, ctx.baseDir)];
+  if ('reuse' in spec.calibration && !ctx.store.getCalibration(spec.calibration.reuse)) {
+    problems.push(`calibration.reuse: no stored calibration with id ${spec.calibration.reuse}`);
+  }
+  return problems.length ? { problems } : { spec, problems };
+}
+
+/**
+ * The planner's weights are seconds measured on the wasm backend (2-core AMD EPYC, see
+ * src-main/runner/plan.ts); the other backends have not been measured on the audit jobs,
+ * so their factors are rough assumptions and the note says so.
+ */
+export const BACKEND_SPEED: Record<string, { factor: number; basis: string }> = {
+  wasm: { factor: 1, basis: 'job times measured on the wasm backend (2-core AMD EPYC)' },
+  cpu: { factor: 8, basis: "wasm job times x8 (assumed: TF.js's plain JavaScript backend is several times slower)" },
+  tensorflow: { factor: 0.5, basis: 'wasm job times x0.5 (assumed for native TensorFlow on the CPU; not measured)' },
+  'tensorflow-gpu': { factor: 0.25, basis: 'wasm job times x0.25 (assumed for a CUDA GPU; not measured)' },
+};
+
+export function estimateJobs(jobs: Pick<PlannedJob, 'key' | 'deps' | 'weight'>[], workers: number, backend: string): Required<NonNullable<SpecCheck['estimate']>> {
+  const speed = BACKEND_SPEED[backend] ?? BACKEND_SPEED.wasm;
+  const total = jobs.reduce((a, j) => a + j.weight, 0);
+  const longest = Math.max(0, ...chainWeights(jobs.map((j) => ({ ...j, status: 'pending' as const }))).values());
+  return {
+    jobs: jobs.length,
+    workerSeconds: Math.round(total * speed.factor),
+    wallSeconds: Math.round(Math.max(total / Math.max(1, workers), longest) * speed.factor),
+    workers,
+    backend,
+    note: `${speed.basis}; wall time = max(work / ${workers} workers, longest chain of dependent jobs)`,
+  };
+}
+
+export function checkSpec(raw: unknown, workers: number, backend: string, ctx: SpecCheckContext): SpecCheck {
+  const { spec, problems } = specProblems(raw, ctx);
+  if (!spec) return { problems };
+  const reuse = 'reuse' in spec.calibration ? ctx.store.getCalibration(spec.calibration.reuse) : undefined;
+  // Planning is pure apart from reading the victim's recorded recipe; the work folder is never created.
+  const jobs = planJobs(spec, { workDir: join(ctx.home, 'runs', 'estimate'), runId: 'r-estimate', baseDir: ctx.baseDir, calibration: reuse ? { filePath: reuse.filePath } : undefined });
+  return { problems: [], estimate: estimateJobs(jobs, workers, backend) };
+}
