@@ -33,3 +33,12 @@ export function throwIfCancelled(ctx: RunContext, what: string): void {
     throw new AuditError('CANCELLED', `${what} was cancelled`, { hint: 'Run it again; runs with checkpoints resume where they stopped.' });
   }
 }
+
+/**
+ * Lets queued I/O callbacks run (a cancel message, the parent's disconnect): training steps
+ * are synchronous, so a loop of them would otherwise only notice at its next file write.
+ * Costs a few microseconds per call; call once per iteration.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

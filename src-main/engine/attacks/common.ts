@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { appendLineage, type ModelMeta } from '../../../src-shared/domain/model';
 import { resolveParams, type ParamSpec, type ParamValues } from '../../../src-shared/params';
-import type { ProgressEvent, RunContext } from '../context';
+import { yieldToEventLoop, type ProgressEvent, type RunContext } from '../context';
 import type { ImageSet } from '../datasets/types';
 import { AuditError } from '../errors';
 import { saveModel, type ModelMetaInput } from '../models/io';
@@ -376,6 +376,7 @@ export async function runAttackLoop(ctx: RunContext, req: AttackRequest, spec: L
     let windowExamples = 0;
     let lastCheckpoint = start;
     for (let it = start; it < total; it++) {
+      await yieldToEventLoop();
       if (ctx.signal?.aborted) {
         await saveState(it);
         throw new AuditError('CANCELLED', `${spec.stage} was cancelled at iteration ${it} of ${total}`, {

@@ -5,14 +5,19 @@
  * victim's while distilling the victim's labels.
  *
  * Per iteration, on a substitute batch x with the victim's labels y = argmax F_V(x):
- * 1. Latent level (Algorithm 1, `reverseLatent`). z = F_V^{l-}(x) (no gradient), z' = z plus
- *    small Gaussian noise (the log-distance below has no gradient at z' = z), then
- *    `latentSteps` times: shuffle a share r of the channels of each sample among themselves
- *    (`shuffleChannels`), then z' <- z' - eta * sign(grad_z' [CE(F_V^{l+}(z'), y) - lambda *
+ * 1. Latent level (Algorithm 1, `reverseLatent`). z = F^{l-}(x) (no gradient), z' = z plus
+ *    an offset (the log-distance below has no gradient at z' = z), then `latentSteps`
+ *    times: shuffle a share r of the channels of each sample among themselves
+ *    (`shuffleChannels`), then z' <- z' - eta * sign(grad_z' [CE(F^{l+}(z'), y) - lambda *
  *    log ||z' - z||_2]): z' keeps the victim's label but sits far from z. The search runs
- *    through the VICTIM's tail by default (Algorithm 1 lists F_V^{l+} among its inputs; its
- *    line 5 prints F_S^{l+}, and the authors' code searches with the surrogate: option
- *    latentModel 'surrogate').
+ *    through the surrogate's head and tail by default, as the authors' code does (Algorithm 1
+ *    lists F_V^{l+} among its inputs, its line 5 prints F_S^{l+}; option latentModel
+ *    'victim' gives the paper's reading). Two choices of the code matter (defaults,
+ *    latentModel 'surrogate' and latentInit 'code'): it starts from the SURROGATE's current
+ *    latent, so the target moves with the surrogate every iteration and the drift from the
+ *    victim accumulates, and it starts the search at z + tan(U(0,1)), a large offset. With the
+ *    victim's fixed z and small noise, the regression onto randomly shuffled targets averages
+ *    out, which bounds how far the surrogate's features can move (bench/results/removalnet-variants.json).
  * 2. Logit level (Algorithm 2, ILBS, `ilbs`). p = softmax(F_V(x)); each sample is mixed with
  *    its farthest batch partner (L2 between probability vectors) at the smallest lambda of
  *    the grid that keeps its label.
@@ -58,7 +63,8 @@ export const REMOVALNET_PARAMS: readonly ParamSpec[] = [
   { key: 'beta', type: 'number', default: 2.0, min: 0, help: 'Weight of the latent-level (feature) term. Paper: 2.0.' },
   { key: 'gamma', type: 'number', default: 0.6, min: 0, help: 'Weight of the cross-entropy on the victim labels (code form only; the code uses 0.8 for GTSRB/CelebA).' },
   { key: 'temperature', type: 'number', default: 20, min: 1e-3, help: 'Distillation temperature T (code form only; the code uses 10 for GTSRB).' },
-  { key: 'latentModel', type: 'enum', default: 'victim', choices: ['victim', 'surrogate'], help: "Whose tail F^{l+} the latent search runs through: the victim's (default) or the surrogate's current one (the authors' code)." },
+  { key: 'latentModel', type: 'enum', default: 'surrogate', choices: ['surrogate', 'victim'], help: "Whose model the latent search starts from and runs through: the surrogate's current head and tail (default, the authors' code: the target moves with the surrogate every iteration), or the victim's z = F_V^{l-}(x) and tail (Algorithm 1's inputs)." },
+  { key: 'latentInit', type: 'enum', default: 'code', choices: ['code', 'noise'], help: "Start of the latent search: z + tan(U(0,1)) per element ('code', default, the authors' code: a large positive offset), or z + N(0, latentNoise) ('noise', the paper's \"small noise\" reading)." },
   { key: 'latentSteps', type: 'integer', default: 10, min: 0, max: 1000, help: 'Latent search steps per iteration (paper 10; code 20 for CIFAR10, 30 otherwise).' },
   { key: 'shuffleRatio', type: 'number', default: 0.1, min: 0, max: 1, help: 'Share of channels shuffled per sample at each latent step (paper 0.1; code 0.02 for CIFAR10).' },
   { key: 'latentStepSize', type: 'number', default: 0.01, min: 0, help: 'Sign-gradient step eta of the latent search.' },
@@ -116,6 +122,8 @@ export interface LatentSearchOptions {
   lambda: number;
   /** Std of the starting noise. */
   noise: number;
+  /** 'noise': z + N(0, noise); 'code': z + tan(U(0,1)) per element (the authors' code). Default 'noise'. */
+  init?: 'noise' | 'code';
   rng: Rng;
   /** Called after each step with z' (for tests and diagnostics); must not keep or dispose it. */
   onStep?: (step: number, latent: tf.Tensor) => void;
@@ -129,7 +137,10 @@ export interface LatentSearchOptions {
  */
 export function reverseLatent(tail: LatentTail, z: tf.Tensor, labels: tf.Tensor1D, numClasses: number, opts: LatentSearchOptions): tf.Tensor {
   const batch = z.shape[0];
-  let latent = tf.tidy(() => (opts.noise > 0 ? z.add(tf.randomNormal(z.shape, 0, opts.noise, 'float32', opts.rng.seed())) : z.clone()));
+  let latent = tf.tidy(() => {
+    if (opts.init === 'code') return z.add(tf.randomUniform(z.shape, 0, 1, 'float32', opts.rng.seed()).tan());
+    return opts.noise > 0 ? z.add(tf.randomNormal(z.shape, 0, opts.noise, 'float32', opts.rng.seed())) : z.clone();
+  });
   if (opts.steps <= 0) return latent;
   const oneHot = tf.tidy(() => tf.oneHot(labels.toInt(), numClasses));
   const objective = (v: tf.Tensor): tf.Scalar => {
@@ -302,7 +313,7 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
   };
   const grid = str(p, 'ilbsGrid') === 'paper' ? ILBS_GRID_PAPER : ILBS_GRID_CODE;
   const latentSteps = num(p, 'latentSteps');
-  const search = { steps: latentSteps, shuffleRatio: num(p, 'shuffleRatio'), stepSize: num(p, 'latentStepSize'), lambda: num(p, 'latentLambda'), noise: num(p, 'latentNoise') };
+  const search = { steps: latentSteps, shuffleRatio: num(p, 'shuffleRatio'), stepSize: num(p, 'latentStepSize'), lambda: num(p, 'latentLambda'), noise: num(p, 'latentNoise'), init: str(p, 'latentInit') === 'noise' ? ('noise' as const) : ('code' as const) };
   const victim = req.victim.model;
   const numClasses = req.victim.meta.numClasses;
 
@@ -310,7 +321,9 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
   const victimTaps = withTaps(victim, [block]);
   const surrogate = await cloneModel(victim);
   // Non-default choices that change what the surrogate is are part of its name.
-  const latentFrom = str(p, 'latentModel') === 'surrogate' ? 'surrogate-latent' : undefined;
+  const latentFromSurrogate = str(p, 'latentModel') === 'surrogate';
+  // Non-default latent searches are named: they make a different (much weaker) attack.
+  const latentFrom = [latentFromSurrogate ? undefined : 'victim-latent', str(p, 'latentInit') === 'code' ? undefined : 'noise-init'].filter(Boolean).join(',') || undefined;
   const lineageStep = `removalnet(${[req.scenario, block, form === 'paper' ? 'paper' : undefined, latentFrom].filter(Boolean).join(',')})`;
   const lineage = derivedLineage(req.victim.meta, lineageStep);
   const training = { attack: 'removalnet', iterations: req.iterations, batchSize: req.batchSize ?? 128, ...p };
@@ -320,7 +333,7 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
     surrogate,
     async () => {
       const taps = withTaps(surrogate, [block]);
-      const searchTail = str(p, 'latentModel') === 'surrogate' ? inferenceTail(surrogate, block) : victimTail;
+      const searchTail = latentFromSurrogate ? inferenceTail(surrogate, block) : victimTail;
       const vars = trainableVariables(surrogate);
       const loop = await runAttackLoop(ctx, req, {
         stage: 'removalnet',
@@ -342,7 +355,9 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
             const [z, y, probs, yOneHot] = tf.tidy(() => {
               const [zv, logits] = victimTaps.apply(x) as tf.Tensor[];
               const labels = logits.argMax(-1) as tf.Tensor1D;
-              return [zv, labels, tf.softmax(logits), tf.oneHot(labels, numClasses)];
+              // The authors' code searches around the surrogate's current latent (inference mode), not the victim's.
+              const zFrom = latentFromSurrogate ? (taps.apply(x) as tf.Tensor[])[0] : zv;
+              return [zFrom, labels, tf.softmax(logits), tf.oneHot(labels, numClasses)];
             });
             toDispose.push(z, y, probs, yOneHot);
             const zPrime = reverseLatent(searchTail, z, y as tf.Tensor1D, numClasses, { ...search, rng });

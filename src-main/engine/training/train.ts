@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../datasets/types';
+import { yieldToEventLoop } from '../context';
 import { AuditError } from '../errors';
 import { createRng, shuffledIndices } from '../rng';
 import { batchTensors } from './batch';
@@ -102,6 +103,7 @@ export async function train(model: tf.LayersModel, data: ImageSet, options: Trai
 
   try {
     for (let it = start; it < total; it++) {
+      await yieldToEventLoop();
       if (o.signal?.aborted) {
         await saveCheckpoint(it);
         throw new AuditError('CANCELLED', `Training cancelled at iteration ${it} of ${total}`, {

@@ -116,6 +116,21 @@ describe('reverseLatent (Algorithm 1)', () => {
     tf.dispose([z, labels, zp]);
   });
 
+  it("starts at z + tan(U(0,1)) with the authors' code init: a positive offset of mean -ln(cos 1) = 0.616", () => {
+    const { z, labels } = latentOf();
+    const tail = inferenceTail(victim.model, 'block2');
+    const zp = reverseLatent(tail, z, labels, 3, { steps: 0, shuffleRatio: 0, stepSize: 0.01, lambda: 0.1, noise: 1e-3, init: 'code', rng: createRng(3) });
+    const [mean, min, max] = tf.tidy(() => {
+      const d = zp.sub(z);
+      return [d.mean().dataSync()[0], d.min().dataSync()[0], d.max().dataSync()[0]];
+    });
+    // Per element tan(u), u ~ U(0,1): in [0, tan 1 = 1.557], mean -ln(cos 1) (a few hundred elements: 1 decimal).
+    expect(min).toBeGreaterThanOrEqual(0);
+    expect(max).toBeLessThanOrEqual(Math.tan(1) + 1e-5);
+    expect(mean).toBeCloseTo(-Math.log(Math.cos(1)), 1);
+    tf.dispose([z, labels, zp]);
+  });
+
   it('runs the tail as the model does: inferenceTail equals the split tail in values and input gradients', () => {
     for (const arch of ['cnn', 'resnet'] as const) {
       const built = buildModel(arch, { inputShape: [8, 8, 3], numClasses: 4, seed: 2, blocks: 2, width: 4, depth: 1, hidden: 8 });
@@ -290,9 +305,9 @@ describe('RemovalNet attack', () => {
   });
 
   it('names the scenario, block, loss form and latent model in the lineage and records a fidelity curve', async () => {
-    const r = await removalNet.run({ seed: 1 }, request({ iterations: 2, scenario: 'ltd', heldOut: heldOutSet(), params: { loss: 'paper', latentModel: 'surrogate' }, block: 'block1' }));
-    expect(r.lineageStep).toBe('removalnet(ltd,block1,paper,surrogate-latent)');
-    expect(r.modelMeta.lineage).toBe('train(cnn,bands)-removalnet(ltd,block1,paper,surrogate-latent)');
+    const r = await removalNet.run({ seed: 1 }, request({ iterations: 2, scenario: 'ltd', heldOut: heldOutSet(), params: { loss: 'paper', latentModel: 'victim', latentInit: 'noise' }, block: 'block1' }));
+    expect(r.lineageStep).toBe('removalnet(ltd,block1,paper,victim-latent,noise-init)');
+    expect(r.modelMeta.lineage).toBe('train(cnn,bands)-removalnet(ltd,block1,paper,victim-latent,noise-init)');
     expect(r.curve?.map((p) => p.iteration)).toEqual([0, 1, 2]);
     expect(r.curve?.[0].fidelity).toBeGreaterThan(0.9);
     r.model.dispose();
