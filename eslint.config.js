@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'tmp/**', 'resources/**', 'bench/results/**', 'src-renderer/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'tmp/**', 'resources/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -17,6 +17,13 @@ export default tseslint.config(
     files: ['src-shared/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'electron', '@tensorflow/*'] }],
+    },
+  },
+  {
+    // The renderer runs sandboxed in a browser: it talks to the main side only through the API client.
+    files: ['src-renderer/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'electron', '@tensorflow/*', 'better-sqlite3', '**/src-main/**'] }],
     },
   },
   {

@@ -1,0 +1,104 @@
+/**
+ * How the workbench writes numbers and names: the same conventions as the CLI's table and
+ * the PDF report (accuracy in percent with two decimals, drops in percentage points, metric
+ * cells as mean ± std with three significant digits, the mean alone for one suspect).
+ */
+import { formatNumber, type ResultMetric } from '../../../src-shared/audit/results';
+import type { ApiError, Result } from '../../../src-shared/contract/api';
+
+export { formatNumber };
+
+export const percent = (x: number): string => (x * 100).toFixed(2);
+
+/** 'mean ± std' with at least two values, else the mean alone (as the report). */
+export function formatMetricCell(m: Pick<ResultMetric, 'mean' | 'std' | 'n'>): string {
+  return m.n >= 2 ? `${formatNumber(m.mean)} ± ${formatNumber(m.std)}` : formatNumber(m.mean);
+}
+
+export function formatTau(tau: number | null): string {
+  return tau === null ? '-' : formatNumber(tau);
+}
+
+/** 42 s, 3 min 20 s, 1 h 05 min. */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '-';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) {
+    const m = Math.floor(s / 60);
+    const r = s % 60;
+    return r ? `${m} min ${r} s` : `${m} min`;
+  }
+  const h = Math.floor(s / 3600);
+  const m = Math.round((s % 3600) / 60);
+  return `${h} h ${String(m).padStart(2, '0')} min`;
+}
+
+/** A local date and time, minutes precision: 2026-11-30 14:03. */
+export function formatDate(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+const METRIC_LABELS: Record<string, string> = {
+  'deepjudge.lod': 'DeepJudge LOD',
+  'deepjudge.lad': 'DeepJudge LAD',
+  'zest.l2': 'ZEST L2',
+  'zest.cosine': 'ZEST cosine',
+  'modeldiff.ddv': 'ModelDiff DDV',
+  'ipguard.mr': 'IPGuard MR',
+  'fidelity.accuracy': 'Accuracy',
+  'fidelity.agreement': 'Agreement',
+};
+
+export function metricLabel(id: string): string {
+  return METRIC_LABELS[id] ?? id;
+}
+
+const SHORT_LABELS: Record<string, string> = {
+  'deepjudge.lod': 'LOD',
+  'deepjudge.lad': 'LAD',
+  'zest.l2': 'ZEST L2',
+  'zest.cosine': 'ZEST cos',
+  'modeldiff.ddv': 'DDV',
+  'ipguard.mr': 'MR',
+};
+
+/** A metric's name for narrow tables: LOD, LAD, ZEST L2, ZEST cos, DDV, MR. */
+export function metricShortLabel(id: string): string {
+  return SHORT_LABELS[id] ?? metricLabel(id);
+}
+
+/** An API error as one line: the message and, when there is one, its hint. */
+export function errorText(e: ApiError | null | undefined): string {
+  if (!e) return '';
+  const message = e.message.replace(/[.\s]+$/, '');
+  return e.hint ? `${message}. ${e.hint}` : `${message}.`;
+}
+
+/** An exception (a transport failure, not a Result) as an ApiError. */
+export function toApiError(err: unknown, hint = ''): ApiError {
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'CLIENT', message, hint };
+}
+
+export const STATUS_LABELS: Record<string, string> = {
+  pending: 'Pending',
+  running: 'Running',
+  paused: 'Paused',
+  cancelled: 'Cancelled',
+  failed: 'Failed',
+  completed: 'Completed',
+  done: 'Done',
+};
+
+/** Awaits an API call; a thrown transport error (server gone, IPC failure) becomes a Result error. */
+export async function settle<T>(p: Promise<Result<T>>): Promise<Result<T>> {
+  try {
+    return await p;
+  } catch (err) {
+    return { ok: false, error: toApiError(err, 'The connection to the workbench engine failed: check that it still runs, then try again.') };
+  }
+}

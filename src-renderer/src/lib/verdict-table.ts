@@ -1,0 +1,83 @@
+/**
+ * The Table-1 view of a run's results as the screens show it: a tau row with the
+ * thresholds, then one row per attack variant and scenario with accuracy, drop, each
+ * metric's mean ± std and how many suspects it flagged, and the ownership verdict
+ * "Yes (k/N)" / "No (k/N)". Rows without a finished suspect yet show dashes.
+ */
+import type { ResultsTable } from '../../../src-shared/audit/results';
+import { formatMetricCell, formatTau, metricLabel, metricShortLabel, percent } from './format';
+
+export interface VerdictColumn {
+  id: string;
+  label: string;
+  /** For narrow tables (the comparison): LOD, DDV... */
+  short: string;
+  /** 'distance ↓' / 'similarity ↑' / '' */
+  direction: string;
+  tau: string;
+  degenerate: boolean;
+}
+
+export interface VerdictCell {
+  id: string;
+  /** 'mean ± std', the mean alone for one suspect, '-' while pending, 'n/a' when not measured. */
+  text: string;
+  /** 'flagged 1/1' or ''. */
+  flagged: string;
+  /** Every suspect of the row flagged by this metric. */
+  allFlagged: boolean;
+}
+
+export interface VerdictRow {
+  rowId: string;
+  label: string;
+  scenario: string;
+  suspects: number;
+  accuracy: string;
+  drop: string;
+  cells: VerdictCell[];
+  ownership: string;
+  verdict: 'yes' | 'no' | 'pending';
+}
+
+export interface VerdictTableView {
+  columns: VerdictColumn[];
+  rows: VerdictRow[];
+  victimAccuracy: string;
+  hasDegenerate: boolean;
+}
+
+export function verdictTableView(table: ResultsTable): VerdictTableView {
+  const columns = table.metrics.map((m) => ({
+    id: m.id,
+    label: metricLabel(m.id),
+    short: metricShortLabel(m.id),
+    direction: m.kind === 'distance' ? 'distance ↓' : m.kind === 'similarity' ? 'similarity ↑' : '',
+    tau: formatTau(m.tau),
+    degenerate: m.degenerate,
+  }));
+  const rows = table.rows.map((r): VerdictRow => {
+    const label = r.ownership.label;
+    return {
+      rowId: r.rowId,
+      label: r.label,
+      scenario: r.scenario,
+      suspects: r.suspects,
+      accuracy: r.fidelity ? percent(r.fidelity.accuracy) : '-',
+      drop: r.fidelity ? percent(r.fidelity.drop) : '-',
+      cells: table.metrics.map((m) => {
+        const v = r.metrics[m.id];
+        if (!v) return { id: m.id, text: r.suspects ? 'n/a' : '-', flagged: '', allFlagged: false };
+        return { id: m.id, text: formatMetricCell(v), flagged: v.tau === null ? '' : `flagged ${v.flagged}/${v.n}`, allFlagged: v.n > 0 && v.flagged === v.n };
+      }),
+      ownership: label,
+      verdict: label.startsWith('Yes') ? 'yes' : label.startsWith('No') ? 'no' : 'pending',
+    };
+  });
+  return {
+    columns,
+    rows,
+    victimAccuracy: table.victimAccuracy === null ? 'unknown' : `${percent(table.victimAccuracy)} %`,
+    hasDegenerate: table.metrics.some((m) => m.degenerate),
+  };
+}

@@ -1,0 +1,318 @@
+/**
+ * End to end through the browser mode: `ownership-audit serve` on a fresh data folder,
+ * Debian's Chromium driven by playwright-core through the whole wizard on the smoke
+ * preset to a finished audit; the verdict table on screen must equal the stored results
+ * (fetched through the API with the token); then the run opens from History, two runs are
+ * compared and one is deleted behind its confirmation, and the calibration shows.
+ *
+ * Screenshots of every screen (1280x800) go to tmp/e2e-screenshots, or to docs/screenshots
+ * with SCREENSHOTS=docs (how the README's pictures are refreshed).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResultsTable } from '../../src-shared/audit/results';
+import type { CalibrationSummary, Result, RunDetail, RunSummary } from '../../src-shared/contract/api';
+import { CHROMIUM, CHROMIUM_ARGS, ROOT } from './env';
+
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+const SHOTS = process.env.SCREENSHOTS === 'docs' ? join(ROOT, 'docs', 'screenshots') : join(ROOT, 'tmp', 'e2e-screenshots');
+const VIEWPORT = { width: 1280, height: 800 };
+
+let server: ChildProcess | undefined;
+let serverLog = '';
+let home = '';
+let url = '';
+let origin = '';
+let token = '';
+let browser: Browser | undefined;
+let page: Page;
+const pageErrors: string[] = [];
+let runId = '';
+
+async function api<T>(method: string, input?: unknown): Promise<T> {
+  const res = await fetch(`${origin}/api/${method}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, ...(input === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    ...(input === undefined ? {} : { body: JSON.stringify(input) }),
+  });
+  const r = (await res.json()) as Result<T>;
+  if (!r.ok) throw new Error(`${method}: ${r.error.code} ${r.error.message}`);
+  return r.value;
+}
+
+async function shot(name: string): Promise<void> {
+  // Let charts and images settle; the caret would blink into the picture otherwise.
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur?.());
+  await page.waitForTimeout(250);
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+function startServer(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server = spawn(process.execPath, [join(ROOT, 'dist', 'cli.cjs'), 'serve', '--port', '0', '--home', home], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OWNERSHIP_AUDIT_HOME: home } });
+    const timer = setTimeout(() => reject(new Error(`serve printed no address within 90 s:\n${serverLog}`)), 90_000);
+    const onData = (d: Buffer) => {
+      serverLog += d.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]+)/.exec(serverLog);
+      if (m && !url) {
+        url = m[0];
+        origin = m[1];
+        token = m[2];
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    server.stdout?.on('data', onData);
+    server.stderr?.on('data', onData);
+    server.on('exit', (code) => {
+      clearTimeout(timer);
+      if (!url) reject(new Error(`serve exited with ${code}:\n${serverLog}`));
+    });
+  });
+}
+
+/** The verdict table as shown: per row its cells' text. */
+async function shownTable(): Promise<{
+  tau: Record<string, string>;
+  rows: { rowId: string; scenario: string; suspects: string; accuracy: string; drop: string; ownership: string; cells: Record<string, { value: string; flag: string }> }[];
+}> {
+  return page.$eval('table.verdict', (t) => {
+    const tau: Record<string, string> = {};
+    for (const td of t.querySelectorAll<HTMLElement>('tr.tau td[data-metric]')) tau[td.dataset.metric as string] = (td.textContent ?? '').trim();
+    const rows = [...t.querySelectorAll<HTMLElement>('tbody tr[data-row-id]')].map((tr) => {
+      const text = (sel: string) => (tr.querySelector(sel)?.textContent ?? '').trim();
+      const cells: Record<string, { value: string; flag: string }> = {};
+      for (const td of tr.querySelectorAll<HTMLElement>('td[data-metric]')) cells[td.dataset.metric as string] = { value: (td.querySelector('.value')?.textContent ?? '').trim(), flag: (td.querySelector('.flag')?.textContent ?? '').trim() };
+      return { rowId: tr.dataset.rowId as string, scenario: tr.dataset.scenario as string, suspects: text('[data-field="suspects"]'), accuracy: text('[data-field="accuracy"]'), drop: text('[data-field="drop"]'), ownership: text('[data-field="ownership"]'), cells };
+    });
+    return { tau, rows };
+  });
+}
+
+/** Three significant digits on screen: equal within half a unit of the third digit. */
+function close(shown: string, stored: number): boolean {
+  const x = Number(shown);
+  if (!Number.isFinite(x)) return false;
+  if (stored === 0) return x === 0;
+  return Math.abs(x - stored) <= Math.abs(stored) * 0.0051 + 1e-12;
+}
+
+function expectTableEqualsStored(shown: Awaited<ReturnType<typeof shownTable>>, table: ResultsTable): void {
+  expect(table.rows.length).toBeGreaterThan(0);
+  for (const m of table.metrics) {
+    const cell = shown.tau[m.id];
+    if (m.tau === null) expect(cell).toBe('-');
+    else expect(close(cell.replace('!', ''), m.tau), `tau of ${m.id}: shown ${cell}, stored ${m.tau}`).toBe(true);
+    expect(cell.endsWith('!')).toBe(m.degenerate);
+  }
+  expect(shown.rows.map((r) => `${r.rowId}|${r.scenario}`)).toEqual(table.rows.map((r) => `${r.rowId}|${r.scenario}`));
+  table.rows.forEach((row, i) => {
+    const s = shown.rows[i];
+    const where = `row ${row.label} ${row.scenario}`;
+    expect(s.suspects, where).toBe(String(row.suspects));
+    expect(s.ownership, where).toBe(row.ownership.label);
+    expect(row.fidelity, where).not.toBeNull();
+    expect(Math.abs(Number(s.accuracy) - row.fidelity!.accuracy * 100), `${where} accuracy ${s.accuracy}`).toBeLessThanOrEqual(0.005 + 1e-9);
+    expect(Math.abs(Number(s.drop) - row.fidelity!.drop * 100), `${where} drop ${s.drop}`).toBeLessThanOrEqual(0.005 + 1e-9);
+    for (const m of table.metrics) {
+      const v = row.metrics[m.id];
+      const cell = s.cells[m.id];
+      if (!v) {
+        expect(cell.value, `${where} ${m.id}`).toBe('n/a');
+        continue;
+      }
+      const [mean, std] = cell.value.split('±').map((x) => x.trim());
+      expect(close(mean, v.mean), `${where} ${m.id}: shown ${cell.value}, stored mean ${v.mean}`).toBe(true);
+      if (v.n >= 2) expect(close(std, v.std), `${where} ${m.id}: shown ${cell.value}, stored std ${v.std}`).toBe(true);
+      else expect(std).toBeUndefined();
+      expect(cell.flag, `${where} ${m.id}`).toBe(v.tau === null ? '' : `flagged ${v.flagged}/${v.n}`);
+    }
+  });
+}
+
+const title = HAS_CHROMIUM ? 'workbench in the browser (serve + Chromium)' : `workbench in the browser: SKIPPED because ${CHROMIUM} is absent (apt-get install -y chromium)`;
+
+describe.skipIf(!HAS_CHROMIUM)(title, () => {
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    home = mkdtempSync(join(tmpdir(), 'oa-e2e-'));
+    await startServer();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: VIEWPORT });
+    page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`);
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server?.once('exit', r));
+      server.kill('SIGINT');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      if (server.exitCode === null) server.kill('SIGKILL');
+    }
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it('runs the whole wizard on the smoke preset to a finished audit', async () => {
+    await page.goto(url);
+    await page.getByRole('heading', { name: 'New audit' }).waitFor();
+    // The token leaves the address bar once read.
+    expect(page.url()).not.toContain('token=');
+    expect(await page.locator('[data-field="engine-backend"]').textContent()).toBeTruthy();
+
+    // (1) victim: the demo model's summary
+    await page.getByText('Test accuracy', { exact: true }).waitFor();
+    await shot('wizard-1-victim');
+    await page.getByRole('button', { name: 'Smoke preset' }).click();
+    await page.getByRole('button', { name: 'Next: Data' }).click();
+
+    // (2) data: previews with sample images and class counts
+    await page.getByRole('heading', { name: '2. Data' }).waitFor();
+    await page.locator('section[aria-label="Test set"] img').first().waitFor();
+    await page.locator('section[aria-label^="Substitute ltd2"] img').first().waitFor();
+    expect(await page.locator('section[aria-label="Test set"] ul.counts li').count()).toBe(10);
+    await shot('wizard-2-data');
+    await page.getByRole('button', { name: 'Next: Defences' }).click();
+
+    // (3) defences with a parameter form open
+    await page.getByRole('heading', { name: '3. Defences' }).waitFor();
+    await page.locator('details summary').first().click();
+    expect(await page.getByLabel('fuzz steps').inputValue()).toBe('5');
+    await shot('wizard-3-defences');
+    await page.getByRole('button', { name: 'Next: Attacks' }).click();
+
+    // (4) attacks with the estimate of the active backend
+    await page.getByRole('heading', { name: '4. Attacks' }).waitFor();
+    await page.locator('section[aria-label="Estimate"] [data-field="jobs"]').waitFor();
+    expect(await page.locator('section[aria-label="Estimate"] [data-field="jobs"]').textContent()).toBe('9');
+    await shot('wizard-4-attacks');
+    await page.getByRole('button', { name: 'Next: Review' }).click();
+
+    // (5) review and start
+    await page.getByRole('heading', { name: '5. Review' }).waitFor();
+    await page.getByText('No problems: the audit is ready to start.').waitFor();
+    const spec = JSON.parse(await page.getByLabel('Audit spec JSON').inputValue()) as { name: string };
+    expect(spec.name).toBe('smoke');
+    await shot('wizard-5-review');
+    await page.getByRole('button', { name: 'Start audit' }).click();
+
+    // The monitor, live.
+    await page.locator('[data-field="run-status"]').waitFor();
+    runId = ((await page.locator('.monitor header code').first().textContent()) ?? '').trim();
+    expect(runId).toMatch(/^r-/);
+    await page.waitForFunction(() => document.querySelectorAll('li.job.done').length >= 3 && !document.querySelector('section[aria-label="Losses"] .empty-chart'), undefined, { timeout: 180_000 });
+    await shot('monitor-running');
+    await page.waitForFunction(() => document.querySelector('[data-field="run-status"]')?.textContent === 'Completed', undefined, { timeout: 240_000 });
+    // The table reloads after the last job.
+    await page.waitForFunction(() => ![...document.querySelectorAll('table.verdict [data-field="ownership"]')].some((e) => e.textContent?.trim() === '-'), undefined, { timeout: 30_000 });
+    await shot('monitor-completed');
+    await page.locator('section[aria-label="Verdict table"]').scrollIntoViewIfNeeded();
+    await shot('monitor-table');
+  });
+
+  it('shows a verdict table equal to the stored results', async () => {
+    expect(runId).toMatch(/^r-/);
+    const stored = await api<RunDetail>('getRun', { runId });
+    expect(stored.run.status).toBe('completed');
+    expect(stored.table.rows.map((r) => r.ownership.label)).toEqual(['Yes (1/1)', 'Yes (1/1)', 'No (0/1)']);
+    expectTableEqualsStored(await shownTable(), stored.table);
+    expect(await page.locator('[data-field="backend"]').textContent()).toBe(stored.run.backend);
+  });
+
+  it('exports the report and shows where it was written', async () => {
+    await page.locator('#export-format').selectOption('pdf');
+    await page.getByRole('button', { name: 'Export report' }).click();
+    const path = ((await page.locator('[data-field="export-path"]').textContent({ timeout: 120_000 })) ?? '').trim();
+    expect(path.endsWith('.pdf')).toBe(true);
+    expect(statSync(path).size).toBeGreaterThan(1000);
+  });
+
+  it('opens the run from History, compares two runs and deletes one after confirming', async () => {
+    // A second, cheaper run: the smoke spec with the stored calibration and one attack.
+    const calibrations = await api<CalibrationSummary[]>('listCalibrations');
+    expect(calibrations).toHaveLength(1);
+    const first = await api<RunDetail>('getRun', { runId });
+    const second = { ...first.run.spec, name: 'smoke, FT only', calibration: { reuse: calibrations[0].id }, attacks: [{ name: 'finetune', params: { ratio: 1 }, seeds: [2], iterations: 10 }], checkpoints: undefined };
+    const { runId: secondId } = await api<{ runId: string }>('startRun', { spec: JSON.parse(JSON.stringify(second)) });
+
+    await page.getByRole('button', { name: 'History' }).click();
+    await page.getByRole('heading', { name: 'History' }).waitFor();
+    await page.locator(`tr[data-run-id="${runId}"]`).waitFor();
+    for (let i = 0; i < 120; i++) {
+      const runs = await api<RunSummary[]>('listRuns', {});
+      if (runs.find((r) => r.id === secondId)?.status === 'completed') break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator(`tr[data-run-id="${secondId}"] .badge.completed`).waitFor();
+
+    // The filters.
+    await page.getByLabel('Name').fill('FT only');
+    expect(await page.locator('tbody tr[data-run-id]').count()).toBe(1);
+    await page.getByLabel('Name').fill('');
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByText('No run matches the filters').waitFor();
+    await page.getByLabel('Status').selectOption('all');
+    expect(await page.locator('tbody tr[data-run-id]').count()).toBe(2);
+    await shot('history');
+
+    // Side by side.
+    await page.getByLabel(`Pick smoke (${runId}) for comparison`).check();
+    await page.getByLabel(`Pick smoke, FT only (${secondId}) for comparison`).check();
+    await page.getByRole('button', { name: 'Compare side by side' }).click();
+    await page.locator('section[aria-label="Comparison"] table.verdict').nth(1).waitFor();
+    expect(await page.locator('section[aria-label="Comparison"] table.verdict').count()).toBe(2);
+    await page.locator('section[aria-label="Comparison"]').scrollIntoViewIfNeeded();
+    await shot('history-compare');
+    await page.evaluate(() => window.scrollTo(0, 0));
+
+    // Delete the second run: cancelling the dialog keeps it, confirming removes it.
+    await page.getByRole('button', { name: `Delete smoke, FT only (${secondId})` }).click();
+    await page.getByRole('alertdialog').waitFor();
+    await shot('history-delete');
+    await page.keyboard.press('Escape');
+    expect(await page.getByRole('alertdialog').count()).toBe(0);
+    expect((await api<RunSummary[]>('listRuns', {})).some((r) => r.id === secondId)).toBe(true);
+    await page.getByRole('button', { name: `Delete smoke, FT only (${secondId})` }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete run' }).click();
+    await page.locator(`tr[data-run-id="${secondId}"]`).waitFor({ state: 'detached' });
+    expect((await api<RunSummary[]>('listRuns', {})).map((r) => r.id)).toEqual([runId]);
+
+    // Open the first run from History: the monitor shows its stored results.
+    await page.getByRole('button', { name: `Open smoke (${runId})` }).click();
+    await page.waitForFunction((id) => document.querySelector('.monitor header code')?.textContent === id, runId);
+    await page.locator('table.verdict tr[data-row-id]').first().waitFor();
+    const stored = await api<RunDetail>('getRun', { runId });
+    expectTableEqualsStored(await shownTable(), stored.table);
+  });
+
+  it('shows the calibration with tau per metric and its reference models', async () => {
+    await page.getByRole('button', { name: 'Calibrations' }).click();
+    await page.getByRole('heading', { name: 'Thresholds' }).waitFor();
+    const [cal] = await api<CalibrationSummary[]>('listCalibrations');
+    for (const m of cal.metrics) {
+      const tau = ((await page.locator(`tr[data-metric="${m.id}"] td.num strong`).textContent()) ?? '').trim();
+      if (m.tau === null) expect(tau).toBe('-');
+      else expect(close(tau, m.tau), `${m.id}: ${tau} vs ${m.tau}`).toBe(true);
+      expect(await page.locator(`tr[data-metric="${m.id}"] .badge`).count()).toBe(m.degenerate ? 1 : 0);
+    }
+    expect(await page.locator('h3:has-text("Reference models") + table tbody tr').count()).toBe(cal.references.length);
+    await shot('calibrations');
+  });
+
+  it('explains a missing token instead of showing a broken page', async () => {
+    const other = await browser!.newPage({ viewport: VIEWPORT });
+    await other.goto(`${origin}/`);
+    await other.getByRole('heading', { name: 'Access token missing' }).waitFor();
+    await other.screenshot({ path: join(SHOTS, 'error-no-token.png') });
+    await other.close();
+    expect(pageErrors).toEqual([]);
+  });
+});
