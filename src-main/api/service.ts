@@ -16,7 +16,7 @@ import { API_METHODS, type AuditClient, type AuditEvent, type AuditApi, type Run
 import { AuditError } from '../engine/errors';
 import { loadModel } from '../engine/models/io';
 import { loadResultsTable, loadTrajectories } from '../runner/results';
-import { defaultWorkers, startAudit, type AuditHandle, type RunAuditOptions, type RunEvent } from '../runner/run-audit';
+import { defaultWorkers, processAlive, startAudit, type AuditHandle, type RunAuditOptions, type RunEvent } from '../runner/run-audit';
 import type { WorkerLauncher } from '../runner/worker-process';
 import { databasePath, openStore, runsDir } from '../store';
 import type { AuditStore } from '../store/types';
@@ -73,15 +73,6 @@ function toAuditEvent(e: RunEvent): AuditEvent {
   if (e.type === 'job') return { type: 'job', runId: e.runId, key: e.key, label: e.label, status: e.status, attempt: e.attempt, ...(e.error ? { error: e.error } : {}) };
   const { stage, iteration, total, values } = e.event;
   return { type: 'progress', runId: e.runId, key: e.key, label: e.label, event: { stage, iteration, total, ...(values ? { values } : {}) }, done: e.done, total: e.total, etaSeconds: e.etaSeconds };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const runNotFound = (id: string) => new AuditError('RUN_NOT_FOUND', `No run with id ${id}`, { hint: 'The run may have been deleted; refresh the history.' });

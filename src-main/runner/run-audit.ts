@@ -73,7 +73,8 @@ export function defaultWorkers(backend: string): number {
   return backend === 'tensorflow-gpu' ? 1 : Math.max(1, availableParallelism());
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0 tests without sending anything). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -7,6 +7,7 @@ import { type Command } from 'commander';
 import { formatResultsTable, type ResultsTable } from '../../../src-shared/audit/results';
 import { AuditError } from '../../engine/errors';
 import { loadResultsTable } from '../../runner/results';
+import { processAlive } from '../../runner/run-audit';
 import { databasePath, openStore, resolveHome } from '../../store';
 import type { AuditStore } from '../../store/types';
 import { emit, fail } from '../output';
@@ -95,13 +96,8 @@ export function registerRuns(program: Command): void {
         withStore(f.home, (store) => {
           const run = store.getRun(id);
           if (!run) throw new AuditError('RUN_NOT_FOUND', `No run with id ${id}`, { hint: 'List runs with `ownership-audit runs list`.' });
-          if (run.status === 'running' && run.ownerPid) {
-            try {
-              process.kill(run.ownerPid, 0);
-              throw new AuditError('RUN_BUSY', `Run ${id} is being run by process ${run.ownerPid}`, { hint: 'Stop it first (Ctrl-C pauses it).' });
-            } catch (e) {
-              if (e instanceof AuditError) throw e; // the owner is gone: the run can go
-            }
+          if (run.status === 'running' && run.ownerPid && processAlive(run.ownerPid)) {
+            throw new AuditError('RUN_BUSY', `Run ${id} is being run by process ${run.ownerPid}`, { hint: 'Stop it first (Ctrl-C pauses it).' });
           }
           store.deleteRun(id);
           if (f.files && run.workDir && existsSync(run.workDir)) rmSync(run.workDir, { recursive: true, force: true });
