@@ -70,6 +70,11 @@ export function smokeSpec(paths: PresetPaths): AuditSpec {
  * second worker while the last reference trains and the calibration runs; the wall time is
  * about half the total plus worker start-up.
  *
+ * Measured (2026-11-30, this machine, `run --demo`): 1,098 s wall, 1.0 GiB peak memory over
+ * runner and workers. The references took about 6.5 minutes each with 2 running at once
+ * (not the ~4 assumed above), which is where the 3 minutes over the target come from; they
+ * keep the victim's full recipe because weaker references would loosen every threshold.
+ *
  * RemovalNet runs the paper's 1000 iterations with the authors' latent search (the
  * attack's defaults) at block3, DeepJudge's block on this 3-block cnn, with the feature term
  * weighted beta = 1 instead of the code's 2: on the demo victim (seed 1, S_LTD 10%) beta 2

@@ -34,7 +34,7 @@ function loadSpec(file: string | undefined, f: RunFlags): { spec: AuditSpec; bas
   const paths = { demoModel: DEMO_VICTIM(), demoData: DEMO_DATASET() };
   if (f.demo) return { spec: demoSpec(paths), baseDir: process.cwd() };
   if (f.preset) {
-    if (f.preset !== 'smoke' && f.preset !== 'demo') throw new AuditError('INVALID_ARGUMENT', `Unknown preset "${f.preset}"`, { hint: 'Presets: smoke (seconds, for tests), demo (about 15 minutes).' });
+    if (f.preset !== 'smoke' && f.preset !== 'demo') throw new AuditError('INVALID_ARGUMENT', `Unknown preset "${f.preset}"`, { hint: 'Presets: smoke (seconds, for tests), demo (about 18 minutes on 2 cores).' });
     return { spec: f.preset === 'smoke' ? smokeSpec(paths) : demoSpec(paths), baseDir: process.cwd() };
   }
   if (!file) throw new AuditError('INVALID_ARGUMENT', 'run needs an audit spec file, --demo, --preset smoke or --resume ID', { hint: 'Example: ownership-audit run --demo' });
@@ -76,7 +76,7 @@ export function registerRun(program: Command): void {
   program
     .command('run [spec]')
     .description('run an audit: calibration, attacks and verification as parallel jobs, stored in the run history')
-    .option('--demo', 'the embedded default audit (demo victim and data, all defences, every attack, a calibration; about 15 minutes on 2 cores)')
+    .option('--demo', 'the embedded default audit (demo victim and data, all defences, every attack, a calibration; about 18 minutes on 2 cores)')
     .option('--preset <name>', 'a built-in spec: smoke (tiny, seconds) or demo')
     .option('--resume <runId>', 'continue this run')
     .option('--new', 'start a new run even when an unfinished run with the same spec exists')
