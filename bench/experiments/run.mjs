@@ -96,7 +96,7 @@ const main = rows.filter((r) => !/^RemovalNet-(size|alpha|beta)/.test(r.label));
 const md = [
   '# Paper reproduction on Fashion-MNIST',
   '',
-  `Run \`${shown.runId}\`: status **${shown.status}**, ${(shown.wallSeconds / 3600).toFixed(2)} h of wall time so far on ${machine.cores} cores (${machine.cpu}, ${machine.backend}). Spec: [paper-fmnist.json](../paper-fmnist.json); rerun or resume with \`node bench/experiments/run.mjs\`.`,
+  `Run \`${shown.runId}\`: status **${shown.status}**, ${shown.jobs.filter((j) => j.status === 'done').length} of ${shown.jobs.length} jobs done, ${(shown.wallSeconds / 3600).toFixed(2)} h of wall time in finished sessions on ${machine.cores} cores (${machine.cpu}, ${machine.backend}). Spec: [paper-fmnist.json](../paper-fmnist.json); rerun or resume with \`node bench/experiments/run.mjs\`.`,
   '',
   '## Table 1',
   '',
@@ -104,7 +104,7 @@ const md = [
   '',
   '## Checks (issue 6, "done when")',
   '',
-  ...checks.map((c) => `- ${c.ok ? 'met' : 'NOT met'}: ${c.check} (${c.figure})`),
+  ...checks.map((c) => `- ${c.figure === '-' ? 'pending (no finished suspect yet)' : c.ok ? 'met' : 'NOT met'}: ${c.check} (${c.figure})`),
   '',
   '## Substitute size (paper Fig. 6) and ablation (paper Fig. 8)',
   '',

@@ -2,9 +2,11 @@
  * Which jobs to start next, and how long the rest of the audit will take. Pure functions of
  * the job records, so the policy is testable without processes.
  *
- * Order: longest remaining chain first (the job's own weight plus its heaviest chain of
- * dependents), the classic critical-path heuristic: references and long attacks start
- * before quick scoring jobs, which keeps both workers busy until the end.
+ * Order: jobs that more jobs wait for first (the reference models and the calibration,
+ * which every scoring job needs), so the verdict table starts filling in early and a run
+ * stopped halfway has scored suspects to show; among equals, longest remaining chain
+ * first (the job's own weight plus its heaviest chain of dependents), the classic
+ * critical-path heuristic that keeps both workers busy until the end.
  */
 import type { JobRecord } from '../store/types';
 
@@ -31,15 +33,35 @@ export function chainWeights(jobs: JobLike[]): Map<string, number> {
   return memo;
 }
 
+/** How many jobs (transitively) wait for each job. */
+export function dependentCounts(jobs: JobLike[]): Map<string, number> {
+  const dependents = new Map<string, string[]>();
+  for (const j of jobs) for (const d of j.deps) dependents.set(d, [...(dependents.get(d) ?? []), j.key]);
+  const out = new Map<string, number>();
+  for (const j of jobs) {
+    const seen = new Set<string>();
+    const stack = [...(dependents.get(j.key) ?? [])];
+    while (stack.length) {
+      const k = stack.pop() as string;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      stack.push(...(dependents.get(k) ?? []));
+    }
+    out.set(j.key, seen.size);
+  }
+  return out;
+}
+
 /** Pending jobs whose dependencies are all done, most urgent first, as many as free workers. */
 export function readyJobs<J extends JobLike>(jobs: J[], running: number, workers: number): J[] {
   const free = workers - running;
   if (free <= 0) return [];
   const done = new Set(jobs.filter((j) => j.status === 'done').map((j) => j.key));
   const chain = chainWeights(jobs);
+  const waiting = dependentCounts(jobs);
   return jobs
     .filter((j) => j.status === 'pending' && j.deps.every((d) => done.has(d)))
-    .sort((a, b) => (chain.get(b.key) ?? 0) - (chain.get(a.key) ?? 0) || a.key.localeCompare(b.key))
+    .sort((a, b) => (waiting.get(b.key) ?? 0) - (waiting.get(a.key) ?? 0) || (chain.get(b.key) ?? 0) - (chain.get(a.key) ?? 0) || a.key.localeCompare(b.key))
     .slice(0, free);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chainWeights, estimateEta, readyJobs } from '../../src-main/runner/scheduler';
+import { chainWeights, dependentCounts, estimateEta, readyJobs } from '../../src-main/runner/scheduler';
 import type { JobStatus } from '../../src-main/store/types';
 
 const job = (key: string, deps: string[], weight: number, status: JobStatus = 'pending', extra: { seconds?: number; progress?: unknown } = {}) => ({ key, deps, weight, status, ...extra });
@@ -22,12 +22,20 @@ describe('scheduler', () => {
     expect(w.get('score:ft')).toBe(10);
   });
 
-  it('starts the longest chains first, only jobs whose dependencies are done, up to the free workers', () => {
-    expect(readyJobs(graph, 0, 2).map((j) => j.key)).toEqual(['attack:rn', 'reference:0']);
-    expect(readyJobs(graph, 1, 2).map((j) => j.key)).toEqual(['attack:rn']);
+  it('counts the jobs that wait for each job', () => {
+    const n = dependentCounts(graph);
+    expect(n.get('reference:0')).toBe(3); // calibrate, score:ft, score:rn
+    expect(n.get('attack:rn')).toBe(1);
+    expect(n.get('score:rn')).toBe(0);
+  });
+
+  it('starts what most jobs wait for first, then the longest chains, only jobs whose dependencies are done, up to the free workers', () => {
+    expect(readyJobs(graph, 0, 2).map((j) => j.key)).toEqual(['reference:0', 'reference:1']);
+    expect(readyJobs(graph, 1, 2).map((j) => j.key)).toEqual(['reference:0']);
     expect(readyJobs(graph, 2, 2)).toEqual([]);
+    expect(readyJobs(graph, 0, 4).map((j) => j.key)).toEqual(['reference:0', 'reference:1', 'attack:rn', 'attack:ft']);
     const later = graph.map((j) => (j.key.startsWith('reference') || j.key === 'attack:ft' ? { ...j, status: 'done' as const } : j));
-    expect(readyJobs(later, 0, 4).map((j) => j.key)).toEqual(['attack:rn', 'calibrate']);
+    expect(readyJobs(later, 0, 4).map((j) => j.key)).toEqual(['calibrate', 'attack:rn']);
   });
 
   it('refuses a cyclic graph', () => {
