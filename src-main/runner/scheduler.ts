@@ -2,11 +2,14 @@
  * Which jobs to start next, and how long the rest of the audit will take. Pure functions of
  * the job records, so the policy is testable without processes.
  *
- * Order: jobs that more jobs wait for first (the reference models and the calibration,
- * which every scoring job needs), so the verdict table starts filling in early and a run
- * stopped halfway has scored suspects to show; among equals, longest remaining chain
- * first (the job's own weight plus its heaviest chain of dependents), the classic
- * critical-path heuristic that keeps both workers busy until the end.
+ * Order, in three tiers, so that the verdict table fills in early and a run stopped
+ * halfway has scored suspects to show:
+ * 1. jobs that several others wait for (the victim, the references, the calibration), most
+ *    waited-for first;
+ * 2. ready leaf jobs (nothing waits for them: scoring a finished surrogate), cheapest first;
+ * 3. the rest (attacks) by longest remaining chain (the job's own weight plus its heaviest
+ *    chain of dependents), the classic critical-path heuristic that keeps both workers
+ *    busy until the end.
  */
 import type { JobRecord } from '../store/types';
 
@@ -61,7 +64,15 @@ export function readyJobs<J extends JobLike>(jobs: J[], running: number, workers
   const waiting = dependentCounts(jobs);
   return jobs
     .filter((j) => j.status === 'pending' && j.deps.every((d) => done.has(d)))
-    .sort((a, b) => (waiting.get(b.key) ?? 0) - (waiting.get(a.key) ?? 0) || (chain.get(b.key) ?? 0) - (chain.get(a.key) ?? 0) || a.key.localeCompare(b.key))
+    .sort((a, b) => {
+      const wa = waiting.get(a.key) ?? 0;
+      const wb = waiting.get(b.key) ?? 0;
+      const tier = (w: number) => (w >= 2 ? 0 : w === 0 ? 1 : 2);
+      if (tier(wa) !== tier(wb)) return tier(wa) - tier(wb);
+      if (tier(wa) === 0 && wa !== wb) return wb - wa;
+      if (tier(wa) === 1 && a.weight !== b.weight) return a.weight - b.weight;
+      return (chain.get(b.key) ?? 0) - (chain.get(a.key) ?? 0) || a.key.localeCompare(b.key);
+    })
     .slice(0, free);
 }
 

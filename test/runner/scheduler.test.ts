@@ -29,13 +29,17 @@ describe('scheduler', () => {
     expect(n.get('score:rn')).toBe(0);
   });
 
-  it('starts what most jobs wait for first, then the longest chains, only jobs whose dependencies are done, up to the free workers', () => {
+  it('starts what most jobs wait for first, then ready leaves (scoring), then the longest chains, only jobs whose dependencies are done, up to the free workers', () => {
     expect(readyJobs(graph, 0, 2).map((j) => j.key)).toEqual(['reference:0', 'reference:1']);
     expect(readyJobs(graph, 1, 2).map((j) => j.key)).toEqual(['reference:0']);
     expect(readyJobs(graph, 2, 2)).toEqual([]);
     expect(readyJobs(graph, 0, 4).map((j) => j.key)).toEqual(['reference:0', 'reference:1', 'attack:rn', 'attack:ft']);
     const later = graph.map((j) => (j.key.startsWith('reference') || j.key === 'attack:ft' ? { ...j, status: 'done' as const } : j));
     expect(readyJobs(later, 0, 4).map((j) => j.key)).toEqual(['calibrate', 'attack:rn']);
+    // Calibrated: the finished attack's scoring (a leaf) goes before the long attack.
+    const calibrated = later.map((j) => (j.key === 'calibrate' ? { ...j, status: 'done' as const } : j));
+    expect(readyJobs(calibrated, 0, 1).map((j) => j.key)).toEqual(['score:ft']);
+    expect(readyJobs(calibrated, 0, 4).map((j) => j.key)).toEqual(['score:ft', 'attack:rn']);
   });
 
   it('refuses a cyclic graph', () => {
