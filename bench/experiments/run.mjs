@@ -100,6 +100,11 @@ const md = [
   '',
   '## Table 1',
   '',
+  (() => {
+    const r = rows.find((x) => x.fidelity);
+    return r ? `Victim: ${pct(r.fidelity.accuracy + r.fidelity.drop)}% on the first 2,000 test images (class-balanced), trained on half 0/2 of the training split. Means ± sample std over each row's suspects; "Yes/No (k/N)": k of N suspects judged derived by the majority of the six metrics.` : 'No suspect scored yet.';
+  })(),
+  '',
   ...table(main),
   '',
   '## Checks (issue 6, "done when")',
