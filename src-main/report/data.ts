@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as echarts from 'echarts';
 import type { AuditSpec } from '../../src-shared/audit/spec';
 import type { ResultsTable, RowDef, Trajectory } from '../../src-shared/audit/results';
-import type { EfficiencyChartData, MetricBoxplotData } from '../../src-shared/charts';
+import type { EfficiencyChartData, MetricBoxplotData, SweepChartData } from '../../src-shared/charts';
 import type { RunAttackResult } from '../engine/attacks/run-attack';
 import type { Calibration } from '../engine/calibration/calibration-file';
 import { getMetric } from '../engine/defenses/registry';
@@ -23,6 +23,7 @@ import { AuditError } from '../engine/errors';
 import type { CalibrateJobResult, TrainVictimResult } from '../runner/executors';
 import { loadResultsTable, loadTrajectories } from '../runner/results';
 import type { AuditStore, JobRecord, MetricValue, RunRecord, SuspectRecord } from '../store/types';
+import { sweepChartData } from './sweeps';
 
 /** Paper names of the attacks, for findings and figure legends. */
 export const ATTACK_NAMES: Record<string, string> = {
@@ -124,6 +125,8 @@ export interface ReportData {
   /** Null when the run has no KnockoffNets learning curve (see efficiencyReason). */
   efficiency: EfficiencyChartData | null;
   efficiencyReason: string | null;
+  /** One per spec sweep (paper Fig. 6 and 8), in spec order. */
+  sweeps: SweepChartData[];
   environment: ReportEnvironment;
   /** Files the model figures (t-SNE, LayerCAM) need. */
   paths: { victimDir: string | null; testDir: string | null };
@@ -250,7 +253,7 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
     };
   });
 
-  // Efficiency (paper Fig. 8): KnockoffNets' learning curve against RemovalNet's cost.
+  // Efficiency (paper Fig. 7): KnockoffNets' learning curve against RemovalNet's cost.
   const seriesName = (a: AttackRun): string => `${displayLabel(a)}${a.scenario !== '-' ? ` ${a.scenario}` : ''} seed ${a.seed}`;
   const knockoff = attacks.filter((a) => a.attack === 'knockoff' && a.result?.curve?.length && a.result.compute.iterations > 0);
   const removal = attacks.filter((a) => a.attack === 'removalnet' && a.result);
@@ -339,6 +342,7 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
     boxplots,
     efficiency,
     efficiencyReason,
+    sweeps: sweepChartData(spec, table, metrics),
     environment,
     paths: { victimDir, testDir },
   };

@@ -1,14 +1,15 @@
 /**
  * The report's chart figures, built from the report data with the shared option builders
  * (src-shared/charts) and rendered to SVG: trajectories (paper Fig. 4-5), metric box plots
- * against tau (Fig. 6-7) and attack cost against fidelity (Fig. 8). A figure the run has
- * no data for is listed as skipped with the reason, and the report says so.
+ * against tau (the paper's Table 1 as distributions), the sweeps (Fig. 6, substitute size,
+ * and Fig. 8, the alpha/beta ablation) and attack cost against fidelity (Fig. 7). A figure
+ * the run has no data for is listed as skipped with the reason, and the report says so.
  *
  * Sizes are CSS pixels at 96 dpi: 680 px is the 180 mm text width of an A4 page with
  * 15 mm margins; two-column figures use 335 px per chart.
  */
 import type { EChartsOption } from 'echarts';
-import { efficiencyOption, metricBoxplotOption, trajectoryOption, type TrajectoryChartData } from '../../src-shared/charts';
+import { efficiencyOption, metricBoxplotOption, sweepFidelityOption, sweepMetricsOption, trajectoryOption, type TrajectoryChartData } from '../../src-shared/charts';
 import { displayLabel, type ReportData } from './data';
 import { renderSvg } from './svg';
 
@@ -119,7 +120,7 @@ export function chartFigures(data: ReportData): ReportFigures {
     });
   }
 
-  // Fig. 6-7: box plots per metric, two per figure in table order (one defence's pair, or
+  // Box plots per metric (Table 1's spread), two per figure in table order (one defence's pair, or
   // two one-metric defences): a figure never breaks across pages, and six panels in one
   // figure would leave most of a page empty before it.
   const boxes = data.boxplots.filter((b) => b.rows.some((r) => r.values.length > 0));
@@ -134,13 +135,34 @@ export function chartFigures(data: ReportData): ReportFigures {
       title: `${pair.map((b) => b.metricLabel).join(' and ')} per attack against tau.`,
       caption:
         'A box per attack row (quartiles and extremes of its suspects) with every suspect as a dot. ' +
-        'The dashed red line is tau: a distance below it, or a similarity above it, flags the suspect as derived (paper Fig. 6-7).',
+        'The dashed red line is tau: a distance below it, or a similarity above it, flags the suspect as derived.',
       columns: 2,
       charts: pair.map((b) => chart(metricBoxplotOption(b), HALF_WIDTH, 250)),
     });
   }
 
-  // Fig. 8: efficiency.
+  // Fig. 6 and 8: sweeps.
+  for (const [i, sw] of data.sweeps.entries()) {
+    if (sw.series.length === 0) {
+      skipped.push({ id: `sweep-${i + 1}`, title: `Sweep of ${sw.title}`, reason: 'no row of this sweep has a scored suspect yet' });
+      continue;
+    }
+    const counts = [...new Set(sw.series.flatMap((s) => s.points.map((p) => p.n)))].sort((a, b) => a - b);
+    const paper = sw.param === 'fraction' || sw.param === 'partition' ? ' (paper Fig. 6)' : sw.param === 'alpha' || sw.param === 'beta' ? ' (paper Fig. 8)' : '';
+    figures.push({
+      kind: 'charts',
+      id: `sweep-${i + 1}`,
+      title: `Sweep of ${sw.title}.`,
+      caption:
+        `Left: the surrogates' mean test accuracy at each value of ${sw.param}; right: each metric's mean value / tau, where the dashed red line at 1 is the threshold (a distance flags below it, a similarity, dashed, above it). ` +
+        `A line joins the rows whose settings differ only in ${sw.param}, so the spec's main row appears at its own value. ` +
+        `Each point is a row mean over ${counts.length === 1 ? `${counts[0]} suspect${counts[0] === 1 ? '' : 's'}` : `${counts.join(', ')} suspects (rows differ)`}${paper}.`,
+      columns: 2,
+      charts: [chart(sweepFidelityOption(sw), HALF_WIDTH, 280), chart(sweepMetricsOption(sw), HALF_WIDTH, 280)],
+    });
+  }
+
+  // Fig. 7: efficiency.
   if (data.efficiency) {
     const hasMark = data.efficiency.marks.length > 0;
     figures.push({
@@ -152,7 +174,7 @@ export function chartFigures(data: ReportData): ReportFigures {
         (hasMark
           ? 'The red diamonds are the RemovalNet surrogates at their final accuracy and total cost; the dashed lines mark their mean. '
           : 'The run has no RemovalNet surrogate to compare with. ') +
-        "The dotted line is the victim's accuracy (paper Fig. 8).",
+        "The dotted line is the victim's accuracy (paper Fig. 7).",
       columns: 1,
       charts: [chart(efficiencyOption(data.efficiency), FULL_WIDTH, 330)],
     });

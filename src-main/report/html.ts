@@ -16,7 +16,7 @@ import type { ReportFigure, ReportFigures } from './figures';
 import { findings, type Finding } from './findings';
 import { formatFidelity, formatMetricCell, formatSeconds, formatTau, percent, ruleText } from './format';
 
-const FIGURE_ORDER = ['trajectory', 'boxplots', 'efficiency', 'layercam', 'tsne'];
+const FIGURE_ORDER = ['trajectory', 'boxplots', 'sweep', 'efficiency', 'layercam', 'tsne'];
 
 function figureRank(f: { id: string }): number {
   const i = FIGURE_ORDER.findIndex((p) => f.id === p || f.id.startsWith(`${p}-`));

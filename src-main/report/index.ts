@@ -15,8 +15,9 @@ import type { AuditStore } from '../store/types';
 import { collectReportData, type ReportData } from './data';
 import { tableCsv, runJson } from './exports';
 import { chartFigures, type ReportFigures } from './figures';
-import { reportHtml } from './html';
+import { orderFigures, reportHtml } from './html';
 import { modelFigures, type ModelFigureOptions } from './model-figures';
+import { writeFigureFiles } from './figure-files';
 import { findChromium, renderPdf, type RenderPdfOptions } from './pdf';
 
 export { collectReportData, displayLabel, metricInfo, hashPath, ATTACK_NAMES, DEFENSE_NAMES, type ReportData, type MetricInfo, type AttackRun, type ReportEnvironment } from './data';
@@ -29,6 +30,7 @@ export { renderSvg } from './svg';
 export { reportHtml, orderFigures, escapeHtml } from './html';
 export { renderPdf, findChromium, chromiumCandidates, countPdfPages, CHROMIUM_ENV, CHROMIUM_ARGS, type RenderPdfOptions, type FindChromiumOptions, type RenderedPdf } from './pdf';
 export { tableCsv, runJson } from './exports';
+export { writeFigureFiles, type FigureFile } from './figure-files';
 export { formatMetricCell, formatFidelity, formatTau, percent, ruleText, formatSeconds } from './format';
 
 export const REPORT_FORMATS = ['pdf', 'html', 'csv', 'json'] as const;
@@ -77,6 +79,8 @@ export async function buildReport(store: AuditStore, runId: string, opts: BuildR
 
 export interface WriteReportOptions extends BuildReportOptions {
   format: ReportFormat;
+  /** pdf and html: also write every figure to this folder (SVG charts, figures.json). */
+  figuresDir?: string;
   out: string;
   pdf?: RenderPdfOptions;
 }
@@ -87,7 +91,7 @@ export interface WrittenReport {
   bytes: number;
   /** PDF only. */
   pages?: number;
-  /** Figure ids drawn and skipped (pdf and html). */
+  /** Figure ids drawn, in report order, and skipped (pdf and html). */
   figures?: string[];
   skipped?: { id: string; reason: string }[];
   reportId: number;
@@ -115,8 +119,9 @@ export async function writeReport(store: AuditStore, runId: string, opts: WriteR
     // Look for the browser first: no point drawing figures for a PDF that cannot be printed.
     const executablePath = opts.format === 'pdf' ? (opts.pdf?.executablePath ?? findChromium(opts.pdf)) : undefined;
     const built = await buildReport(store, runId, opts);
-    const figures = built.figures.figures.map((f) => f.id);
+    const figures = orderFigures(built.figures.figures).map((f) => f.id);
     const skipped = built.figures.skipped.map((s) => ({ id: s.id, reason: s.reason }));
+    if (opts.figuresDir) writeFigureFiles(resolve(opts.figuresDir), built.figures);
     if (opts.format === 'html') {
       written = { path: out, format: 'html', bytes: writeAtomic(out, built.html), figures, skipped };
     } else {

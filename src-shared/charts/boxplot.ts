@@ -1,5 +1,5 @@
 /**
- * The values of one metric per attack row as box plots against tau (paper Fig. 6-7): the
+ * The values of one metric per attack row as box plots against tau: the
  * box spans the quartiles of the row's suspects, whiskers the extremes, and every suspect
  * is also drawn as a dot (audits often have one to five suspects per row, too few for a
  * box to mean much on its own). The dashed line is tau: below it a distance flags the

@@ -1,5 +1,5 @@
 /**
- * Attack cost against fidelity (paper Fig. 8): KnockoffNets' learning curve (test accuracy
+ * Attack cost against fidelity (paper Fig. 7): KnockoffNets' learning curve (test accuracy
  * of the surrogate over its training, x = forward + backward passes spent so far) with
  * RemovalNet's surrogates as points at their final accuracy and total cost. The dashed
  * lines through the RemovalNet point show how far the stealing attack must go to match it;

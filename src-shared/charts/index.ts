@@ -9,3 +9,4 @@ export { metricBoxplotOption, fiveNumbers, quantileSorted, type MetricBoxplotDat
 export { efficiencyOption, type EfficiencyChartData } from './efficiency';
 export { tsneOption, type TsneChartData, type TsnePoint } from './tsne';
 export { lossesOption, type LossesChartData } from './losses';
+export { sweepFidelityOption, sweepMetricsOption, sweepCategories, type SweepChartData, type SweepPoint } from './sweep';

@@ -132,8 +132,15 @@ describe('audit report', () => {
   });
 
   it('writes HTML, CSV and JSON and records each report with the run', async () => {
-    const html = await writeReport(fx.store, fx.runId, { format: 'html', out: join(dir, 'r.html'), modelFigures: false });
+    const html = await writeReport(fx.store, fx.runId, { format: 'html', out: join(dir, 'r.html'), modelFigures: false, figuresDir: join(dir, 'figs') });
     expect(html.skipped?.map((s) => s.id).sort()).toEqual(['layercam', 'tsne']);
+    // --figures: one SVG per chart, numbered in report order, with the captions in figures.json.
+    const figIndex = JSON.parse(readFileSync(join(dir, 'figs', 'figures.json'), 'utf8')) as { figures: { number: number; id: string; caption: string; files: string[] }[] };
+    expect(figIndex.figures.map((f) => f.id)).toEqual(html.figures);
+    expect(figIndex.figures.map((f) => f.number)).toEqual(figIndex.figures.map((_, i) => i + 1));
+    const svgs = figIndex.figures.flatMap((f) => f.files);
+    expect(readdirSync(join(dir, 'figs')).filter((f) => f.endsWith('.svg')).sort()).toEqual([...svgs].sort());
+    for (const f of svgs) expect(readFileSync(join(dir, 'figs', f), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>$/);
     const page = readFileSync(html.path, 'utf8');
     expect(page).toContain('Figures not drawn');
     expect(page).toContain('model figures were turned off for this report');

@@ -1,5 +1,5 @@
 /**
- * `ownership-audit report RUN_ID --out report.pdf [--format pdf|html|csv|json]`: the audit
+ * `ownership-audit report RUN_ID --out report.pdf [--format pdf|html|csv|json] [--figures DIR]`: the audit
  * report of a stored run. PDF needs a Chromium on the machine (found on the usual paths or
  * through OWNERSHIP_AUDIT_CHROMIUM); html, csv and json need nothing. The format follows
  * --format, else the --out extension, else pdf. Every written report is recorded with the run.
@@ -17,6 +17,7 @@ interface ReportFlags {
   format?: string;
   home?: string;
   modelFigures?: boolean;
+  figures?: string;
   json?: boolean;
 }
 
@@ -29,6 +30,7 @@ export function registerReport(program: Command): void {
     .option('--out <file>', 'output file (default: report-<runId>.<format> in the current folder)')
     .option('--format <format>', 'pdf | html | csv | json (default: from the --out extension, else pdf)')
     .option('--home <dir>', 'data folder with the run history (default: env OWNERSHIP_AUDIT_HOME or the per-user app data folder)')
+    .option('--figures <dir>', 'pdf or html: also write every figure to this folder (charts as SVG, LayerCAM as HTML, figures.json with the captions)')
     .option('--no-model-figures', 'skip the t-SNE and LayerCAM figures (they load the victim, a RemovalNet surrogate and test data)')
     .option('--json', 'print { path, format, bytes, pages, figures, skipped } as JSON')
     .action(async (runId: string, f: ReportFlags) => {
@@ -40,6 +42,7 @@ export function registerReport(program: Command): void {
           throw new AuditError('INVALID_ARGUMENT', `--format ${format} does not match the --out file ${f.out}`, { hint: `Name the file *.${format}, or drop --format.` });
         }
         const out = resolve(f.out ?? `report-${runId}.${format}`);
+        if (f.figures && format !== 'pdf' && format !== 'html') throw new AuditError('INVALID_ARGUMENT', `--figures needs --format pdf or html, not ${format}`, { hint: 'Drop --figures, or write a pdf or html report.' });
         const modelFigures = f.modelFigures !== false && (format === 'pdf' || format === 'html');
         const store = openStore(databasePath(resolveHome(f.home)));
         try {
@@ -47,7 +50,7 @@ export function registerReport(program: Command): void {
           // The browser first: a missing Chromium should not cost a backend start and the figures.
           const executablePath = format === 'pdf' ? findChromium() : undefined;
           if (modelFigures) await initBackend(program.opts<{ backend?: string }>().backend);
-          const r = await writeReport(store, runId, { format, out, modelFigures, pdf: { executablePath }, onProgress: (stage) => progress(`report: ${stage}`) });
+          const r = await writeReport(store, runId, { format, out, modelFigures, figuresDir: f.figures, pdf: { executablePath }, onProgress: (stage) => progress(`report: ${stage}`) });
           emit(mode, r, () =>
             [
               `wrote ${r.path} (${r.format}${r.pages !== undefined ? `, ${r.pages} pages` : ''}, ${(r.bytes / 1024).toFixed(0)} KiB)`,
