@@ -4,7 +4,7 @@
 // Runs (or resumes: the job runner keeps finished jobs) bench/experiments/paper-fmnist.json,
 // then writes bench/experiments/results/: table1.json (the `run --json` shape, every row),
 // checks.json (the issue's "done when" checks and the efficiency figures),
-// report.pdf with its pages as PNG (figures), and README.md (the tables, the checks of the
+// report.pdf with its pages as PNG and its figures as SVG (figures/), and README.md (the tables, the checks of the
 // issue's "done when", the efficiency comparison). Safe to stop at any time and rerun:
 // partial results are written too, with the run's status.
 import { spawn, spawnSync } from 'node:child_process';
@@ -18,8 +18,10 @@ const { values } = parseArgs({ options: { workers: { type: 'string', default: '2
 const spec = join(here, 'paper-fmnist.json');
 const out = join(here, 'results');
 const env = { ...process.env, OWNERSHIP_AUDIT_HOME: values.home };
+// The bundled CLI; another build can stand in (e.g. to collect while a run uses dist/).
+const CLI = process.env.OWNERSHIP_AUDIT_CLI ?? 'dist/cli.cjs';
 const cli = (args) => {
-  const r = spawnSync(process.execPath, ['dist/cli.cjs', ...args, '--json'], { env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [CLI, ...args, '--json'], { env, encoding: 'utf8', maxBuffer: 1 << 28 });
   const last = r.stdout.trim().split('\n').pop() ?? '{}';
   const json = JSON.parse(last);
   if (json.error) throw new Error(`${args.slice(0, 2).join(' ')}: ${json.error.message}`);
@@ -32,7 +34,7 @@ if (!existsSync('../shared/datasets/fashion-mnist')) {
 }
 if (!values['collect-only']) {
   await new Promise((done) => {
-    const child = spawn(process.execPath, ['dist/cli.cjs', 'run', spec, '--workers', values.workers], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [CLI, 'run', spec, '--workers', values.workers], { env, stdio: ['ignore', 'inherit', 'inherit'] });
     process.on('SIGINT', () => child.kill('SIGINT'));
     child.on('exit', done);
   });
@@ -48,8 +50,11 @@ writeFileSync(join(out, 'table1.json'), `${JSON.stringify({ runId: shown.runId, 
 
 // Figures: the run's PDF report, page by page.
 let pages = [];
+let figureIndex = { figures: [], skipped: [] };
 try {
-  cli(['report', run.id, '--out', join(out, 'report.pdf')]);
+  rmSync(join(out, 'figures'), { recursive: true, force: true });
+  cli(['report', run.id, '--out', join(out, 'report.pdf'), '--figures', join(out, 'figures')]);
+  figureIndex = JSON.parse((await import('node:fs')).readFileSync(join(out, 'figures', 'figures.json'), 'utf8'));
   for (const f of readdirSync(out).filter((f) => /^page-\d+\.png$/.test(f))) rmSync(join(out, f));
   spawnSync('pdftoppm', ['-r', '70', '-png', join(out, 'report.pdf'), join(out, 'page')]);
   pages = readdirSync(out).filter((f) => /^page-\d+\.png$/.test(f)).sort();
@@ -95,6 +100,9 @@ if (rn.length && ko) {
     knockoffSecondsToReach: reach ? reach.iteration * secondsPerIter : null,
     knockoffFinalFidelity: ko.result.fidelity.accuracy,
     knockoffBestFidelity: Math.max(...(ko.result.curve ?? []).map((p) => p.fidelity)),
+    removalnetIterations: rn.reduce((s, a) => s + a.result.compute.iterations, 0) / rn.length,
+    // The paper's unit (Fig. 7: iterations at the same batch size).
+    iterationRatio: reach ? reach.iteration / (rn.reduce((s, a) => s + a.result.compute.iterations, 0) / rn.length) : null,
     ratio: reach ? (reach.iteration * perIter) / rnPasses : null,
     wallRatio: reach ? (reach.iteration * secondsPerIter) / rnSeconds : null,
   };
@@ -140,12 +148,12 @@ const md = [
     ? [
         `RemovalNet (S_LTD 10%, ${efficiency.removalnetSurrogates} surrogates): mean final accuracy ${pct(efficiency.removalnetFidelity)}%, at ${Math.round(efficiency.removalnetPasses).toLocaleString('en')} forward+backward passes per surrogate and ${efficiency.removalnetSeconds.toFixed(0)} s of wall time.`,
         '',
-        '| | passes | wall time | ratio to RemovalNet (passes / wall) |',
-        '|---|---|---|---|',
-        `| RemovalNet, mean per surrogate | ${Math.round(efficiency.removalnetPasses).toLocaleString('en')} | ${efficiency.removalnetSeconds.toFixed(0)} s | 1 / 1 |`,
+        '| | iterations | passes | wall time | ratio to RemovalNet (iterations / passes / wall) |',
+        '|---|---|---|---|---|',
+        `| RemovalNet, mean per surrogate | ${efficiency.removalnetIterations} | ${Math.round(efficiency.removalnetPasses).toLocaleString('en')} | ${efficiency.removalnetSeconds.toFixed(0)} s | 1 / 1 / 1 |`,
         efficiency.knockoffIterationsToReach === null
-          ? `| KnockoffNets to reach it | not reached in ${efficiency.knockoffIterations} iterations (best ${pct(efficiency.knockoffBestFidelity)}%, final ${pct(efficiency.knockoffFinalFidelity)}%) | | |`
-          : `| KnockoffNets to reach it (iteration ${efficiency.knockoffIterationsToReach}) | ${Math.round(efficiency.knockoffPassesToReach).toLocaleString('en')} | ${efficiency.knockoffSecondsToReach.toFixed(0)} s | ${efficiency.ratio.toFixed(2)}x / ${efficiency.wallRatio.toFixed(2)}x |`,
+          ? `| KnockoffNets to reach it | not reached in ${efficiency.knockoffIterations} (best ${pct(efficiency.knockoffBestFidelity)}%, final ${pct(efficiency.knockoffFinalFidelity)}%) | | | |`
+          : `| KnockoffNets to reach it | ${efficiency.knockoffIterationsToReach} | ${Math.round(efficiency.knockoffPassesToReach).toLocaleString('en')} | ${efficiency.knockoffSecondsToReach.toFixed(0)} s | ${efficiency.iterationRatio.toFixed(2)}x / ${efficiency.ratio.toFixed(2)}x / ${efficiency.wallRatio.toFixed(2)}x |`,
         '',
         "Wall times are each job's own seconds while two jobs shared the two cores, learning-curve evaluation included; KnockoffNets' cost to a curve point is prorated by iteration. Its curve is in the report's efficiency figure.",
         '',
@@ -155,9 +163,18 @@ const md = [
       ]
     : ['KnockoffNets or RemovalNet (S_LTD) has not finished yet.']),
   '',
-  '## Figures (pages of the run report)',
+  '## Figures',
   '',
-  ...pages.map((p) => `![${p}](${p})`),
+  'From the run report ([report.pdf](report.pdf)), written with `report --figures`; the numbers are the report\'s.',
+  '',
+  ...figureIndex.figures.flatMap((f) => [
+    ...f.files.map((file) => (file.endsWith('.svg') ? `![${f.id}](figures/${file})` : `[${f.id} (HTML)](figures/${file})`)),
+    '',
+    `**Figure ${f.number}. ${f.title}** ${f.caption}`,
+    '',
+  ]),
+  ...(figureIndex.skipped.length ? ['Not drawn:', '', ...figureIndex.skipped.map((x) => `- ${x.title}: ${x.reason}`), ''] : []),
+  `Report pages as images: ${pages.map((p) => `[${p.replace(/^page-0?|\.png$/g, '')}](${p})`).join(', ')}.`,
   '',
 ].join('\n');
 writeFileSync(join(out, 'README.md'), md);

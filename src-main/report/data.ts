@@ -21,6 +21,7 @@ import type { Calibration } from '../engine/calibration/calibration-file';
 import { getMetric } from '../engine/defenses/registry';
 import { AuditError } from '../engine/errors';
 import type { CalibrateJobResult, TrainVictimResult } from '../runner/executors';
+import { expandSpec, type ExpandedAttack } from '../runner/plan';
 import { loadResultsTable, loadTrajectories } from '../runner/results';
 import type { AuditStore, JobRecord, MetricValue, RunRecord, SuspectRecord } from '../store/types';
 import { sweepChartData } from './sweeps';
@@ -203,6 +204,28 @@ function payloadOf(j: JobRecord): Record<string, unknown> {
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
+/** An attack whose scenarios are all sweep variants (e.g. `size@fraction=0.01`). */
+function isScenarioVariant(spec: AuditSpec, a: ExpandedAttack): boolean {
+  const swept = new Set((spec.sweeps ?? []).filter((sw) => sw.target.startsWith('scenario:')).map((sw) => sw.target.slice('scenario:'.length)));
+  return a.scenarios.length > 0 && a.scenarios.every((id) => swept.has(id.split('@')[0]));
+}
+
+/**
+ * The RemovalNet surrogates the efficiency figure marks, like with like: finished ones of a
+ * row no sweep varies, on a scenario the stealing attack used too; all finished RemovalNet
+ * surrogates when none qualify.
+ */
+export function comparableRemovalNet(spec: AuditSpec, attacks: AttackRun[]): AttackRun[] {
+  const unswept = new Set(
+    expandSpec(spec)
+      .attacks.filter((a) => Object.keys(a.swept).length === 0 && !isScenarioVariant(spec, a))
+      .map((a) => a.rowId),
+  );
+  const all = attacks.filter((a) => a.attack === 'removalnet' && a.result);
+  const comparable = all.filter((a) => unswept.has(a.rowId) && attacks.some((k) => k.attack === 'knockoff' && k.scenario === a.scenario));
+  return comparable.length ? comparable : all;
+}
+
 /** Loads everything the report needs for one run; RUN_NOT_FOUND when there is no such run. */
 export async function collectReportData(store: AuditStore, runId: string): Promise<ReportData> {
   const run = store.getRun(runId);
@@ -256,7 +279,7 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
   // Efficiency (paper Fig. 7): KnockoffNets' learning curve against RemovalNet's cost.
   const seriesName = (a: AttackRun): string => `${displayLabel(a)}${a.scenario !== '-' ? ` ${a.scenario}` : ''} seed ${a.seed}`;
   const knockoff = attacks.filter((a) => a.attack === 'knockoff' && a.result?.curve?.length && a.result.compute.iterations > 0);
-  const removal = attacks.filter((a) => a.attack === 'removalnet' && a.result);
+  const removal = comparableRemovalNet(spec, attacks);
   let efficiency: EfficiencyChartData | null = null;
   let efficiencyReason: string | null = null;
   if (knockoff.length === 0) {

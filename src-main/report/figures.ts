@@ -172,7 +172,7 @@ export function chartFigures(data: ReportData): ReportFigures {
       caption:
         "KnockoffNets' learning curve: the surrogate's accuracy on held-out test images during training, against the forward and backward passes spent so far (per example; a curve point's cost is prorated by iteration). " +
         (hasMark
-          ? 'The red diamonds are the RemovalNet surrogates at their final accuracy and total cost; the dashed lines mark their mean. '
+          ? 'The red diamonds are the RemovalNet surrogates (of the rows no sweep varies, on the scenario KnockoffNets used where there are such) at their final accuracy and total cost; the dashed lines mark their mean. A pass through part of a network, such as a step of RemovalNet\'s latent search through the tail, counts as one pass. '
           : 'The run has no RemovalNet surrogate to compare with. ') +
         "The dotted line is the victim's accuracy (paper Fig. 7).",
       columns: 1,

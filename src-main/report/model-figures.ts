@@ -85,7 +85,12 @@ interface Loaded {
 
 /** Finds and loads what both figures need; a reason when something is missing. */
 async function loadInputs(data: ReportData, count: number): Promise<Loaded | { reason: string }> {
-  const removal = data.suspects.filter((s) => s.attack === 'removalnet').sort((a, b) => (a.key < b.key ? -1 : 1));
+  // The spec's first RemovalNet row (its main setting, not a sweep variant), lowest seed first.
+  const rowIndex = (s: { rowId: string; scenario: string }): number => {
+    const i = data.table.rows.findIndex((r) => r.rowId === s.rowId && r.scenario === s.scenario);
+    return i === -1 ? Number.MAX_SAFE_INTEGER : i;
+  };
+  const removal = data.suspects.filter((s) => s.attack === 'removalnet').sort((a, b) => rowIndex(a) - rowIndex(b) || a.seed - b.seed || (a.key < b.key ? -1 : 1));
   if (removal.length === 0) return { reason: 'the run has no RemovalNet surrogate to compare with the victim' };
   const suspect = removal.find((s) => existsSync(join(s.modelPath, 'model.json')));
   if (!suspect) return { reason: `the RemovalNet surrogate's model files are not on this machine (${removal[0].modelPath}); the run's work folder may have been moved or deleted` };

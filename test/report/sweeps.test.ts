@@ -9,6 +9,7 @@ import type { ResultRow, ResultsTable } from '../../src-shared/audit/results';
 import { sweepCategories, sweepFidelityOption, sweepMetricsOption } from '../../src-shared/charts';
 import { planRows } from '../../src-main/runner/plan';
 import { sweepChartData } from '../../src-main/report/sweeps';
+import { comparableRemovalNet, type AttackRun } from '../../src-main/report/data';
 
 const parsed = parseAuditSpec({
   version: 1,
@@ -112,5 +113,25 @@ describe('sweep chart data', () => {
   it('a sweep with no scored row has no series', () => {
     const empty = sweepChartData(spec, { ...table, rows: rows.map((r) => ({ ...r, fidelity: null, suspects: 0 })) }, metrics as never);
     expect(empty.every((s) => s.series.length === 0)).toBe(true);
+  });
+});
+
+describe('efficiency marks', () => {
+  const run = (rowId: string, scenario: string, attack = 'removalnet'): AttackRun => ({ key: `${rowId}/${scenario}`, rowId, label: rowId, attack, scenario, seed: 1, status: 'done', block: null, result: {} as never });
+  const spec2 = { ...spec, attacks: [...spec.attacks, { name: 'knockoff' as const, label: 'KO', seeds: [1], iterations: 10, scenarios: ['ltd10'] }] };
+
+  it("marks the main RemovalNet row on KnockoffNets' scenario, not sweep variants or other scenarios", () => {
+    const rowOf = (label: string): string => planRows(spec2).find((r) => r.label === label)?.rowId as string;
+    const attacks = [
+      run(rowOf('KO'), 'ltd10', 'knockoff'),
+      run(rowOf('RN'), 'ltd10'),
+      run(rowOf('RN'), 'lsd'),
+      run(rowOf('RN-size'), 'size@fraction=0.2'),
+      run(rowOf('RN-beta(beta=2)'), 'ltd10'),
+      { ...run(rowOf('RN'), 'ltd10'), key: 'unfinished', result: null },
+    ];
+    expect(comparableRemovalNet(spec2, attacks).map((a) => a.key)).toEqual([`${rowOf('RN')}/ltd10`]);
+    // Without a KnockoffNets attack on a RemovalNet scenario, every finished RemovalNet surrogate.
+    expect(comparableRemovalNet(spec2, attacks.slice(1))).toHaveLength(4);
   });
 });
