@@ -21,10 +21,9 @@ import type { Calibration } from '../engine/calibration/calibration-file';
 import { getMetric } from '../engine/defenses/registry';
 import { AuditError } from '../engine/errors';
 import type { CalibrateJobResult, TrainVictimResult } from '../runner/executors';
-import { expandSpec, type ExpandedAttack } from '../runner/plan';
 import { loadResultsTable, loadTrajectories } from '../runner/results';
 import type { AuditStore, JobRecord, MetricValue, RunRecord, SuspectRecord } from '../store/types';
-import { sweepChartData } from './sweeps';
+import { sweepChartData, sweepVariantTest } from './sweeps';
 
 /** Paper names of the attacks, for findings and figure legends. */
 export const ATTACK_NAMES: Record<string, string> = {
@@ -204,25 +203,15 @@ function payloadOf(j: JobRecord): Record<string, unknown> {
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** An attack whose scenarios are all sweep variants (e.g. `size@fraction=0.01`). */
-function isScenarioVariant(spec: AuditSpec, a: ExpandedAttack): boolean {
-  const swept = new Set((spec.sweeps ?? []).filter((sw) => sw.target.startsWith('scenario:')).map((sw) => sw.target.slice('scenario:'.length)));
-  return a.scenarios.length > 0 && a.scenarios.every((id) => swept.has(id.split('@')[0]));
-}
-
 /**
  * The RemovalNet surrogates the efficiency figure marks, like with like: finished ones of a
  * row no sweep varies, on a scenario the stealing attack used too; all finished RemovalNet
  * surrogates when none qualify.
  */
 export function comparableRemovalNet(spec: AuditSpec, attacks: AttackRun[]): AttackRun[] {
-  const unswept = new Set(
-    expandSpec(spec)
-      .attacks.filter((a) => Object.keys(a.swept).length === 0 && !isScenarioVariant(spec, a))
-      .map((a) => a.rowId),
-  );
+  const isVariant = sweepVariantTest(spec);
   const all = attacks.filter((a) => a.attack === 'removalnet' && a.result);
-  const comparable = all.filter((a) => unswept.has(a.rowId) && attacks.some((k) => k.attack === 'knockoff' && k.scenario === a.scenario));
+  const comparable = all.filter((a) => !isVariant(a.rowId, a.scenario) && attacks.some((k) => k.attack === 'knockoff' && k.scenario === a.scenario));
   return comparable.length ? comparable : all;
 }
 

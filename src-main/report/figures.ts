@@ -11,6 +11,7 @@
 import type { EChartsOption } from 'echarts';
 import { efficiencyOption, metricBoxplotOption, sweepFidelityOption, sweepMetricsOption, trajectoryOption, type TrajectoryChartData } from '../../src-shared/charts';
 import { displayLabel, type ReportData } from './data';
+import { sweepVariantTest } from './sweeps';
 import { renderSvg } from './svg';
 
 export interface ReportChart {
@@ -66,7 +67,16 @@ export function chart(option: EChartsOption, width: number, height: number): Rep
 
 /** One chart's data per metric that was scored at checkpoints. */
 export function trajectoryData(data: ReportData): TrajectoryChartData[] {
-  const ids = [...new Set(data.trajectories.flatMap((t) => t.points.flatMap((p) => Object.keys(p.metrics))))];
+  // The rows the spec is about: sweep variants have their own figure, and twenty more lines
+  // would bury the main rows (they stay when the run has nothing else).
+  const isVariant = sweepVariantTest(data.spec);
+  const suspectOf = (key: string) => data.suspects.find((x) => x.key === key);
+  const main = data.trajectories.filter((t) => {
+    const s = suspectOf(t.suspectKey);
+    return !s || !isVariant(s.rowId, s.scenario);
+  });
+  const trajectories = main.length ? main : data.trajectories;
+  const ids = [...new Set(trajectories.flatMap((t) => t.points.flatMap((p) => Object.keys(p.metrics))))];
   const order = data.table.metrics.map((m) => m.id);
   ids.sort((a, b) => (order.indexOf(a) === -1 ? 1e9 : order.indexOf(a)) - (order.indexOf(b) === -1 ? 1e9 : order.indexOf(b)));
   return ids.map((id) => {
@@ -76,11 +86,13 @@ export function trajectoryData(data: ReportData): TrajectoryChartData[] {
       metricId: id,
       metricLabel: info?.label ?? id,
       kind: info?.kind ?? null,
-      series: data.trajectories.map((t) => {
-        const s = data.suspects.find((x) => x.key === t.suspectKey);
-        const name = s ? `${displayLabel(s)}${s.scenario !== '-' ? ` ${s.scenario}` : ''} seed ${s.seed}` : t.suspectKey;
+      omittedVariants: data.trajectories.length - trajectories.length,
+      series: trajectories.map((t) => {
+        const s = suspectOf(t.suspectKey);
+        const row = s ? `${displayLabel(s)}${s.scenario !== '-' ? ` ${s.scenario}` : ''}` : t.suspectKey;
         return {
-          name,
+          name: s ? `${row} seed ${s.seed}` : row,
+          group: row,
           points: t.points.flatMap((p) => {
             const m = p.metrics[id];
             const normalized = m?.normalized ?? (m?.value !== null && m?.value !== undefined && tau ? m.value / tau : null);
@@ -112,7 +124,8 @@ export function chartFigures(data: ReportData): ReportFigures {
       id: `trajectory-${t.metricId}`,
       title: `Fidelity against ${t.metricLabel} / tau over the attack.`,
       caption:
-        `Each line is one suspect at its kept checkpoints${every ? ` (every ${every} iterations)` : ''}, in iteration order; y is its test accuracy. ` +
+        `Each line is one suspect at its kept checkpoints${every ? ` (every ${every} iterations)` : ''}, in iteration order, coloured by attack row; y is its test accuracy. ` +
+        (t.omittedVariants ? `The ${t.omittedVariants} suspects of sweep variants are left out here (see the sweep figures). ` : '') +
         `The dashed line at x = 1 is the threshold tau; the shaded side is where ${t.metricLabel} flags a suspect as derived. ` +
         'A removal attack that works leaves the shaded side while its accuracy stays high (paper Fig. 4-5).',
       columns: 1,

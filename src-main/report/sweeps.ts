@@ -47,6 +47,17 @@ function keyWithout(fields: Record<string, Value | undefined>, swept: string): s
   );
 }
 
+/**
+ * Whether a row (attack variant and scenario) exists only because of a sweep: an attack
+ * variant with swept values, or a swept scenario's variant (`size@fraction=0.05`).
+ */
+export function sweepVariantTest(spec: AuditSpec): (rowId: string, scenario: string) => boolean {
+  const { attacks, scenarios } = expandSpec(spec);
+  const sweptAttackRows = new Set(attacks.filter((a) => Object.keys(a.swept).length > 0).map((a) => a.rowId));
+  const variantScenarios = new Set(scenarios.filter((s) => s.id !== s.origin).map((s) => s.id));
+  return (rowId, scenario) => sweptAttackRows.has(rowId) || variantScenarios.has(scenario);
+}
+
 const label = (spec: AuditSpec, a: ExpandedAttack): string => spec.attacks[a.index]?.label ?? a.name;
 
 export function sweepChartData(spec: AuditSpec, table: ResultsTable, metrics: Record<string, MetricInfo>): SweepChartData[] {

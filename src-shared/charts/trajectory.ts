@@ -21,8 +21,10 @@ export interface TrajectoryChartData {
   /** e.g. 'DeepJudge LOD'. */
   metricLabel: string;
   kind: 'distance' | 'similarity' | null;
-  /** One line per suspect. */
-  series: { name: string; points: TrajectoryPoint[] }[];
+  /** One line per suspect; lines of one `group` (an attack row) share a colour and a legend entry. */
+  series: { name: string; group?: string; points: TrajectoryPoint[] }[];
+  /** Suspects left out of the chart (the caller's caption explains). */
+  omittedVariants?: number;
   /** Overrides the default title. */
   title?: string;
 }
@@ -38,29 +40,32 @@ export function niceCeil(x: number): number {
 
 export function trajectoryOption(data: TrajectoryChartData): EChartsOption {
   const series = data.series
-    .map((s) => ({ name: s.name, points: [...s.points].filter((p) => isFiniteNumber(p.normalized) && isFiniteNumber(p.fidelity)).sort((a, b) => a.iteration - b.iteration) }))
+    .map((s) => ({ name: s.name, group: s.group, points: [...s.points].filter((p) => isFiniteNumber(p.normalized) && isFiniteNumber(p.fidelity)).sort((a, b) => a.iteration - b.iteration) }))
     .filter((s) => s.points.length > 0);
   const xs = series.flatMap((s) => s.points.map((p) => p.normalized));
   const ys = series.flatMap((s) => s.points.map((p) => p.fidelity * 100));
   const y = ys.length ? niceRange(Math.min(...ys), Math.max(...ys), { floor: 0, ceil: 100 }) : { min: 0, max: 100, interval: 20 };
   const xMax = niceCeil(Math.max(1.2, ...xs) * 1.05);
   const xMin = Math.min(0, ...xs);
+  // With groups, one legend entry and colour per group; the suspect's own name stays in the tooltip.
+  const groups = [...new Set(series.map((s) => s.group ?? s.name))];
+  const colorOf = (s: { name: string; group?: string }): string => colorAt(groups.indexOf(s.group ?? s.name));
   const flaggedBand = data.kind === 'similarity' ? [1, xMax] : data.kind === 'distance' ? [xMin, 1] : null;
   const option: EChartsOption = {
     ...baseOption(data.title ?? `Fidelity against ${data.metricLabel} / tau over the attack`, data.kind ? `${data.kind}: flagged ${data.kind === 'distance' ? 'left' : 'right'} of tau (shaded)` : undefined),
-    grid: { left: 56, right: 24, top: 56, bottom: 56 + legendHeight(series.length, 680, 28) },
+    grid: { left: 56, right: 24, top: 56, bottom: 56 + legendHeight(groups.length, 680, 28) },
     legend: wrappingLegend(),
     tooltip: { trigger: 'item' },
     xAxis: { type: 'value', name: `${data.metricLabel} / tau`, nameLocation: 'middle', nameGap: 26, min: xMin, max: xMax, axisLabel: { fontSize: 10 } },
     yAxis: { type: 'value', name: 'test accuracy %', nameLocation: 'middle', nameGap: 38, min: y.min, max: y.max, interval: y.interval, axisLabel: { fontSize: 10 } },
     series: series.map((s, i) => ({
       type: 'line' as const,
-      name: s.name,
-      color: colorAt(i),
+      name: s.group ?? s.name,
+      color: colorOf(s),
       symbol: 'circle',
       symbolSize: 5,
       lineStyle: { width: 1.5 },
-      data: s.points.map((p) => [p.normalized, p.fidelity * 100, p.iteration]),
+      data: s.points.map((p) => ({ value: [p.normalized, p.fidelity * 100, p.iteration], name: s.name })),
       encode: { x: 0, y: 1 },
       ...(i === 0
         ? {

@@ -45,6 +45,27 @@ describe('chart builders', () => {
   });
 });
 
+describe('trajectory groups', () => {
+  it('lines of one attack row share a colour and a legend name; each point keeps its suspect', () => {
+    const pts = [{ iteration: 0, fidelity: 0.9, normalized: 0.1 }, { iteration: 100, fidelity: 0.88, normalized: 1.5 }];
+    const o = trajectoryOption({
+      metricId: 'deepjudge.lod',
+      metricLabel: 'LOD',
+      kind: 'distance',
+      series: [
+        { name: 'RN ltd10 seed 1', group: 'RN ltd10', points: pts },
+        { name: 'RN ltd10 seed 2', group: 'RN ltd10', points: pts },
+        { name: 'FT ltd10 seed 1', group: 'FT ltd10', points: pts },
+      ],
+    });
+    const series = o.series as { name: string; color: string; data: { name: string }[] }[];
+    expect(series.map((s) => s.name)).toEqual(['RN ltd10', 'RN ltd10', 'FT ltd10']);
+    expect(series[0].color).toBe(series[1].color);
+    expect(series[2].color).not.toBe(series[0].color);
+    expect(series[1].data[0].name).toBe('RN ltd10 seed 2');
+  });
+});
+
 describe('findings', () => {
   const row = (rowId: string, attack: string, drop: number) => ({
     rowId,
