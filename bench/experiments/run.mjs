@@ -106,7 +106,7 @@ if (rn.length && ko) {
     ratio: reach ? (reach.iteration * perIter) / rnPasses : null,
     wallRatio: reach ? (reach.iteration * secondsPerIter) / rnSeconds : null,
   };
-  checks.push({ check: 'Efficiency: KnockoffNets needs at least 2x RemovalNet\'s passes to reach its fidelity', ok: efficiency.ratio === null ? efficiency.knockoffFinalFidelity < rnFid : efficiency.ratio >= 2, figure: efficiency.ratio === null ? `never reached in ${ko.result.compute.iterations} iterations (final ${pct(efficiency.knockoffFinalFidelity)}%)` : `${efficiency.ratio.toFixed(1)}x` });
+  checks.push({ check: 'Efficiency: KnockoffNets needs at least 2x RemovalNet\'s passes to reach its fidelity', ok: efficiency.ratio === null ? efficiency.knockoffFinalFidelity < rnFid : efficiency.ratio >= 2, figure: efficiency.ratio === null ? `never reached in ${ko.result.compute.iterations} iterations (final ${pct(efficiency.knockoffFinalFidelity)}%)` : `${efficiency.ratio.toFixed(2)}x` });
 }
 
 writeFileSync(join(out, 'checks.json'), `${JSON.stringify({ runId: shown.runId, status: shown.status, checks: checks.map((c) => ({ ...c, state: c.figure === '-' ? 'pending' : c.ok ? 'met' : 'not met' })), efficiency }, null, 2)}\n`);
