@@ -1,10 +1,12 @@
 import { resolve } from 'node:path';
-import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'electron-vite';
+import rendererConfig from './vite.renderer.config';
 
 // Main and preload are Node bundles with npm packages left external (TF.js finds its wasm
-// binaries next to its own files); the renderer is a Svelte app with no Node access.
-export default defineConfig({
+// binaries next to its own files). The renderer has one build path, plain vite
+// (vite.renderer.config.ts, run by `npm install` and scripts/build-app.mjs); electron-vite
+// only serves it with hot reload under `electron-vite dev`.
+export default defineConfig(({ command }) => ({
   main: {
     build: {
       outDir: 'out/main',
@@ -19,9 +21,5 @@ export default defineConfig({
       rollupOptions: { input: { index: resolve('src-main/preload/index.ts') }, output: { format: 'cjs' } },
     },
   },
-  renderer: {
-    root: 'src-renderer',
-    plugins: [svelte()],
-    build: { outDir: 'out/renderer', rollupOptions: { input: { index: resolve('src-renderer/index.html') } } },
-  },
-});
+  renderer: command === 'serve' ? { ...rendererConfig, root: resolve('src-renderer') } : undefined,
+}));

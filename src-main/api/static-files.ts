@@ -24,7 +24,7 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-export const NOT_BUILT_MESSAGE = 'The workbench renderer is not built: run `npm run build:app`, then start `npx ownership-audit serve` again.';
+export const NOT_BUILT_MESSAGE = 'The workbench renderer is not built (`npm install` builds it): run `npm run build:renderer`, then start `npx ownership-audit serve` again.';
 
 export function rendererBuilt(dir: string): boolean {
   return existsSync(join(dir, 'index.html'));

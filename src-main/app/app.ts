@@ -3,10 +3,10 @@
  * (src-main/api/service.ts, the same implementation as the browser mode), runs driven from
  * here and their jobs in utility processes, so the window never waits on computation.
  *
- * Native modules: better-sqlite3 must be built for Electron's ABI when the app is packaged
- * (`npx @electron/rebuild -f -w better-sqlite3`, on a machine with internet, never at run
- * time), while the CLI and the tests keep the Node build; OWNERSHIP_AUDIT_SQLITE_BINDING
- * can point the app at an Electron build kept elsewhere (see src-main/store/store.ts).
+ * Native modules: the app needs better-sqlite3 built for Electron's ABI, while the CLI and
+ * the tests keep the Node build. `npm start` makes that second build once, at set-up
+ * (scripts/electron-sqlite.mjs, never at run time), and passes it through
+ * OWNERSHIP_AUDIT_SQLITE_BINDING (see src-main/store/store.ts).
  */
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -65,7 +65,7 @@ export async function startApp(opts: StartAppOptions): Promise<{ service: AuditS
     // Typically better-sqlite3 built for Node instead of Electron (see the comment above).
     dialog.showErrorBox(
       'Ownership Audit cannot open its database',
-      `${e instanceof Error ? e.message : String(e)}\n\nIf this mentions NODE_MODULE_VERSION, better-sqlite3 was built for Node, not Electron: run \`npx @electron/rebuild -f -w better-sqlite3\` (needs internet), or set OWNERSHIP_AUDIT_SQLITE_BINDING to an Electron build. Meanwhile \`npx ownership-audit serve\` offers the same workbench in a browser.`,
+      `${e instanceof Error ? e.message : String(e)}\n\nIf this mentions NODE_MODULE_VERSION, better-sqlite3 was built for Node, not Electron: start the app with \`npm start\`, which builds it for Electron once (needs internet), or set OWNERSHIP_AUDIT_SQLITE_BINDING to an Electron build. Meanwhile \`npx ownership-audit serve\` offers the same workbench in a browser.`,
     );
     app.quit();
     return undefined;

@@ -130,7 +130,7 @@ describe('the renderer', () => {
     const { server } = await serve({ rendererDir: rendererDir(false) });
     const r = await raw(server, { path: '/' });
     expect(r.status).toBe(503);
-    expect(r.body).toContain('npm run build:app');
+    expect(r.body).toContain('npm run build:renderer');
   });
 });
 
