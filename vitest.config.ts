@@ -1,6 +1,7 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { svelteTesting } from '@testing-library/svelte/vite';
 import { defineConfig } from 'vitest/config';
+import { TEST_CEILING_MS } from './test/helpers/ceilings';
 
 // Tests run in forked processes: TF.js keeps one global engine per process, and the wasm
 // backend is single-threaded, so two forks use both cores of the CI machine.
@@ -13,8 +14,9 @@ export default defineConfig({
   test: {
     pool: 'forks',
     maxWorkers: 2,
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // Hang detectors, not speed checks (test/helpers/ceilings.ts).
+    testTimeout: TEST_CEILING_MS,
+    hookTimeout: TEST_CEILING_MS,
     projects: [
       {
         extends: true,

@@ -72,4 +72,4 @@ it('runs the smoke preset over HTTP to completion; getRun shows the stored table
   expect(Object.keys(detail.value.curves)).toHaveLength(3);
   const runs = await client.listRuns({ status: 'completed' });
   expect(runs.ok && runs.value.map((r) => r.id)).toEqual([runId]);
-}, 240_000);
+});

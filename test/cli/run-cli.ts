@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { STEP_CEILING_MS } from '../helpers/ceilings';
 
 export const CLI = resolve('dist/cli.cjs');
 
@@ -15,7 +16,7 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
   const res = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     env: { ...process.env, OWNERSHIP_AUDIT_BACKEND: undefined, ...env },
-    timeout: 240_000,
+    timeout: STEP_CEILING_MS,
   });
   let json: Record<string, unknown> = {};
   const last = res.stdout.trim().split('\n').pop();

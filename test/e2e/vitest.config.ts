@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { TEST_CEILING_MS } from '../helpers/ceilings';
 
 // The browser-mode end-to-end tests: `ownership-audit serve` on a fresh data folder, driven
 // through Debian's Chromium by playwright-core. `npm run test:e2e` runs them alone; the
@@ -12,8 +13,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 1,
     fileParallelism: false,
-    testTimeout: 300_000,
-    hookTimeout: 180_000,
+    testTimeout: TEST_CEILING_MS,
+    hookTimeout: TEST_CEILING_MS,
     sequence: { groupOrder: 1 },
   },
 });

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultsTable } from '../../src-shared/audit/results';
 import type { CalibrationSummary, Result, RunDetail, RunSummary } from '../../src-shared/contract/api';
 import { CHROMIUM, CHROMIUM_ARGS, ROOT } from './env';
+import { STEP_CEILING_MS } from '../helpers/ceilings';
 
 const HAS_CHROMIUM = existsSync(CHROMIUM);
 const SHOTS = process.env.SCREENSHOTS === 'docs' ? join(ROOT, 'docs', 'screenshots') : join(ROOT, 'tmp', 'e2e-screenshots');
@@ -207,11 +208,11 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await page.locator('[data-field="run-status"]').waitFor();
     runId = ((await page.locator('.monitor header code').first().textContent()) ?? '').trim();
     expect(runId).toMatch(/^r-/);
-    await page.waitForFunction(() => document.querySelectorAll('li.job.done').length >= 3 && !document.querySelector('section[aria-label="Losses"] .empty-chart'), undefined, { timeout: 180_000 });
+    await page.waitForFunction(() => document.querySelectorAll('li.job.done').length >= 3 && !document.querySelector('section[aria-label="Losses"] .empty-chart'), undefined, { timeout: STEP_CEILING_MS });
     await shot('monitor-running');
-    await page.waitForFunction(() => document.querySelector('[data-field="run-status"]')?.textContent === 'Completed', undefined, { timeout: 240_000 });
+    await page.waitForFunction(() => document.querySelector('[data-field="run-status"]')?.textContent === 'Completed', undefined, { timeout: STEP_CEILING_MS });
     // The table reloads after the last job.
-    await page.waitForFunction(() => ![...document.querySelectorAll('table.verdict [data-field="ownership"]')].some((e) => e.textContent?.trim() === '-'), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => ![...document.querySelectorAll('table.verdict [data-field="ownership"]')].some((e) => e.textContent?.trim() === '-'), undefined, { timeout: 120_000 });
     await shot('monitor-completed');
     await page.locator('section[aria-label="Verdict table"]').scrollIntoViewIfNeeded();
     await shot('monitor-table');
@@ -229,7 +230,7 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
   it('exports the report and shows where it was written', async () => {
     await page.locator('#export-format').selectOption('pdf');
     await page.getByRole('button', { name: 'Export report' }).click();
-    const path = ((await page.locator('[data-field="export-path"]').textContent({ timeout: 120_000 })) ?? '').trim();
+    const path = ((await page.locator('[data-field="export-path"]').textContent({ timeout: STEP_CEILING_MS })) ?? '').trim();
     expect(path.endsWith('.pdf')).toBe(true);
     expect(statSync(path).size).toBeGreaterThan(1000);
   });

@@ -15,13 +15,14 @@ import { smokeSpec } from '../../src-main/runner/presets';
 import { startAudit } from '../../src-main/runner/run-audit';
 import { databasePath, openStore } from '../../src-main/store';
 import type { AuditStore, JobRecord } from '../../src-main/store/types';
+import { STEP_CEILING_MS } from '../helpers/ceilings';
 
 const CLI = resolve('dist/cli.cjs');
 const DEMO = { demoModel: resolve('resources/models/demo-victim'), demoData: resolve('resources/datasets/fashion-mnist-demo') };
 let home: string;
 
 function cli(args: string[]): { status: number | null; json: Record<string, unknown>; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, '--backend', 'wasm', ...args, '--json'], { env: { ...process.env, OWNERSHIP_AUDIT_HOME: home }, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(process.execPath, [CLI, '--backend', 'wasm', ...args, '--json'], { env: { ...process.env, OWNERSHIP_AUDIT_HOME: home }, encoding: 'utf8', timeout: STEP_CEILING_MS });
   const last = r.stdout.trim().split('\n').pop() ?? '{}';
   return { status: r.status, json: JSON.parse(last) as Record<string, unknown>, stderr: r.stderr };
 }
@@ -35,7 +36,7 @@ function withStore<T>(fn: (s: AuditStore) => T): T {
   }
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 120_000): Promise<T> {
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = STEP_CEILING_MS): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = probe();
@@ -47,7 +48,10 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 
 
 const iterationOf = (j: JobRecord | undefined) => ((j?.progress ?? {}) as { iteration?: number }).iteration ?? 0;
 
-/** A spec that spends its time in one fine-tuning attack, reusing the smoke calibration. */
+/**
+ * A spec that spends its time in one fine-tuning attack, reusing the smoke calibration: 100
+ * iterations with a checkpoint every 20, so a kill after iteration 30 always has one to resume from.
+ */
 function crashSpec(calibrationId: string, name: string): string {
   const base = smokeSpec(DEMO);
   const spec: AuditSpec = {
@@ -55,10 +59,10 @@ function crashSpec(calibrationId: string, name: string): string {
     name,
     calibration: { reuse: calibrationId },
     attacks: [
-      { name: 'finetune', params: { ratio: 0.5 }, seeds: [1], iterations: 300 },
+      { name: 'finetune', params: { ratio: 0.5 }, seeds: [1], iterations: 100 },
       { name: 'negative', params: { seed: 777 }, seeds: [777], iterations: 10 },
     ],
-    checkpoints: { every: 50, metrics: ['deepjudge.lod'] },
+    checkpoints: { every: 20, metrics: ['deepjudge.lod'] },
   } as AuditSpec;
   const file = join(home, `${name}.json`);
   writeFileSync(file, JSON.stringify(spec));
@@ -127,7 +131,7 @@ describe('crash safety', () => {
       withStore((s) => {
         const jobs = s.listJobs(runId);
         const ft = jobs.find((j) => j.key.startsWith('attack:') && j.key.includes('finetune'));
-        return jobs.some((j) => j.status === 'done') && ft?.status === 'running' && iterationOf(ft) >= 60 ? true : undefined;
+        return jobs.some((j) => j.status === 'done') && ft?.status === 'running' && iterationOf(ft) >= 30 ? true : undefined;
       }),
     );
     process.kill(-(child.pid as number), 'SIGKILL');
@@ -155,7 +159,7 @@ describe('crash safety', () => {
       const log = readFileSync(join(run?.workDir as string, 'logs', logs[0]), 'utf8');
       const m = /resuming finetune from the checkpoint of iteration (\d+)/.exec(log);
       expect(m, log).not.toBeNull();
-      expect(Number(m?.[1])).toBeGreaterThanOrEqual(50);
+      expect(Number(m?.[1])).toBeGreaterThanOrEqual(20);
     });
   });
 
@@ -170,7 +174,7 @@ describe('crash safety', () => {
       withStore((s) => {
         const ft = s.listJobs(runId).find((j) => j.key.startsWith('attack:') && j.key.includes('finetune'));
         const p = ft?.progress as { pid?: number } | undefined;
-        return ft?.status === 'running' && iterationOf(ft) >= 60 && p?.pid ? p.pid : undefined;
+        return ft?.status === 'running' && iterationOf(ft) >= 30 && p?.pid ? p.pid : undefined;
       }),
     );
     process.kill(pid, 'SIGKILL');
@@ -222,7 +226,7 @@ describe('crash safety', () => {
     const store = openStore(databasePath(home));
     try {
       const opts = { store, home, spec, baseDir: home, workers: 2, backend: 'wasm', workerEntry: CLI };
-      let handle = startAudit({ ...opts, onEvent: (e) => e.type === 'progress' && e.key.includes('finetune') && e.event.iteration >= 60 && handle.cancel() });
+      let handle = startAudit({ ...opts, onEvent: (e) => e.type === 'progress' && e.key.includes('finetune') && e.event.iteration >= 30 && handle.cancel() });
       const first = await handle.done;
       expect(first.status).toBe('cancelled');
       const jobs = store.listJobs(first.runId);
