@@ -7,12 +7,14 @@ import { initBackend } from '../../engine/backend';
 import { benchEngine, benchModelNames } from '../../engine/bench/engine-bench';
 import { benchVerify } from '../../engine/bench/verify-bench';
 import { benchAttacks } from '../../engine/bench/attack-bench';
+import { PARITY_ARCH_OPTIONS, PYTHON, runParitySuite, torchAvailable } from '../../engine/bench/parity';
 import { ATTACKS } from '../../engine/attacks/registry';
 import { classBalancedFraction, loadDataset } from '../../engine/datasets';
 import { loadModel } from '../../engine/models/io';
 import { benchRunner } from '../../runner/runner-bench';
 import { intArg } from '../options';
 import { emit, fail, progress } from '../output';
+import { AuditError } from '../../engine/errors';
 import { DEMO_DATASET, DEMO_VICTIM, packageRoot } from '../paths';
 
 interface PytorchFigure {
@@ -41,6 +43,7 @@ export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks that print figures and write bench/results/*.json');
   registerVerifyBench(bench, program);
   registerAttackBench(bench, program);
+  registerParityBench(bench);
   bench
     .command('runner')
     .description('job-runner speed-up: the same grid of equal jobs with 1 and 2 worker processes (median of 3)')
@@ -182,4 +185,63 @@ export function registerAttackBench(bench: Command, program: Command): void {
         fail(mode, e);
       }
     });
+}
+
+export function registerParityBench(bench: Command): void {
+  bench
+    .command('parity')
+    .description('training parity with PyTorch: same initial weights and batches, per-step loss, step-1 gradients, final weights (needs /usr/bin/python3 with torch)')
+    .option('--archs <list>', `comma-separated subset of ${Object.keys(PARITY_ARCH_OPTIONS).join(',')}`, Object.keys(PARITY_ARCH_OPTIONS).join(','))
+    .option('--backends <list>', 'comma-separated subset of cpu,wasm', 'cpu,wasm')
+    .option('--iterations <n>', 'SGD iterations compared', intArg(1), 50)
+    .option('--batch <n>', 'batch size', intArg(1), 32)
+    .option('--width <n>', 'channels of the first block', intArg(1), 4)
+    .option('--side <n>', "input side in pixels (20: odd sizes downstream exercise 'same' padding)", intArg(4), 20)
+    .option('--images <n>', 'training images (class-balanced prefix)', intArg(1), 1024)
+    .option('--data <dir>', 'data set (default: the embedded Fashion-MNIST demo data)')
+    .option('--reference-dtype <dtype>', 'PyTorch arithmetic: float64 (exact reference) or float32', 'float64')
+    .option('--out <file>', 'results file', join('bench', 'results', 'parity.json'))
+    .option('--json', 'print the results as JSON')
+    .action(
+      async (f: { archs: string; backends: string; iterations: number; batch: number; width: number; side: number; images: number; data?: string; referenceDtype: string; out: string; json?: boolean }) => {
+        const mode = { json: Boolean(f.json) };
+        try {
+          if (!torchAvailable()) {
+            throw new AuditError('BACKEND_UNAVAILABLE', `${PYTHON} cannot import torch`, { hint: 'Install Debian\'s PyTorch: apt-get install -y python3-torch.' });
+          }
+          const backends = f.backends.split(',').map((b) => b.trim());
+          const bad = backends.find((b) => b !== 'cpu' && b !== 'wasm');
+          if (bad) throw new AuditError('INVALID_ARGUMENT', `Unknown parity backend "${bad}"`, { hint: 'Use cpu and/or wasm.' });
+          const archs = f.archs.split(',').map((a) => a.trim());
+          const unknown = archs.find((a) => !(a in PARITY_ARCH_OPTIONS));
+          if (unknown) throw new AuditError('UNKNOWN_ARCH', `Unknown parity architecture "${unknown}"`, { hint: `Use ${Object.keys(PARITY_ARCH_OPTIONS).join(', ')}.` });
+          if (f.referenceDtype !== 'float64' && f.referenceDtype !== 'float32') throw new AuditError('INVALID_ARGUMENT', `Unknown reference dtype "${f.referenceDtype}"`, { hint: 'Use float64 or float32.' });
+          const data = await loadDataset(f.data ?? DEMO_DATASET(), { maxTrain: f.images, maxTest: 1, inputShape: [f.side, f.side, 1] });
+          const result = await runParitySuite(data.train, {
+            archs,
+            backends: backends as ('cpu' | 'wasm')[],
+            iterations: f.iterations,
+            batchSize: f.batch,
+            width: f.width,
+            root: packageRoot(),
+            referenceDtype: f.referenceDtype,
+            onCase: (r) =>
+              progress(
+                `${r.arch.padEnd(7)} ${r.backend.padEnd(5)} loss ${r.lossMaxRelDiff.toExponential(2)}  step-1 grad ${r.gradMaxRelDiff.toExponential(2)} (${r.gradWorst})  ` +
+                  `weights@${r.config.iterations} ${r.weightMaxRelDiff.toExponential(2)} (${r.weightWorst})  lockstep grad median ${r.lockstep.gradMedianRelDiff.toExponential(2)} ` +
+                  `max ${r.lockstep.gradMaxRelDiff.toExponential(2)}  ${r.pass ? 'ok' : 'FAIL'}${r.note ? `\n  ${r.note}` : ''}`,
+              ),
+          });
+          const cpu = cpus();
+          const doc = { machine: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length }, ...result };
+          mkdirSync(dirname(resolve(f.out)), { recursive: true });
+          writeFileSync(resolve(f.out), `${JSON.stringify(doc, null, 2)}\n`);
+          progress(`wrote ${resolve(f.out)}`);
+          emit(mode, doc, () => (result.pass ? 'parity: every case within tolerance' : 'parity: some cases outside tolerance'));
+          if (!result.pass) process.exitCode = 1;
+        } catch (e) {
+          fail(mode, e);
+        }
+      },
+    );
 }

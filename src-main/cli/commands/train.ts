@@ -52,7 +52,7 @@ export function registerTrain(program: Command): void {
     .option('--lr <x>', 'base learning rate', positiveNumber, 0.05)
     .addOption(new Option('--optimizer <name>', 'optimiser').choices(['sgd', 'adam']).default('sgd'))
     .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(['cosine', 'constant']).default('cosine'))
-    .option('--weight-decay <x>', 'L2 weight decay on kernels (default 5e-4)', Number)
+    .option('--weight-decay <x>', 'L2 weight decay on every trained weight, as PyTorch SGD weight_decay (default 5e-4)', Number)
     .option('--blocks <n>', 'downsampling blocks', intArg(1))
     .option('--width <n>', 'channels of the first block', intArg(1))
     .option('--depth <n>', 'convs per block (vgg) or units per stage (resnet)', intArg(1))

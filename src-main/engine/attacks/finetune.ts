@@ -38,7 +38,7 @@ export const FINETUNE_PARAMS: readonly ParamSpec[] = [
   LABELS_PARAM,
   { key: 'learningRate', type: 'number', default: 0.01, min: 0, help: 'SGD learning rate (cosine schedule).' },
   { key: 'momentum', type: 'number', default: 0.9, min: 0, max: 1, help: 'SGD momentum (0 for plain SGD).' },
-  { key: 'weightDecay', type: 'number', default: 1e-4, min: 0, help: 'L2 weight decay on kernels.' },
+  { key: 'weightDecay', type: 'number', default: 1e-4, min: 0, help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).' },
 ];
 
 export interface FreezePlan {

@@ -47,7 +47,7 @@ export const KNOCKOFF_PARAMS: readonly ParamSpec[] = [
   { key: 'arch', type: 'enum', default: 'victim', choices: ['victim', ...ARCHITECTURES.map((a) => a.name)], help: "The knockoff's architecture: the victim's (freshly initialised) or a zoo architecture with default options." },
   { key: 'learningRate', type: 'number', default: 0.01, min: 0, help: 'SGD learning rate (cosine schedule).' },
   { key: 'momentum', type: 'number', default: 0.5, min: 0, max: 1, help: 'SGD momentum (KnockoffNets code: 0.5).' },
-  { key: 'weightDecay', type: 'number', default: 5e-4, min: 0, help: 'L2 weight decay on kernels.' },
+  { key: 'weightDecay', type: 'number', default: 5e-4, min: 0, help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).' },
 ];
 
 /** Victim answers over a set: softmax rows, or one-hot argmax rows. */

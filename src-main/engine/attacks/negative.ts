@@ -38,7 +38,7 @@ export const NEGATIVE_PARAMS: readonly ParamSpec[] = [
   { key: 'seed', type: 'integer', default: 1000003, min: 0, help: 'Initialisation seed. Must lie outside the seeds of the calibration reference models (a reference that sets tau would flag itself).' },
   { key: 'learningRate', type: 'number', default: 0.05, min: 0, help: 'SGD learning rate (cosine schedule); the default is the training default of victims.' },
   { key: 'momentum', type: 'number', default: 0.9, min: 0, max: 1, help: 'SGD momentum.' },
-  { key: 'weightDecay', type: 'number', default: 5e-4, min: 0, help: 'L2 weight decay on kernels.' },
+  { key: 'weightDecay', type: 'number', default: 5e-4, min: 0, help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).' },
   { key: 'jitter', type: 'number', default: 0, min: 0, max: 0.5, help: 'Relative random noise on iterations and learning rate, drawn from the seed (the paper adds slight noise per seed).' },
 ];
 

@@ -39,7 +39,7 @@ export const PRUNE_PARAMS: readonly ParamSpec[] = [
   LABELS_PARAM,
   { key: 'learningRate', type: 'number', default: 0.01, min: 0, help: 'SGD learning rate of the fine-tuning (cosine schedule).' },
   { key: 'momentum', type: 'number', default: 0.9, min: 0, max: 1, help: 'SGD momentum.' },
-  { key: 'weightDecay', type: 'number', default: 1e-4, min: 0, help: 'L2 weight decay on kernels.' },
+  { key: 'weightDecay', type: 'number', default: 1e-4, min: 0, help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).' },
 ];
 
 const CONV_CLASSES = new Set(['Conv1D', 'Conv2D', 'Conv3D', 'DepthwiseConv2D', 'SeparableConv2D', 'Conv2DTranspose', 'Conv3DTranspose']);

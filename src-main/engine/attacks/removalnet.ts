@@ -74,7 +74,7 @@ export const REMOVALNET_PARAMS: readonly ParamSpec[] = [
   { key: 'ilbsGrid', type: 'enum', default: 'code', choices: ['code', 'paper'], help: "ILBS lambda grid: 'code' 0.3..0.9, 'paper' 0.1..1.0." },
   { key: 'learningRate', type: 'number', default: 0.01, min: 0, help: 'SGD learning rate (cosine schedule). Paper 0.01; code 8e-3.' },
   { key: 'momentum', type: 'number', default: 0.9, min: 0, max: 1, help: 'SGD momentum.' },
-  { key: 'weightDecay', type: 'number', default: 1e-4, min: 0, help: 'L2 weight decay on kernels.' },
+  { key: 'weightDecay', type: 'number', default: 1e-4, min: 0, help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).' },
   { key: 'cosineSpan', type: 'number', default: 1, min: 1, help: 'Cosine period as a multiple of the iterations (code: 1.5).' },
 ];
 

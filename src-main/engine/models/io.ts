@@ -29,6 +29,9 @@ import { promises as fsp, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AuditError } from '../errors';
+// Registers the BatchNormalization class with PyTorch's moving-variance update under the stock
+// name, so that a loaded model (victim, reference, surrogate) trains like a freshly built one.
+import './batch-norm';
 import {
   MODEL_META_FILE,
   MODEL_META_FORMAT_VERSION,

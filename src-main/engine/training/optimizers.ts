@@ -2,6 +2,14 @@
  * SGD with momentum (+ decoupled-from-loss L2 weight decay, PyTorch's convention:
  * g <- g + wd * w) and Adam, written out rather than taken from tf.train so that the
  * learning rate can follow a schedule and the state can be checkpointed by name.
+ *
+ * The update is torch.optim.SGD's (dampening 0, no Nesterov): buf <- momentum * buf + g
+ * (buf starts at g, as PyTorch's first step does: 0.9 * 0 + g), w <- w - lr * buf; Adam is
+ * torch.optim.Adam's with L2 weight decay added to the gradient. Weight decay applies to
+ * every variable being trained, as `torch.optim.SGD(model.parameters(), weight_decay=wd)`
+ * does and as the reference recipes (the RemovalNet authors' code) use it: the engine
+ * used to exempt biases and BatchNorm gamma/beta, which made "the same recipe" a different
+ * one (bench/parity compares against PyTorch's default).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -43,7 +51,7 @@ export class Optimizer {
       if (!g0) continue;
       const slots = this.slotsFor(i);
       tf.tidy(() => {
-        const g = weightDecay > 0 && isWeightKernel(v) ? g0.add(v.mul(weightDecay)) : g0;
+        const g = weightDecay > 0 ? g0.add(v.mul(weightDecay)) : g0;
         if (this.config.name === 'sgd') {
           const buf = slots[0];
           const next = momentum > 0 ? buf.mul(momentum).add(g) : g;
@@ -98,7 +106,5 @@ export class Optimizer {
   }
 }
 
-/** Weight decay applies to kernels only, not to biases and BatchNorm parameters. */
-function isWeightKernel(v: tf.Variable): boolean {
-  return /kernel/.test(v.name);
-}
+/** Which variables weight decay applies to: every trained one (PyTorch's default), for the parity harness. */
+export const WEIGHT_DECAY_SCOPE = 'all' as const;

@@ -92,8 +92,7 @@ export async function train(model: tf.LayersModel, data: ImageSet, options: Trai
   };
 
   const t0 = performance.now();
-  let order: Int32Array | undefined;
-  let orderEpoch = -1;
+  const batchAt = batchPlan(data.count, batchSize, o.seed);
   let windowLoss = 0;
   let windowCorrect = 0;
   let windowCount = 0;
@@ -111,12 +110,7 @@ export async function train(model: tf.LayersModel, data: ImageSet, options: Trai
         });
       }
       const epoch = Math.floor(it / perEpoch);
-      if (epoch !== orderEpoch) {
-        order = shuffledIndices(data.count, createRng(o.seed * 1_000_003 + epoch));
-        orderEpoch = epoch;
-      }
-      const pos = (it % perEpoch) * batchSize;
-      const idx = order!.subarray(pos, pos + batchSize);
+      const idx = batchAt(it);
       const lr = learningRateAt(o.schedule, o.learningRate, it, total, o.warmupIterations);
       const [loss, correct] = trainStep(model, data, idx, vars, optimizer, lr);
       if (!Number.isFinite(loss)) {
@@ -159,6 +153,51 @@ export async function train(model: tf.LayersModel, data: ImageSet, options: Trai
   return { iterations: total, resumedFrom: start, finalLoss: lastLoss, elapsedMs, examplesPerSec: ((total - start) * batchSize * 1000) / Math.max(1e-9, elapsedMs) };
 }
 
+/**
+ * The example indices of every iteration: epoch e visits a seeded shuffle of all examples
+ * (a pure function of (seed, e)) in `floor(count / batchSize)` full batches; the remainder
+ * of the shuffle is left out of that epoch (PyTorch's `drop_last=True`). Exported so that
+ * the parity harness feeds PyTorch exactly the batches the engine trains on.
+ */
+export function batchPlan(count: number, batchSize: number, seed: number): (iteration: number) => Int32Array {
+  const perEpoch = Math.max(1, Math.floor(count / batchSize));
+  let order: Int32Array | undefined;
+  let orderEpoch = -1;
+  return (it) => {
+    const epoch = Math.floor(it / perEpoch);
+    if (epoch !== orderEpoch) {
+      order = shuffledIndices(count, createRng(seed * 1_000_003 + epoch));
+      orderEpoch = epoch;
+    }
+    const pos = (it % perEpoch) * batchSize;
+    return order!.subarray(pos, pos + batchSize);
+  };
+}
+
+/**
+ * The training objective of one batch and its gradients with respect to `vars`: mean
+ * softmax cross-entropy of the logits (PyTorch's `F.cross_entropy`), with the model in
+ * training mode (batch statistics in BatchNorm, whose moving averages this updates).
+ * Returns the loss, the gradients by variable name and a kept [loss, correct] tensor;
+ * the caller disposes all three.
+ */
+export function lossAndGradients(
+  model: tf.LayersModel,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  vars: tf.Variable[],
+): { value: tf.Scalar; grads: tf.NamedTensorMap; stats: tf.Tensor1D } {
+  let stats: tf.Tensor1D | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+    const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, logits.shape[1]), logits) as tf.Scalar;
+    // Kept out of the gradient tape's disposal: read together with the loss below.
+    stats = tf.keep(tf.stack([loss, logits.argMax(-1).equal(y).sum().cast('float32')])) as tf.Tensor1D;
+    return loss;
+  }, vars);
+  return { value, grads, stats: stats! };
+}
+
 /** One forward/backward/update; returns [loss, correct predictions] with a single sync. */
 export function trainStep(
   model: tf.LayersModel,
@@ -169,22 +208,17 @@ export function trainStep(
   lr: number,
 ): [number, number] {
   const { x, y } = batchTensors(data, idx);
-  let stats: tf.Tensor | undefined;
   try {
-    const { value, grads } = tf.variableGrads(() => {
-      const logits = model.apply(x, { training: true }) as tf.Tensor2D;
-      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, logits.shape[1]), logits) as tf.Scalar;
-      // Kept out of the gradient tape's disposal: read together with the loss below.
-      stats = tf.keep(tf.stack([loss, logits.argMax(-1).equal(y).sum().cast('float32')]));
-      return loss;
-    }, vars);
-    optimizer.apply(grads, lr);
-    tf.dispose([value, ...Object.values(grads)]);
-    const [loss, correct] = stats!.dataSync();
-    return [loss, correct];
+    const { value, grads, stats } = lossAndGradients(model, x, y, vars);
+    try {
+      optimizer.apply(grads, lr);
+      const [loss, correct] = stats.dataSync();
+      return [loss, correct];
+    } finally {
+      tf.dispose([value, stats, ...Object.values(grads)]);
+    }
   } finally {
     tf.dispose([x, y]);
-    stats?.dispose();
   }
 }
 

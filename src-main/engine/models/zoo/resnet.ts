@@ -9,19 +9,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, type Rng } from '../../rng';
 import { stripUndefined } from './cnn';
-import { convBnRelu, glorotUniform, heNormal } from './layers';
+import { bn, channelsOf, convBnRelu, heNormal, linearDefault } from './layers';
 import type { ArchOptions, ArchSpec } from './types';
 
 function residualUnit(x: tf.SymbolicTensor, filters: number, strides: number, rng: Rng, name: string, last: string | undefined): tf.SymbolicTensor {
-  const inChannels = x.shape[x.shape.length - 1];
+  const inChannels = channelsOf(x);
   const a = convBnRelu(x, filters, rng, `${name}a`, { strides });
   const b = convBnRelu(a, filters, rng, `${name}b`, { relu: false });
   let shortcut = x;
   if (strides !== 1 || inChannels !== filters) {
     const proj = tf.layers
-      .conv2d({ filters, kernelSize: 1, strides, padding: 'same', useBias: false, kernelInitializer: heNormal(rng), name: `${name}_proj` })
+      .conv2d({ filters, kernelSize: 1, strides, padding: 'same', useBias: false, kernelInitializer: heNormal(rng, inChannels), name: `${name}_proj` })
       .apply(x) as tf.SymbolicTensor;
-    shortcut = tf.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5, name: `${name}_proj_bn` }).apply(proj) as tf.SymbolicTensor;
+    shortcut = bn(proj, `${name}_proj_bn`);
   }
   const sum = tf.layers.add({ name: `${name}_add` }).apply([b, shortcut]) as tf.SymbolicTensor;
   // The last unit of a stage carries the stage's name: that is the split point.
@@ -48,7 +48,7 @@ export const resnetArch: ArchSpec = {
       }
     }
     const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
-    const logits = tf.layers.dense({ units: opts.numClasses, kernelInitializer: glorotUniform(rng), name: 'logits' }).apply(pooled) as tf.SymbolicTensor;
+    const logits = tf.layers.dense({ units: opts.numClasses, ...linearDefault(rng, channelsOf(pooled)), name: 'logits' }).apply(pooled) as tf.SymbolicTensor;
     return tf.model({ inputs: input, outputs: logits, name: 'resnet' });
   },
 };
