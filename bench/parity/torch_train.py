@@ -96,6 +96,7 @@ def main():
     ap.add_argument('--hidden', type=int, default=128)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--init', choices=['torch', 'he-all'], default='torch')
+    ap.add_argument('--eval-every', type=int, default=0, help='test accuracy every n iterations and at the end (the engine\'s train --eval-every)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -117,7 +118,14 @@ def main():
     total = round(a.epochs * per_epoch)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
-    windows, wl, wc, wn = [], 0.0, 0, 0
+    def test_accuracy():
+        model.eval()
+        with torch.no_grad():
+            pred = torch.cat([model(xte[i:i + 500]).argmax(1) for i in range(0, len(xte), 500)])
+        model.train()
+        return float((pred == yte).float().mean())
+
+    windows, curve, wl, wc, wn = [], [], 0.0, 0, 0
     t0 = time.time()
     model.train()
     for it in range(total):
@@ -136,12 +144,14 @@ def main():
         if (it + 1) % 10 == 0 or it + 1 == total:
             windows.append({'iteration': it + 1, 'loss': wl / wn, 'accuracy': wc / (wn * bs)})
             wl, wc, wn = 0.0, 0, 0
+        if a.eval_every and ((it + 1) % a.eval_every == 0 or it + 1 == total):
+            curve.append({'iteration': it + 1, 'epoch': (it + 1) / per_epoch, 'testAccuracy': test_accuracy()})
     seconds = time.time() - t0
-    model.eval()
-    with torch.no_grad():
-        pred = torch.cat([model(xte[i:i + 500]).argmax(1) for i in range(0, len(xte), 500)])
-    print(json.dumps({'engine': 'pytorch', 'init': a.init, 'torchVersion': torch.__version__, 'seed': a.seed, 'iterations': total,
-                      'testAccuracy': float((pred == yte).float().mean()), 'trainSeconds': seconds, 'windows': windows}))
+    result = {'engine': 'pytorch', 'init': a.init, 'torchVersion': torch.__version__, 'seed': a.seed, 'iterations': total,
+              'testAccuracy': test_accuracy(), 'trainSeconds': seconds, 'windows': windows}
+    if a.eval_every:
+        result['curve'] = curve
+    print(json.dumps(result))
 
 
 if __name__ == '__main__':

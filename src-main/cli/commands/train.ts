@@ -32,6 +32,7 @@ interface TrainFlags {
   maxTrain?: number;
   maxTest?: number;
   checkpointEvery: number;
+  evalEvery?: number;
   resume?: boolean;
   demo?: boolean;
   json?: boolean;
@@ -62,6 +63,7 @@ export function registerTrain(program: Command): void {
     .option('--checkpoint-every <n>', 'checkpoint every n iterations (into <out>.checkpoint)', intArg(1), 200)
     .option('--resume', 'continue an interrupted run from its checkpoint')
     .option('--demo', 'the embedded Fashion-MNIST demo data with the demo recipe (defaults: --width 16 --epochs 8 --out demo-victim)')
+    .option('--eval-every <n>', 'also measure test accuracy every n iterations and at the end (a learning curve: "curve" in --json)', intArg(1))
     .option('--json', 'print the result as JSON ({ model, testAccuracy, ... })')
     .action(async (flags: TrainFlags) => {
       const mode = { json: Boolean(flags.json) };
@@ -103,6 +105,7 @@ export function registerTrain(program: Command): void {
           maxTrain: flags.maxTrain,
           maxTest: flags.maxTest,
           checkpointEvery: flags.checkpointEvery,
+          evaluateEvery: flags.evalEvery,
           resume: flags.resume,
           signal: controller.signal,
           onProgress: (p) =>
@@ -124,6 +127,7 @@ export function registerTrain(program: Command): void {
             trainExamplesPerSec: result.trainExamplesPerSec,
             lineage: result.meta.lineage,
             contentHash: result.meta.contentHash,
+            ...(result.curve ? { curve: result.curve } : {}),
           },
           () => `saved ${result.model}\ntest accuracy ${(100 * result.testAccuracy).toFixed(2)}% after ${result.iterations} iterations (${result.trainSeconds.toFixed(0)} s)`,
         );

@@ -46,6 +46,15 @@ export interface TrainModelRequest {
   onProgress?: (p: TrainProgress) => void;
   /** Extra words for the lineage step, e.g. 'reference' for calibration models. */
   lineagePrefix?: string;
+  /** Evaluate test accuracy every n iterations (and at the end): the learning curve in the result. */
+  evaluateEvery?: number;
+}
+
+/** One point of a learning curve: test accuracy after `iteration` updates (`epoch` passes, fractional). */
+export interface CurvePoint {
+  iteration: number;
+  epoch: number;
+  testAccuracy: number;
 }
 
 export interface TrainModelResult {
@@ -55,6 +64,8 @@ export interface TrainModelResult {
   iterations: number;
   trainSeconds: number;
   trainExamplesPerSec: number;
+  /** Test accuracy along training, when `evaluateEvery` is set. */
+  curve?: CurvePoint[];
 }
 
 /** The training images of a request: part k of n of the split when `partition` is set (see `partitionSeed`). */
@@ -84,6 +95,14 @@ export async function trainModel(req: TrainModelRequest): Promise<TrainModelResu
   const model: tf.LayersModel = built.model;
   try {
     const checkpointDir = `${resolve(req.outDir)}.checkpoint`;
+    const curve: CurvePoint[] = [];
+    const perEpoch = Math.max(1, Math.floor(trainSet.count / Math.min(req.batchSize ?? 128, trainSet.count)));
+    const every = req.evaluateEvery;
+    const afterStep = every
+      ? (done: number, total: number) => {
+          if (done % every === 0 || done === total) curve.push({ iteration: done, epoch: done / perEpoch, testAccuracy: evaluate(model, data.test).accuracy });
+        }
+      : undefined;
     const options: TrainOptions = {
       epochs: req.epochs,
       iterations: req.iterations,
@@ -96,6 +115,7 @@ export async function trainModel(req: TrainModelRequest): Promise<TrainModelResu
       onProgress: req.onProgress,
       checkpoint: req.checkpointEvery ? { dir: checkpointDir, every: req.checkpointEvery } : undefined,
       resume: req.resume,
+      afterStep,
     };
     const result = await train(model, trainSet, options);
     const testAccuracy = evaluate(model, data.test).accuracy;
@@ -121,6 +141,7 @@ export async function trainModel(req: TrainModelRequest): Promise<TrainModelResu
       iterations: result.iterations,
       trainSeconds: result.elapsedMs / 1000,
       trainExamplesPerSec: result.examplesPerSec,
+      ...(every ? { curve } : {}),
     };
   } finally {
     model.dispose();

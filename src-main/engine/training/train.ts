@@ -38,6 +38,8 @@ export interface TrainOptions {
   resume?: boolean;
   /** Only these variables are updated (fine-tuning); default all trainable weights. */
   trainableVariables?: tf.Variable[];
+  /** Called after every update with the number of iterations done (e.g. to evaluate a learning curve). */
+  afterStep?: (done: number, total: number) => void;
 }
 
 export interface TrainProgress {
@@ -125,6 +127,7 @@ export async function train(model: tf.LayersModel, data: ImageSet, options: Trai
       windowCorrect += correct;
       windowCount++;
       const done = it + 1;
+      o.afterStep?.(done, total);
       if (o.onProgress && (done % o.progressEvery === 0 || done === total)) {
         const now = performance.now();
         o.onProgress({
