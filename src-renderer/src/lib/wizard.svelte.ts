@@ -23,7 +23,7 @@ export const STEPS: readonly { id: StepId; title: string; help: string }[] = [
 
 /** One line per choice, shown next to it. */
 export const HELP = {
-  victimDemo: 'The committed demo CNN, trained on the embedded Fashion-MNIST subset (89.9 % test accuracy): nothing to prepare.',
+  victimDemo: 'The committed demo CNN, trained on the embedded Fashion-MNIST subset (89.8 % test accuracy): nothing to prepare.',
   victimFolder: 'A model saved by `ownership-audit train` or the attack command: the folder that holds model.json and its metadata.',
   victimTrain: 'Trains a victim from a zoo architecture as the first job of the audit; pick its data, seed and epochs.',
   dataTrain: "The data set the victim was trained on: its test split measures fidelity and S_LTD draws from its training split.",
