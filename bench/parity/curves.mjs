@@ -6,9 +6,9 @@
 // cores, test accuracy measured at the same iterations. Writes every curve and the
 // per-point mean over seeds to --out.
 // Usage: node bench/parity/curves.mjs --data DIR --name NAME [--epochs 1] [--points 4]
-//        [--seeds 1,2,3] [--max-train N] [--max-test N] [--out FILE]
+//        [--seeds 1,2,3] [--max-train N] [--max-test N] [--out FILE] [--only pytorch|ownership-audit]
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +24,8 @@ const { values } = parseArgs({
     'max-train': { type: 'string' },
     'max-test': { type: 'string' },
     out: { type: 'string' },
+    // Rerun one side only; the other side's runs are kept from --out.
+    only: { type: 'string' },
   },
 });
 if (!values.data || !values.name) {
@@ -46,14 +48,18 @@ function run(cmd, args) {
 }
 
 // The evaluation interval: `points` evenly spaced over the run (the last one at the end).
-const limits = [...(values['max-train'] ? ['--max-train', values['max-train']] : []), ...(values['max-test'] ? ['--max-test', values['max-test']] : [])];
-// The training images of an IDX folder: the count in train-labels' header (big-endian, bytes 4-7).
-const labels = readFileSync(join(values.data, 'train-labels-idx1-ubyte.gz'));
-const trainCount = Math.min(Number(values['max-train'] ?? Infinity), gunzipSync(labels).readUInt32BE(4));
+// The images of an IDX split: the count in its labels file's header (big-endian, bytes 4-7).
+const countOf = (split) => gunzipSync(readFileSync(join(values.data, `${split}-labels-idx1-ubyte.gz`))).readUInt32BE(4);
+const trainCount = Math.min(Number(values['max-train'] ?? Infinity), countOf('train'));
+const testCount = Math.min(Number(values['max-test'] ?? Infinity), countOf('t10k'));
+// Both sides get explicit sizes: torch_train.py has defaults of its own.
+const limits = ['--max-train', String(trainCount), '--max-test', String(testCount)];
 const total = Math.round(Number(values.epochs) * Math.floor(trainCount / 128));
 const every = Math.max(1, Math.floor(total / Number(values.points)));
 
 const seeds = values.seeds.split(',').map(Number);
+const only = values.only;
+const kept = only && existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')).runs.filter((r) => r.engine !== only) : [];
 const runs = [];
 for (const seed of seeds) {
   const dir = join(work, `engine-${values.name}-${seed}`);
@@ -61,11 +67,16 @@ for (const seed of seeds) {
   const engineArgs = [resolve('dist/cli.cjs'), '--backend', 'wasm', 'train', '--arch', 'cnn', '--data', values.data, ...limits, '--epochs', values.epochs, '--seed', String(seed), '--eval-every', String(every), '--out', dir, '--json'];
   const torchArgs = [resolve('bench', 'parity', 'torch_train.py'), '--data', values.data, ...limits, '--epochs', values.epochs, '--seed', String(seed), '--eval-every', String(every)];
   console.error(`seed ${seed}: engine and PyTorch side by side (${total} iterations, test accuracy every ${every})`);
-  const [engine, torch] = await Promise.all([run(process.execPath, engineArgs), run('/usr/bin/python3', torchArgs)]);
+  const [engine, torch] = await Promise.all([
+    only === 'pytorch' ? undefined : run(process.execPath, engineArgs),
+    only === 'ownership-audit' ? undefined : run('/usr/bin/python3', torchArgs),
+  ]);
   rmSync(dir, { recursive: true, force: true });
-  runs.push({ engine: 'ownership-audit', backend: engine.backend, seed, testAccuracy: engine.testAccuracy, trainSeconds: engine.trainSeconds, curve: engine.curve });
-  runs.push({ engine: 'pytorch', torchVersion: torch.torchVersion, seed, testAccuracy: torch.testAccuracy, trainSeconds: torch.trainSeconds, curve: torch.curve });
-  console.error(`  engine ${(100 * engine.testAccuracy).toFixed(2)}%   pytorch ${(100 * torch.testAccuracy).toFixed(2)}%`);
+  if (engine) runs.push({ engine: 'ownership-audit', backend: engine.backend, seed, testAccuracy: engine.testAccuracy, trainSeconds: engine.trainSeconds, curve: engine.curve });
+  if (torch) runs.push({ engine: 'pytorch', torchVersion: torch.torchVersion, seed, testAccuracy: torch.testAccuracy, trainSeconds: torch.trainSeconds, curve: torch.curve });
+  runs.push(...kept.filter((r) => r.seed === seed));
+  const acc = (name) => runs.find((r) => r.engine === name && r.seed === seed)?.testAccuracy;
+  console.error(`  engine ${(100 * acc('ownership-audit')).toFixed(2)}%   pytorch ${(100 * acc('pytorch')).toFixed(2)}%`);
 }
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -82,7 +93,7 @@ const doc = {
   measuredAt: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
   recipe: { arch: 'cnn', width: 32, hidden: 128, optimizer: 'sgd', learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4, schedule: 'cosine', batch: 128, epochs: Number(values.epochs) },
-  data: { name: values.name, path: values.data, maxTrain: values['max-train'] ? Number(values['max-train']) : 'all', maxTest: values['max-test'] ? Number(values['max-test']) : 'all', trainCount },
+  data: { name: values.name, path: values.data, trainCount, testCount },
   seeds,
   summary,
   meanCurves: { engine: meanCurve('ownership-audit'), pytorch: meanCurve('pytorch') },
