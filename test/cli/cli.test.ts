@@ -62,6 +62,17 @@ describe('ownership-audit CLI', () => {
     const r = runCli(['train', '--data', dataDir, '--partition', '1/2', '--blocks', '2', '--width', '4', '--hidden', '8', '--iterations', '3', '--batch', '16', '--out', out, '--json']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.json.lineage).toBe('train(cnn,bands[1/2])');
+    expect(r.json.curve).toBeUndefined();
+  });
+
+  it('--eval-every records test accuracy along training, the last point being the final accuracy', () => {
+    const out = join(tmp.dir, 'curve');
+    const r = runCli(['train', '--data', dataDir, '--blocks', '2', '--width', '4', '--hidden', '8', '--iterations', '5', '--batch', '16', '--eval-every', '2', '--out', out, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const curve = r.json.curve as { iteration: number; epoch: number; testAccuracy: number }[];
+    expect(curve.map((p) => p.iteration)).toEqual([2, 4, 5]);
+    expect(curve.every((p) => p.epoch > 0 && p.testAccuracy >= 0 && p.testAccuracy <= 1)).toBe(true);
+    expect(curve[curve.length - 1].testAccuracy).toBe(r.json.testAccuracy);
   });
 
   it('gives typed errors for missing arguments and bad input', () => {
