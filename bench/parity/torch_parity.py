@@ -51,6 +51,13 @@ def same_pad(size, k, s):
     return total // 2, total - total // 2
 
 
+def paddings(cfg, h, w, kh, kw, sh, sw):
+    """(before, after) padding of both axes for a layer's 'same' or 'valid' padding."""
+    if cfg['padding'] == 'same':
+        return same_pad(h, kh, sh), same_pad(w, kw, sw)
+    return (0, 0), (0, 0)
+
+
 class Net(nn.Module):
     """Runs the engine's layer graph (topological order, as Keras lists it) in NCHW."""
 
@@ -68,10 +75,7 @@ class Net(nn.Module):
             elif cls == 'Conv2D':
                 c, h, w = ins[0]
                 (kh, kw), (sh, sw) = cfg['kernelSize'], cfg['strides']
-                if cfg['padding'] == 'same':
-                    ph, pw = same_pad(h, kh, sh), same_pad(w, kw, sw)
-                else:
-                    ph, pw = (0, 0), (0, 0)
+                ph, pw = paddings(cfg, h, w, kh, kw, sh, sw)
                 symmetric = ph[0] == ph[1] and pw[0] == pw[1]
                 conv = nn.Conv2d(c, cfg['filters'], (kh, kw), (sh, sw), padding=(ph[0], pw[0]) if symmetric else 0, bias=cfg['useBias'])
                 self.mods[name] = conv if symmetric else nn.Sequential(nn.ZeroPad2d((pw[0], pw[1], ph[0], ph[1])), conv)
@@ -90,10 +94,7 @@ class Net(nn.Module):
             elif cls == 'MaxPooling2D':
                 c, h, w = ins[0]
                 (kh, kw), (sh, sw) = cfg['poolSize'], cfg['strides']
-                if cfg['padding'] == 'same':
-                    ph, pw = same_pad(h, kh, sh), same_pad(w, kw, sw)
-                else:
-                    ph, pw = (0, 0), (0, 0)
+                ph, pw = paddings(cfg, h, w, kh, kw, sh, sw)
                 L['_pad'] = (pw[0], pw[1], ph[0], ph[1])
                 shapes[name] = (c, (h + ph[0] + ph[1] - kh) // sh + 1, (w + pw[0] + pw[1] - kw) // sw + 1)
             elif cls == 'Flatten':
