@@ -7,12 +7,12 @@
 // per-point mean over seeds to --out.
 // Usage: node bench/parity/curves.mjs --data DIR --name NAME [--epochs 1] [--points 4]
 //        [--seeds 1,2,3] [--max-train N] [--max-test N] [--out FILE] [--only pytorch|ownership-audit]
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
+import { lastJsonLine, runProcess } from './run-process.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -36,16 +36,7 @@ const out = values.out ?? join('bench', 'results', `parity-curves-${values.name}
 const work = resolve('tmp', 'parity-curves');
 mkdirSync(work, { recursive: true });
 
-function run(cmd, args) {
-  return new Promise((ok, fail) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => (code === 0 ? ok(JSON.parse(stdout.trim().split('\n').pop())) : fail(new Error(`${cmd} ${args.join(' ')} exited ${code}\n${stderr.slice(-2000)}`))));
-  });
-}
+const run = async (cmd, args) => lastJsonLine((await runProcess(cmd, args))[0]);
 
 // The evaluation interval: `points` evenly spaced over the run (the last one at the end).
 // The images of an IDX split: the count in its labels file's header (big-endian, bytes 4-7).

@@ -10,11 +10,11 @@
 // Usage: node bench/parity/learning.mjs [--epochs 2] [--max-train 8000] [--max-test 2000]
 //        [--seed 7] [--cli after=dist/cli.cjs] [--torch-init torch,he-all] [--out FILE]
 // Runs one process at a time (the machine has two cores).
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { lastJsonLine, runProcess } from './run-process.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -35,20 +35,7 @@ if (!existsSync(values.data)) {
 const work = resolve('tmp', 'parity-learning');
 mkdirSync(work, { recursive: true });
 
-/** Runs a command, echoing stderr; resolves with [stdout, stderr]. */
-function run(cmd, args) {
-  return new Promise((ok, fail) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => {
-      err += d;
-      process.stderr.write(d);
-    });
-    child.on('exit', (code) => (code === 0 ? ok([out, err]) : fail(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
-  });
-}
+const run = (cmd, args) => runProcess(cmd, args, { echo: true });
 
 const runs = [];
 for (const spec of values.cli.split(',')) {
@@ -58,7 +45,7 @@ for (const spec of values.cli.split(',')) {
   const args = [resolve(cli), '--backend', 'wasm', 'train', '--arch', 'cnn', '--data', values.data, '--max-train', values['max-train'], '--max-test', values['max-test'], '--epochs', values.epochs, '--seed', values.seed, '--out', outDir, '--json'];
   console.error(`engine (${label}): node ${args.join(' ')}`);
   const [out, err] = await run(process.execPath, args);
-  const result = JSON.parse(out.trim().split('\n').pop());
+  const result = lastJsonLine(out);
   const windows = [...err.matchAll(/iter (\d+)\/\d+\s+loss ([\d.]+)\s+acc ([\d.]+)%/g)].map((m) => ({ iteration: Number(m[1]), loss: Number(m[2]), accuracy: Number(m[3]) / 100 }));
   runs.push({ engine: `ownership-audit (${label})`, backend: result.backend, seed: result.seed, iterations: result.iterations, testAccuracy: result.testAccuracy, trainSeconds: result.trainSeconds, windows });
   rmSync(outDir, { recursive: true, force: true });
@@ -67,7 +54,7 @@ for (const init of values['torch-init'].split(',').filter(Boolean)) {
   const args = [resolve('bench', 'parity', 'torch_train.py'), '--data', values.data, '--max-train', values['max-train'], '--max-test', values['max-test'], '--epochs', values.epochs, '--seed', values.seed, '--init', init];
   console.error(`pytorch (${init}): /usr/bin/python3 ${args.join(' ')}`);
   const [out] = await run('/usr/bin/python3', args);
-  runs.push(JSON.parse(out.trim().split('\n').pop()));
+  runs.push(lastJsonLine(out));
 }
 
 const doc = {
