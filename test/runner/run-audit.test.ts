@@ -16,6 +16,7 @@ import { startAudit } from '../../src-main/runner/run-audit';
 import { databasePath, openStore } from '../../src-main/store';
 import type { AuditStore, JobRecord } from '../../src-main/store/types';
 import { STEP_CEILING_MS } from '../helpers/ceilings';
+import { stableReport } from '../helpers/stable-report';
 
 const CLI = resolve('dist/cli.cjs');
 const DEMO = { demoModel: resolve('resources/models/demo-victim'), demoData: resolve('resources/datasets/fashion-mnist-demo') };
@@ -108,6 +109,17 @@ describe('run --preset smoke', () => {
     expect(shown.json.rows).toEqual(smoke.rows);
     const cals = cli(['calibrations', 'list']);
     expect((cals.json.calibrations as { id: string }[]).map((c) => c.id)).toEqual([calibrationId]);
+  });
+
+  // Behaviour pin: the whole report JSON of the smoke run, every figure bit for bit, against
+  // the snapshot taken before the architecture refactor (issue 15). Refresh it with
+  // `npx vitest run test/runner/run-audit.test.ts -u` only for a change meant to alter results.
+  it('gives the same report JSON as the committed snapshot, bit for bit', async () => {
+    const out = join(home, 'smoke-report.json');
+    const r = cli(['report', smoke.runId, '--format', 'json', '--out', out, '--no-model-figures']);
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+    const report = stableReport(JSON.parse(readFileSync(out, 'utf8')), { home, repo: resolve('.') });
+    await expect(`${JSON.stringify(report, null, 1)}\n`).toMatchFileSnapshot('./__snapshots__/smoke-report.json');
   });
 
   it('refuses an invalid spec naming the field, and an unknown run', () => {
