@@ -64,16 +64,90 @@ async function pool(jobs, width) {
 const parallel = Number(values.parallel);
 const calibration = join(work, 'calibration.json');
 const attackJobs = [
-  { name: 'negative', run: () => cli(['attack', '--name', 'negative', '--victim', victim, '--substitute', data, '--param', 'seed=777', '--iterations', '1248', '--seed', '777', '--out', join(work, 'negative')]) },
+  {
+    name: 'negative',
+    run: () =>
+      cli([
+        'attack',
+        '--name',
+        'negative',
+        '--victim',
+        victim,
+        '--substitute',
+        data,
+        '--param',
+        'seed=777',
+        '--iterations',
+        '1248',
+        '--seed',
+        '777',
+        '--out',
+        join(work, 'negative'),
+      ]),
+  },
   ...seeds.flatMap((s) => [
-    { name: `ft-${s}`, run: () => cli(['attack', '--name', 'finetune', '--victim', victim, '--substitute', data, '--fraction', '0.1', '--param', 'ratio=0.5', '--iterations', values['ft-iterations'], '--seed', String(s), '--out', join(work, `ft-${s}`)]) },
-    { name: `removalnet-${s}`, run: () => cli(['attack', '--name', 'removalnet', '--victim', victim, '--substitute', data, '--fraction', '0.1', '--iterations', values['rn-iterations'], '--seed', String(s), '--out', join(work, `removalnet-${s}`)]) },
+    {
+      name: `ft-${s}`,
+      run: () =>
+        cli([
+          'attack',
+          '--name',
+          'finetune',
+          '--victim',
+          victim,
+          '--substitute',
+          data,
+          '--fraction',
+          '0.1',
+          '--param',
+          'ratio=0.5',
+          '--iterations',
+          values['ft-iterations'],
+          '--seed',
+          String(s),
+          '--out',
+          join(work, `ft-${s}`),
+        ]),
+    },
+    {
+      name: `removalnet-${s}`,
+      run: () =>
+        cli([
+          'attack',
+          '--name',
+          'removalnet',
+          '--victim',
+          victim,
+          '--substitute',
+          data,
+          '--fraction',
+          '0.1',
+          '--iterations',
+          values['rn-iterations'],
+          '--seed',
+          String(s),
+          '--out',
+          join(work, `removalnet-${s}`),
+        ]),
+    },
   ]),
 ];
 
 // Calibration first (it trains its references in `parallel` worker processes), then the attacks.
 const t0 = Date.now();
-const cal = await cli(['calibrate', '--victim', victim, '--data', data, '--references', values.references, '--workers', String(parallel), '--out', calibration]);
+const cal = await cli([
+  'calibrate',
+  '--victim',
+  victim,
+  '--data',
+  data,
+  '--references',
+  values.references,
+  '--workers',
+  String(parallel),
+  '--out',
+  calibration,
+]);
 const calibrationSeconds = (Date.now() - t0) / 1000;
 console.error(`calibrated in ${calibrationSeconds.toFixed(0)} s`);
 const attacks = await pool(attackJobs, parallel);
@@ -81,8 +155,25 @@ const attacks = await pool(attackJobs, parallel);
 const suspects = [];
 for (let i = 0; i < attackJobs.length; i++) {
   const a = attacks[i];
-  const v = await cli(['verify', '--victim', victim, '--suspect', a.model, '--data', data, '--calibration', calibration]);
-  suspects.push({ name: attackJobs[i].name, attack: a.attack, fidelity: a.fidelity, compute: a.compute, metrics: v.metrics, verdict: v.verdict });
+  const v = await cli([
+    'verify',
+    '--victim',
+    victim,
+    '--suspect',
+    a.model,
+    '--data',
+    data,
+    '--calibration',
+    calibration,
+  ]);
+  suspects.push({
+    name: attackJobs[i].name,
+    attack: a.attack,
+    fidelity: a.fidelity,
+    compute: a.compute,
+    metrics: v.metrics,
+    verdict: v.verdict,
+  });
 }
 
 function row(prefix) {
@@ -120,6 +211,14 @@ const result = {
 };
 writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
 for (const r of result.rows) {
-  console.log(`${r.attack.padEnd(11)} acc ${(100 * r.accuracy).toFixed(2)} (drop ${(100 * r.drop).toFixed(2)})  ${Object.entries(r.metrics).map(([id, m]) => `${id} ${m.mean.toPrecision(3)}`).join('  ')}  ${r.ownership}`);
+  console.log(
+    `${r.attack.padEnd(11)} acc ${(100 * r.accuracy).toFixed(2)} (drop ${(100 * r.drop).toFixed(2)})  ${Object.entries(
+      r.metrics,
+    )
+      .map(([id, m]) => `${id} ${m.mean.toPrecision(3)}`)
+      .join('  ')}  ${r.ownership}`,
+  );
 }
-console.log(`tau: ${cal.metrics.map((m) => `${m.id} ${m.tau.toPrecision(3)}${m.degenerate ? '(degenerate)' : ''}`).join('  ')}`);
+console.log(
+  `tau: ${cal.metrics.map((m) => `${m.id} ${m.tau.toPrecision(3)}${m.degenerate ? '(degenerate)' : ''}`).join('  ')}`,
+);

@@ -31,11 +31,33 @@ mkdirSync(work, { recursive: true });
 
 function trainOne(seed) {
   return new Promise((resolvePromise, reject) => {
-    const args = ['dist/cli.cjs', 'train', '--arch', 'cnn', '--data', values.data, '--width', values.width, '--epochs', values.epochs, '--lr', values.lr, '--seed', String(seed), '--out', join(work, `seed${seed}`), '--json'];
+    const args = [
+      'dist/cli.cjs',
+      'train',
+      '--arch',
+      'cnn',
+      '--data',
+      values.data,
+      '--width',
+      values.width,
+      '--epochs',
+      values.epochs,
+      '--lr',
+      values.lr,
+      '--seed',
+      String(seed),
+      '--out',
+      join(work, `seed${seed}`),
+      '--json',
+    ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
-    child.on('exit', (code) => (code === 0 ? resolvePromise(JSON.parse(out.trim().split('\n').pop())) : reject(new Error(`seed ${seed} exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolvePromise(JSON.parse(out.trim().split('\n').pop()))
+        : reject(new Error(`seed ${seed} exited ${code}`)),
+    );
   });
 }
 
@@ -46,7 +68,14 @@ await Promise.all(
     while (queue.length) {
       const seed = queue.shift();
       const r = await trainOne(seed);
-      results.push({ seed, testAccuracy: r.testAccuracy, trainSeconds: r.trainSeconds, trainExamplesPerSec: r.trainExamplesPerSec, iterations: r.iterations, backend: r.backend });
+      results.push({
+        seed,
+        testAccuracy: r.testAccuracy,
+        trainSeconds: r.trainSeconds,
+        trainExamplesPerSec: r.trainExamplesPerSec,
+        iterations: r.iterations,
+        backend: r.backend,
+      });
       console.error(`seed ${seed}: ${(100 * r.testAccuracy).toFixed(2)}% in ${r.trainSeconds.toFixed(0)} s`);
     }
   }),
@@ -54,7 +83,16 @@ await Promise.all(
 results.sort((a, b) => a.seed - b.seed);
 const accs = results.map((r) => r.testAccuracy).sort((a, b) => a - b);
 const summary = {
-  recipe: { arch: 'cnn', width: Number(values.width), epochs: Number(values.epochs), lr: Number(values.lr), optimizer: 'sgd momentum 0.9, wd 5e-4', schedule: 'cosine', batch: 128, data: 'Fashion-MNIST full (60k train / 10k test)' },
+  recipe: {
+    arch: 'cnn',
+    width: Number(values.width),
+    epochs: Number(values.epochs),
+    lr: Number(values.lr),
+    optimizer: 'sgd momentum 0.9, wd 5e-4',
+    schedule: 'cosine',
+    batch: 128,
+    data: 'Fashion-MNIST full (60k train / 10k test)',
+  },
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, parallelRuns: Number(values.parallel) },
   measuredAt: new Date().toISOString(),
   runs: results,

@@ -13,7 +13,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 await buildRenderer();
 process.stderr.write('renderer built into out/renderer\n');
 if (!electronPackageVersion()) {
-  process.stderr.write(`desktop shell build skipped: ${ELECTRON_ABSENT_NOTE}; the browser mode (npx ownership-audit serve) is ready.\n`);
+  process.stderr.write(
+    `desktop shell build skipped: ${ELECTRON_ABSENT_NOTE}; the browser mode (npx ownership-audit serve) is ready.\n`,
+  );
   process.exit(0);
 }
 const cli = join(ROOT, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js');

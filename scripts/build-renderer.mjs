@@ -20,7 +20,11 @@ function newestMtime(path) {
 
 export function rendererIsCurrent() {
   if (!existsSync(BUILT)) return false;
-  const sources = Math.max(...SOURCES.map((p) => join(ROOT, p)).filter(existsSync).map(newestMtime));
+  const sources = Math.max(
+    ...SOURCES.map((p) => join(ROOT, p))
+      .filter(existsSync)
+      .map(newestMtime),
+  );
   return statSync(BUILT).mtimeMs >= sources;
 }
 

@@ -11,12 +11,25 @@ import { chromium } from 'playwright-core';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 // A ceiling for a hang, not a speed check: the server is up in about a second.
 const LISTEN_CEILING_MS = 120_000;
 
 const home = mkdtempSync(join(tmpdir(), 'oa-serve-check-'));
-const server = spawn(process.execPath, [join(ROOT, 'dist', 'cli.cjs'), 'serve', '--json', '--port', '0', '--home', home], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(
+  process.execPath,
+  [join(ROOT, 'dist', 'cli.cjs'), 'serve', '--json', '--port', '0', '--home', home],
+  { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+);
 
 function finish(code, message) {
   process.stderr.write(`${message}\n`);

@@ -16,7 +16,12 @@ const require = createRequire(import.meta.url);
 /** Where the Electron build of better-sqlite3 lives for this Electron version. */
 export function electronSqlitePath(electronVersion) {
   const { version } = require('better-sqlite3/package.json');
-  return join(ROOT, 'out', 'electron-sqlite', `better-sqlite3-${version}-electron-${electronVersion}-${process.platform}-${process.arch}.node`);
+  return join(
+    ROOT,
+    'out',
+    'electron-sqlite',
+    `better-sqlite3-${version}-electron-${electronVersion}-${process.platform}-${process.arch}.node`,
+  );
 }
 
 function run(args, cwd) {
@@ -36,17 +41,43 @@ export function ensureElectronSqlite(electronVersion) {
   process.stderr.write(`> building better-sqlite3 for Electron ${electronVersion} (once; needs internet)\n`);
   const work = join(ROOT, 'out', 'electron-sqlite', 'work');
   rmSync(work, { recursive: true, force: true });
-  cpSync(dirname(require.resolve('better-sqlite3/package.json')), work, { recursive: true, filter: (src) => !src.includes(`${join('better-sqlite3', 'build')}`) });
-  const prebuilt = run([require.resolve('prebuild-install/bin.js'), '--runtime', 'electron', '--target', electronVersion, '--arch', process.arch], work);
+  cpSync(dirname(require.resolve('better-sqlite3/package.json')), work, {
+    recursive: true,
+    filter: (src) => !src.includes(`${join('better-sqlite3', 'build')}`),
+  });
+  const prebuilt = run(
+    [
+      require.resolve('prebuild-install/bin.js'),
+      '--runtime',
+      'electron',
+      '--target',
+      electronVersion,
+      '--arch',
+      process.arch,
+    ],
+    work,
+  );
   const gyp = nodeGyp();
   const built =
     prebuilt ||
     (gyp !== undefined &&
-      run([gyp, 'rebuild', '--release', '--runtime=electron', `--target=${electronVersion}`, '--dist-url=https://electronjs.org/headers'], work));
+      run(
+        [
+          gyp,
+          'rebuild',
+          '--release',
+          '--runtime=electron',
+          `--target=${electronVersion}`,
+          '--dist-url=https://electronjs.org/headers',
+        ],
+        work,
+      ));
   const binary = join(work, 'build', 'Release', 'better_sqlite3.node');
   if (!built || !existsSync(binary)) {
     rmSync(work, { recursive: true, force: true });
-    process.stderr.write('could not get better-sqlite3 for Electron (no internet?); the desktop app needs it to open its database.\n');
+    process.stderr.write(
+      'could not get better-sqlite3 for Electron (no internet?); the desktop app needs it to open its database.\n',
+    );
     return undefined;
   }
   mkdirSync(dirname(target), { recursive: true });

@@ -18,7 +18,18 @@ const out = path.resolve(process.argv[3] ?? path.join(repo, 'resources', 'datase
 const NUM_CLASSES = 10;
 const TRAIN_PER_CLASS = 2000;
 const TEST_PER_CLASS = 500;
-const CLASS_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+const CLASS_NAMES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 
 function fail(message) {
   console.error(`make-demo-dataset: ${message}`);
@@ -43,7 +54,8 @@ function subsetSplit(prefix, perClass) {
   const cols = images.readUInt32BE(12);
   const size = rows * cols;
   if (images.length !== 16 + count * size) fail(`${prefix} images: size does not match header`);
-  if (labels.readUInt32BE(4) !== count || labels.length !== 8 + count) fail(`${prefix} labels: count does not match images`);
+  if (labels.readUInt32BE(4) !== count || labels.length !== 8 + count)
+    fail(`${prefix} labels: count does not match images`);
   const taken = new Array(NUM_CLASSES).fill(0);
   const keep = [];
   for (let i = 0; i < count; i++) {
@@ -54,7 +66,8 @@ function subsetSplit(prefix, perClass) {
       keep.push(i);
     }
   }
-  if (taken.some((t) => t < perClass)) fail(`${prefix}: fewer than ${perClass} images in some class (${taken.join(', ')})`);
+  if (taken.some((t) => t < perClass))
+    fail(`${prefix}: fewer than ${perClass} images in some class (${taken.join(', ')})`);
   const n = keep.length;
   const outImages = Buffer.alloc(16 + n * size);
   outImages.writeUInt32BE(0x00000803, 0);
@@ -79,7 +92,8 @@ const train = subsetSplit('train', TRAIN_PER_CLASS);
 const test = subsetSplit('t10k', TEST_PER_CLASS);
 writeFileSync(path.join(out, 'classes.txt'), `${CLASS_NAMES.join('\n')}\n`);
 // Copy the contents, not the mode: the source may be read-only, the copy must stay writable.
-if (existsSync(path.join(src, 'LICENSE'))) writeFileSync(path.join(out, 'LICENSE'), readFileSync(path.join(src, 'LICENSE')));
+if (existsSync(path.join(src, 'LICENSE')))
+  writeFileSync(path.join(out, 'LICENSE'), readFileSync(path.join(src, 'LICENSE')));
 else fail(`missing ${path.join(src, 'LICENSE')}: the licence must ship with the subset`);
 
 writeFileSync(

@@ -6,8 +6,23 @@ import { execFileSync } from 'node:child_process';
 
 const out = execFileSync(
   process.execPath,
-  ['dist/cli.cjs', '--backend', 'wasm', 'train', '--demo', '--seed', '1', '--out', 'resources/models/demo-victim', '--checkpoint-every', '100000', '--json'],
+  [
+    'dist/cli.cjs',
+    '--backend',
+    'wasm',
+    'train',
+    '--demo',
+    '--seed',
+    '1',
+    '--out',
+    'resources/models/demo-victim',
+    '--checkpoint-every',
+    '100000',
+    '--json',
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' },
 );
 const result = JSON.parse(out.trim().split('\n').pop());
-console.log(`demo victim: test accuracy ${(100 * result.testAccuracy).toFixed(2)}% on the demo test split, ${result.trainSeconds.toFixed(0)} s`);
+console.log(
+  `demo victim: test accuracy ${(100 * result.testAccuracy).toFixed(2)}% on the demo test split, ${result.trainSeconds.toFixed(0)} s`,
+);

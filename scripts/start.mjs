@@ -15,7 +15,11 @@ function stop(lines) {
 }
 
 if (!electronPackageVersion()) {
-  stop([`${ELECTRON_ABSENT_NOTE}.`, BROWSER_MODE, 'To get the desktop app, run `npm install` again on a machine with internet access.']);
+  stop([
+    `${ELECTRON_ABSENT_NOTE}.`,
+    BROWSER_MODE,
+    'To get the desktop app, run `npm install` again on a machine with internet access.',
+  ]);
 }
 const electron = electronBinary();
 if (!electron) {

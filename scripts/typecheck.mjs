@@ -17,4 +17,7 @@ function check(project) {
 
 check('tsconfig.json');
 if (electronPackageVersion()) check('tsconfig.desktop.json');
-else process.stderr.write(`typecheck of the desktop shell (src-main/app, src-main/preload) skipped: ${ELECTRON_ABSENT_NOTE}.\n`);
+else
+  process.stderr.write(
+    `typecheck of the desktop shell (src-main/app, src-main/preload) skipped: ${ELECTRON_ABSENT_NOTE}.\n`,
+  );

@@ -19,7 +19,10 @@ export function paramDefaults(specs: readonly ParamSpec[]): ParamValues {
  * Merges user values (numbers, booleans or the strings a CLI passes) over the defaults and
  * checks each against its spec. Returns the values or the list of problems.
  */
-export function resolveParams(specs: readonly ParamSpec[], given: Record<string, unknown>): { ok: true; values: ParamValues } | { ok: false; problems: string[] } {
+export function resolveParams(
+  specs: readonly ParamSpec[],
+  given: Record<string, unknown>,
+): { ok: true; values: ParamValues } | { ok: false; problems: string[] } {
   const values = paramDefaults(specs);
   const problems: string[] = [];
   for (const [key, raw] of Object.entries(given)) {
@@ -38,8 +41,10 @@ export function resolveParams(specs: readonly ParamSpec[], given: Record<string,
       else values[key] = v;
     } else {
       const v = typeof raw === 'number' ? raw : Number(raw);
-      if (!Number.isFinite(v) || (spec.type === 'integer' && !Number.isInteger(v))) problems.push(`${key} must be ${spec.type === 'integer' ? 'an integer' : 'a number'}, got "${String(raw)}"`);
-      else if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) problems.push(`${key} must be within [${spec.min ?? '-inf'}, ${spec.max ?? 'inf'}], got ${v}`);
+      if (!Number.isFinite(v) || (spec.type === 'integer' && !Number.isInteger(v)))
+        problems.push(`${key} must be ${spec.type === 'integer' ? 'an integer' : 'a number'}, got "${String(raw)}"`);
+      else if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max))
+        problems.push(`${key} must be within [${spec.min ?? '-inf'}, ${spec.max ?? 'inf'}], got ${v}`);
       else values[key] = v;
     }
   }

@@ -55,25 +55,77 @@ const runs = [];
 for (const seed of seeds) {
   const dir = join(work, `engine-${values.name}-${seed}`);
   rmSync(dir, { recursive: true, force: true });
-  const engineArgs = [resolve('dist/cli.cjs'), '--backend', 'wasm', 'train', '--arch', 'cnn', '--data', values.data, ...limits, '--epochs', values.epochs, '--seed', String(seed), '--eval-every', String(every), '--out', dir, '--json'];
-  const torchArgs = [resolve('bench', 'parity', 'torch_train.py'), '--data', values.data, ...limits, '--epochs', values.epochs, '--seed', String(seed), '--eval-every', String(every)];
+  const engineArgs = [
+    resolve('dist/cli.cjs'),
+    '--backend',
+    'wasm',
+    'train',
+    '--arch',
+    'cnn',
+    '--data',
+    values.data,
+    ...limits,
+    '--epochs',
+    values.epochs,
+    '--seed',
+    String(seed),
+    '--eval-every',
+    String(every),
+    '--out',
+    dir,
+    '--json',
+  ];
+  const torchArgs = [
+    resolve('bench', 'parity', 'torch_train.py'),
+    '--data',
+    values.data,
+    ...limits,
+    '--epochs',
+    values.epochs,
+    '--seed',
+    String(seed),
+    '--eval-every',
+    String(every),
+  ];
   console.error(`seed ${seed}: engine and PyTorch side by side (${total} iterations, test accuracy every ${every})`);
   const [engine, torch] = await Promise.all([
     only === 'pytorch' ? undefined : run(process.execPath, engineArgs),
     only === 'ownership-audit' ? undefined : run('/usr/bin/python3', torchArgs),
   ]);
   rmSync(dir, { recursive: true, force: true });
-  if (engine) runs.push({ engine: 'ownership-audit', backend: engine.backend, seed, testAccuracy: engine.testAccuracy, trainSeconds: engine.trainSeconds, curve: engine.curve });
-  if (torch) runs.push({ engine: 'pytorch', torchVersion: torch.torchVersion, seed, testAccuracy: torch.testAccuracy, trainSeconds: torch.trainSeconds, curve: torch.curve });
+  if (engine)
+    runs.push({
+      engine: 'ownership-audit',
+      backend: engine.backend,
+      seed,
+      testAccuracy: engine.testAccuracy,
+      trainSeconds: engine.trainSeconds,
+      curve: engine.curve,
+    });
+  if (torch)
+    runs.push({
+      engine: 'pytorch',
+      torchVersion: torch.torchVersion,
+      seed,
+      testAccuracy: torch.testAccuracy,
+      trainSeconds: torch.trainSeconds,
+      curve: torch.curve,
+    });
   runs.push(...kept.filter((r) => r.seed === seed));
   const acc = (name) => runs.find((r) => r.engine === name && r.seed === seed)?.testAccuracy;
-  console.error(`  engine ${(100 * acc('ownership-audit')).toFixed(2)}%   pytorch ${(100 * acc('pytorch')).toFixed(2)}%`);
+  console.error(
+    `  engine ${(100 * acc('ownership-audit')).toFixed(2)}%   pytorch ${(100 * acc('pytorch')).toFixed(2)}%`,
+  );
 }
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const meanCurve = (engine) => {
   const mine = runs.filter((r) => r.engine === engine);
-  return mine[0].curve.map((p, i) => ({ iteration: p.iteration, epoch: p.epoch, testAccuracy: mean(mine.map((r) => r.curve[i].testAccuracy)) }));
+  return mine[0].curve.map((p, i) => ({
+    iteration: p.iteration,
+    epoch: p.epoch,
+    testAccuracy: mean(mine.map((r) => r.curve[i].testAccuracy)),
+  }));
 };
 const summary = {
   engineMean: mean(runs.filter((r) => r.engine === 'ownership-audit').map((r) => r.testAccuracy)),
@@ -83,7 +135,18 @@ summary.gapPoints = 100 * (summary.pytorchMean - summary.engineMean);
 const doc = {
   measuredAt: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
-  recipe: { arch: 'cnn', width: 32, hidden: 128, optimizer: 'sgd', learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4, schedule: 'cosine', batch: 128, epochs: Number(values.epochs) },
+  recipe: {
+    arch: 'cnn',
+    width: 32,
+    hidden: 128,
+    optimizer: 'sgd',
+    learningRate: 0.05,
+    momentum: 0.9,
+    weightDecay: 5e-4,
+    schedule: 'cosine',
+    batch: 128,
+    epochs: Number(values.epochs),
+  },
   data: { name: values.name, path: values.data, trainCount, testCount },
   seeds,
   summary,
@@ -91,4 +154,6 @@ const doc = {
   runs,
 };
 writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
-console.log(`${values.name}: engine ${(100 * summary.engineMean).toFixed(2)}%  PyTorch ${(100 * summary.pytorchMean).toFixed(2)}%  gap ${summary.gapPoints.toFixed(2)} points (mean of ${seeds.length} seeds); wrote ${out}`);
+console.log(
+  `${values.name}: engine ${(100 * summary.engineMean).toFixed(2)}%  PyTorch ${(100 * summary.pytorchMean).toFixed(2)}%  gap ${summary.gapPoints.toFixed(2)} points (mean of ${seeds.length} seeds); wrote ${out}`,
+);

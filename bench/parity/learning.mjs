@@ -42,16 +42,62 @@ for (const spec of values.cli.split(',')) {
   const [label, cli] = spec.includes('=') ? spec.split('=') : ['engine', spec];
   const outDir = join(work, `engine-${label}`);
   rmSync(outDir, { recursive: true, force: true });
-  const args = [resolve(cli), '--backend', 'wasm', 'train', '--arch', 'cnn', '--data', values.data, '--max-train', values['max-train'], '--max-test', values['max-test'], '--epochs', values.epochs, '--seed', values.seed, '--out', outDir, '--json'];
+  const args = [
+    resolve(cli),
+    '--backend',
+    'wasm',
+    'train',
+    '--arch',
+    'cnn',
+    '--data',
+    values.data,
+    '--max-train',
+    values['max-train'],
+    '--max-test',
+    values['max-test'],
+    '--epochs',
+    values.epochs,
+    '--seed',
+    values.seed,
+    '--out',
+    outDir,
+    '--json',
+  ];
   console.error(`engine (${label}): node ${args.join(' ')}`);
   const [out, err] = await run(process.execPath, args);
   const result = lastJsonLine(out);
-  const windows = [...err.matchAll(/iter (\d+)\/\d+\s+loss ([\d.]+)\s+acc ([\d.]+)%/g)].map((m) => ({ iteration: Number(m[1]), loss: Number(m[2]), accuracy: Number(m[3]) / 100 }));
-  runs.push({ engine: `ownership-audit (${label})`, backend: result.backend, seed: result.seed, iterations: result.iterations, testAccuracy: result.testAccuracy, trainSeconds: result.trainSeconds, windows });
+  const windows = [...err.matchAll(/iter (\d+)\/\d+\s+loss ([\d.]+)\s+acc ([\d.]+)%/g)].map((m) => ({
+    iteration: Number(m[1]),
+    loss: Number(m[2]),
+    accuracy: Number(m[3]) / 100,
+  }));
+  runs.push({
+    engine: `ownership-audit (${label})`,
+    backend: result.backend,
+    seed: result.seed,
+    iterations: result.iterations,
+    testAccuracy: result.testAccuracy,
+    trainSeconds: result.trainSeconds,
+    windows,
+  });
   rmSync(outDir, { recursive: true, force: true });
 }
 for (const init of values['torch-init'].split(',').filter(Boolean)) {
-  const args = [resolve('bench', 'parity', 'torch_train.py'), '--data', values.data, '--max-train', values['max-train'], '--max-test', values['max-test'], '--epochs', values.epochs, '--seed', values.seed, '--init', init];
+  const args = [
+    resolve('bench', 'parity', 'torch_train.py'),
+    '--data',
+    values.data,
+    '--max-train',
+    values['max-train'],
+    '--max-test',
+    values['max-test'],
+    '--epochs',
+    values.epochs,
+    '--seed',
+    values.seed,
+    '--init',
+    init,
+  ];
   console.error(`pytorch (${init}): /usr/bin/python3 ${args.join(' ')}`);
   const [out] = await run('/usr/bin/python3', args);
   runs.push(lastJsonLine(out));
@@ -60,7 +106,18 @@ for (const init of values['torch-init'].split(',').filter(Boolean)) {
 const doc = {
   measuredAt: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
-  recipe: { arch: 'cnn', width: 32, hidden: 128, optimizer: 'sgd', learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4, schedule: 'cosine', batch: 128, epochs: Number(values.epochs) },
+  recipe: {
+    arch: 'cnn',
+    width: 32,
+    hidden: 128,
+    optimizer: 'sgd',
+    learningRate: 0.05,
+    momentum: 0.9,
+    weightDecay: 5e-4,
+    schedule: 'cosine',
+    batch: 128,
+    epochs: Number(values.epochs),
+  },
   data: { path: values.data, maxTrain: Number(values['max-train']), maxTest: Number(values['max-test']) },
   runs,
 };
@@ -69,6 +126,8 @@ writeFileSync(values.out, `${JSON.stringify(doc, null, 2)}\n`);
 for (const r of runs) {
   const w = (i) => r.windows.find((x) => x.iteration === i);
   const fmt = (x) => (x ? `loss ${x.loss.toFixed(3)} acc ${(100 * x.accuracy).toFixed(1)}%` : '-');
-  console.log(`${(r.engine + (r.init ? ` (${r.init} init)` : '')).padEnd(32)} test ${(100 * r.testAccuracy).toFixed(2)}%   iter 10: ${fmt(w(10))}   iter 60: ${fmt(w(60))}   ${r.trainSeconds.toFixed(0)} s`);
+  console.log(
+    `${(r.engine + (r.init ? ` (${r.init} init)` : '')).padEnd(32)} test ${(100 * r.testAccuracy).toFixed(2)}%   iter 10: ${fmt(w(10))}   iter 60: ${fmt(w(60))}   ${r.trainSeconds.toFixed(0)} s`,
+  );
 }
 console.log(`wrote ${values.out}`);

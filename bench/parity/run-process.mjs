@@ -13,7 +13,11 @@ export function runProcess(cmd, args, { echo = false } = {}) {
       stderr += d;
       if (echo) process.stderr.write(d);
     });
-    child.on('exit', (code) => (code === 0 ? ok([stdout, stderr]) : fail(new Error(`${cmd} ${args.join(' ')} exited ${code}\n${stderr.slice(-2000)}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? ok([stdout, stderr])
+        : fail(new Error(`${cmd} ${args.join(' ')} exited ${code}\n${stderr.slice(-2000)}`)),
+    );
   });
 }
 

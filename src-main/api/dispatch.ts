@@ -4,7 +4,13 @@
  * and turns whatever happens into a `Result`. It never throws and never rejects.
  */
 import type { z } from 'zod';
-import { API_INPUT_SCHEMAS, API_METHODS, type ApiMethod, type AuditApi, type Result } from '../../src-shared/contract/api';
+import {
+  API_INPUT_SCHEMAS,
+  API_METHODS,
+  type ApiMethod,
+  type AuditApi,
+  type Result,
+} from '../../src-shared/contract/api';
 import { formatPath } from '../../src-shared/audit/spec';
 import { failed, jsonNormalized, toApiError } from './errors';
 
@@ -31,13 +37,21 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 export function createDispatch(handlers: ApiHandlers): Dispatch {
   return async (method, rawInput) => {
     if (!isApiMethod(method)) {
-      return failed('UNKNOWN_METHOD', `Unknown API method "${String(method).slice(0, 100)}"`, `Known methods: ${API_METHODS.join(', ')}.`);
+      return failed(
+        'UNKNOWN_METHOD',
+        `Unknown API method "${String(method).slice(0, 100)}"`,
+        `Known methods: ${API_METHODS.join(', ')}.`,
+      );
     }
     const schema = API_INPUT_SCHEMAS[method] as z.ZodType;
     const parsed = schema.safeParse(rawInput);
     if (!parsed.success) {
       const problems = describeIssues(parsed.error.issues);
-      return failed('INVALID_ARGUMENT', `Invalid input for ${method}: ${problems.join('; ')}`, 'Fix the field named above; the contract is src-shared/contract/api.ts.');
+      return failed(
+        'INVALID_ARGUMENT',
+        `Invalid input for ${method}: ${problems.join('; ')}`,
+        'Fix the field named above; the contract is src-shared/contract/api.ts.',
+      );
     }
     try {
       const handler = handlers[method] as (input: unknown) => unknown;

@@ -7,7 +7,8 @@ import type { ApiError, Result } from '../../src-shared/contract/api';
 import { isAuditError } from '../engine/errors';
 
 /** Codes of failures that belong to the API layer itself (AuditError codes cover the engine). */
-export type ApiErrorCode = 'INVALID_ARGUMENT' | 'UNKNOWN_METHOD' | 'NOT_AVAILABLE' | 'RUN_NOT_ACTIVE' | 'RUN_BUSY' | 'FORBIDDEN' | 'INTERNAL';
+export type ApiErrorCode =
+  'INVALID_ARGUMENT' | 'UNKNOWN_METHOD' | 'NOT_AVAILABLE' | 'RUN_NOT_ACTIVE' | 'RUN_BUSY' | 'FORBIDDEN' | 'INTERNAL';
 
 /** An error the API layer raises on purpose (the engine's own errors are AuditErrors; a child's typed error keeps its code). */
 export class ApiFailure extends Error {
@@ -25,7 +26,11 @@ export function toApiError(e: unknown): ApiError {
   if (isAuditError(e)) return { code: e.code, message: e.message, hint: e.hint };
   if (e instanceof ApiFailure) return { code: e.code, message: e.message, hint: e.hint };
   const message = e instanceof Error ? e.message : String(e);
-  return { code: 'INTERNAL', message, hint: 'This is a bug in Ownership Audit; the message above says where it happened.' };
+  return {
+    code: 'INTERNAL',
+    message,
+    hint: 'This is a bug in Ownership Audit; the message above says where it happened.',
+  };
 }
 
 export function failed<T = never>(code: string, message: string, hint: string): Result<T> {

@@ -64,7 +64,9 @@ export async function previewDataset(dir: string, samplesPerSplit = 8): Promise<
 
   if (detected.layout === 'idx') {
     const f = detected.files;
-    const [ti, tl, vi, vl] = await Promise.all([f.trainImages, f.trainLabels, f.testImages, f.testLabels].map(readMaybeGz));
+    const [ti, tl, vi, vl] = await Promise.all(
+      [f.trainImages, f.trainLabels, f.testImages, f.testLabels].map(readMaybeGz),
+    );
     const train = { ...parseIdxImages(ti, f.trainImages), labels: parseIdxLabels(tl, f.trainLabels) };
     const test = { ...parseIdxImages(vi, f.testImages), labels: parseIdxLabels(vl, f.testLabels) };
     classNames = await readNameList(path.join(detected.root, 'classes.txt'));
@@ -74,14 +76,23 @@ export async function previewDataset(dir: string, samplesPerSplit = 8): Promise<
   } else if (detected.layout === 'cifar10-binary' || detected.layout === 'cifar100-binary') {
     const variant = detected.layout === 'cifar10-binary' ? CIFAR10 : CIFAR100;
     const trainFiles = detected.layout === 'cifar10-binary' ? detected.trainFiles : [detected.trainFile];
-    const read = async (files: string[]) => parseCifarBatches(await Promise.all(files.map(async (file) => ({ file, data: await readMaybeGz(file) }))), variant);
+    const read = async (files: string[]) =>
+      parseCifarBatches(
+        await Promise.all(files.map(async (file) => ({ file, data: await readMaybeGz(file) }))),
+        variant,
+      );
     const [train, test] = await Promise.all([read(trainFiles), read([detected.testFile])]);
-    classNames = await readNameList(path.join(detected.root, detected.layout === 'cifar10-binary' ? 'batches.meta.txt' : 'fine_label_names.txt'));
+    classNames = await readNameList(
+      path.join(detected.root, detected.layout === 'cifar10-binary' ? 'batches.meta.txt' : 'fine_label_names.txt'),
+    );
     numClasses = variant.numClasses;
     shape = [32, 32, 3];
     splits = { train: rawSource(train), test: rawSource(test) };
   } else {
-    const [train, test] = await Promise.all([listImageFolderSplit(detected.trainDir), listImageFolderSplit(detected.testDir)]);
+    const [train, test] = await Promise.all([
+      listImageFolderSplit(detected.trainDir),
+      listImageFolderSplit(detected.testDir),
+    ]);
     classNames = train.classNames;
     numClasses = classNames.length;
     shape = await probeImageShape(train.files[0]);
@@ -97,7 +108,11 @@ export async function previewDataset(dir: string, samplesPerSplit = 8): Promise<
   for (const split of ['train', 'test'] as const) {
     const source = splits[split];
     for (const i of sampleIndices(source.labels, numClasses, samplesPerSplit)) {
-      samples.push({ split, label: source.labels[i], png: pngDataUrl(await source.image(i), shape[1], shape[0], shape[2] === 1 ? 1 : 3) });
+      samples.push({
+        split,
+        label: source.labels[i],
+        png: pngDataUrl(await source.image(i), shape[1], shape[0], shape[2] === 1 ? 1 : 3),
+      });
     }
   }
   return {
@@ -106,7 +121,10 @@ export async function previewDataset(dir: string, samplesPerSplit = 8): Promise<
     shape,
     numClasses,
     classNames: classNames ?? indexNames(numClasses),
-    counts: { train: countPerClass(splits.train.labels, numClasses), test: countPerClass(splits.test.labels, numClasses) },
+    counts: {
+      train: countPerClass(splits.train.labels, numClasses),
+      test: countPerClass(splits.test.labels, numClasses),
+    },
     samples,
   };
 }

@@ -45,8 +45,21 @@ export function runCliJson(cliEntry: string, args: string[]): Promise<Record<str
       const error = json?.error as { code?: string; message?: string; hint?: string } | undefined;
       if (code === 0 && json && !error) return resolvePromise(json);
       // The CLI's typed error (e.g. CHROMIUM_NOT_FOUND) passes through with its code and hint.
-      if (error) return reject(new ApiFailure(error.code ?? 'INTERNAL', error.message ?? 'The command failed', error.hint ?? 'Run the same command in a terminal to see the whole output.'));
-      reject(new ApiFailure('INTERNAL', `\`ownership-audit ${args[0] ?? ''}\` exited with code ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`, 'Run the same command in a terminal to see the whole output.'));
+      if (error)
+        return reject(
+          new ApiFailure(
+            error.code ?? 'INTERNAL',
+            error.message ?? 'The command failed',
+            error.hint ?? 'Run the same command in a terminal to see the whole output.',
+          ),
+        );
+      reject(
+        new ApiFailure(
+          'INTERNAL',
+          `\`ownership-audit ${args[0] ?? ''}\` exited with code ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`,
+          'Run the same command in a terminal to see the whole output.',
+        ),
+      );
     });
   });
 }
@@ -56,6 +69,17 @@ export async function exportReport(job: ReportJob): Promise<{ path: string }> {
     const r = await writeReport(job.store, job.runId, { format: job.format, out: job.out });
     return { path: r.path };
   }
-  const r = await runCliJson(job.cliEntry, ['--backend', job.backend, 'report', job.runId, '--format', job.format, '--out', job.out, '--home', job.home]);
+  const r = await runCliJson(job.cliEntry, [
+    '--backend',
+    job.backend,
+    'report',
+    job.runId,
+    '--format',
+    job.format,
+    '--out',
+    job.out,
+    '--home',
+    job.home,
+  ]);
   return { path: String(r.path) };
 }

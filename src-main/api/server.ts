@@ -58,7 +58,11 @@ export interface RunningServer {
 
 function sendJson(res: ServerResponse, status: number, result: Result<unknown>): void {
   const body = JSON.stringify(result);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
   res.end(body);
 }
 
@@ -86,9 +90,13 @@ function rejectUpgrade(socket: Socket, status: number): void {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   if (!isLoopbackHost(host) && !opts.allowRemote) {
-    throw new AuditError('INVALID_ARGUMENT', `Refusing to listen on ${host}: the workbench only listens on loopback addresses by default`, {
-      hint: 'Use --host 127.0.0.1 and an SSH tunnel from the other machine, or pass --allow-remote if you accept that the token travels unencrypted.',
-    });
+    throw new AuditError(
+      'INVALID_ARGUMENT',
+      `Refusing to listen on ${host}: the workbench only listens on loopback addresses by default`,
+      {
+        hint: 'Use --host 127.0.0.1 and an SSH tunnel from the other machine, or pass --allow-remote if you accept that the token travels unencrypted.',
+      },
+    );
   }
   const token = opts.token ?? newToken();
   const limit = opts.maxBodyBytes ?? MAX_BODY_BYTES;
@@ -98,25 +106,62 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const handleApi = async (req: IncomingMessage, res: ServerResponse, method: string) => {
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST');
-      return sendJson(res, 405, failed('METHOD_NOT_ALLOWED', `${req.method} is not allowed on the API`, 'Call API methods with POST.'));
+      return sendJson(
+        res,
+        405,
+        failed('METHOD_NOT_ALLOWED', `${req.method} is not allowed on the API`, 'Call API methods with POST.'),
+      );
     }
     if (!tokensEqual(bearerToken(req), token)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
-      return sendJson(res, 401, failed('UNAUTHORIZED', 'Missing or wrong access token', 'Open the full address `ownership-audit serve` printed, including #token=...'));
+      return sendJson(
+        res,
+        401,
+        failed(
+          'UNAUTHORIZED',
+          'Missing or wrong access token',
+          'Open the full address `ownership-audit serve` printed, including #token=...',
+        ),
+      );
     }
-    if (!isApiMethod(method)) return sendJson(res, 404, failed('UNKNOWN_METHOD', `Unknown API method "${method.slice(0, 100)}"`, 'See API_METHODS in src-shared/contract/api.ts.'));
+    if (!isApiMethod(method))
+      return sendJson(
+        res,
+        404,
+        failed(
+          'UNKNOWN_METHOD',
+          `Unknown API method "${method.slice(0, 100)}"`,
+          'See API_METHODS in src-shared/contract/api.ts.',
+        ),
+      );
     const declared = Number(req.headers['content-length'] ?? 0);
     const body = declared > limit * 16 ? 'too-large' : await readBody(req, limit);
     if (body === 'too-large') {
       res.setHeader('Connection', 'close');
-      return sendJson(res, 413, failed('PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes`, 'Send smaller inputs; specs and paths are far below this limit.'));
+      return sendJson(
+        res,
+        413,
+        failed(
+          'PAYLOAD_TOO_LARGE',
+          `The request body is larger than ${limit} bytes`,
+          'Send smaller inputs; specs and paths are far below this limit.',
+        ),
+      );
     }
     let input: unknown;
     if (body.trim() !== '') {
       try {
         input = JSON.parse(body);
       } catch (e) {
-        return sendJson(res, 400, failed('BAD_JSON', `The request body is not JSON: ${(e as Error).message}`, 'Send the method input as a JSON object (no body for methods without input).'));
+        return sendJson(
+          res,
+          400,
+          failed(
+            'BAD_JSON',
+            `The request body is not JSON: ${(e as Error).message}`,
+            'Send the method input as a JSON object (no body for methods without input).',
+          ),
+        );
       }
     }
     sendJson(res, 200, await opts.service.dispatch(method, input));
@@ -131,7 +176,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path === '/api' || path.startsWith('/api/')) {
       handleApi(req, res, path.slice('/api/'.length)).catch((e: unknown) => {
-        if (!res.headersSent) sendJson(res, 500, failed('INTERNAL', e instanceof Error ? e.message : String(e), 'See the server output.'));
+        if (!res.headersSent)
+          sendJson(res, 500, failed('INTERNAL', e instanceof Error ? e.message : String(e), 'See the server output.'));
         else res.destroy();
       });
       return;

@@ -12,11 +12,24 @@ import { existsSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { AuditSpec } from '../../src-shared/audit/spec';
-import { API_METHODS, type AuditClient, type AuditEvent, type AuditApi, type RunDetail } from '../../src-shared/contract/api';
+import {
+  API_METHODS,
+  type AuditClient,
+  type AuditEvent,
+  type AuditApi,
+  type RunDetail,
+} from '../../src-shared/contract/api';
 import { AuditError } from '../engine/errors';
 import { loadModel } from '../engine/models/io';
 import { loadResultsTable, loadTrajectories } from '../runner/results';
-import { defaultWorkers, processAlive, startAudit, type AuditHandle, type RunAuditOptions, type RunEvent } from '../runner/run-audit';
+import {
+  defaultWorkers,
+  processAlive,
+  startAudit,
+  type AuditHandle,
+  type RunAuditOptions,
+  type RunEvent,
+} from '../runner/run-audit';
 import type { WorkerLauncher } from '../runner/worker-process';
 import { databasePath, openStore, runsDir } from '../store';
 import type { AuditStore } from '../store/types';
@@ -70,12 +83,33 @@ export interface AuditService extends AuditClient {
 
 function toAuditEvent(e: RunEvent): AuditEvent {
   if (e.type === 'run') return { type: 'run', runId: e.runId, status: e.status, jobs: e.jobs, done: e.done };
-  if (e.type === 'job') return { type: 'job', runId: e.runId, key: e.key, label: e.label, status: e.status, attempt: e.attempt, ...(e.error ? { error: e.error } : {}) };
+  if (e.type === 'job')
+    return {
+      type: 'job',
+      runId: e.runId,
+      key: e.key,
+      label: e.label,
+      status: e.status,
+      attempt: e.attempt,
+      ...(e.error ? { error: e.error } : {}),
+    };
   const { stage, iteration, total, values } = e.event;
-  return { type: 'progress', runId: e.runId, key: e.key, label: e.label, event: { stage, iteration, total, ...(values ? { values } : {}) }, done: e.done, total: e.total, etaSeconds: e.etaSeconds };
+  return {
+    type: 'progress',
+    runId: e.runId,
+    key: e.key,
+    label: e.label,
+    event: { stage, iteration, total, ...(values ? { values } : {}) },
+    done: e.done,
+    total: e.total,
+    etaSeconds: e.etaSeconds,
+  };
 }
 
-const runNotFound = (id: string) => new AuditError('RUN_NOT_FOUND', `No run with id ${id}`, { hint: 'The run may have been deleted; refresh the history.' });
+const runNotFound = (id: string) =>
+  new AuditError('RUN_NOT_FOUND', `No run with id ${id}`, {
+    hint: 'The run may have been deleted; refresh the history.',
+  });
 
 export function createAuditService(opts: AuditServiceOptions): AuditService {
   const home = resolve(opts.home);
@@ -84,7 +118,9 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
   const store = opts.store ?? openStore(databasePath(home));
   const start = opts.startAudit ?? startAudit;
   const engine: Promise<EngineDescription> = Promise.resolve(
-    typeof opts.backend === 'string' ? { backend: opts.backend, available: [opts.backend], tfjsVersion: tf.version.tfjs } : opts.backend,
+    typeof opts.backend === 'string'
+      ? { backend: opts.backend, available: [opts.backend], tfjsVersion: tf.version.tfjs }
+      : opts.backend,
   );
   // Probing may fail (a broken install): calls that need the backend report it, the rest work.
   engine.catch(() => undefined);
@@ -112,7 +148,13 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
     const h = active.get(id);
     if (h) return h;
     const run = getRunOrThrow(id);
-    throw new ApiFailure('RUN_NOT_ACTIVE', `Run ${id} is not running in this app (status: ${run.status})`, run.status === 'completed' ? 'The run has finished.' : 'Resume it first; only runs driven by this app can be paused or cancelled.');
+    throw new ApiFailure(
+      'RUN_NOT_ACTIVE',
+      `Run ${id} is not running in this app (status: ${run.status})`,
+      run.status === 'completed'
+        ? 'The run has finished.'
+        : 'Resume it first; only runs driven by this app can be paused or cancelled.',
+    );
   };
 
   const launch = async (o: { spec: AuditSpec; workers?: number; resumeRunId?: string }): Promise<{ runId: string }> => {
@@ -142,7 +184,13 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
         try {
           store.updateRun(handle.runId, { status: 'failed', ownerPid: null, error: message.slice(0, 2000) });
           const jobs = store.listJobs(handle.runId);
-          emit({ type: 'run', runId: handle.runId, status: 'failed', jobs: jobs.length, done: jobs.filter((j) => j.status === 'done').length });
+          emit({
+            type: 'run',
+            runId: handle.runId,
+            status: 'failed',
+            jobs: jobs.length,
+            done: jobs.filter((j) => j.status === 'done').length,
+          });
         } catch {
           // the run was deleted meanwhile
         }
@@ -154,7 +202,13 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
   const handlers: ApiHandlers = {
     engineInfo: async () => {
       const e = await engine;
-      return { backend: e.backend, available: e.available, tfjsVersion: e.tfjsVersion, defaultWorkers: defaultWorkers(e.backend), home };
+      return {
+        backend: e.backend,
+        available: e.available,
+        tfjsVersion: e.tfjsVersion,
+        defaultWorkers: defaultWorkers(e.backend),
+        home,
+      };
     },
     catalog: () => buildCatalog(),
     inspectModel: async ({ path }) => {
@@ -180,12 +234,15 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
     startRun: async ({ spec, workers }) => {
       const checked = specProblems(spec, { store, home, baseDir });
       if (!checked.spec) {
-        throw new AuditError('SPEC_INVALID', `The audit spec is invalid:\n  ${checked.problems.join('\n  ')}`, { hint: 'Fix the fields named above (checkSpec lists the same problems).' });
+        throw new AuditError('SPEC_INVALID', `The audit spec is invalid:\n  ${checked.problems.join('\n  ')}`, {
+          hint: 'Fix the fields named above (checkSpec lists the same problems).',
+        });
       }
       return launch({ spec: checked.spec, workers });
     },
     resumeRun: async ({ runId, workers }) => {
-      if (active.has(runId)) throw new ApiFailure('RUN_BUSY', `Run ${runId} is running already`, 'Wait for it, or pause it first.');
+      if (active.has(runId))
+        throw new ApiFailure('RUN_BUSY', `Run ${runId} is running already`, 'Wait for it, or pause it first.');
       const run = getRunOrThrow(runId);
       return launch({ spec: run.spec as AuditSpec, workers, resumeRunId: runId });
     },
@@ -200,25 +257,42 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
     cancelJob: ({ runId, key }) => {
       const handle = activeHandle(runId);
       const before = store.getJob(runId, key);
-      if (!before) throw new ApiFailure('INVALID_ARGUMENT', `No job ${key} in run ${runId}`, 'Take the key from getRun().jobs.');
+      if (!before)
+        throw new ApiFailure('INVALID_ARGUMENT', `No job ${key} in run ${runId}`, 'Take the key from getRun().jobs.');
       handle.cancelJob(key);
       // A pending job is cancelled in the store at once, without a runner event: tell the UI.
       const after = store.getJob(runId, key);
       if (before.status === 'pending' && after?.status === 'cancelled') {
-        emit({ type: 'job', runId, key, label: after.label, status: 'cancelled', attempt: after.attempts, error: 'cancelled by the user' });
+        emit({
+          type: 'job',
+          runId,
+          key,
+          label: after.label,
+          status: 'cancelled',
+          attempt: after.attempts,
+          error: 'cancelled by the user',
+        });
       }
       return null;
     },
-    listRuns: ({ status, name }) => store.listRuns({ status, name }).map((r) => runSummary(r, store.listJobs(r.id), active.has(r.id))),
+    listRuns: ({ status, name }) =>
+      store.listRuns({ status, name }).map((r) => runSummary(r, store.listJobs(r.id), active.has(r.id))),
     getRun: ({ runId }): RunDetail => {
       const run = getRunOrThrow(runId);
       const jobs = store.listJobs(runId);
       const curves: RunDetail['curves'] = {};
       for (const s of store.listSuspects(runId)) {
-        curves[s.key] = store.listCurve(runId, s.key).map((p) => ({ iteration: p.iteration, fidelity: p.fidelity, agreement: p.agreement }));
+        curves[s.key] = store
+          .listCurve(runId, s.key)
+          .map((p) => ({ iteration: p.iteration, fidelity: p.fidelity, agreement: p.agreement }));
       }
       return {
-        run: { ...runSummary(run, jobs, active.has(runId)), spec: run.spec as AuditSpec, error: run.error, workDir: run.workDir },
+        run: {
+          ...runSummary(run, jobs, active.has(runId)),
+          spec: run.spec as AuditSpec,
+          error: run.error,
+          workDir: run.workDir,
+        },
         jobs: jobs.map(jobView),
         table: loadResultsTable(store, runId),
         trajectories: loadTrajectories(store, runId),
@@ -227,16 +301,25 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
       };
     },
     deleteRun: ({ runId, files }) => {
-      if (active.has(runId)) throw new ApiFailure('RUN_BUSY', `Run ${runId} is running`, 'Pause or cancel it first, then delete it.');
+      if (active.has(runId))
+        throw new ApiFailure('RUN_BUSY', `Run ${runId} is running`, 'Pause or cancel it first, then delete it.');
       const run = getRunOrThrow(runId);
       if (run.status === 'running' && run.ownerPid && run.ownerPid !== process.pid && processAlive(run.ownerPid)) {
-        throw new ApiFailure('RUN_BUSY', `Run ${runId} is being run by process ${run.ownerPid}`, 'Stop that process first (Ctrl-C pauses a CLI run).');
+        throw new ApiFailure(
+          'RUN_BUSY',
+          `Run ${runId} is being run by process ${run.ownerPid}`,
+          'Stop that process first (Ctrl-C pauses a CLI run).',
+        );
       }
       // Only folders inside the home's runs folder are ever removed, whatever the database says.
       const rel = run.workDir ? relative(runsDir(home), resolve(run.workDir)) : '';
       const removable = Boolean(files && run.workDir && rel && !rel.startsWith('..') && !isAbsolute(rel));
       if (files && run.workDir && !removable) {
-        throw new ApiFailure('INVALID_ARGUMENT', `The run's folder ${run.workDir} is outside ${runsDir(home)}`, 'Delete the run without files, and remove that folder by hand if you mean to.');
+        throw new ApiFailure(
+          'INVALID_ARGUMENT',
+          `The run's folder ${run.workDir} is outside ${runsDir(home)}`,
+          'Delete the run without files, and remove that folder by hand if you mean to.',
+        );
       }
       store.deleteRun(runId);
       if (removable && existsSync(run.workDir)) rmSync(run.workDir, { recursive: true, force: true });
@@ -246,17 +329,26 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
     exportReport: async ({ runId, format, out }) => {
       const run = getRunOrThrow(runId);
       const { backend } = await engine;
-      const target = out ? resolve(home, out) : join(run.workDir || join(runsDir(home), runId), `report-${runId}.${format}`);
+      const target = out
+        ? resolve(home, out)
+        : join(run.workDir || join(runsDir(home), runId), `report-${runId}.${format}`);
       return exportReport({ store, home, backend, cliEntry: opts.workerEntry, runId, format, out: target });
     },
     pickPath: async (input) => {
-      if (!opts.dialogs) throw new ApiFailure('NOT_AVAILABLE', 'File dialogs are only available in the desktop app', 'Type or paste the path instead.');
+      if (!opts.dialogs)
+        throw new ApiFailure(
+          'NOT_AVAILABLE',
+          'File dialogs are only available in the desktop app',
+          'Type or paste the path instead.',
+        );
       return opts.dialogs.pickPath(input);
     },
   };
 
   const dispatch = createDispatch(handlers);
-  const methods = Object.fromEntries(API_METHODS.map((m) => [m, (input?: unknown) => dispatch(m, input)])) as unknown as AuditApi;
+  const methods = Object.fromEntries(
+    API_METHODS.map((m) => [m, (input?: unknown) => dispatch(m, input)]),
+  ) as unknown as AuditApi;
 
   return {
     ...methods,
@@ -272,7 +364,10 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
     async close() {
       const running = [...active.values()];
       for (const h of running) h.pause();
-      await Promise.race([Promise.allSettled(running.map((h) => h.done)), new Promise((r) => setTimeout(r, 15_000).unref())]);
+      await Promise.race([
+        Promise.allSettled(running.map((h) => h.done)),
+        new Promise((r) => setTimeout(r, 15_000).unref()),
+      ]);
       listeners.clear();
       if (ownStore) store.close();
     },

@@ -36,7 +36,8 @@ function pathProblems(spec: AuditSpec, baseDir: string): string[] {
   };
   if ('model' in spec.victim) {
     const m = abs(spec.victim.model);
-    if (!(isDir(m) ? existsSync(join(m, 'model.json')) : m.endsWith('.json') && existsSync(m))) problems.push(`victim.model: no model.json in ${m}`);
+    if (!(isDir(m) ? existsSync(join(m, 'model.json')) : m.endsWith('.json') && existsSync(m)))
+      problems.push(`victim.model: no model.json in ${m}`);
   } else {
     folder('victim.train.data', spec.victim.train.data, 'data set');
   }
@@ -72,7 +73,11 @@ export const BACKEND_SPEED: Record<string, { factor: number; basis: string }> = 
   'tensorflow-gpu': { factor: 0.25, basis: 'wasm job times x0.25 (assumed for a CUDA GPU; not measured)' },
 };
 
-export function estimateJobs(jobs: Pick<PlannedJob, 'key' | 'deps' | 'weight'>[], workers: number, backend: string): Required<NonNullable<SpecCheck['estimate']>> {
+export function estimateJobs(
+  jobs: Pick<PlannedJob, 'key' | 'deps' | 'weight'>[],
+  workers: number,
+  backend: string,
+): Required<NonNullable<SpecCheck['estimate']>> {
   const speed = BACKEND_SPEED[backend] ?? BACKEND_SPEED.wasm;
   const total = jobs.reduce((a, j) => a + j.weight, 0);
   const longest = Math.max(0, ...chainWeights(jobs.map((j) => ({ ...j, status: 'pending' as const }))).values());
@@ -91,6 +96,11 @@ export function checkSpec(raw: unknown, workers: number, backend: string, ctx: S
   if (!spec) return { problems };
   const reuse = 'reuse' in spec.calibration ? ctx.store.getCalibration(spec.calibration.reuse) : undefined;
   // Planning is pure apart from reading the victim's recorded recipe; the work folder is never created.
-  const jobs = planJobs(spec, { workDir: join(ctx.home, 'runs', 'estimate'), runId: 'r-estimate', baseDir: ctx.baseDir, calibration: reuse ? { filePath: reuse.filePath } : undefined });
+  const jobs = planJobs(spec, {
+    workDir: join(ctx.home, 'runs', 'estimate'),
+    runId: 'r-estimate',
+    baseDir: ctx.baseDir,
+    calibration: reuse ? { filePath: reuse.filePath } : undefined,
+  });
   return { problems: [], estimate: estimateJobs(jobs, workers, backend) };
 }

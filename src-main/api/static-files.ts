@@ -24,14 +24,19 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-export const NOT_BUILT_MESSAGE = 'The workbench renderer is not built (`npm install` builds it): run `npm run build:renderer`, then start `npx ownership-audit serve` again.';
+export const NOT_BUILT_MESSAGE =
+  'The workbench renderer is not built (`npm install` builds it): run `npm run build:renderer`, then start `npx ownership-audit serve` again.';
 
 export function rendererBuilt(dir: string): boolean {
   return existsSync(join(dir, 'index.html'));
 }
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
   res.end(body);
 }
 

@@ -21,7 +21,12 @@ function progressView(p: unknown): JobView['progress'] {
   const e = p as Record<string, unknown>;
   const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
   const values = e.values && typeof e.values === 'object' ? (e.values as Record<string, number>) : undefined;
-  return { stage: typeof e.stage === 'string' ? e.stage : undefined, iteration: num(e.iteration), total: num(e.total), values };
+  return {
+    stage: typeof e.stage === 'string' ? e.stage : undefined,
+    iteration: num(e.iteration),
+    total: num(e.total),
+    values,
+  };
 }
 
 export function jobView(j: JobRecord): JobView {
@@ -39,7 +44,14 @@ export function jobView(j: JobRecord): JobView {
 
 interface CalibrationDocument {
   references?: { path?: string; seed?: number; testAccuracy?: number }[];
-  metrics?: { id?: string; kind?: string; tau?: number; degenerate?: boolean; rule?: { name?: string; parameter?: number }; values?: number[] }[];
+  metrics?: {
+    id?: string;
+    kind?: string;
+    tau?: number;
+    degenerate?: boolean;
+    rule?: { name?: string; parameter?: number };
+    values?: number[];
+  }[];
 }
 
 const finite = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
@@ -56,7 +68,11 @@ export function calibrationSummary(c: CalibrationRecord): CalibrationSummary {
     createdAt: c.createdAt,
     file: c.filePath,
     runId: c.runId,
-    references: (doc.references ?? []).map((r) => ({ path: r.path ?? '', seed: r.seed ?? 0, ...(finite(r.testAccuracy) !== null ? { testAccuracy: r.testAccuracy } : {}) })),
+    references: (doc.references ?? []).map((r) => ({
+      path: r.path ?? '',
+      seed: r.seed ?? 0,
+      ...(finite(r.testAccuracy) !== null ? { testAccuracy: r.testAccuracy } : {}),
+    })),
     metrics: (doc.metrics ?? []).map((m) => ({
       id: m.id ?? '',
       kind: m.kind ?? 'distance',

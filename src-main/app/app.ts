@@ -42,7 +42,9 @@ export interface StartAppOptions {
   createService?: (opts: AuditServiceOptions) => AuditService;
 }
 
-export async function startApp(opts: StartAppOptions): Promise<{ service: AuditService; window: BrowserWindow } | undefined> {
+export async function startApp(
+  opts: StartAppOptions,
+): Promise<{ service: AuditService; window: BrowserWindow } | undefined> {
   const { paths } = opts;
   // Keeps TF.js's "install tfjs-node" banner out of the log (models are only inspected here).
   tf.env().set('PROD', true);

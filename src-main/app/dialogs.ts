@@ -2,7 +2,10 @@
 import type { BrowserWindow, Dialog } from 'electron';
 import type { ApiDialogs } from '../api/service';
 
-export function electronDialogs(dialog: Pick<Dialog, 'showOpenDialog'>, parent: () => BrowserWindow | null): ApiDialogs {
+export function electronDialogs(
+  dialog: Pick<Dialog, 'showOpenDialog'>,
+  parent: () => BrowserWindow | null,
+): ApiDialogs {
   return {
     async pickPath({ kind, title }) {
       const options = { title, properties: [kind === 'folder' ? ('openDirectory' as const) : ('openFile' as const)] };

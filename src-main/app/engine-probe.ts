@@ -8,5 +8,9 @@ import type { EngineDescription } from '../api/service';
 
 export async function probeEngine(cliEntry: string, preferred?: string): Promise<EngineDescription> {
   const info = await runCliJson(cliEntry, [...(preferred ? ['--backend', preferred] : []), 'info']);
-  return { backend: String(info.backend), available: (info.available as string[]) ?? [String(info.backend)], tfjsVersion: String(info.tfjsVersion) };
+  return {
+    backend: String(info.backend),
+    available: (info.available as string[]) ?? [String(info.backend)],
+    tfjsVersion: String(info.tfjsVersion),
+  };
 }

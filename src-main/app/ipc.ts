@@ -33,12 +33,22 @@ export function isTrustedSender(event: SenderEvent, page: RendererLocation): boo
   }
 }
 
-const FORBIDDEN: Result<never> = failed('FORBIDDEN', 'This page may not call the audit API', 'Only the Ownership Audit window itself can start or read audits.');
+const FORBIDDEN: Result<never> = failed(
+  'FORBIDDEN',
+  'This page may not call the audit API',
+  'Only the Ownership Audit window itself can start or read audits.',
+);
 
 /** Registers one handler per API method; returns a function that removes them. */
-export function registerApiHandlers(ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>, dispatch: Dispatch, trusted: (e: IpcMainInvokeEvent) => boolean): () => void {
+export function registerApiHandlers(
+  ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>,
+  dispatch: Dispatch,
+  trusted: (e: IpcMainInvokeEvent) => boolean,
+): () => void {
   for (const method of API_METHODS) {
-    ipcMain.handle(ipcChannel(method), (event, input: unknown) => (trusted(event) ? dispatch(method, input) : FORBIDDEN));
+    ipcMain.handle(ipcChannel(method), (event, input: unknown) =>
+      trusted(event) ? dispatch(method, input) : FORBIDDEN,
+    );
   }
   return () => {
     for (const method of API_METHODS) ipcMain.removeHandler(ipcChannel(method));
@@ -46,7 +56,10 @@ export function registerApiHandlers(ipcMain: Pick<IpcMain, 'handle' | 'removeHan
 }
 
 /** Sends each run event to every open window. */
-export function forwardEvents(onEvent: (l: (e: AuditEvent) => void) => () => void, windows: () => { webContents: WebContents; isDestroyed(): boolean }[]): () => void {
+export function forwardEvents(
+  onEvent: (l: (e: AuditEvent) => void) => () => void,
+  windows: () => { webContents: WebContents; isDestroyed(): boolean }[],
+): () => void {
   return onEvent((e) => {
     for (const w of windows()) {
       if (!w.isDestroyed() && !w.webContents.isDestroyed()) w.webContents.send(EVENT_CHANNEL, e);

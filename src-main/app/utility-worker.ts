@@ -10,7 +10,11 @@ import type { UtilityProcess } from 'electron';
 import type { FromWorker } from '../runner/protocol';
 import type { WorkerChannel, WorkerLauncher } from '../runner/worker-process';
 
-type Fork = (modulePath: string, args?: string[], options?: { stdio?: 'pipe' | 'ignore' | 'inherit' | ('pipe' | 'ignore' | 'inherit')[]; serviceName?: string }) => UtilityProcess;
+type Fork = (
+  modulePath: string,
+  args?: string[],
+  options?: { stdio?: 'pipe' | 'ignore' | 'inherit' | ('pipe' | 'ignore' | 'inherit')[]; serviceName?: string },
+) => UtilityProcess;
 
 export function utilityProcessLauncher(fork: Fork): WorkerLauncher {
   return (entry, args): WorkerChannel => {
@@ -32,7 +36,8 @@ export function utilityProcessLauncher(fork: Fork): WorkerLauncher {
       },
       onMessage: (listener) => child.on('message', (m: unknown) => listener(m as FromWorker)),
       onExit: (listener) => child.on('exit', (code: number) => listener(code, null)),
-      onError: (listener) => child.on('error', (type: string, location: string) => listener(new Error(`${type} at ${location}`))),
+      onError: (listener) =>
+        child.on('error', (type: string, location: string) => listener(new Error(`${type} at ${location}`))),
       stderrTail: () => stderrTail,
       kill: () => {
         child.kill();

@@ -22,7 +22,10 @@ tf.env().set('PROD', true);
 const program = new Command()
   .name('ownership-audit')
   .description('Audit whether DNN ownership verification (fingerprinting) survives removal attacks such as RemovalNet.')
-  .option('--backend <name>', 'compute backend: tensorflow-gpu | tensorflow | wasm | cpu (default: best available; env OWNERSHIP_AUDIT_BACKEND)')
+  .option(
+    '--backend <name>',
+    'compute backend: tensorflow-gpu | tensorflow | wasm | cpu (default: best available; env OWNERSHIP_AUDIT_BACKEND)',
+  )
   .showHelpAfterError();
 
 registerInfo(program);

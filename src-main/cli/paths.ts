@@ -10,7 +10,8 @@ export function packageRoot(): string {
   let dir = typeof __dirname !== 'undefined' ? __dirname : process.cwd();
   for (;;) {
     const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'ownership-audit') return (root = dir);
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'ownership-audit')
+      return (root = dir);
     const up = dirname(dir);
     if (up === dir) return (root = resolve('.'));
     dir = up;

@@ -30,7 +30,9 @@ export function contextRng(ctx: RunContext, stream = 0): Rng {
 /** Throws CANCELLED when the caller aborted; call between iterations. */
 export function throwIfCancelled(ctx: RunContext, what: string): void {
   if (ctx.signal?.aborted) {
-    throw new AuditError('CANCELLED', `${what} was cancelled`, { hint: 'Run it again; runs with checkpoints resume where they stopped.' });
+    throw new AuditError('CANCELLED', `${what} was cancelled`, {
+      hint: 'Run it again; runs with checkpoints resume where they stopped.',
+    });
   }
 }
 

@@ -65,7 +65,13 @@ export function metricInfo(id: string): MetricInfo {
   const defenseName = DEFENSE_NAMES[defense] ?? defense;
   try {
     const { metric } = getMetric(id);
-    return { id, label: metric.label, defense, defenseName, kind: metric.kind === 'similarity' ? 'similarity' : 'distance' };
+    return {
+      id,
+      label: metric.label,
+      defense,
+      defenseName,
+      kind: metric.kind === 'similarity' ? 'similarity' : 'distance',
+    };
   } catch {
     return { id, label: id, defense, defenseName, kind: null };
   }
@@ -99,13 +105,27 @@ export interface ReportEnvironment {
   runVersions: Record<string, string>;
   /** Versions of the process that wrote the report. */
   reportVersions: Record<string, string>;
-  victim: { path: string | null; contentHash: string | null; lineage: string | null; testAccuracy: number | null; seed: number | null };
+  victim: {
+    path: string | null;
+    contentHash: string | null;
+    lineage: string | null;
+    testAccuracy: number | null;
+    seed: number | null;
+  };
   /** Data folders the run read, with a hash over their files. */
   data: HashedPath[];
   /** Model and fingerprint files and their content hashes. */
   models: { role: string; name: string; path: string; contentHash: string }[];
   seeds: { what: string; seed: number }[];
-  jobs: { key: string; label: string; kind: string; status: string; attempts: number; seconds: number | null; error: string | null }[];
+  jobs: {
+    key: string;
+    label: string;
+    kind: string;
+    status: string;
+    attempts: number;
+    seconds: number | null;
+    error: string | null;
+  }[];
 }
 
 export interface ReportData {
@@ -138,7 +158,9 @@ const hashCache = new Map<string, HashedPath>();
 function walkFiles(dir: string): string[] {
   const out: string[] = [];
   const visit = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    )) {
       const p = join(d, e.name);
       if (e.isDirectory()) visit(p);
       else if (e.isFile()) out.push(p);
@@ -160,13 +182,19 @@ export async function hashPath(role: string, path: string): Promise<HashedPath> 
   if (!existsSync(abs)) return { role, path: abs, sha256: null, note: 'not on this machine' };
   const files = statSync(abs).isDirectory() ? walkFiles(abs) : [abs];
   const total = files.reduce((n, f) => n + statSync(f).size, 0);
-  if (total > HASH_LIMIT_BYTES) return { role, path: abs, sha256: null, note: `not hashed (${(total / 1024 ** 3).toFixed(1)} GiB)` };
+  if (total > HASH_LIMIT_BYTES)
+    return { role, path: abs, sha256: null, note: `not hashed (${(total / 1024 ** 3).toFixed(1)} GiB)` };
   const h = createHash('sha256');
   for (const f of files) {
     h.update(`${relative(abs, f) || '.'}\u0000${statSync(f).size}\u0000`);
     for await (const chunk of createReadStream(f)) h.update(chunk as Buffer);
   }
-  const r: HashedPath = { role, path: abs, sha256: h.digest('hex'), note: `${files.length} file${files.length === 1 ? '' : 's'}, ${(total / 1024 ** 2).toFixed(1)} MiB` };
+  const r: HashedPath = {
+    role,
+    path: abs,
+    sha256: h.digest('hex'),
+    note: `${files.length} file${files.length === 1 ? '' : 's'}, ${(total / 1024 ** 2).toFixed(1)} MiB`,
+  };
   hashCache.set(abs, r);
   return r;
 }
@@ -211,14 +239,19 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 export function comparableRemovalNet(spec: AuditSpec, attacks: AttackRun[]): AttackRun[] {
   const isVariant = sweepVariantTest(spec);
   const all = attacks.filter((a) => a.attack === 'removalnet' && a.result);
-  const comparable = all.filter((a) => !isVariant(a.rowId, a.scenario) && attacks.some((k) => k.attack === 'knockoff' && k.scenario === a.scenario));
+  const comparable = all.filter(
+    (a) => !isVariant(a.rowId, a.scenario) && attacks.some((k) => k.attack === 'knockoff' && k.scenario === a.scenario),
+  );
   return comparable.length ? comparable : all;
 }
 
 /** Loads everything the report needs for one run; RUN_NOT_FOUND when there is no such run. */
 export async function collectReportData(store: AuditStore, runId: string): Promise<ReportData> {
   const run = store.getRun(runId);
-  if (!run) throw new AuditError('RUN_NOT_FOUND', `No run with id ${runId}`, { hint: 'List runs with `ownership-audit runs list`.' });
+  if (!run)
+    throw new AuditError('RUN_NOT_FOUND', `No run with id ${runId}`, {
+      hint: 'List runs with `ownership-audit runs list`.',
+    });
   const spec = run.spec as AuditSpec;
   const table = loadResultsTable(store, runId);
   const trajectories = loadTrajectories(store, runId);
@@ -227,7 +260,10 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
   const jobs = store.listJobs(runId);
   const calibration = findCalibration(store, run, jobs);
 
-  const metricIds = new Set<string>([...table.metrics.map((m) => m.id), ...(calibration?.document.metrics ?? []).map((m) => m.id)]);
+  const metricIds = new Set<string>([
+    ...table.metrics.map((m) => m.id),
+    ...(calibration?.document.metrics ?? []).map((m) => m.id),
+  ]);
   for (const t of trajectories) for (const p of t.points) for (const id of Object.keys(p.metrics)) metricIds.add(id);
   const metrics = Object.fromEntries([...metricIds].map((id) => [id, metricInfo(id)]));
 
@@ -235,7 +271,8 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
     .filter((j) => j.kind === 'attack')
     .map((j) => {
       const p = payloadOf(j);
-      const result = j.status === 'done' && j.result && typeof j.result === 'object' ? (j.result as RunAttackResult) : null;
+      const result =
+        j.status === 'done' && j.result && typeof j.result === 'object' ? (j.result as RunAttackResult) : null;
       return {
         key: j.key,
         rowId: str(p.rowId) ?? '',
@@ -258,29 +295,51 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
       tau: col.tau,
       degenerate: col.degenerate,
       rows: table.rows.map((r) => {
-        const keys = new Set(suspects.filter((s) => s.rowId === r.rowId && s.scenario === r.scenario).map((s) => s.key));
-        const values = finalValues.filter((v) => keys.has(v.suspectKey) && v.metricId === col.id && typeof v.value === 'number' && Number.isFinite(v.value)).map((v) => v.value as number);
+        const keys = new Set(
+          suspects.filter((s) => s.rowId === r.rowId && s.scenario === r.scenario).map((s) => s.key),
+        );
+        const values = finalValues
+          .filter(
+            (v) =>
+              keys.has(v.suspectKey) &&
+              v.metricId === col.id &&
+              typeof v.value === 'number' &&
+              Number.isFinite(v.value),
+          )
+          .map((v) => v.value as number);
         return { label: displayLabel(r), ...(r.scenario !== '-' ? { sublabel: r.scenario } : {}), values };
       }),
     };
   });
 
   // Efficiency (paper Fig. 7): KnockoffNets' learning curve against RemovalNet's cost.
-  const seriesName = (a: AttackRun): string => `${displayLabel(a)}${a.scenario !== '-' ? ` ${a.scenario}` : ''} seed ${a.seed}`;
-  const knockoff = attacks.filter((a) => a.attack === 'knockoff' && a.result?.curve?.length && a.result.compute.iterations > 0);
+  const seriesName = (a: AttackRun): string =>
+    `${displayLabel(a)}${a.scenario !== '-' ? ` ${a.scenario}` : ''} seed ${a.seed}`;
+  const knockoff = attacks.filter(
+    (a) => a.attack === 'knockoff' && a.result?.curve?.length && a.result.compute.iterations > 0,
+  );
   const removal = comparableRemovalNet(spec, attacks);
   let efficiency: EfficiencyChartData | null = null;
   let efficiencyReason: string | null = null;
   if (knockoff.length === 0) {
-    efficiencyReason = attacks.some((a) => a.attack === 'knockoff') ? 'the KnockoffNets attacks of this run recorded no learning curve' : 'the run has no KnockoffNets attack';
+    efficiencyReason = attacks.some((a) => a.attack === 'knockoff')
+      ? 'the KnockoffNets attacks of this run recorded no learning curve'
+      : 'the run has no KnockoffNets attack';
   } else {
     efficiency = {
       curves: knockoff.map((a) => {
         const r = a.result as RunAttackResult;
         const perIteration = r.compute.passes / r.compute.iterations;
-        return { name: seriesName(a), points: (r.curve ?? []).map((c) => ({ passes: c.iteration * perIteration, fidelity: c.fidelity })) };
+        return {
+          name: seriesName(a),
+          points: (r.curve ?? []).map((c) => ({ passes: c.iteration * perIteration, fidelity: c.fidelity })),
+        };
       }),
-      marks: removal.map((a) => ({ name: seriesName(a), passes: (a.result as RunAttackResult).compute.passes, fidelity: (a.result as RunAttackResult).fidelity.accuracy })),
+      marks: removal.map((a) => ({
+        name: seriesName(a),
+        passes: (a.result as RunAttackResult).compute.passes,
+        fidelity: (a.result as RunAttackResult).fidelity.accuracy,
+      })),
       victimAccuracy: table.victimAccuracy,
     };
   }
@@ -290,8 +349,14 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
   const calibratePayload = payloadOf(jobs.find((j) => j.kind === 'calibrate') ?? ({ payload: {} } as JobRecord));
   const victimJob = jobs.find((j) => j.kind === 'train-victim');
   const victimResult = victimJob?.status === 'done' ? (victimJob.result as TrainVictimResult | null) : null;
-  const victimDir = str(attackPayloads[0]?.victimDir) ?? str(calibratePayload.victimDir) ?? victimResult?.model ?? str(calibration?.document.victim.path) ?? null;
-  const testDir = str(attackPayloads[0]?.testDir) ?? str(attackPayloads[0]?.substituteDir) ?? str(calibratePayload.dataDir) ?? null;
+  const victimDir =
+    str(attackPayloads[0]?.victimDir) ??
+    str(calibratePayload.victimDir) ??
+    victimResult?.model ??
+    str(calibration?.document.victim.path) ??
+    null;
+  const testDir =
+    str(attackPayloads[0]?.testDir) ?? str(attackPayloads[0]?.substituteDir) ?? str(calibratePayload.dataDir) ?? null;
   const dataDirs = new Map<string, string[]>();
   const addData = (p: unknown, role: string): void => {
     const s = str(p);
@@ -308,7 +373,10 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
   const data: HashedPath[] = [];
   for (const [path, roles] of dataDirs) data.push(await hashPath(roles.join(', '), path));
 
-  const victimMeta = victimDir ? (readJsonFile(join(victimDir, 'ownership-audit.json')) as { seed?: number; testAccuracy?: number; lineage?: string; contentHash?: string } | undefined) : undefined;
+  const victimMeta = victimDir
+    ? (readJsonFile(join(victimDir, 'ownership-audit.json')) as
+        { seed?: number; testAccuracy?: number; lineage?: string; contentHash?: string } | undefined)
+    : undefined;
   const doc = calibration?.document;
   const victim = {
     path: victimDir,
@@ -319,15 +387,41 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
   };
 
   const models: ReportEnvironment['models'] = [];
-  if (victim.contentHash && victim.path) models.push({ role: 'victim', name: victim.lineage ?? 'victim', path: victim.path, contentHash: victim.contentHash });
-  (doc?.references ?? []).forEach((r, i) => models.push({ role: 'reference', name: `reference ${i + 1} (${r.lineage})`, path: r.path, contentHash: r.contentHash }));
-  for (const s of suspects) models.push({ role: 'suspect', name: `${displayLabel(s)}${s.scenario !== '-' ? ` ${s.scenario}` : ''} seed ${s.seed}`, path: s.modelPath, contentHash: s.modelHash });
-  for (const d of doc?.defenses ?? []) models.push({ role: 'fingerprints', name: DEFENSE_NAMES[d.id] ?? d.id, path: d.fingerprintsFile, contentHash: d.fingerprintsHash });
+  if (victim.contentHash && victim.path)
+    models.push({
+      role: 'victim',
+      name: victim.lineage ?? 'victim',
+      path: victim.path,
+      contentHash: victim.contentHash,
+    });
+  (doc?.references ?? []).forEach((r, i) =>
+    models.push({
+      role: 'reference',
+      name: `reference ${i + 1} (${r.lineage})`,
+      path: r.path,
+      contentHash: r.contentHash,
+    }),
+  );
+  for (const s of suspects)
+    models.push({
+      role: 'suspect',
+      name: `${displayLabel(s)}${s.scenario !== '-' ? ` ${s.scenario}` : ''} seed ${s.seed}`,
+      path: s.modelPath,
+      contentHash: s.modelHash,
+    });
+  for (const d of doc?.defenses ?? [])
+    models.push({
+      role: 'fingerprints',
+      name: DEFENSE_NAMES[d.id] ?? d.id,
+      path: d.fingerprintsFile,
+      contentHash: d.fingerprintsHash,
+    });
 
   const seeds: ReportEnvironment['seeds'] = [];
   if (victim.seed !== null) seeds.push({ what: 'victim training', seed: victim.seed });
   (doc?.references ?? []).forEach((r, i) => seeds.push({ what: `reference ${i + 1}`, seed: r.seed }));
-  for (const a of attacks) seeds.push({ what: `${displayLabel(a)}${a.scenario !== '-' ? ` ${a.scenario}` : ''}`, seed: a.seed });
+  for (const a of attacks)
+    seeds.push({ what: `${displayLabel(a)}${a.scenario !== '-' ? ` ${a.scenario}` : ''}`, seed: a.seed });
 
   const environment: ReportEnvironment = {
     backend: run.backend,
@@ -337,7 +431,15 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
     data,
     models,
     seeds,
-    jobs: jobs.map((j) => ({ key: j.key, label: j.label, kind: j.kind, status: j.status, attempts: j.attempts, seconds: j.seconds, error: j.errorMessage })),
+    jobs: jobs.map((j) => ({
+      key: j.key,
+      label: j.label,
+      kind: j.kind,
+      status: j.status,
+      attempts: j.attempts,
+      seconds: j.seconds,
+      error: j.errorMessage,
+    })),
   };
 
   return {

@@ -27,13 +27,21 @@ export function writeFigureFiles(dir: string, figures: ReportFigures): FigureFil
             writeFileSync(join(dir, name), c.svg);
             return name;
           })
-        : [(() => {
-            const name = `${stem}.html`;
-            writeFileSync(join(dir, name), `<!doctype html><meta charset="utf-8"><title>${f.title.replace(/</g, '&lt;')}</title>\n${f.html}\n`);
-            return name;
-          })()];
+        : [
+            (() => {
+              const name = `${stem}.html`;
+              writeFileSync(
+                join(dir, name),
+                `<!doctype html><meta charset="utf-8"><title>${f.title.replace(/</g, '&lt;')}</title>\n${f.html}\n`,
+              );
+              return name;
+            })(),
+          ];
     return { number: i + 1, id: f.id, title: f.title, caption: f.caption, files };
   });
-  writeFileSync(join(dir, 'figures.json'), `${JSON.stringify({ figures: index, skipped: figures.skipped }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'figures.json'),
+    `${JSON.stringify({ figures: index, skipped: figures.skipped }, null, 2)}\n`,
+  );
   return index;
 }

@@ -9,7 +9,14 @@
  * 15 mm margins; two-column figures use 335 px per chart.
  */
 import type { EChartsOption } from 'echarts';
-import { efficiencyOption, metricBoxplotOption, sweepFidelityOption, sweepMetricsOption, trajectoryOption, type TrajectoryChartData } from '../../src-shared/charts';
+import {
+  efficiencyOption,
+  metricBoxplotOption,
+  sweepFidelityOption,
+  sweepMetricsOption,
+  trajectoryOption,
+  type TrajectoryChartData,
+} from '../../src-shared/charts';
 import { displayLabel, type ReportData } from './data';
 import { sweepVariantTest } from './sweeps';
 import { renderSvg } from './svg';
@@ -78,7 +85,9 @@ export function trajectoryData(data: ReportData): TrajectoryChartData[] {
   const trajectories = main.length ? main : data.trajectories;
   const ids = [...new Set(trajectories.flatMap((t) => t.points.flatMap((p) => Object.keys(p.metrics))))];
   const order = data.table.metrics.map((m) => m.id);
-  ids.sort((a, b) => (order.indexOf(a) === -1 ? 1e9 : order.indexOf(a)) - (order.indexOf(b) === -1 ? 1e9 : order.indexOf(b)));
+  ids.sort(
+    (a, b) => (order.indexOf(a) === -1 ? 1e9 : order.indexOf(a)) - (order.indexOf(b) === -1 ? 1e9 : order.indexOf(b)),
+  );
   return ids.map((id) => {
     const info = data.metrics[id];
     const tau = data.table.metrics.find((m) => m.id === id)?.tau ?? null;
@@ -95,8 +104,11 @@ export function trajectoryData(data: ReportData): TrajectoryChartData[] {
           group: row,
           points: t.points.flatMap((p) => {
             const m = p.metrics[id];
-            const normalized = m?.normalized ?? (m?.value !== null && m?.value !== undefined && tau ? m.value / tau : null);
-            return normalized === null || normalized === undefined || !Number.isFinite(p.fidelity) ? [] : [{ iteration: p.iteration, fidelity: p.fidelity, normalized }];
+            const normalized =
+              m?.normalized ?? (m?.value !== null && m?.value !== undefined && tau ? m.value / tau : null);
+            return normalized === null || normalized === undefined || !Number.isFinite(p.fidelity)
+              ? []
+              : [{ iteration: p.iteration, fidelity: p.fidelity, normalized }];
           }),
         };
       }),
@@ -114,7 +126,9 @@ export function chartFigures(data: ReportData): ReportFigures {
     skipped.push({
       id: 'trajectory',
       title: 'Fidelity against normalised distance over the attack',
-      reason: data.spec.checkpoints ? 'no checkpoint of this run has been scored yet' : 'the audit spec sets no `checkpoints`, so no checkpoint was scored',
+      reason: data.spec.checkpoints
+        ? 'no checkpoint of this run has been scored yet'
+        : 'the audit spec sets no `checkpoints`, so no checkpoint was scored',
     });
   }
   for (const t of trajectories) {
@@ -125,7 +139,9 @@ export function chartFigures(data: ReportData): ReportFigures {
       title: `Fidelity against ${t.metricLabel} / tau over the attack.`,
       caption:
         `Each line is one suspect at its kept checkpoints${every ? ` (every ${every} iterations)` : ''}, in iteration order, coloured by attack row; y is its test accuracy. ` +
-        (t.omittedVariants ? `The ${t.omittedVariants} suspects of sweep variants are left out here (see the sweep figures). ` : '') +
+        (t.omittedVariants
+          ? `The ${t.omittedVariants} suspects of sweep variants are left out here (see the sweep figures). `
+          : '') +
         `The dashed line at x = 1 is the threshold tau; the shaded side is where ${t.metricLabel} flags a suspect as derived. ` +
         'A removal attack that works leaves the shaded side while its accuracy stays high (paper Fig. 4-5).',
       columns: 1,
@@ -138,7 +154,11 @@ export function chartFigures(data: ReportData): ReportFigures {
   // figure would leave most of a page empty before it.
   const boxes = data.boxplots.filter((b) => b.rows.some((r) => r.values.length > 0));
   if (boxes.length === 0) {
-    skipped.push({ id: 'boxplots', title: 'Metric values per attack against tau', reason: 'no suspect of this run has been scored yet' });
+    skipped.push({
+      id: 'boxplots',
+      title: 'Metric values per attack against tau',
+      reason: 'no suspect of this run has been scored yet',
+    });
   }
   for (let i = 0; i < boxes.length; i += 2) {
     const pair = boxes.slice(i, i + 2);
@@ -157,11 +177,20 @@ export function chartFigures(data: ReportData): ReportFigures {
   // Fig. 6 and 8: sweeps.
   for (const [i, sw] of data.sweeps.entries()) {
     if (sw.series.length === 0) {
-      skipped.push({ id: `sweep-${i + 1}`, title: `Sweep of ${sw.title}`, reason: 'no row of this sweep has a scored suspect yet' });
+      skipped.push({
+        id: `sweep-${i + 1}`,
+        title: `Sweep of ${sw.title}`,
+        reason: 'no row of this sweep has a scored suspect yet',
+      });
       continue;
     }
     const counts = [...new Set(sw.series.flatMap((s) => s.points.map((p) => p.n)))].sort((a, b) => a - b);
-    const paper = sw.param === 'fraction' || sw.param === 'partition' ? ' (paper Fig. 6)' : sw.param === 'alpha' || sw.param === 'beta' ? ' (paper Fig. 8)' : '';
+    const paper =
+      sw.param === 'fraction' || sw.param === 'partition'
+        ? ' (paper Fig. 6)'
+        : sw.param === 'alpha' || sw.param === 'beta'
+          ? ' (paper Fig. 8)'
+          : '';
     figures.push({
       kind: 'charts',
       id: `sweep-${i + 1}`,
@@ -185,14 +214,18 @@ export function chartFigures(data: ReportData): ReportFigures {
       caption:
         "KnockoffNets' learning curve: the surrogate's accuracy on held-out test images during training, against the forward and backward passes spent so far (per example; a curve point's cost is prorated by iteration). " +
         (hasMark
-          ? 'The red diamonds are the RemovalNet surrogates (of the rows no sweep varies, on the scenario KnockoffNets used where there are such) at their final accuracy and total cost; the dashed lines mark their mean. A pass through part of a network, such as a step of RemovalNet\'s latent search through the tail, counts as one pass. '
+          ? "The red diamonds are the RemovalNet surrogates (of the rows no sweep varies, on the scenario KnockoffNets used where there are such) at their final accuracy and total cost; the dashed lines mark their mean. A pass through part of a network, such as a step of RemovalNet's latent search through the tail, counts as one pass. "
           : 'The run has no RemovalNet surrogate to compare with. ') +
         "The dotted line is the victim's accuracy (paper Fig. 7).",
       columns: 1,
       charts: [chart(efficiencyOption(data.efficiency), FULL_WIDTH, 330)],
     });
   } else {
-    skipped.push({ id: 'efficiency', title: 'Attack cost against fidelity', reason: data.efficiencyReason ?? 'no data' });
+    skipped.push({
+      id: 'efficiency',
+      title: 'Attack cost against fidelity',
+      reason: data.efficiencyReason ?? 'no data',
+    });
   }
   return { figures, skipped };
 }

@@ -41,11 +41,17 @@ function defenceIds(data: ReportData): string[] {
 }
 
 /** Suspects of a row that the defence judged (some voting metric had a value) and how many it recognised. */
-export function recognised(data: ReportData, row: Pick<ResultRow, 'rowId' | 'scenario'>, metricIds: readonly string[]): { recognised: number; judged: number } {
+export function recognised(
+  data: ReportData,
+  row: Pick<ResultRow, 'rowId' | 'scenario'>,
+  metricIds: readonly string[],
+): { recognised: number; judged: number } {
   let k = 0;
   let n = 0;
   for (const s of data.suspects.filter((x) => x.rowId === row.rowId && x.scenario === row.scenario)) {
-    const flags = data.finalValues.filter((v) => v.suspectKey === s.key && metricIds.includes(v.metricId) && v.flagged !== null && v.value !== null);
+    const flags = data.finalValues.filter(
+      (v) => v.suspectKey === s.key && metricIds.includes(v.metricId) && v.flagged !== null && v.value !== null,
+    );
     if (flags.length === 0) continue;
     n += 1;
     if (flags.filter((v) => v.flagged === true).length * 2 > flags.length) k += 1;
@@ -71,16 +77,24 @@ export function findings(data: ReportData): Finding[] {
     const sentences: string[] = [];
     const labels = columns.map((c) => data.metrics[c.id]?.label ?? c.id).join(', ');
     if (voting.length === 0) {
-      sentences.push(`${name} cannot recognise any suspect in this run: the threshold of every metric (${labels}) is degenerate (all reference models reached the same value).`);
+      sentences.push(
+        `${name} cannot recognise any suspect in this run: the threshold of every metric (${labels}) is degenerate (all reference models reached the same value).`,
+      );
       out.push({ defense, name, metrics: [], sentences, text: sentences.join(' ') });
       continue;
     }
-    if (degenerate.length) sentences.push(`The ${degenerate.join(', ')} threshold is degenerate (all reference models reached the same value), so it does not vote.`);
+    if (degenerate.length)
+      sentences.push(
+        `The ${degenerate.join(', ')} threshold is degenerate (all reference models reached the same value), so it does not vote.`,
+      );
     let removalK = 0;
     let removalN = 0;
     // RemovalNet first (the headline), then the other attacks in table order, then negative models.
     const rank = (r: ResultRow): number => (r.attack === 'removalnet' ? 0 : r.attack === 'negative' ? 2 : 1);
-    const rows = data.table.rows.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i).map((x) => x.r);
+    const rows = data.table.rows
+      .map((r, i) => ({ r, i }))
+      .sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i)
+      .map((x) => x.r);
     for (const row of rows) {
       const label = displayLabel(row);
       const where = row.scenario !== '-' ? ` (${row.scenario})` : '';
@@ -90,14 +104,20 @@ export function findings(data: ReportData): Finding[] {
       }
       const { recognised: k, judged: n } = recognised(data, row, voting);
       if (n === 0) {
-        sentences.push(`${name} could not judge the ${label} ${plural(row.suspects, 'surrogate')}${where}: none of its metrics applies to them.`);
+        sentences.push(
+          `${name} could not judge the ${label} ${plural(row.suspects, 'surrogate')}${where}: none of its metrics applies to them.`,
+        );
         continue;
       }
       if (row.attack === 'negative') {
-        sentences.push(`${name} flags ${k} of ${n} independently trained negative ${plural(n, 'model')} as derived${k > 0 ? ' (false positives)' : ''}.`);
+        sentences.push(
+          `${name} flags ${k} of ${n} independently trained negative ${plural(n, 'model')} as derived${k > 0 ? ' (false positives)' : ''}.`,
+        );
         continue;
       }
-      sentences.push(`${name} still recognises ${k} of ${n} ${label} ${plural(n, 'surrogate')}${where}${fidelityPhrase(row)}.`);
+      sentences.push(
+        `${name} still recognises ${k} of ${n} ${label} ${plural(n, 'surrogate')}${where}${fidelityPhrase(row)}.`,
+      );
       if (row.attack === 'removalnet') {
         removalK += k;
         removalN += n;

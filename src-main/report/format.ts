@@ -19,7 +19,9 @@ export function formatTau(tau: number | null): string {
 
 /** The row's accuracy and drop cells. */
 export function formatFidelity(r: Pick<ResultRow, 'fidelity'>): { accuracy: string; drop: string } {
-  return r.fidelity ? { accuracy: percent(r.fidelity.accuracy), drop: percent(r.fidelity.drop) } : { accuracy: '-', drop: '-' };
+  return r.fidelity
+    ? { accuracy: percent(r.fidelity.accuracy), drop: percent(r.fidelity.drop) }
+    : { accuracy: '-', drop: '-' };
 }
 
 export function ruleText(rule: ThresholdRule | undefined): string {

@@ -25,7 +25,10 @@ function figureRank(f: { id: string }): number {
 
 /** Figures in report order (paper order), stable within a kind. */
 export function orderFigures<T extends { id: string }>(figs: T[]): T[] {
-  return figs.map((f, i) => ({ f, i })).sort((a, b) => figureRank(a.f) - figureRank(b.f) || a.i - b.i).map((x) => x.f);
+  return figs
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => figureRank(a.f) - figureRank(b.f) || a.i - b.i)
+    .map((x) => x.f);
 }
 
 export function escapeHtml(s: string): string {
@@ -40,7 +43,9 @@ const e = escapeHtml;
  */
 export function prettyJson(value: unknown, indent = ''): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  const entries: [string | null, unknown][] = Array.isArray(value) ? value.map((v) => [null, v]) : Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  const entries: [string | null, unknown][] = Array.isArray(value)
+    ? value.map((v) => [null, v])
+    : Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
   const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
   if (entries.length === 0) return `${open}${close}`;
   const key = (k: string | null): string => (k === null ? '' : `${JSON.stringify(k)}: `);
@@ -119,7 +124,10 @@ function resultsTable(data: ReportData): string {
     '<th class="num">n</th>',
     '<th class="num">Acc. %</th>',
     '<th class="num">Drop</th>',
-    ...t.metrics.map((m) => `<th class="num">${e(data.metrics[m.id]?.label ?? m.id)}<br><span class="sub">${m.kind === 'similarity' ? 'similarity &#8593;' : m.kind === 'distance' ? 'distance &#8595;' : ''}</span></th>`),
+    ...t.metrics.map(
+      (m) =>
+        `<th class="num">${e(data.metrics[m.id]?.label ?? m.id)}<br><span class="sub">${m.kind === 'similarity' ? 'similarity &#8593;' : m.kind === 'distance' ? 'distance &#8595;' : ''}</span></th>`,
+    ),
     '<th>Ownership</th>',
   ].join('');
   const tauRow = `<tr class="tau"><td class="label">tau</td><td></td><td></td><td></td><td></td>${t.metrics.map((m) => `<td class="num">${formatTau(m.tau)}${m.degenerate ? ' !' : ''}</td>`).join('')}<td></td></tr>`;
@@ -137,7 +145,9 @@ function resultsTable(data: ReportData): string {
     .join('');
   const victim = t.victimAccuracy === null ? 'unknown' : `${percent(t.victimAccuracy)} %`;
   return `<table class="results"><caption><b>Table 1.</b> Results per attack row (paper Table 1): mean ± sample std over the row's suspects (the mean alone for one suspect) and how many suspects each metric flagged; the tau row holds the thresholds. Accuracy in percent, drop in percentage points below the victim's ${e(victim)}. Ownership: "Yes (k/N)" when a strict majority of the row's suspects were judged derived by the majority vote of all metrics.</caption><thead><tr>${head}</tr></thead><tbody>${tauRow}${body}</tbody></table>${
-    t.metrics.some((m) => m.degenerate) ? '<p class="note">! degenerate threshold: every reference model reached the same value, so the metric does not vote.</p>' : ''
+    t.metrics.some((m) => m.degenerate)
+      ? '<p class="note">! degenerate threshold: every reference model reached the same value, so the metric does not vote.</p>'
+      : ''
   }`;
 }
 
@@ -151,7 +161,8 @@ function figureHtml(f: ReportFigure, n: number): string {
 
 function thresholdsSection(data: ReportData): string {
   const c = data.calibration;
-  if (!c) return '<p>No calibration is recorded for this run: the metrics have no thresholds, and no verdict was reached.</p>';
+  if (!c)
+    return '<p>No calibration is recorded for this run: the metrics have no thresholds, and no verdict was reached.</p>';
   const doc = c.document;
   const refs = doc.references ?? [];
   const metricRows = doc.metrics
@@ -166,7 +177,12 @@ function thresholdsSection(data: ReportData): string {
         `<tr><td class="num">${i + 1}</td><td>${wrappable(r.lineage)}</td><td class="num">${r.seed}</td><td class="num">${r.learningRate !== undefined ? e(r.learningRate.toPrecision(3)) : '-'}</td><td class="num">${r.iterations ?? '-'}</td><td class="num">${r.testAccuracy !== undefined ? percent(r.testAccuracy) : '-'}</td><td class="hash">${e(r.contentHash)}</td></tr>`,
     )
     .join('');
-  const defences = doc.defenses.map((d) => `<tr><td>${e(d.id)}</td><td><code>${e(JSON.stringify(d.params))}</code></td><td class="hash">${e(d.fingerprintsHash)}</td></tr>`).join('');
+  const defences = doc.defenses
+    .map(
+      (d) =>
+        `<tr><td>${e(d.id)}</td><td><code>${e(JSON.stringify(d.params))}</code></td><td class="hash">${e(d.fingerprintsHash)}</td></tr>`,
+    )
+    .join('');
   return `
 <p>Calibration ${c.id ? `<code>${e(c.id)}</code> ` : ''}from <code>${wrappable(c.filePath)}</code>, made ${e(doc.createdAt)} on the ${e(doc.backend)} backend for victim <code>${e(doc.victim.contentHash)}</code>. Each threshold tau comes from the values that ${refs.length} independently trained reference models reached: a suspect must be closer to the victim than the rule allows an independent model to be.</p>
 <table class="list keep"><caption><b>Table 2.</b> Thresholds per metric: the rule, tau (three digits; six below), degeneracy and the reference values in reference order.</caption><thead><tr><th>Metric</th><th>Kind</th><th>Rule</th><th class="num">tau</th><th>Degenerate</th><th>Reference values</th></tr></thead><tbody>${metricRows}</tbody></table>
@@ -177,15 +193,34 @@ function thresholdsSection(data: ReportData): string {
 function environmentSection(data: ReportData): string {
   const env = data.environment;
   const run = data.run;
-  const kv = (pairs: [string, string][]): string => `<dl class="meta">${pairs.map(([k, v]) => `<dt>${e(k)}</dt><dd>${v}</dd>`).join('')}</dl>`;
-  const versions = Object.entries(env.runVersions).map(([k, v]) => `${e(k)} ${e(v)}`).join(', ') || '-';
-  const reportVersions = Object.entries(env.reportVersions).map(([k, v]) => `${e(k)} ${e(v)}`).join(', ');
+  const kv = (pairs: [string, string][]): string =>
+    `<dl class="meta">${pairs.map(([k, v]) => `<dt>${e(k)}</dt><dd>${v}</dd>`).join('')}</dl>`;
+  const versions =
+    Object.entries(env.runVersions)
+      .map(([k, v]) => `${e(k)} ${e(v)}`)
+      .join(', ') || '-';
+  const reportVersions = Object.entries(env.reportVersions)
+    .map(([k, v]) => `${e(k)} ${e(v)}`)
+    .join(', ');
   const v = env.victim;
-  const data_ = env.data.map((d) => `<tr><td>${e(d.role)}</td><td class="path">${wrappable(d.path)}</td><td class="hash">${d.sha256 ? e(d.sha256) : ''}</td><td>${e(d.note ?? '')}</td></tr>`).join('');
-  const models = env.models.map((m) => `<tr><td>${e(m.role)}</td><td>${wrappable(m.name)}<div class="path">${wrappable(m.path)}</div></td><td class="hash">${e(m.contentHash)}</td></tr>`).join('');
+  const data_ = env.data
+    .map(
+      (d) =>
+        `<tr><td>${e(d.role)}</td><td class="path">${wrappable(d.path)}</td><td class="hash">${d.sha256 ? e(d.sha256) : ''}</td><td>${e(d.note ?? '')}</td></tr>`,
+    )
+    .join('');
+  const models = env.models
+    .map(
+      (m) =>
+        `<tr><td>${e(m.role)}</td><td>${wrappable(m.name)}<div class="path">${wrappable(m.path)}</div></td><td class="hash">${e(m.contentHash)}</td></tr>`,
+    )
+    .join('');
   const seeds = env.seeds.map((s) => `<tr><td>${wrappable(s.what)}</td><td class="num">${s.seed}</td></tr>`).join('');
   const jobs = env.jobs
-    .map((j) => `<tr><td>${wrappable(j.label)}<div class="path">${wrappable(j.key)}</div></td><td>${e(j.kind)}</td><td>${e(j.status)}${j.error ? `<div class="path">${e(j.error)}</div>` : ''}</td><td class="num">${j.attempts}</td><td class="num">${formatSeconds(j.seconds)}</td></tr>`)
+    .map(
+      (j) =>
+        `<tr><td>${wrappable(j.label)}<div class="path">${wrappable(j.key)}</div></td><td>${e(j.kind)}</td><td>${e(j.status)}${j.error ? `<div class="path">${e(j.error)}</div>` : ''}</td><td class="num">${j.attempts}</td><td class="num">${formatSeconds(j.seconds)}</td></tr>`,
+    )
     .join('');
   const total = env.jobs.reduce((a, j) => a + (j.seconds ?? 0), 0);
   return `
@@ -197,7 +232,10 @@ ${kv([
   ['Versions (run)', versions],
   ['Versions (report)', reportVersions],
   ['Work folder', `<code>${wrappable(run.workDir)}</code>`],
-  ['Victim', `${e(v.lineage ?? '-')}${v.testAccuracy !== null ? `, test accuracy ${percent(v.testAccuracy)} %` : ''}${v.seed !== null ? `, seed ${v.seed}` : ''}<div class="path">${wrappable(v.path ?? '-')}</div><code>${e(v.contentHash ?? '-')}</code>`],
+  [
+    'Victim',
+    `${e(v.lineage ?? '-')}${v.testAccuracy !== null ? `, test accuracy ${percent(v.testAccuracy)} %` : ''}${v.seed !== null ? `, seed ${v.seed}` : ''}<div class="path">${wrappable(v.path ?? '-')}</div><code>${e(v.contentHash ?? '-')}</code>`,
+  ],
 ])}
 <h3>Data</h3>
 <p class="tcap">Data folders the run read, with sha256 over their files (relative path, size and bytes of each, in path order).</p>

@@ -20,15 +20,45 @@ import { modelFigures, type ModelFigureOptions } from './model-figures';
 import { writeFigureFiles } from './figure-files';
 import { findChromium, renderPdf, type RenderPdfOptions } from './pdf';
 
-export { collectReportData, displayLabel, metricInfo, hashPath, ATTACK_NAMES, DEFENSE_NAMES, type ReportData, type MetricInfo, type AttackRun, type ReportEnvironment } from './data';
+export {
+  collectReportData,
+  displayLabel,
+  metricInfo,
+  hashPath,
+  ATTACK_NAMES,
+  DEFENSE_NAMES,
+  type ReportData,
+  type MetricInfo,
+  type AttackRun,
+  type ReportEnvironment,
+} from './data';
 export { findings, points, recognised, type Finding } from './findings';
-export { chartFigures, trajectoryData, type ReportFigure, type ReportFigures, type ChartFigure, type ImageFigure, type SkippedFigure, type ReportChart } from './figures';
+export {
+  chartFigures,
+  trajectoryData,
+  type ReportFigure,
+  type ReportFigures,
+  type ChartFigure,
+  type ImageFigure,
+  type SkippedFigure,
+  type ReportChart,
+} from './figures';
 export { modelFigures, outputProbabilities, type ModelFigureOptions } from './model-figures';
 export { layerCam, jet, overlay, type LayerCamResult } from './layercam';
 export { runTsne, type TsneOptions, type TsneResult } from './tsne';
 export { renderSvg } from './svg';
 export { reportHtml, orderFigures, escapeHtml } from './html';
-export { renderPdf, findChromium, chromiumCandidates, countPdfPages, CHROMIUM_ENV, CHROMIUM_ARGS, type RenderPdfOptions, type FindChromiumOptions, type RenderedPdf } from './pdf';
+export {
+  renderPdf,
+  findChromium,
+  chromiumCandidates,
+  countPdfPages,
+  CHROMIUM_ENV,
+  CHROMIUM_ARGS,
+  type RenderPdfOptions,
+  type FindChromiumOptions,
+  type RenderedPdf,
+} from './pdf';
 export { tableCsv, runJson } from './exports';
 export { writeFigureFiles, type FigureFile } from './figure-files';
 export { formatMetricCell, formatFidelity, formatTau, percent, ruleText, formatSeconds } from './format';
@@ -39,7 +69,9 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 export function parseReportFormat(value: string): ReportFormat {
   const v = value.trim().toLowerCase();
   if ((REPORT_FORMATS as readonly string[]).includes(v)) return v as ReportFormat;
-  throw new AuditError('INVALID_ARGUMENT', `Unknown report format "${value}"`, { hint: `Use one of: ${REPORT_FORMATS.join(', ')}.` });
+  throw new AuditError('INVALID_ARGUMENT', `Unknown report format "${value}"`, {
+    hint: `Use one of: ${REPORT_FORMATS.join(', ')}.`,
+  });
 }
 
 export interface BuildReportOptions {
@@ -55,7 +87,11 @@ export interface BuiltReport {
 }
 
 /** Data, figures and HTML of a run's report. */
-export async function buildReport(store: AuditStore, runId: string, opts: BuildReportOptions = {}): Promise<BuiltReport> {
+export async function buildReport(
+  store: AuditStore,
+  runId: string,
+  opts: BuildReportOptions = {},
+): Promise<BuiltReport> {
   opts.onProgress?.('collecting the run');
   const data = await collectReportData(store, runId);
   opts.onProgress?.('drawing charts');
@@ -110,7 +146,10 @@ export async function writeReport(store: AuditStore, runId: string, opts: WriteR
   const out = resolve(opts.out);
   let written: Omit<WrittenReport, 'reportId'>;
   if (opts.format === 'csv') {
-    if (!store.getRun(runId)) throw new AuditError('RUN_NOT_FOUND', `No run with id ${runId}`, { hint: 'List runs with `ownership-audit runs list`.' });
+    if (!store.getRun(runId))
+      throw new AuditError('RUN_NOT_FOUND', `No run with id ${runId}`, {
+        hint: 'List runs with `ownership-audit runs list`.',
+      });
     written = { path: out, format: 'csv', bytes: writeAtomic(out, tableCsv(loadResultsTable(store, runId))) };
   } else if (opts.format === 'json') {
     const data = await collectReportData(store, runId);
@@ -126,7 +165,11 @@ export async function writeReport(store: AuditStore, runId: string, opts: WriteR
       written = { path: out, format: 'html', bytes: writeAtomic(out, built.html), figures, skipped };
     } else {
       opts.onProgress?.('printing the PDF');
-      const pdf = await renderPdf(built.html, out, { footer: `Ownership Audit report · run ${runId}`, ...opts.pdf, executablePath });
+      const pdf = await renderPdf(built.html, out, {
+        footer: `Ownership Audit report · run ${runId}`,
+        ...opts.pdf,
+        executablePath,
+      });
       written = { path: out, format: 'pdf', bytes: pdf.bytes, pages: pdf.pages, figures, skipped };
     }
   }

@@ -21,7 +21,11 @@ export interface LayerCamResult {
 export function layerCam(model: tf.LayersModel, block: string, images: tf.Tensor4D): LayerCamResult {
   const split = splitAtBlock(model, block);
   if (split.latentShape.length !== 3) {
-    throw new AuditError('NOT_APPLICABLE', `LayerCAM needs a convolutional block; "${block}" has shape [${split.latentShape.join(', ')}]`, { hint: 'Pick a block with a spatial (h x w x c) output.' });
+    throw new AuditError(
+      'NOT_APPLICABLE',
+      `LayerCAM needs a convolutional block; "${block}" has shape [${split.latentShape.join(', ')}]`,
+      { hint: 'Pick a block with a spatial (h x w x c) output.' },
+    );
   }
   const [, height, width] = images.shape;
   const [mapsT, predT] = tf.tidy(() => {
@@ -29,7 +33,8 @@ export function layerCam(model: tf.LayersModel, block: string, images: tf.Tensor
     const logits = split.tail.predict(a) as tf.Tensor2D;
     const pred = logits.argMax(1) as tf.Tensor1D;
     const mask = tf.oneHot(pred, logits.shape[1]).toFloat();
-    const score = (z: tf.Tensor): tf.Scalar => (split.tail.apply(z, { training: false }) as tf.Tensor).mul(mask).sum() as tf.Scalar;
+    const score = (z: tf.Tensor): tf.Scalar =>
+      (split.tail.apply(z, { training: false }) as tf.Tensor).mul(mask).sum() as tf.Scalar;
     const g = tf.grad(score)(a) as tf.Tensor4D;
     const cam = tf.relu(tf.relu(g).mul(a).sum(-1, true)) as tf.Tensor4D;
     const up = tf.relu(tf.image.resizeBilinear(cam, [height, width], true));

@@ -48,7 +48,12 @@ export function outputProbabilities(model: tf.LayersModel, set: ImageSet, batchS
   for (let start = 0; start < set.count; start += batchSize) {
     const n = Math.min(batchSize, set.count - start);
     const probs = tf.tidy(() => {
-      const x = tf.tensor4d(set.images.subarray(start * per, (start + n) * per), [n, set.height, set.width, set.channels]);
+      const x = tf.tensor4d(set.images.subarray(start * per, (start + n) * per), [
+        n,
+        set.height,
+        set.width,
+        set.channels,
+      ]);
       const y = model.predict(x) as tf.Tensor2D;
       const sums = y.sum(1);
       const isProb = y.min().dataSync()[0] >= 0 && sums.sub(1).abs().max().dataSync()[0] < 1e-3;
@@ -90,23 +95,42 @@ async function loadInputs(data: ReportData, count: number): Promise<Loaded | { r
     const i = data.table.rows.findIndex((r) => r.rowId === s.rowId && r.scenario === s.scenario);
     return i === -1 ? Number.MAX_SAFE_INTEGER : i;
   };
-  const removal = data.suspects.filter((s) => s.attack === 'removalnet').sort((a, b) => rowIndex(a) - rowIndex(b) || a.seed - b.seed || (a.key < b.key ? -1 : 1));
+  const removal = data.suspects
+    .filter((s) => s.attack === 'removalnet')
+    .sort((a, b) => rowIndex(a) - rowIndex(b) || a.seed - b.seed || (a.key < b.key ? -1 : 1));
   if (removal.length === 0) return { reason: 'the run has no RemovalNet surrogate to compare with the victim' };
   const suspect = removal.find((s) => existsSync(join(s.modelPath, 'model.json')));
-  if (!suspect) return { reason: `the RemovalNet surrogate's model files are not on this machine (${removal[0].modelPath}); the run's work folder may have been moved or deleted` };
+  if (!suspect)
+    return {
+      reason: `the RemovalNet surrogate's model files are not on this machine (${removal[0].modelPath}); the run's work folder may have been moved or deleted`,
+    };
   const victimDir = data.paths.victimDir;
-  if (!victimDir || !existsSync(join(victimDir, 'model.json'))) return { reason: `the victim model is not on this machine (${victimDir ?? 'no path recorded'})` };
+  if (!victimDir || !existsSync(join(victimDir, 'model.json')))
+    return { reason: `the victim model is not on this machine (${victimDir ?? 'no path recorded'})` };
   const testDir = data.paths.testDir;
-  if (!testDir || !existsSync(testDir)) return { reason: `the test data is not on this machine (${testDir ?? 'no path recorded'})` };
+  if (!testDir || !existsSync(testDir))
+    return { reason: `the test data is not on this machine (${testDir ?? 'no path recorded'})` };
   let victim: LoadedModel | undefined;
   try {
     victim = await loadModel(victimDir);
     const surrogate = await loadModel(suspect.modelPath);
     const meta = victim.meta;
-    const ds = await loadDataset(testDir, { inputShape: meta.inputShape, normalization: meta.normalization, maxTrain: meta.normalization ? 1 : undefined, maxTest: count });
+    const ds = await loadDataset(testDir, {
+      inputShape: meta.inputShape,
+      normalization: meta.normalization,
+      maxTrain: meta.normalization ? 1 : undefined,
+      maxTest: count,
+    });
     const attack = data.attacks.find((a) => a.key === suspect.key);
     const block = attack?.block ?? meta.defaultAttackBlock;
-    return { victim, surrogate, surrogateName: `${displayLabel(suspect)}${suspect.scenario !== '-' ? ` ${suspect.scenario}` : ''} seed ${suspect.seed}`, block, test: ds.test, classNames: ds.classNames };
+    return {
+      victim,
+      surrogate,
+      surrogateName: `${displayLabel(suspect)}${suspect.scenario !== '-' ? ` ${suspect.scenario}` : ''} seed ${suspect.seed}`,
+      block,
+      test: ds.test,
+      classNames: ds.classNames,
+    };
   } catch (e) {
     victim?.model.dispose();
     return { reason: `the models or the test data could not be loaded: ${e instanceof Error ? e.message : String(e)}` };
@@ -119,8 +143,17 @@ function tsneFigure(inp: Loaded, opts: ModelFigureOptions): ReportFigure {
   const victimProbs = outputProbabilities(inp.victim.model, set);
   const surrogateProbs = outputProbabilities(inp.surrogate.model, set);
   const seed = opts.seed ?? 0;
-  const r = runTsne([...victimProbs, ...surrogateProbs], { seed, maxSeconds: opts.tsneSeconds ?? 5, iterations: opts.tsneIterations ?? 300 });
-  const points: TsnePoint[] = r.points.map(([x, y], i) => ({ x, y, cls: set.labels[i % n], model: i < n ? 'victim' : 'surrogate' }));
+  const r = runTsne([...victimProbs, ...surrogateProbs], {
+    seed,
+    maxSeconds: opts.tsneSeconds ?? 5,
+    iterations: opts.tsneIterations ?? 300,
+  });
+  const points: TsnePoint[] = r.points.map(([x, y], i) => ({
+    x,
+    y,
+    cls: set.labels[i % n],
+    model: i < n ? 'victim' : 'surrogate',
+  }));
   const option = tsneOption({
     points,
     classNames: inp.classNames,
@@ -173,18 +206,27 @@ async function camFigure(inp: Loaded, opts: ModelFigureOptions): Promise<ReportF
   };
   const gray = (p: Float32Array): Uint8Array => {
     const out = new Uint8Array(set.width * set.height * 3);
-    for (let i = 0; i < set.width * set.height; i++) for (let k = 0; k < 3; k++) out[i * 3 + k] = Math.round(255 * Math.min(1, Math.max(0, p[i * set.channels + (set.channels === 3 ? k : 0)])));
+    for (let i = 0; i < set.width * set.height; i++)
+      for (let k = 0; k < 3; k++)
+        out[i * 3 + k] = Math.round(255 * Math.min(1, Math.max(0, p[i * set.channels + (set.channels === 3 ? k : 0)])));
     return out;
   };
   const name = (c: number): string => escapeHtml(inp.classNames[c] ?? String(c));
-  const cell = (src: string, text: string): string => `<td><img src="${src}" width="${set.width * scale}" height="${set.height * scale}" alt=""><div class="cam-label">${text}</div></td>`;
+  const cell = (src: string, text: string): string =>
+    `<td><img src="${src}" width="${set.width * scale}" height="${set.height * scale}" alt=""><div class="cam-label">${text}</div></td>`;
   const rows: string[] = [];
   const inputs = await Promise.all(pixels.map((p) => png(gray(p))));
   const victims = await Promise.all(pixels.map((p, j) => png(overlay(p, set.channels, victimCam.maps[j]))));
   const surrogates = await Promise.all(pixels.map((p, j) => png(overlay(p, set.channels, surrogateCam.maps[j]))));
-  rows.push(`<tr><th>test image</th>${picks.map((idx, j) => cell(inputs[j], `class ${name(set.labels[idx])}`)).join('')}</tr>`);
-  rows.push(`<tr><th>victim</th>${picks.map((_, j) => cell(victims[j], `predicts ${name(victimCam.predicted[j])}`)).join('')}</tr>`);
-  rows.push(`<tr><th>RemovalNet surrogate</th>${picks.map((_, j) => cell(surrogates[j], `predicts ${name(surrogateCam.predicted[j])}`)).join('')}</tr>`);
+  rows.push(
+    `<tr><th>test image</th>${picks.map((idx, j) => cell(inputs[j], `class ${name(set.labels[idx])}`)).join('')}</tr>`,
+  );
+  rows.push(
+    `<tr><th>victim</th>${picks.map((_, j) => cell(victims[j], `predicts ${name(victimCam.predicted[j])}`)).join('')}</tr>`,
+  );
+  rows.push(
+    `<tr><th>RemovalNet surrogate</th>${picks.map((_, j) => cell(surrogates[j], `predicts ${name(surrogateCam.predicted[j])}`)).join('')}</tr>`,
+  );
   const html = `<table class="cam"><tbody>${rows.join('')}</tbody></table><div class="colorbar"><span>low</span><span class="bar"></span><span>high saliency</span></div>`;
   return {
     kind: 'images',
@@ -217,12 +259,20 @@ export async function modelFigures(data: ReportData, opts: ModelFigureOptions = 
     try {
       figures.push(await camFigure(inp, opts));
     } catch (e) {
-      skipped.push({ id: 'layercam', title: CAM_TITLE, reason: `LayerCAM failed: ${e instanceof Error ? e.message : String(e)}` });
+      skipped.push({
+        id: 'layercam',
+        title: CAM_TITLE,
+        reason: `LayerCAM failed: ${e instanceof Error ? e.message : String(e)}`,
+      });
     }
     try {
       figures.push(tsneFigure(inp, opts));
     } catch (e) {
-      skipped.push({ id: 'tsne', title: TSNE_TITLE, reason: `t-SNE failed: ${e instanceof Error ? e.message : String(e)}` });
+      skipped.push({
+        id: 'tsne',
+        title: TSNE_TITLE,
+        reason: `t-SNE failed: ${e instanceof Error ? e.message : String(e)}`,
+      });
     }
   } finally {
     inp.victim.model.dispose();

@@ -12,23 +12,55 @@ import { AuditError } from '../engine/errors';
 export const CHROMIUM_ENV = 'OWNERSHIP_AUDIT_CHROMIUM';
 
 /** Flags for a headless print: no sandbox (containers, root), no GPU, no network chatter. */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Where Chromium-family browsers usually live, per platform. */
-export function chromiumCandidates(platform: NodeJS.Platform = process.platform, env: Record<string, string | undefined> = process.env): string[] {
+export function chromiumCandidates(
+  platform: NodeJS.Platform = process.platform,
+  env: Record<string, string | undefined> = process.env,
+): string[] {
   if (platform === 'darwin') {
     return [
       '/Applications/Chromium.app/Contents/MacOS/Chromium',
       '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
       '/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge',
-      ...(env.HOME ? [`${env.HOME}/Applications/Google Chrome.app/Contents/MacOS/Google Chrome`, `${env.HOME}/Applications/Chromium.app/Contents/MacOS/Chromium`] : []),
+      ...(env.HOME
+        ? [
+            `${env.HOME}/Applications/Google Chrome.app/Contents/MacOS/Google Chrome`,
+            `${env.HOME}/Applications/Chromium.app/Contents/MacOS/Chromium`,
+          ]
+        : []),
     ];
   }
   if (platform === 'win32') {
-    const roots = [env.PROGRAMFILES ?? 'C:\\Program Files', env['PROGRAMFILES(X86)'] ?? 'C:\\Program Files (x86)', env.LOCALAPPDATA].filter((r): r is string => Boolean(r));
-    return roots.flatMap((r) => [`${r}\\Google\\Chrome\\Application\\chrome.exe`, `${r}\\Chromium\\Application\\chrome.exe`, `${r}\\Microsoft\\Edge\\Application\\msedge.exe`]);
+    const roots = [
+      env.PROGRAMFILES ?? 'C:\\Program Files',
+      env['PROGRAMFILES(X86)'] ?? 'C:\\Program Files (x86)',
+      env.LOCALAPPDATA,
+    ].filter((r): r is string => Boolean(r));
+    return roots.flatMap((r) => [
+      `${r}\\Google\\Chrome\\Application\\chrome.exe`,
+      `${r}\\Chromium\\Application\\chrome.exe`,
+      `${r}\\Microsoft\\Edge\\Application\\msedge.exe`,
+    ]);
   }
-  return ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable', '/snap/bin/chromium', '/usr/bin/microsoft-edge'];
+  return [
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+    '/usr/bin/google-chrome-stable',
+    '/snap/bin/chromium',
+    '/usr/bin/microsoft-edge',
+  ];
 }
 
 export interface FindChromiumOptions {
@@ -48,12 +80,18 @@ export function findChromium(opts: FindChromiumOptions = {}): string {
   if (fromEnv) {
     // An explicit setting that is wrong is an error, not a reason to pick another browser.
     if (exists(fromEnv)) return fromEnv;
-    throw new AuditError('CHROMIUM_NOT_FOUND', `${CHROMIUM_ENV} points to ${fromEnv}, which does not exist`, { hint: INSTALL_HINT });
+    throw new AuditError('CHROMIUM_NOT_FOUND', `${CHROMIUM_ENV} points to ${fromEnv}, which does not exist`, {
+      hint: INSTALL_HINT,
+    });
   }
   const candidates = opts.candidates ?? chromiumCandidates();
   const found = candidates.find((p) => exists(p));
   if (found) return found;
-  throw new AuditError('CHROMIUM_NOT_FOUND', `No Chromium or Chrome found to print the PDF (looked in: ${candidates.join(', ') || 'nothing'})`, { hint: INSTALL_HINT });
+  throw new AuditError(
+    'CHROMIUM_NOT_FOUND',
+    `No Chromium or Chrome found to print the PDF (looked in: ${candidates.join(', ') || 'nothing'})`,
+    { hint: INSTALL_HINT },
+  );
 }
 
 export interface RenderPdfOptions extends FindChromiumOptions {
@@ -108,7 +146,13 @@ export async function renderPdf(html: string, outFile: string, opts: RenderPdfOp
       margin: { top: '14mm', bottom: '16mm', left: '15mm', right: '15mm' },
     });
     renameSync(tmp, outFile);
-    return { path: outFile, bytes: pdf.length, pages: countPdfPages(pdf), chromium: executablePath, browserVersion: browser.version() };
+    return {
+      path: outFile,
+      bytes: pdf.length,
+      pages: countPdfPages(pdf),
+      chromium: executablePath,
+      browserVersion: browser.version(),
+    };
   } finally {
     rmSync(tmp, { force: true });
     await browser.close();

@@ -32,9 +32,20 @@ interface RowSetting {
 function settingFields(attack: ExpandedAttack, scenario: ExpandedScenario | null): Record<string, Value | undefined> {
   const resolved = resolveParams(getAttack(attack.name).params, attack.params);
   const params = resolved.ok ? resolved.values : attack.params;
-  const fields: Record<string, Value | undefined> = { attack: attack.name, 'a.iterations': attack.iterations, 'a.batchSize': attack.batchSize, 'a.block': attack.block };
+  const fields: Record<string, Value | undefined> = {
+    attack: attack.name,
+    'a.iterations': attack.iterations,
+    'a.batchSize': attack.batchSize,
+    'a.block': attack.block,
+  };
   for (const [k, v] of Object.entries(params)) fields[`a.${k}`] = v;
-  if (scenario) Object.assign(fields, { 's.kind': scenario.kind, 's.fraction': scenario.fraction, 's.data': scenario.data, 's.partition': scenario.partition });
+  if (scenario)
+    Object.assign(fields, {
+      's.kind': scenario.kind,
+      's.fraction': scenario.fraction,
+      's.data': scenario.data,
+      's.partition': scenario.partition,
+    });
   return fields;
 }
 
@@ -60,7 +71,11 @@ export function sweepVariantTest(spec: AuditSpec): (rowId: string, scenario: str
 
 const label = (spec: AuditSpec, a: ExpandedAttack): string => spec.attacks[a.index]?.label ?? a.name;
 
-export function sweepChartData(spec: AuditSpec, table: ResultsTable, metrics: Record<string, MetricInfo>): SweepChartData[] {
+export function sweepChartData(
+  spec: AuditSpec,
+  table: ResultsTable,
+  metrics: Record<string, MetricInfo>,
+): SweepChartData[] {
   if (!spec.sweeps?.length) return [];
   const { attacks, scenarios } = expandSpec(spec);
   const settings: RowSetting[] = [];
@@ -70,16 +85,31 @@ export function sweepChartData(spec: AuditSpec, table: ResultsTable, metrics: Re
     const scenario = row.scenario === NO_SCENARIO ? null : (scenarios.find((s) => s.id === row.scenario) ?? null);
     settings.push({ row, attack, scenario, fields: settingFields(attack, scenario) });
   }
-  const columns = table.metrics.map((m) => ({ id: m.id, label: metrics[m.id]?.label ?? m.id, kind: m.kind, tau: m.tau }));
+  const columns = table.metrics.map((m) => ({
+    id: m.id,
+    label: metrics[m.id]?.label ?? m.id,
+    kind: m.kind,
+    tau: m.tau,
+  }));
 
   return spec.sweeps.map((sw) => {
     const onScenario = sw.target.startsWith('scenario:');
     const field = `${onScenario ? 's' : 'a'}.${sw.param}`;
     const sweptIndices = onScenario ? [] : sweptAttackIndices(spec, sw.target);
-    const swept = settings.filter((s) => (onScenario ? s.scenario?.origin === sw.target.slice('scenario:'.length) && s.scenario.id !== s.scenario.origin : sweptIndices.includes(s.attack.index) && sw.param in s.attack.swept));
+    const swept = settings.filter((s) =>
+      onScenario
+        ? s.scenario?.origin === sw.target.slice('scenario:'.length) && s.scenario.id !== s.scenario.origin
+        : sweptIndices.includes(s.attack.index) && sw.param in s.attack.swept,
+    );
     const groups = [...new Set(swept.map((s) => keyWithout(s.fields, field)))];
     const series = groups.map((key) => {
-      const members = settings.filter((s) => keyWithout(s.fields, field) === key && s.row.fidelity !== null && s.fields[field] !== undefined && typeof s.fields[field] !== 'boolean');
+      const members = settings.filter(
+        (s) =>
+          keyWithout(s.fields, field) === key &&
+          s.row.fidelity !== null &&
+          s.fields[field] !== undefined &&
+          typeof s.fields[field] !== 'boolean',
+      );
       const first = swept.find((s) => keyWithout(s.fields, field) === key) as RowSetting;
       return {
         name: `${label(spec, first.attack)}${first.scenario && !onScenario ? ` ${first.scenario.id}` : ''}`,
@@ -96,7 +126,9 @@ export function sweepChartData(spec: AuditSpec, table: ResultsTable, metrics: Re
         })),
       };
     });
-    const what = onScenario ? `of scenario ${sw.target.slice('scenario:'.length)}` : `of ${sw.target.slice('attack:'.length)}`;
+    const what = onScenario
+      ? `of scenario ${sw.target.slice('scenario:'.length)}`
+      : `of ${sw.target.slice('attack:'.length)}`;
     return {
       title: `${sw.param} ${what}`,
       param: sw.param,

@@ -37,7 +37,14 @@ export function runTsne(rows: number[][], opts: TsneOptions = {}): TsneResult {
   const n = rows.length;
   if (n < 4) return { points: rows.map((_, i) => [i, 0]), iterations: 0, timedOut: false, seconds: 0 };
   const perplexity = Math.max(2, Math.min(opts.perplexity ?? 30, Math.floor((n - 1) / 3)));
-  const model = new TSNE({ dim: 2, perplexity, earlyExaggeration: 4, learningRate: opts.learningRate ?? 100, nIter: opts.iterations ?? 300, metric: 'euclidean' });
+  const model = new TSNE({
+    dim: 2,
+    perplexity,
+    earlyExaggeration: 4,
+    learningRate: opts.learningRate ?? 100,
+    nIter: opts.iterations ?? 300,
+    metric: 'euclidean',
+  });
   model.init({ data: rows, type: 'dense' });
   const rng = createRng(opts.seed ?? 0);
   const gauss = (): number => {

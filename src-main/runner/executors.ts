@@ -74,12 +74,20 @@ export async function executeJob(ctx: RunContext, job: JobInput): Promise<unknow
     case 'score':
       return scoreJob(ctx, job.payload as unknown as ScorePayload, job.deps);
     default:
-      throw new AuditError('INVALID_ARGUMENT', `Unknown job kind "${job.kind}"`, { hint: 'The run was planned by another version of Ownership Audit; start a new run.' });
+      throw new AuditError('INVALID_ARGUMENT', `Unknown job kind "${job.kind}"`, {
+        hint: 'The run was planned by another version of Ownership Audit; start a new run.',
+      });
   }
 }
 
 function trainingProgress(ctx: RunContext, stage: string): TrainModelRequest['onProgress'] {
-  return (p) => ctx.progress?.({ stage, iteration: p.iteration, total: p.totalIterations, values: { loss: p.loss, accuracy: p.accuracy, examplesPerSec: p.examplesPerSec } });
+  return (p) =>
+    ctx.progress?.({
+      stage,
+      iteration: p.iteration,
+      total: p.totalIterations,
+      values: { loss: p.loss, accuracy: p.accuracy, examplesPerSec: p.examplesPerSec },
+    });
 }
 
 async function trainVictim(ctx: RunContext, req: TrainModelRequest): Promise<TrainVictimResult> {
@@ -87,23 +95,55 @@ async function trainVictim(ctx: RunContext, req: TrainModelRequest): Promise<Tra
     // Finished before a crash that came between saving and recording: keep it.
     const { model, meta } = await loadModel(req.outDir);
     model.dispose();
-    return { model: req.outDir, testAccuracy: meta.testAccuracy ?? NaN, contentHash: meta.contentHash, arch: meta.arch, lineage: meta.lineage, seconds: 0 };
+    return {
+      model: req.outDir,
+      testAccuracy: meta.testAccuracy ?? NaN,
+      contentHash: meta.contentHash,
+      arch: meta.arch,
+      lineage: meta.lineage,
+      seconds: 0,
+    };
   }
-  const r = await trainModel({ ...req, checkpointEvery: TRAINING_CHECKPOINT_EVERY, resume: true, signal: ctx.signal, onProgress: trainingProgress(ctx, 'train-victim') });
-  return { model: r.model, testAccuracy: r.testAccuracy, contentHash: r.meta.contentHash, arch: r.meta.arch, lineage: r.meta.lineage, seconds: r.trainSeconds };
+  const r = await trainModel({
+    ...req,
+    checkpointEvery: TRAINING_CHECKPOINT_EVERY,
+    resume: true,
+    signal: ctx.signal,
+    onProgress: trainingProgress(ctx, 'train-victim'),
+  });
+  return {
+    model: r.model,
+    testAccuracy: r.testAccuracy,
+    contentHash: r.meta.contentHash,
+    arch: r.meta.arch,
+    lineage: r.meta.lineage,
+    seconds: r.trainSeconds,
+  };
 }
 
-async function trainReference(ctx: RunContext, p: { index: number; calibrate: CalibrateRequest }): Promise<{ model: string; testAccuracy: number; seed: number }> {
+async function trainReference(
+  ctx: RunContext,
+  p: { index: number; calibrate: CalibrateRequest },
+): Promise<{ model: string; testAccuracy: number; seed: number }> {
   const victim = await loadModel(p.calibrate.victimDir);
   victim.model.dispose();
   const plan = planReferences(p.calibrate, victim.meta, p.calibrate.outFile)[p.index];
-  if (!plan) throw new AuditError('INVALID_ARGUMENT', `Reference ${p.index} is not in the calibration plan`, { hint: 'Start a new run: the plan changed.' });
+  if (!plan)
+    throw new AuditError('INVALID_ARGUMENT', `Reference ${p.index} is not in the calibration plan`, {
+      hint: 'Start a new run: the plan changed.',
+    });
   if (existsSync(`${plan.dir}/model.json`)) {
     const { model, meta } = await loadModel(plan.dir);
     model.dispose();
     if (meta.seed === plan.seed) return { model: plan.dir, testAccuracy: meta.testAccuracy ?? NaN, seed: plan.seed };
   }
-  const r = await trainModel({ ...plan.request, checkpointEvery: TRAINING_CHECKPOINT_EVERY, resume: true, signal: ctx.signal, onProgress: trainingProgress(ctx, `reference-${p.index}`) });
+  const r = await trainModel({
+    ...plan.request,
+    checkpointEvery: TRAINING_CHECKPOINT_EVERY,
+    resume: true,
+    signal: ctx.signal,
+    onProgress: trainingProgress(ctx, `reference-${p.index}`),
+  });
   return { model: r.model, testAccuracy: r.testAccuracy, seed: plan.seed };
 }
 
@@ -114,11 +154,19 @@ async function calibrateJob(ctx: RunContext, req: CalibrateRequest & { reuse?: s
     victim.model.dispose();
     // Throws CALIBRATION_MISMATCH when made for another victim or when its fingerprints changed.
     loadCalibratedFingerprints(c, req.reuse, victim.meta.contentHash);
-    return { file: req.reuse, victimHash: c.victim.contentHash, metrics: c.metrics.map((m) => ({ id: m.id, kind: m.kind, tau: m.tau, degenerate: m.degenerate })) };
+    return {
+      file: req.reuse,
+      victimHash: c.victim.contentHash,
+      metrics: c.metrics.map((m) => ({ id: m.id, kind: m.kind, tau: m.tau, degenerate: m.degenerate })),
+    };
   }
   // The references were trained by their own jobs into the planned folders; calibrate reuses them.
   const r = await calibrate(ctx, { ...req, workers: 1 });
-  return { file: r.file, victimHash: r.calibration.victim.contentHash, metrics: r.calibration.metrics.map((m) => ({ id: m.id, kind: m.kind, tau: m.tau, degenerate: m.degenerate })) };
+  return {
+    file: r.file,
+    victimHash: r.calibration.victim.contentHash,
+    metrics: r.calibration.metrics.map((m) => ({ id: m.id, kind: m.kind, tau: m.tau, degenerate: m.degenerate })),
+  };
 }
 
 async function attackJob(ctx: RunContext, req: RunAttackRequest & { seed: number }): Promise<RunAttackResult> {
@@ -139,19 +187,42 @@ interface ScorePayload {
 }
 
 async function scoreJob(ctx: RunContext, p: ScorePayload, deps: Record<string, unknown>): Promise<ScoreJobResult> {
-  const attack = Object.values(deps).find((d): d is RunAttackResult => typeof d === 'object' && d !== null && 'fidelity' in d && 'model' in d);
-  const calibrationFile = p.calibrationFile ?? Object.values(deps).find((d): d is CalibrateJobResult => typeof d === 'object' && d !== null && 'file' in d && 'victimHash' in d)?.file;
+  const attack = Object.values(deps).find(
+    (d): d is RunAttackResult => typeof d === 'object' && d !== null && 'fidelity' in d && 'model' in d,
+  );
+  const calibrationFile =
+    p.calibrationFile ??
+    Object.values(deps).find(
+      (d): d is CalibrateJobResult => typeof d === 'object' && d !== null && 'file' in d && 'victimHash' in d,
+    )?.file;
   const suspectDir = p.suspectDir ?? attack?.model;
-  if (!suspectDir) throw new AuditError('INVALID_ARGUMENT', `Score job ${p.suspectKey} has no suspect`, { hint: 'Its attack job must finish first.' });
-  const final = await verify(ctx, { victimDir: p.victimDir, suspectDir, dataDir: p.dataDir, calibrationFile, rule: p.rule, maxTest: p.maxTest });
-  const checkpoints = p.checkpointMetrics && calibrationFile && attack?.trajectory?.length ? await scoreCheckpoints(ctx, p, calibrationFile, attack.trajectory, p.checkpointMetrics) : [];
+  if (!suspectDir)
+    throw new AuditError('INVALID_ARGUMENT', `Score job ${p.suspectKey} has no suspect`, {
+      hint: 'Its attack job must finish first.',
+    });
+  const final = await verify(ctx, {
+    victimDir: p.victimDir,
+    suspectDir,
+    dataDir: p.dataDir,
+    calibrationFile,
+    rule: p.rule,
+    maxTest: p.maxTest,
+  });
+  const checkpoints =
+    p.checkpointMetrics && calibrationFile && attack?.trajectory?.length
+      ? await scoreCheckpoints(ctx, p, calibrationFile, attack.trajectory, p.checkpointMetrics)
+      : [];
   return { suspectKey: p.suspectKey, final, checkpoints };
 }
 
 /** The iteration a trajectory folder was kept at (`.../trajectory/iter-300`). */
 export function checkpointIteration(dir: string): number {
   const m = /iter-(\d+)$/.exec(basename(dir));
-  if (!m) throw new AuditError('CHECKPOINT', `Not a trajectory checkpoint folder: ${dir}`, { hint: 'Trajectory folders are named iter-<n>.', path: dirname(dir) });
+  if (!m)
+    throw new AuditError('CHECKPOINT', `Not a trajectory checkpoint folder: ${dir}`, {
+      hint: 'Trajectory folders are named iter-<n>.',
+      path: dirname(dir),
+    });
   return Number(m[1]);
 }
 
@@ -160,12 +231,25 @@ export function checkpointIteration(dir: string): number {
  * calibration's defences that own one of them), plus its fidelity: the data of the
  * paper's trajectory figures (fidelity against value / tau).
  */
-async function scoreCheckpoints(ctx: RunContext, p: ScorePayload, calibrationFile: string, dirs: string[], metricIds: string[]): Promise<CheckpointScore[]> {
+async function scoreCheckpoints(
+  ctx: RunContext,
+  p: ScorePayload,
+  calibrationFile: string,
+  dirs: string[],
+  metricIds: string[],
+): Promise<CheckpointScore[]> {
   const calibration = readCalibration(calibrationFile);
   const victim = await loadModel(p.victimDir);
   try {
-    const sets = loadCalibratedFingerprints(calibration, calibrationFile, victim.meta.contentHash).filter((s) => s.defense.metrics.some((m) => metricIds.length === 0 || metricIds.includes(m.id)));
-    const data = await loadDataset(p.dataDir, { inputShape: victim.meta.inputShape, normalization: victim.meta.normalization, maxTrain: 1, maxTest: p.maxTest });
+    const sets = loadCalibratedFingerprints(calibration, calibrationFile, victim.meta.contentHash).filter((s) =>
+      s.defense.metrics.some((m) => metricIds.length === 0 || metricIds.includes(m.id)),
+    );
+    const data = await loadDataset(p.dataDir, {
+      inputShape: victim.meta.inputShape,
+      normalization: victim.meta.normalization,
+      maxTrain: 1,
+      maxTest: p.maxTest,
+    });
     const victimLabels = predictLabels(victim.model, data.test);
     const out: CheckpointScore[] = [];
     for (const dir of dirs.filter((d) => existsSync(`${d}/model.json`))) {
@@ -178,11 +262,25 @@ async function scoreCheckpoints(ctx: RunContext, p: ScorePayload, calibrationFil
           .map((r) => {
             const m = sets.flatMap((s) => s.defense.metrics).find((x) => x.id === r.id);
             const cal = calibration.metrics.find((c) => c.id === r.id);
-            return { id: r.id, kind: m?.kind ?? 'distance', value: r.value, applicable: r.value !== null, votes: m?.votes !== false, ...(cal ? { tau: cal.tau, degenerate: cal.degenerate } : {}) };
+            return {
+              id: r.id,
+              kind: m?.kind ?? 'distance',
+              value: r.value,
+              applicable: r.value !== null,
+              votes: m?.votes !== false,
+              ...(cal ? { tau: cal.tau, degenerate: cal.degenerate } : {}),
+            };
           });
         const labels = predictLabels(suspect.model, data.test);
-        const agreement = labels.reduce((n, v, i) => n + (v === victimLabels[i] ? 1 : 0), 0) / Math.max(1, labels.length);
-        out.push({ iteration: checkpointIteration(dir), path: dir, accuracy: evaluate(suspect.model, data.test).accuracy, agreement, metrics: applyThresholds(scores) });
+        const agreement =
+          labels.reduce((n, v, i) => n + (v === victimLabels[i] ? 1 : 0), 0) / Math.max(1, labels.length);
+        out.push({
+          iteration: checkpointIteration(dir),
+          path: dir,
+          accuracy: evaluate(suspect.model, data.test).accuracy,
+          agreement,
+          metrics: applyThresholds(scores),
+        });
         ctx.progress?.({ stage: 'score-checkpoints', iteration: out.length, total: dirs.length });
       } finally {
         suspect.model.dispose();

@@ -23,7 +23,13 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveParams, type ParamSpec } from '../../src-shared/params';
 import type { RowDef } from '../../src-shared/audit/results';
-import { SWEEPABLE_ATTACK_FIELDS, formatPath, sweptAttackIndices, type AuditAttack, type AuditSpec } from '../../src-shared/audit/spec';
+import {
+  SWEEPABLE_ATTACK_FIELDS,
+  formatPath,
+  sweptAttackIndices,
+  type AuditAttack,
+  type AuditSpec,
+} from '../../src-shared/audit/spec';
 import { getAttack } from '../engine/attacks/registry';
 import type { Attack } from '../engine/attacks/types';
 import { DEFAULT_PARTITION_SEED, type RunAttackRequest } from '../engine/attacks/run-attack';
@@ -158,7 +164,10 @@ function valueSlug(v: Value): string {
 }
 
 function cartesian(sweeps: { param: string; values: Value[] }[]): Record<string, Value>[] {
-  return sweeps.reduce<Record<string, Value>[]>((acc, sw) => acc.flatMap((c) => sw.values.map((v) => ({ ...c, [sw.param]: v }))), [{}]);
+  return sweeps.reduce<Record<string, Value>[]>(
+    (acc, sw) => acc.flatMap((c) => sw.values.map((v) => ({ ...c, [sw.param]: v }))),
+    [{}],
+  );
 }
 
 function kv(o: Record<string, Value>): string {
@@ -175,7 +184,10 @@ export function expandSpec(spec: AuditSpec): { scenarios: ExpandedScenario[]; at
   const byOrigin = new Map<string, string[]>();
   for (const s of spec.scenarios) {
     const mine = sweeps.filter((sw) => sw.target === `scenario:${s.id}`);
-    const base: ExpandedScenario = s.kind === 'ltd' ? { id: s.id, origin: s.id, kind: 'ltd', fraction: s.fraction } : { id: s.id, origin: s.id, kind: 'lsd', data: s.data, partition: s.partition };
+    const base: ExpandedScenario =
+      s.kind === 'ltd'
+        ? { id: s.id, origin: s.id, kind: 'ltd', fraction: s.fraction }
+        : { id: s.id, origin: s.id, kind: 'lsd', data: s.data, partition: s.partition };
     const variants = mine.length
       ? cartesian(mine).map((combo): ExpandedScenario => ({
           ...base,
@@ -194,7 +206,9 @@ export function expandSpec(spec: AuditSpec): { scenarios: ExpandedScenario[]; at
 
   const attacks: ExpandedAttack[] = [];
   spec.attacks.forEach((a, index) => {
-    const mine = sweeps.filter((sw) => sw.target.startsWith('attack:') && sweptAttackIndices(spec, sw.target).includes(index));
+    const mine = sweeps.filter(
+      (sw) => sw.target.startsWith('attack:') && sweptAttackIndices(spec, sw.target).includes(index),
+    );
     for (const swept of cartesian(mine)) {
       const params: Record<string, Value> = { ...(a.params ?? {}) };
       let { iterations, batchSize, block } = a;
@@ -204,10 +218,35 @@ export function expandSpec(spec: AuditSpec): { scenarios: ExpandedScenario[]; at
         else if (k === 'block') block = v as string;
         else params[k] = v;
       }
-      const sorted = Object.fromEntries(Object.keys(params).sort().map((k) => [k, params[k]]));
-      const label = a.label ? (Object.keys(swept).length ? `${a.label}(${kv(swept)})` : a.label) : Object.keys({ ...params, ...swept }).length ? `${a.name}(${kv({ ...params, ...swept })})` : a.name;
-      const scenarioIds = a.name === 'negative' ? [NO_SCENARIO] : (a.scenarios ?? spec.scenarios.map((s) => s.id)).flatMap((id) => byOrigin.get(id) ?? []);
-      attacks.push({ index, rowId: rowSlug(label, a.name), label, name: a.name, params: sorted, iterations, batchSize, block, seeds: a.seeds, scenarios: scenarioIds, swept });
+      const sorted = Object.fromEntries(
+        Object.keys(params)
+          .sort()
+          .map((k) => [k, params[k]]),
+      );
+      const label = a.label
+        ? Object.keys(swept).length
+          ? `${a.label}(${kv(swept)})`
+          : a.label
+        : Object.keys({ ...params, ...swept }).length
+          ? `${a.name}(${kv({ ...params, ...swept })})`
+          : a.name;
+      const scenarioIds =
+        a.name === 'negative'
+          ? [NO_SCENARIO]
+          : (a.scenarios ?? spec.scenarios.map((s) => s.id)).flatMap((id) => byOrigin.get(id) ?? []);
+      attacks.push({
+        index,
+        rowId: rowSlug(label, a.name),
+        label,
+        name: a.name,
+        params: sorted,
+        iterations,
+        batchSize,
+        block,
+        seeds: a.seeds,
+        scenarios: scenarioIds,
+        swept,
+      });
     }
   });
   return { scenarios, attacks };
@@ -250,7 +289,11 @@ function specMetricIds(spec: AuditSpec): string[] {
   const ids: string[] = [];
   for (const d of spec.defenses) {
     try {
-      ids.push(...getDefense(d.id).metrics.filter((m) => m.votes !== false).map((m) => m.id));
+      ids.push(
+        ...getDefense(d.id)
+          .metrics.filter((m) => m.votes !== false)
+          .map((m) => m.id),
+      );
     } catch {
       // reported as an unknown defence
     }
@@ -299,7 +342,8 @@ export function validateAgainstRegistries(spec: AuditSpec): string[] {
     if (a.name === 'negative') {
       // The initialisation seed: params.seed when given (shared by every suspect), else each suspect's seed.
       const explicit = a.params?.seed === undefined ? undefined : Number(a.params.seed);
-      if (explicit !== undefined && inReferenceRange(explicit)) problems.push(`attacks[${i}].params.seed: ${referenceRangeProblem(explicit)}`);
+      if (explicit !== undefined && inReferenceRange(explicit))
+        problems.push(`attacks[${i}].params.seed: ${referenceRangeProblem(explicit)}`);
       if (explicit === undefined) {
         a.seeds.forEach((seed, j) => {
           if (inReferenceRange(seed)) problems.push(`attacks[${i}].seeds[${j}]: ${referenceRangeProblem(seed)}`);
@@ -314,24 +358,33 @@ export function validateAgainstRegistries(spec: AuditSpec): string[] {
       const attack = attacks[index];
       if (!attack) continue;
       if (!attack.params.some((p) => p.key === sw.param)) {
-        problems.push(`sweeps[${i}].param: unknown parameter "${sw.param}" of ${attack.id} (known: ${[...attack.params.map((p) => p.key), ...SWEEPABLE_ATTACK_FIELDS].join(', ')})`);
+        problems.push(
+          `sweeps[${i}].param: unknown parameter "${sw.param}" of ${attack.id} (known: ${[...attack.params.map((p) => p.key), ...SWEEPABLE_ATTACK_FIELDS].join(', ')})`,
+        );
         continue;
       }
       sw.values.forEach((v, j) => {
         const r = resolveParams(attack.params, { [sw.param]: v });
         if (!r.ok) problems.push(...r.problems.map((p) => `sweeps[${i}].values[${j}]: ${p}`));
-        else if (attack.id === 'negative' && sw.param === 'seed' && inReferenceRange(r.values.seed as number)) problems.push(`sweeps[${i}].values[${j}]: ${referenceRangeProblem(r.values.seed as number)}`);
+        else if (attack.id === 'negative' && sw.param === 'seed' && inReferenceRange(r.values.seed as number))
+          problems.push(`sweeps[${i}].values[${j}]: ${referenceRangeProblem(r.values.seed as number)}`);
       });
     }
   });
 
   const metricIds = specMetricIds(spec);
   spec.checkpoints?.metrics?.forEach((id, j) => {
-    if (!metricIds.includes(id)) problems.push(`checkpoints.metrics[${j}]: unknown metric "${id}" (metrics of the spec's defences: ${metricIds.join(', ')})`);
+    if (!metricIds.includes(id))
+      problems.push(
+        `checkpoints.metrics[${j}]: unknown metric "${id}" (metrics of the spec's defences: ${metricIds.join(', ')})`,
+      );
   });
   if ('references' in spec.calibration) {
     for (const id of Object.keys(spec.calibration.metricRules ?? {})) {
-      if (!metricIds.includes(id)) problems.push(`${formatPath(['calibration', 'metricRules', id])}: unknown metric (metrics of the spec's defences: ${metricIds.join(', ')})`);
+      if (!metricIds.includes(id))
+        problems.push(
+          `${formatPath(['calibration', 'metricRules', id])}: unknown metric (metrics of the spec's defences: ${metricIds.join(', ')})`,
+        );
     }
   }
 
@@ -343,7 +396,9 @@ export function validateAgainstRegistries(spec: AuditSpec): string[] {
         const k = `${a.rowId}\u0000${scenario}`;
         const first = owner.get(k);
         if (first !== undefined && first !== a.index) {
-          problems.push(`attacks[${a.index}]: makes the same row as attacks[${first}] ("${a.label}", scenario ${scenario}); give one of them a distinct label`);
+          problems.push(
+            `attacks[${a.index}]: makes the same row as attacks[${first}] ("${a.label}", scenario ${scenario}); give one of them a distinct label`,
+          );
         } else if (first === undefined) owner.set(k, a.index);
       }
     }
@@ -363,7 +418,9 @@ function compact<T extends object>(o: T): T {
 /** Iterations of a model directory's recorded training recipe, if it has one. */
 function recordedIterations(modelDir: string): number | undefined {
   try {
-    const meta = JSON.parse(readFileSync(join(modelDir, 'ownership-audit.json'), 'utf8')) as { training?: { iterations?: unknown } };
+    const meta = JSON.parse(readFileSync(join(modelDir, 'ownership-audit.json'), 'utf8')) as {
+      training?: { iterations?: unknown };
+    };
     const it = meta.training?.iterations;
     return typeof it === 'number' && it > 0 ? it : undefined;
   } catch {
@@ -387,7 +444,9 @@ function trainingWeight(iterations: number): number {
 export function planJobs(spec: AuditSpec, ctx: PlanContext): PlannedJob[] {
   const problems = validateAgainstRegistries(spec);
   if (problems.length) {
-    throw new AuditError('SPEC_INVALID', `The audit spec is invalid:\n  ${problems.join('\n  ')}`, { hint: 'Fix the fields named above; `ownership-audit attacks` lists attack parameters.' });
+    throw new AuditError('SPEC_INVALID', `The audit spec is invalid:\n  ${problems.join('\n  ')}`, {
+      hint: 'Fix the fields named above; `ownership-audit attacks` lists attack parameters.',
+    });
   }
   const W = resolve(ctx.workDir);
   const abs = (p: string): string => resolve(ctx.baseDir, p);
@@ -402,7 +461,11 @@ export function planJobs(spec: AuditSpec, ctx: PlanContext): PlannedJob[] {
   // Iterations of the victim's recipe (for the weights of victim and references).
   let victimIterations: number;
   if (trained) {
-    victimIterations = trained.iterations ?? (trained.epochs !== undefined ? epochIterations(trained.epochs, trained.batchSize, maxTrain) : DEFAULT_TRAINING_ITERATIONS);
+    victimIterations =
+      trained.iterations ??
+      (trained.epochs !== undefined
+        ? epochIterations(trained.epochs, trained.batchSize, maxTrain)
+        : DEFAULT_TRAINING_ITERATIONS);
     const payload: TrainModelRequest = compact({
       arch: trained.arch,
       dataDir: abs(trained.data),
@@ -421,7 +484,14 @@ export function planJobs(spec: AuditSpec, ctx: PlanContext): PlannedJob[] {
       maxTrain,
       maxTest,
     });
-    jobs.push({ key: 'victim', kind: 'train-victim', deps: [], payload: { ...payload }, weight: trainingWeight(victimIterations), label: `train victim (${trained.arch}, seed ${trained.seed})` });
+    jobs.push({
+      key: 'victim',
+      kind: 'train-victim',
+      deps: [],
+      payload: { ...payload },
+      weight: trainingWeight(victimIterations),
+      label: `train victim (${trained.arch}, seed ${trained.seed})`,
+    });
   } else {
     victimIterations = recordedIterations(victimDir) ?? DEFAULT_TRAINING_ITERATIONS;
   }
@@ -430,10 +500,21 @@ export function planJobs(spec: AuditSpec, ctx: PlanContext): PlannedJob[] {
   let calibrationFile: string;
   if ('reuse' in spec.calibration) {
     if (!ctx.calibration) {
-      throw new AuditError('INVALID_ARGUMENT', `The spec reuses calibration ${spec.calibration.reuse} but the planner was not given its file`, { hint: 'Look the calibration up in the store and pass its filePath.' });
+      throw new AuditError(
+        'INVALID_ARGUMENT',
+        `The spec reuses calibration ${spec.calibration.reuse} but the planner was not given its file`,
+        { hint: 'Look the calibration up in the store and pass its filePath.' },
+      );
     }
     calibrationFile = resolve(ctx.calibration.filePath);
-    jobs.push({ key: 'calibrate', kind: 'calibrate', deps: victimDeps, payload: { reuse: calibrationFile, victimDir }, weight: 1, label: `reuse calibration ${spec.calibration.reuse}` });
+    jobs.push({
+      key: 'calibrate',
+      kind: 'calibrate',
+      deps: victimDeps,
+      payload: { reuse: calibrationFile, victimDir },
+      weight: 1,
+      label: `reuse calibration ${spec.calibration.reuse}`,
+    });
   } else {
     const cal = spec.calibration;
     calibrationFile = join(W, 'calibration', 'calibration.json');
@@ -453,11 +534,21 @@ export function planJobs(spec: AuditSpec, ctx: PlanContext): PlannedJob[] {
       maxTest,
     });
     const refIterations =
-      cal.referenceIterations ?? (cal.referenceEpochs !== undefined ? epochIterations(cal.referenceEpochs, trained?.batchSize, maxTrain) : victimIterations);
+      cal.referenceIterations ??
+      (cal.referenceEpochs !== undefined
+        ? epochIterations(cal.referenceEpochs, trained?.batchSize, maxTrain)
+        : victimIterations);
     const refKeys: string[] = [];
     for (let i = 0; i < cal.references; i++) {
       refKeys.push(`reference:${i}`);
-      jobs.push({ key: `reference:${i}`, kind: 'reference', deps: victimDeps, payload: { index: i, calibrate: request }, weight: trainingWeight(refIterations), label: `reference model ${i + 1}/${cal.references}` });
+      jobs.push({
+        key: `reference:${i}`,
+        kind: 'reference',
+        deps: victimDeps,
+        payload: { index: i, calibrate: request },
+        weight: trainingWeight(refIterations),
+        label: `reference model ${i + 1}/${cal.references}`,
+      });
     }
     jobs.push({
       key: 'calibrate',
@@ -487,15 +578,30 @@ export function planJobs(spec: AuditSpec, ctx: PlanContext): PlannedJob[] {
         substitute =
           s.kind === 'ltd'
             ? // S_LTD: a share of the victim's training data (of its part when it trained on one).
-              compact({ substituteDir: dataTrain, fraction: s.fraction, partition: victimPartOfTrain, partitionSeed: victimPartOfTrain ? PARTITION_SEED : undefined })
-            : compact({ substituteDir: abs(s.data ?? spec.data.train), partition: s.partition, partitionSeed: s.partition ? PARTITION_SEED : undefined });
+              compact({
+                substituteDir: dataTrain,
+                fraction: s.fraction,
+                partition: victimPartOfTrain,
+                partitionSeed: victimPartOfTrain ? PARTITION_SEED : undefined,
+              })
+            : compact({
+                substituteDir: abs(s.data ?? spec.data.train),
+                partition: s.partition,
+                partitionSeed: s.partition ? PARTITION_SEED : undefined,
+              });
       }
       for (const seed of a.seeds) {
         const tail = `${a.rowId}:${scenarioId}:${seed}`;
         const attackKey = `attack:${tail}`;
         const outDir = join(W, 'suspects', `${a.rowId}-${scenarioId}-s${seed}`);
         const where = scenarioId === NO_SCENARIO ? '' : ` ${scenarioId}`;
-        const request: RunAttackRequest & { seed: number; rowId: string; scenario: string; label: string; suspectKey: string } = compact({
+        const request: RunAttackRequest & {
+          seed: number;
+          rowId: string;
+          scenario: string;
+          label: string;
+          suspectKey: string;
+        } = compact({
           attack: a.name,
           victimDir,
           ...substitute,
@@ -516,7 +622,14 @@ export function planJobs(spec: AuditSpec, ctx: PlanContext): PlannedJob[] {
           label: a.label,
           suspectKey: attackKey,
         });
-        jobs.push({ key: attackKey, kind: 'attack', deps: [...victimDeps], payload: { ...request }, weight: attackWeight(a.name, a.iterations, a.batchSize), label: `${a.label}${where} seed ${seed}` });
+        jobs.push({
+          key: attackKey,
+          kind: 'attack',
+          deps: [...victimDeps],
+          payload: { ...request },
+          weight: attackWeight(a.name, a.iterations, a.batchSize),
+          label: `${a.label}${where} seed ${seed}`,
+        });
 
         const checkpoints = spec.checkpoints ? Math.floor(a.iterations / spec.checkpoints.every) : 0;
         jobs.push({
@@ -546,4 +659,3 @@ export function planJobs(spec: AuditSpec, ctx: PlanContext): PlannedJob[] {
   }
   return jobs;
 }
-

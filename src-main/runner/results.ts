@@ -11,17 +11,45 @@ import { planRows } from './plan';
 
 export function loadResultsTable(store: AuditStore, runId: string): ResultsTable {
   const run = store.getRun(runId);
-  if (!run) throw new AuditError('RUN_NOT_FOUND', `No run with id ${runId}`, { hint: 'List runs with `ownership-audit runs list`.' });
+  if (!run)
+    throw new AuditError('RUN_NOT_FOUND', `No run with id ${runId}`, {
+      hint: 'List runs with `ownership-audit runs list`.',
+    });
   const calibration = store.getJob(runId, 'calibrate')?.result as CalibrateJobResult | undefined;
   const suspects = store.listSuspects(runId);
   return buildResultsTable({
     runId,
     status: run.status,
     victimAccuracy: null,
-    calibration: (calibration?.metrics ?? []).map((m) => ({ id: m.id, kind: m.kind === 'similarity' ? 'similarity' : 'distance', tau: Number.isFinite(m.tau) ? m.tau : null, degenerate: m.degenerate })),
+    calibration: (calibration?.metrics ?? []).map((m) => ({
+      id: m.id,
+      kind: m.kind === 'similarity' ? 'similarity' : 'distance',
+      tau: Number.isFinite(m.tau) ? m.tau : null,
+      degenerate: m.degenerate,
+    })),
     rows: planRows(run.spec as AuditSpec),
-    suspects: suspects.map((s) => ({ key: s.key, rowId: s.rowId, scenario: s.scenario, accuracy: s.accuracy, agreement: s.agreement, victimAccuracy: s.victimAccuracy, derived: s.derived, seconds: s.seconds, passes: s.passes, iterations: s.iterations })),
-    metricValues: store.listMetricValues(runId).filter((m) => m.iteration === null).map((m) => ({ suspectKey: m.suspectKey, metricId: m.metricId, value: m.value, flagged: m.flagged, iteration: m.iteration })),
+    suspects: suspects.map((s) => ({
+      key: s.key,
+      rowId: s.rowId,
+      scenario: s.scenario,
+      accuracy: s.accuracy,
+      agreement: s.agreement,
+      victimAccuracy: s.victimAccuracy,
+      derived: s.derived,
+      seconds: s.seconds,
+      passes: s.passes,
+      iterations: s.iterations,
+    })),
+    metricValues: store
+      .listMetricValues(runId)
+      .filter((m) => m.iteration === null)
+      .map((m) => ({
+        suspectKey: m.suspectKey,
+        metricId: m.metricId,
+        value: m.value,
+        flagged: m.flagged,
+        iteration: m.iteration,
+      })),
   });
 }
 
@@ -43,7 +71,11 @@ export function loadTrajectories(store: AuditStore, runId: string): Trajectory[]
           iteration: it,
           fidelity: fid,
           ...(agr !== undefined && agr !== null ? { agreement: agr } : {}),
-          metrics: Object.fromEntries(at.filter((v) => !v.metricId.startsWith('fidelity.')).map((v) => [v.metricId, { value: v.value, normalized: v.normalized }])),
+          metrics: Object.fromEntries(
+            at
+              .filter((v) => !v.metricId.startsWith('fidelity.'))
+              .map((v) => [v.metricId, { value: v.value, normalized: v.normalized }]),
+          ),
         };
       }),
     });

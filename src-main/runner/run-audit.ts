@@ -25,8 +25,25 @@ import { JobFailure, startWorker, type WorkerHandle, type WorkerLauncher } from 
 
 export type RunEvent =
   | { type: 'run'; runId: string; status: RunStatus; resumed: boolean; jobs: number; done: number }
-  | { type: 'job'; runId: string; key: string; label: string; status: JobRecord['status']; attempt: number; error?: string }
-  | { type: 'progress'; runId: string; key: string; label: string; event: ProgressEvent; done: number; total: number; etaSeconds: number | null };
+  | {
+      type: 'job';
+      runId: string;
+      key: string;
+      label: string;
+      status: JobRecord['status'];
+      attempt: number;
+      error?: string;
+    }
+  | {
+      type: 'progress';
+      runId: string;
+      key: string;
+      label: string;
+      event: ProgressEvent;
+      done: number;
+      total: number;
+      etaSeconds: number | null;
+    };
 
 export interface RunAuditOptions {
   store: AuditStore;
@@ -92,27 +109,57 @@ function openRun(opts: RunAuditOptions): { runId: string; resumed: boolean } {
   const { store } = opts;
   const hash = specHash(opts.spec);
   let run = opts.resumeRunId ? store.getRun(opts.resumeRunId) : opts.fresh ? undefined : store.findResumableRun(hash);
-  if (opts.resumeRunId && !run) throw new AuditError('RUN_NOT_FOUND', `No run with id ${opts.resumeRunId}`, { hint: 'List runs with `ownership-audit runs list`.' });
+  if (opts.resumeRunId && !run)
+    throw new AuditError('RUN_NOT_FOUND', `No run with id ${opts.resumeRunId}`, {
+      hint: 'List runs with `ownership-audit runs list`.',
+    });
   const resumed = Boolean(run);
   if (run && run.status === 'running' && run.ownerPid && run.ownerPid !== process.pid && processAlive(run.ownerPid)) {
-    throw new AuditError('RUN_BUSY', `Run ${run.id} is being run by process ${run.ownerPid}`, { hint: 'Wait for it, or stop that process first.' });
+    throw new AuditError('RUN_BUSY', `Run ${run.id} is being run by process ${run.ownerPid}`, {
+      hint: 'Wait for it, or stop that process first.',
+    });
   }
-  if (!run) run = store.createRun({ name: opts.spec.name ?? 'audit', spec: opts.spec, specHash: hash, backend: opts.backend, versions: versions(), workDir: undefined });
+  if (!run)
+    run = store.createRun({
+      name: opts.spec.name ?? 'audit',
+      spec: opts.spec,
+      specHash: hash,
+      backend: opts.backend,
+      versions: versions(),
+      workDir: undefined,
+    });
   const workDir = run.workDir || join(opts.home, 'runs', run.id);
   const spec = (resumed ? run.spec : opts.spec) as AuditSpec;
   const reuse = 'reuse' in spec.calibration ? store.getCalibration(spec.calibration.reuse) : undefined;
   if ('reuse' in spec.calibration && !reuse) {
-    throw new AuditError('RUN_NOT_FOUND', `No stored calibration with id ${spec.calibration.reuse}`, { hint: 'List calibrations with `ownership-audit calibrations list`.' });
+    throw new AuditError('RUN_NOT_FOUND', `No stored calibration with id ${spec.calibration.reuse}`, {
+      hint: 'List calibrations with `ownership-audit calibrations list`.',
+    });
   }
-  const planned = planJobs(spec, { workDir, runId: run.id, baseDir: opts.baseDir, calibration: reuse ? { filePath: reuse.filePath } : undefined });
+  const planned = planJobs(spec, {
+    workDir,
+    runId: run.id,
+    baseDir: opts.baseDir,
+    calibration: reuse ? { filePath: reuse.filePath } : undefined,
+  });
   const existing = new Set(store.listJobs(run.id).map((j) => j.key));
-  store.insertJobs(run.id, planned.filter((j) => !existing.has(j.key)));
+  store.insertJobs(
+    run.id,
+    planned.filter((j) => !existing.has(j.key)),
+  );
   // Jobs left running by a dead process, and those that failed or were cancelled last time, run again.
   store.resetInterruptedJobs(run.id);
   for (const j of store.listJobs(run.id)) {
-    if (j.status === 'failed' || j.status === 'cancelled') store.updateJob(run.id, j.key, { status: 'pending', attempts: 0, errorCode: null, errorMessage: null });
+    if (j.status === 'failed' || j.status === 'cancelled')
+      store.updateJob(run.id, j.key, { status: 'pending', attempts: 0, errorCode: null, errorMessage: null });
   }
-  store.updateRun(run.id, { status: 'running', ownerPid: process.pid, backend: opts.backend, startedAt: run.startedAt ?? new Date().toISOString(), error: null });
+  store.updateRun(run.id, {
+    status: 'running',
+    ownerPid: process.pid,
+    backend: opts.backend,
+    startedAt: run.startedAt ?? new Date().toISOString(),
+    error: null,
+  });
   return { runId: run.id, resumed };
 }
 
@@ -130,7 +177,11 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
   // One log file per job in the run's folder: worker messages, attempts and failures.
   const logDir = join(store.getRun(runId)?.workDir || join(opts.home, 'runs', runId), 'logs');
   mkdirSync(logDir, { recursive: true });
-  const jobLog = (key: string, message: string) => appendFileSync(join(logDir, `${key.replace(/[^A-Za-z0-9._-]+/g, '_')}.log`), `${new Date().toISOString()} ${message}\n`);
+  const jobLog = (key: string, message: string) =>
+    appendFileSync(
+      join(logDir, `${key.replace(/[^A-Za-z0-9._-]+/g, '_')}.log`),
+      `${new Date().toISOString()} ${message}\n`,
+    );
 
   const jobs = () => store.listJobs(runId);
   const counts = () => {
@@ -146,15 +197,29 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
     const finish = () => {
       const all = jobs();
       const failed = all.some((j) => j.status === 'failed' || (j.status === 'cancelled' && !stopping));
-      const status: RunStatus = stopping ?? (all.every((j) => j.status === 'done') ? 'completed' : failed ? 'failed' : 'cancelled');
+      const status: RunStatus =
+        stopping ?? (all.every((j) => j.status === 'done') ? 'completed' : failed ? 'failed' : 'cancelled');
       store.updateRun(runId, {
         status,
         ownerPid: null,
         wallSeconds: wallBefore + (Date.now() - sessionStart) / 1000,
         ...(status === 'completed' || status === 'failed' ? { finishedAt: new Date().toISOString() } : {}),
-        error: failed ? all.filter((j) => j.status === 'failed').map((j) => `${j.key}: ${j.errorMessage}`).join('; ').slice(0, 2000) || null : null,
+        error: failed
+          ? all
+              .filter((j) => j.status === 'failed')
+              .map((j) => `${j.key}: ${j.errorMessage}`)
+              .join('; ')
+              .slice(0, 2000) || null
+          : null,
       });
-      emit({ type: 'run', runId, status, resumed, jobs: all.length, done: all.filter((j) => j.status === 'done').length });
+      emit({
+        type: 'run',
+        runId,
+        status,
+        resumed,
+        jobs: all.length,
+        done: all.filter((j) => j.status === 'done').length,
+      });
       resolveDone({ runId, status, table: loadResultsTable(store, runId) });
     };
 
@@ -164,10 +229,24 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
         // Jobs whose dependency failed or was cancelled can never run.
         for (const j of all) {
           if (j.status !== 'pending') continue;
-          const blocker = j.deps.map((d) => all.find((x) => x.key === d)).find((d) => d && (d.status === 'failed' || d.status === 'cancelled'));
+          const blocker = j.deps
+            .map((d) => all.find((x) => x.key === d))
+            .find((d) => d && (d.status === 'failed' || d.status === 'cancelled'));
           if (blocker) {
-            store.updateJob(runId, j.key, { status: 'cancelled', errorCode: 'DEPENDENCY_FAILED', errorMessage: `needs ${blocker.key}, which ${blocker.status === 'failed' ? 'failed' : 'was cancelled'}` });
-            emit({ type: 'job', runId, key: j.key, label: j.label, status: 'cancelled', attempt: j.attempts, error: `needs ${blocker.key}` });
+            store.updateJob(runId, j.key, {
+              status: 'cancelled',
+              errorCode: 'DEPENDENCY_FAILED',
+              errorMessage: `needs ${blocker.key}, which ${blocker.status === 'failed' ? 'failed' : 'was cancelled'}`,
+            });
+            emit({
+              type: 'job',
+              runId,
+              key: j.key,
+              label: j.label,
+              status: 'cancelled',
+              attempt: j.attempts,
+              error: `needs ${blocker.key}`,
+            });
             return pump();
           }
         }
@@ -200,7 +279,16 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
             // The worker's pid rides along so that monitors (and the crash tests) can find it.
             store.updateJob(runId, j.key, { progress: { ...event, pid: handle.pid } });
             const { all: now, done: finished } = counts();
-            emit({ type: 'progress', runId, key: j.key, label: j.label, event, done: finished, total: now.length, etaSeconds: estimateEta(now, workers) });
+            emit({
+              type: 'progress',
+              runId,
+              key: j.key,
+              label: j.label,
+              event,
+              done: finished,
+              total: now.length,
+              etaSeconds: estimateEta(now, workers),
+            });
           },
         },
       );
@@ -212,11 +300,24 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
           jobLog(j.key, `done in ${seconds.toFixed(1)} s`);
           try {
             recordResult(store, runId, j, result);
-            store.updateJob(runId, j.key, { status: 'done', result, finishedAt: new Date().toISOString(), seconds, errorCode: null, errorMessage: null });
+            store.updateJob(runId, j.key, {
+              status: 'done',
+              result,
+              finishedAt: new Date().toISOString(),
+              seconds,
+              errorCode: null,
+              errorMessage: null,
+            });
             emit({ type: 'job', runId, key: j.key, label: j.label, status: 'done', attempt });
           } catch (e) {
             const message = e instanceof Error ? e.message : String(e);
-            store.updateJob(runId, j.key, { status: 'failed', errorCode: e instanceof AuditError ? e.code : 'INTERNAL', errorMessage: message, finishedAt: new Date().toISOString(), seconds });
+            store.updateJob(runId, j.key, {
+              status: 'failed',
+              errorCode: e instanceof AuditError ? e.code : 'INTERNAL',
+              errorMessage: message,
+              finishedAt: new Date().toISOString(),
+              seconds,
+            });
             emit({ type: 'job', runId, key: j.key, label: j.label, status: 'failed', attempt, error: message });
           }
           pump();
@@ -229,13 +330,36 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
           if (f.error.code === 'CANCELLED' || (stopping && f.crashed)) {
             // Stopped on purpose: back to pending (its checkpoint stays), unless this job alone was cancelled.
             const alone = cancelledJobs.has(j.key);
-            store.updateJob(runId, j.key, { status: alone ? 'cancelled' : 'pending', attempts: alone ? attempt : attempt - 1, errorCode: alone ? 'CANCELLED' : null, errorMessage: alone ? 'cancelled by the user' : null });
+            store.updateJob(runId, j.key, {
+              status: alone ? 'cancelled' : 'pending',
+              attempts: alone ? attempt : attempt - 1,
+              errorCode: alone ? 'CANCELLED' : null,
+              errorMessage: alone ? 'cancelled by the user' : null,
+            });
             emit({ type: 'job', runId, key: j.key, label: j.label, status: alone ? 'cancelled' : 'pending', attempt });
           } else if (f.crashed && attempt < maxAttempts) {
-            store.updateJob(runId, j.key, { status: 'pending', errorCode: f.error.code, errorMessage: f.error.message });
-            emit({ type: 'job', runId, key: j.key, label: j.label, status: 'pending', attempt, error: `${f.error.message}; retrying from its checkpoint` });
+            store.updateJob(runId, j.key, {
+              status: 'pending',
+              errorCode: f.error.code,
+              errorMessage: f.error.message,
+            });
+            emit({
+              type: 'job',
+              runId,
+              key: j.key,
+              label: j.label,
+              status: 'pending',
+              attempt,
+              error: `${f.error.message}; retrying from its checkpoint`,
+            });
           } else {
-            store.updateJob(runId, j.key, { status: 'failed', errorCode: f.error.code, errorMessage: f.error.hint ? `${f.error.message} (${f.error.hint})` : f.error.message, finishedAt: new Date().toISOString(), seconds });
+            store.updateJob(runId, j.key, {
+              status: 'failed',
+              errorCode: f.error.code,
+              errorMessage: f.error.hint ? `${f.error.message} (${f.error.hint})` : f.error.message,
+              finishedAt: new Date().toISOString(),
+              seconds,
+            });
             emit({ type: 'job', runId, key: j.key, label: j.label, status: 'failed', attempt, error: f.error.message });
           }
           pump();
@@ -260,7 +384,11 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
       const h = running.get(key);
       if (h) h.cancel();
       else if (store.getJob(runId, key)?.status === 'pending') {
-        store.updateJob(runId, key, { status: 'cancelled', errorCode: 'CANCELLED', errorMessage: 'cancelled by the user' });
+        store.updateJob(runId, key, {
+          status: 'cancelled',
+          errorCode: 'CANCELLED',
+          errorMessage: 'cancelled by the user',
+        });
       }
     },
   };
@@ -270,7 +398,13 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
 function recordResult(store: AuditStore, runId: string, job: JobRecord, result: unknown): void {
   if (job.kind === 'train-victim') {
     const r = result as TrainVictimResult;
-    store.upsertModel({ path: r.model, contentHash: r.contentHash, arch: r.arch, lineage: r.lineage, metrics: { testAccuracy: r.testAccuracy } });
+    store.upsertModel({
+      path: r.model,
+      contentHash: r.contentHash,
+      arch: r.arch,
+      lineage: r.lineage,
+      metrics: { testAccuracy: r.testAccuracy },
+    });
   } else if (job.kind === 'calibrate') {
     const r = result as CalibrateJobResult;
     if (!store.listCalibrations().some((c) => resolve(c.filePath) === resolve(r.file))) {
@@ -280,8 +414,18 @@ function recordResult(store: AuditStore, runId: string, job: JobRecord, result: 
     const r = result as ScoreJobResult;
     const attackKey = job.deps.find((d) => d.startsWith('attack:'));
     const attack = attackKey ? (store.getJob(runId, attackKey)?.result as RunAttackResult | undefined) : undefined;
-    if (!attack) throw new AuditError('DEPENDENCY_FAILED', `Score job ${job.key} has no finished attack`, { hint: 'Run the audit again.' });
-    const p = job.payload as { rowId: string; attackLabel?: string; label?: string; scenario: string; seed: number; attack?: string };
+    if (!attack)
+      throw new AuditError('DEPENDENCY_FAILED', `Score job ${job.key} has no finished attack`, {
+        hint: 'Run the audit again.',
+      });
+    const p = job.payload as {
+      rowId: string;
+      attackLabel?: string;
+      label?: string;
+      scenario: string;
+      seed: number;
+      attack?: string;
+    };
     const metrics = r.final.metrics.filter((m) => !m.id.startsWith('fidelity.'));
     store.recordSuspect(
       {
@@ -305,16 +449,50 @@ function recordResult(store: AuditStore, runId: string, job: JobRecord, result: 
         iterations: attack.compute.iterations,
       },
       [
-        ...metrics.map((m) => ({ iteration: null, metricId: m.id, value: m.value, tau: m.tau ?? null, flagged: m.flagged ?? null, normalized: m.normalized ?? null })),
+        ...metrics.map((m) => ({
+          iteration: null,
+          metricId: m.id,
+          value: m.value,
+          tau: m.tau ?? null,
+          flagged: m.flagged ?? null,
+          normalized: m.normalized ?? null,
+        })),
         ...r.checkpoints.flatMap((c) => [
-          ...c.metrics.map((m) => ({ iteration: c.iteration, metricId: m.id, value: m.value, tau: m.tau ?? null, flagged: m.flagged ?? null, normalized: m.normalized ?? null })),
-          { iteration: c.iteration, metricId: 'fidelity.accuracy', value: c.accuracy, tau: null, flagged: null, normalized: null },
-          { iteration: c.iteration, metricId: 'fidelity.agreement', value: c.agreement, tau: null, flagged: null, normalized: null },
+          ...c.metrics.map((m) => ({
+            iteration: c.iteration,
+            metricId: m.id,
+            value: m.value,
+            tau: m.tau ?? null,
+            flagged: m.flagged ?? null,
+            normalized: m.normalized ?? null,
+          })),
+          {
+            iteration: c.iteration,
+            metricId: 'fidelity.accuracy',
+            value: c.accuracy,
+            tau: null,
+            flagged: null,
+            normalized: null,
+          },
+          {
+            iteration: c.iteration,
+            metricId: 'fidelity.agreement',
+            value: c.agreement,
+            tau: null,
+            flagged: null,
+            normalized: null,
+          },
         ]),
       ],
       (attack.curve ?? []).map((c) => ({ iteration: c.iteration, fidelity: c.fidelity, agreement: c.agreement })),
       r.checkpoints.map((c) => ({ iteration: c.iteration, path: c.path })),
     );
-    store.upsertModel({ path: attack.model, contentHash: r.final.suspect.contentHash, arch: '', lineage: attack.lineage, metrics: { testAccuracy: attack.fidelity.accuracy, agreement: attack.fidelity.agreement } });
+    store.upsertModel({
+      path: attack.model,
+      contentHash: r.final.suspect.contentHash,
+      arch: '',
+      lineage: attack.lineage,
+      metrics: { testAccuracy: attack.fidelity.accuracy, agreement: attack.fidelity.agreement },
+    });
   }
 }

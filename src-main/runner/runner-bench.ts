@@ -38,7 +38,17 @@ async function runGrid(o: RunnerBenchOptions, workers: number, dir: string): Pro
   await Promise.all(
     Array.from({ length: workers }, async () => {
       for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-        const payload = { attack: 'finetune', victimDir: o.victimDir, substituteDir: o.dataDir, fraction: 0.1, iterations: o.iterations, outDir: join(dir, `ft-${workers}-${i}`), seed: i + 1, maxTest: 1000, params: { ratio: 0.5 } };
+        const payload = {
+          attack: 'finetune',
+          victimDir: o.victimDir,
+          substituteDir: o.dataDir,
+          fraction: 0.1,
+          iterations: o.iterations,
+          outDir: join(dir, `ft-${workers}-${i}`),
+          seed: i + 1,
+          maxTest: 1000,
+          params: { ratio: 0.5 },
+        };
         await startWorker({ kind: 'attack', payload, deps: {} }, { entry: o.entry, backend: o.backend }).result;
       }
     }),
@@ -61,7 +71,14 @@ export async function benchRunner(o: RunnerBenchOptions): Promise<RunnerBenchRes
     }
     const one = byWorkers.find((b) => b.workers === 1)?.medianSeconds ?? NaN;
     const best = Math.min(...byWorkers.map((b) => b.medianSeconds));
-    return { jobs: o.jobs, iterations: o.iterations, attack: 'finetune(ratio=0.5)', reps: o.reps, byWorkers, speedup: one / best };
+    return {
+      jobs: o.jobs,
+      iterations: o.iterations,
+      attack: 'finetune(ratio=0.5)',
+      reps: o.reps,
+      byWorkers,
+      speedup: one / best,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

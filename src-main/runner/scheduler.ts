@@ -96,7 +96,9 @@ export function estimateEta(jobs: JobLike[], workers: number): number | null {
   if (left.length === 0) return null;
   const remaining = (j: JobLike) => j.weight * (j.status === 'running' ? 1 - progressFraction(j.progress) : 1);
   const total = left.reduce((a, j) => a + remaining(j), 0);
-  const open = jobs.filter((j) => j.status === 'pending' || j.status === 'running').map((j) => ({ ...j, weight: remaining(j) }));
+  const open = jobs
+    .filter((j) => j.status === 'pending' || j.status === 'running')
+    .map((j) => ({ ...j, weight: remaining(j) }));
   const longest = Math.max(0, ...chainWeights(open).values());
   return speed * Math.max(total / Math.max(1, workers), longest);
 }

@@ -71,13 +71,20 @@ export function runWorker(): void {
         await send({ type: 'ready', backend: backend.backend });
         const seed = typeof raw.job.payload.seed === 'number' ? raw.job.payload.seed : 0;
         const result = await executeJob(
-          { seed, signal: controller.signal, progress: throttled(500), log: (message) => void send({ type: 'log', message }) },
+          {
+            seed,
+            signal: controller.signal,
+            progress: throttled(500),
+            log: (message) => void send({ type: 'log', message }),
+          },
           raw.job,
         );
         await send({ type: 'done', result });
         process.exit(0);
       } catch (e) {
-        const error = isAuditError(e) ? e.toJSON() : { code: 'INTERNAL', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+        const error = isAuditError(e)
+          ? e.toJSON()
+          : { code: 'INTERNAL', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
         await send({ type: 'error', error });
         process.exit(isAuditError(e) && e.code === 'CANCELLED' ? 130 : 2);
       }

@@ -95,7 +95,9 @@ export function startWorker(job: JobInput, opts: WorkerOptions): WorkerHandle {
       else if (m.type === 'done') outcome = { ok: true, value: m.result };
       else if (m.type === 'error') outcome = { ok: false, error: m.error };
     });
-    child.onError((e) => reject(new JobFailure({ code: 'WORKER_CRASHED', message: `Could not start a worker: ${e.message}` }, true)));
+    child.onError((e) =>
+      reject(new JobFailure({ code: 'WORKER_CRASHED', message: `Could not start a worker: ${e.message}` }, true)),
+    );
     child.onExit((code, signal) => {
       if (outcome?.ok) return resolve(outcome.value);
       if (outcome && !outcome.ok) return reject(new JobFailure(outcome.error, false));
@@ -124,5 +126,9 @@ export function startWorker(job: JobInput, opts: WorkerOptions): WorkerHandle {
 
 /** The AuditError a failure stands for (for callers that throw). */
 export function failureToError(f: JobFailure): AuditError {
-  return new AuditError((f.error.code as ConstructorParameters<typeof AuditError>[0]) ?? 'WORKER_CRASHED', f.error.message, { hint: f.error.hint ?? 'See the job log.' });
+  return new AuditError(
+    (f.error.code as ConstructorParameters<typeof AuditError>[0]) ?? 'WORKER_CRASHED',
+    f.error.message,
+    { hint: f.error.hint ?? 'See the job log.' },
+  );
 }

@@ -292,7 +292,13 @@ export interface CurveRow {
 }
 
 export function curveFromRow(r: CurveRow): CurvePoint {
-  return { runId: r.run_id, suspectKey: r.suspect_key, iteration: r.iteration, fidelity: r.fidelity, agreement: r.agreement };
+  return {
+    runId: r.run_id,
+    suspectKey: r.suspect_key,
+    iteration: r.iteration,
+    fidelity: r.fidelity,
+    agreement: r.agreement,
+  };
 }
 
 export interface CheckpointRow {

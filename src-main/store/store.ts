@@ -104,7 +104,11 @@ function sqliteCode(e: unknown): string | undefined {
 }
 
 /** `SET a = @a, b = @b` and its parameters for the defined fields of a patch. */
-function setClause(patch: object, columns: Record<string, string>, jsonFields: Set<string> = new Set()): { sql: string; params: Record<string, unknown> } {
+function setClause(
+  patch: object,
+  columns: Record<string, string>,
+  jsonFields: Set<string> = new Set(),
+): { sql: string; params: Record<string, unknown> } {
   const parts: string[] = [];
   const params: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(patch)) {
@@ -140,7 +144,10 @@ function calibrationDefenses(document: unknown, filePath: string): CalibrationDe
     }
     if (seen.has(e.id)) throw bad(`defence ${e.id} is listed twice`);
     seen.add(e.id);
-    const params = e.params !== undefined && e.params !== null && typeof e.params === 'object' ? (e.params as Record<string, unknown>) : {};
+    const params =
+      e.params !== undefined && e.params !== null && typeof e.params === 'object'
+        ? (e.params as Record<string, unknown>)
+        : {};
     return { id: e.id, params, fingerprintsFile: e.fingerprintsFile, fingerprintsHash: e.fingerprintsHash };
   });
 }
@@ -186,8 +193,11 @@ export class SqliteAuditStore implements AuditStore {
 
   // ---- runs -----------------------------------------------------------------------------
 
-  createRun(r: Pick<RunRecord, 'name' | 'spec' | 'specHash' | 'backend' | 'versions'> & { id?: string; workDir?: string }): RunRecord {
-    const insert = this.stmt(`INSERT INTO runs (id, name, spec_json, spec_hash, status, backend, versions_json, work_dir, created_at)
+  createRun(
+    r: Pick<RunRecord, 'name' | 'spec' | 'specHash' | 'backend' | 'versions'> & { id?: string; workDir?: string },
+  ): RunRecord {
+    const insert = this
+      .stmt(`INSERT INTO runs (id, name, spec_json, spec_hash, status, backend, versions_json, work_dir, created_at)
       VALUES (@id, @name, @spec_json, @spec_hash, 'pending', @backend, @versions_json, @work_dir, @created_at)`);
     // A generated id collides only when two runs start in the same second with the same
     // 16 random bits; draw again then. A caller-given id that exists is the caller's error.
@@ -232,7 +242,9 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   findResumableRun(specHash: string): RunRecord | undefined {
-    const row = this.stmt(`SELECT * FROM runs WHERE spec_hash = ? AND status <> 'completed' ORDER BY created_at DESC, rowid DESC LIMIT 1`).get(specHash) as RunRow | undefined;
+    const row = this.stmt(
+      `SELECT * FROM runs WHERE spec_hash = ? AND status <> 'completed' ORDER BY created_at DESC, rowid DESC LIMIT 1`,
+    ).get(specHash) as RunRow | undefined;
     return row && runFromRow(row);
   }
 
@@ -249,7 +261,10 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   private runNotFound(id: string): AuditError {
-    return new AuditError('RUN_NOT_FOUND', `No run ${id} in the store`, { path: this.path, hint: 'List runs with `ownership-audit runs`.' });
+    return new AuditError('RUN_NOT_FOUND', `No run ${id} in the store`, {
+      path: this.path,
+      hint: 'List runs with `ownership-audit runs`.',
+    });
   }
 
   // ---- jobs -----------------------------------------------------------------------------
@@ -261,7 +276,10 @@ export class SqliteAuditStore implements AuditStore {
   insertJobs(runId: string, jobs: NewJob[]): void {
     const keys = new Set<string>();
     for (const j of jobs) {
-      if (keys.has(j.key)) throw new AuditError('INVALID_ARGUMENT', `Job key ${j.key} appears twice in the plan`, { hint: 'Job keys must be unique within a run.' });
+      if (keys.has(j.key))
+        throw new AuditError('INVALID_ARGUMENT', `Job key ${j.key} appears twice in the plan`, {
+          hint: 'Job keys must be unique within a run.',
+        });
       keys.add(j.key);
     }
     const insert = this.stmt(`INSERT INTO jobs (run_id, key, kind, label, deps_json, payload_json, weight, status)
@@ -270,7 +288,15 @@ export class SqliteAuditStore implements AuditStore {
     this.transaction(() => {
       if (!this.getRun(runId)) throw this.runNotFound(runId);
       for (const j of jobs) {
-        insert.run({ run_id: runId, key: j.key, kind: j.kind, label: j.label, deps_json: toJson(j.deps), payload_json: toJson(j.payload), weight: j.weight });
+        insert.run({
+          run_id: runId,
+          key: j.key,
+          kind: j.kind,
+          label: j.label,
+          deps_json: toJson(j.deps),
+          payload_json: toJson(j.payload),
+          weight: j.weight,
+        });
       }
     });
   }
@@ -288,10 +314,14 @@ export class SqliteAuditStore implements AuditStore {
   updateJob(runId: string, key: string, patch: JobPatch): void {
     const { sql, params } = setClause(patch, JOB_COLUMNS, JSON_JOB_FIELDS);
     const changes = sql
-      ? this.stmt(`UPDATE jobs SET ${sql} WHERE run_id = @run_id AND key = @key`).run({ ...params, run_id: runId, key }).changes
+      ? this.stmt(`UPDATE jobs SET ${sql} WHERE run_id = @run_id AND key = @key`).run({ ...params, run_id: runId, key })
+          .changes
       : (this.stmt('SELECT count(*) AS n FROM jobs WHERE run_id = ? AND key = ?').get(runId, key) as { n: number }).n;
     if (changes === 0) {
-      throw new AuditError('INVALID_ARGUMENT', `No job ${key} in run ${runId}`, { path: this.path, hint: 'The run may have been deleted meanwhile.' });
+      throw new AuditError('INVALID_ARGUMENT', `No job ${key} in run ${runId}`, {
+        path: this.path,
+        hint: 'The run may have been deleted meanwhile.',
+      });
     }
   }
 
@@ -303,18 +333,29 @@ export class SqliteAuditStore implements AuditStore {
 
   /** The same bytes are one model: a later upsert updates where it lives and what we know of it. */
   upsertModel(m: Omit<ModelRecord, 'id' | 'createdAt'>): ModelRecord {
-    const row = this.stmt(`INSERT INTO models (path, content_hash, arch, lineage, metrics_json, created_at)
+    const row = this.stmt(
+      `INSERT INTO models (path, content_hash, arch, lineage, metrics_json, created_at)
       VALUES (@path, @content_hash, @arch, @lineage, @metrics_json, @created_at)
       ON CONFLICT (content_hash) DO UPDATE SET path = excluded.path, arch = excluded.arch,
         lineage = excluded.lineage, metrics_json = excluded.metrics_json
-      RETURNING *`).get({ path: m.path, content_hash: m.contentHash, arch: m.arch, lineage: m.lineage, metrics_json: toJson(m.metrics), created_at: now() }) as ModelRow;
+      RETURNING *`,
+    ).get({
+      path: m.path,
+      content_hash: m.contentHash,
+      arch: m.arch,
+      lineage: m.lineage,
+      metrics_json: toJson(m.metrics),
+      created_at: now(),
+    }) as ModelRow;
     return modelFromRow(row);
   }
 
   upsertDataset(d: Omit<DatasetRecord, 'id'>): DatasetRecord {
-    const row = this.stmt(`INSERT INTO datasets (source, content_hash, splits_json) VALUES (@source, @content_hash, @splits_json)
+    const row = this.stmt(
+      `INSERT INTO datasets (source, content_hash, splits_json) VALUES (@source, @content_hash, @splits_json)
       ON CONFLICT (content_hash) DO UPDATE SET source = excluded.source, splits_json = excluded.splits_json
-      RETURNING *`).get({ source: d.source, content_hash: d.contentHash, splits_json: toJson(d.splits) }) as DatasetRow;
+      RETURNING *`,
+    ).get({ source: d.source, content_hash: d.contentHash, splits_json: toJson(d.splits) }) as DatasetRow;
     return datasetFromRow(row);
   }
 
@@ -324,16 +365,24 @@ export class SqliteAuditStore implements AuditStore {
    * Records a calibration document and its fingerprint sets. Importing again under the
    * same id replaces both (the file was recalibrated in place).
    */
-  importCalibration(c: { filePath: string; document: unknown; victimHash: string; runId?: string | null; id?: string }): CalibrationRecord {
+  importCalibration(c: {
+    filePath: string;
+    document: unknown;
+    victimHash: string;
+    runId?: string | null;
+    id?: string;
+  }): CalibrationRecord {
     const defenses = calibrationDefenses(c.document, c.filePath);
     const id = c.id ?? newId('c');
     const docCreated = (c.document as { createdAt?: unknown }).createdAt;
     const createdAt = typeof docCreated === 'string' ? docCreated : now();
     this.transaction(() => {
-      this.stmt(`INSERT INTO calibrations (id, created_at, file_path, victim_hash, document_json, run_id)
+      this.stmt(
+        `INSERT INTO calibrations (id, created_at, file_path, victim_hash, document_json, run_id)
         VALUES (@id, @created_at, @file_path, @victim_hash, @document_json, @run_id)
         ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, file_path = excluded.file_path,
-          victim_hash = excluded.victim_hash, document_json = excluded.document_json, run_id = excluded.run_id`).run({
+          victim_hash = excluded.victim_hash, document_json = excluded.document_json, run_id = excluded.run_id`,
+      ).run({
         id,
         created_at: createdAt,
         file_path: c.filePath,
@@ -345,7 +394,13 @@ export class SqliteAuditStore implements AuditStore {
       const insert = this.stmt(`INSERT INTO fingerprint_sets (calibration_id, defense, path, content_hash, params_json)
         VALUES (@calibration_id, @defense, @path, @content_hash, @params_json)`);
       for (const d of defenses) {
-        insert.run({ calibration_id: id, defense: d.id, path: d.fingerprintsFile, content_hash: d.fingerprintsHash, params_json: toJson(d.params) });
+        insert.run({
+          calibration_id: id,
+          defense: d.id,
+          path: d.fingerprintsFile,
+          content_hash: d.fingerprintsHash,
+          params_json: toJson(d.params),
+        });
       }
     });
     return this.getCalibration(id) as CalibrationRecord;
@@ -358,11 +413,17 @@ export class SqliteAuditStore implements AuditStore {
 
   /** Newest first. */
   listCalibrations(): CalibrationRecord[] {
-    return (this.stmt('SELECT * FROM calibrations ORDER BY created_at DESC, rowid DESC').all() as CalibrationRow[]).map(calibrationFromRow);
+    return (this.stmt('SELECT * FROM calibrations ORDER BY created_at DESC, rowid DESC').all() as CalibrationRow[]).map(
+      calibrationFromRow,
+    );
   }
 
   listFingerprintSets(calibrationId: string): FingerprintSetRecord[] {
-    return (this.stmt('SELECT * FROM fingerprint_sets WHERE calibration_id = ? ORDER BY id').all(calibrationId) as FingerprintSetRow[]).map(fingerprintSetFromRow);
+    return (
+      this.stmt('SELECT * FROM fingerprint_sets WHERE calibration_id = ? ORDER BY id').all(
+        calibrationId,
+      ) as FingerprintSetRow[]
+    ).map(fingerprintSetFromRow);
   }
 
   // ---- suspects and what was measured on them -------------------------------------------
@@ -380,48 +441,79 @@ export class SqliteAuditStore implements AuditStore {
         this.stmt(`DELETE FROM ${table} WHERE run_id = @run_id AND suspect_key = @suspect_key`).run(key);
       }
       this.stmt('DELETE FROM suspects WHERE run_id = @run_id AND key = @suspect_key').run(key);
-      this.stmt(`INSERT INTO suspects (run_id, key, row_id, attack, label, scenario, seed, model_path, model_hash, accuracy,
+      this.stmt(
+        `INSERT INTO suspects (run_id, key, row_id, attack, label, scenario, seed, model_path, model_hash, accuracy,
           agreement, victim_accuracy, derived, votes, votes_of, seconds, passes, iterations)
         VALUES (@run_id, @key, @row_id, @attack, @label, @scenario, @seed, @model_path, @model_hash, @accuracy,
-          @agreement, @victim_accuracy, @derived, @votes, @votes_of, @seconds, @passes, @iterations)`).run(suspectToRow(s));
-      const metric = this.stmt(`INSERT INTO metric_values (run_id, suspect_key, iteration, metric_id, value, tau, flagged, normalized)
+          @agreement, @victim_accuracy, @derived, @votes, @votes_of, @seconds, @passes, @iterations)`,
+      ).run(suspectToRow(s));
+      const metric = this
+        .stmt(`INSERT INTO metric_values (run_id, suspect_key, iteration, metric_id, value, tau, flagged, normalized)
         VALUES (@run_id, @suspect_key, @iteration, @metric_id, @value, @tau, @flagged, @normalized)`);
       for (const m of metrics) {
-        metric.run({ ...key, iteration: m.iteration, metric_id: m.metricId, value: m.value, tau: m.tau, flagged: toBit(m.flagged), normalized: m.normalized });
+        metric.run({
+          ...key,
+          iteration: m.iteration,
+          metric_id: m.metricId,
+          value: m.value,
+          tau: m.tau,
+          flagged: toBit(m.flagged),
+          normalized: m.normalized,
+        });
       }
       const point = this.stmt(`INSERT INTO curves (run_id, suspect_key, iteration, fidelity, agreement)
         VALUES (@run_id, @suspect_key, @iteration, @fidelity, @agreement)`);
-      for (const p of curve) point.run({ ...key, iteration: p.iteration, fidelity: p.fidelity, agreement: p.agreement });
-      const checkpoint = this.stmt(`INSERT INTO checkpoints (run_id, suspect_key, iteration, path) VALUES (@run_id, @suspect_key, @iteration, @path)`);
+      for (const p of curve)
+        point.run({ ...key, iteration: p.iteration, fidelity: p.fidelity, agreement: p.agreement });
+      const checkpoint = this.stmt(
+        `INSERT INTO checkpoints (run_id, suspect_key, iteration, path) VALUES (@run_id, @suspect_key, @iteration, @path)`,
+      );
       for (const c of checkpoints) checkpoint.run({ ...key, iteration: c.iteration, path: c.path });
     });
   }
 
   /** In the order they were recorded. */
   listSuspects(runId: string): SuspectRecord[] {
-    return (this.stmt('SELECT * FROM suspects WHERE run_id = ? ORDER BY rowid').all(runId) as SuspectRow[]).map(suspectFromRow);
+    return (this.stmt('SELECT * FROM suspects WHERE run_id = ? ORDER BY rowid').all(runId) as SuspectRow[]).map(
+      suspectFromRow,
+    );
   }
 
   listMetricValues(runId: string, suspectKey?: string): MetricValue[] {
     const rows =
       suspectKey === undefined
         ? this.stmt('SELECT * FROM metric_values WHERE run_id = ? ORDER BY id').all(runId)
-        : this.stmt('SELECT * FROM metric_values WHERE run_id = ? AND suspect_key = ? ORDER BY id').all(runId, suspectKey);
+        : this.stmt('SELECT * FROM metric_values WHERE run_id = ? AND suspect_key = ? ORDER BY id').all(
+            runId,
+            suspectKey,
+          );
     return (rows as MetricValueRow[]).map(metricValueFromRow);
   }
 
   listCurve(runId: string, suspectKey: string): CurvePoint[] {
-    return (this.stmt('SELECT * FROM curves WHERE run_id = ? AND suspect_key = ? ORDER BY iteration').all(runId, suspectKey) as CurveRow[]).map(curveFromRow);
+    return (
+      this.stmt('SELECT * FROM curves WHERE run_id = ? AND suspect_key = ? ORDER BY iteration').all(
+        runId,
+        suspectKey,
+      ) as CurveRow[]
+    ).map(curveFromRow);
   }
 
   listCheckpoints(runId: string, suspectKey: string): CheckpointRecord[] {
-    return (this.stmt('SELECT * FROM checkpoints WHERE run_id = ? AND suspect_key = ? ORDER BY iteration').all(runId, suspectKey) as CheckpointRow[]).map(checkpointFromRow);
+    return (
+      this.stmt('SELECT * FROM checkpoints WHERE run_id = ? AND suspect_key = ? ORDER BY iteration').all(
+        runId,
+        suspectKey,
+      ) as CheckpointRow[]
+    ).map(checkpointFromRow);
   }
 
   // ---- reports --------------------------------------------------------------------------
 
   addReport(r: Omit<ReportRecord, 'id' | 'createdAt'>): ReportRecord {
-    const row = this.stmt('INSERT INTO reports (run_id, format, path, created_at) VALUES (@run_id, @format, @path, @created_at) RETURNING *').get({
+    const row = this.stmt(
+      'INSERT INTO reports (run_id, format, path, created_at) VALUES (@run_id, @format, @path, @created_at) RETURNING *',
+    ).get({
       run_id: r.runId,
       format: r.format,
       path: r.path,
@@ -431,7 +523,9 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   listReports(runId: string): ReportRecord[] {
-    return (this.stmt('SELECT * FROM reports WHERE run_id = ? ORDER BY id').all(runId) as ReportRow[]).map(reportFromRow);
+    return (this.stmt('SELECT * FROM reports WHERE run_id = ? ORDER BY id').all(runId) as ReportRow[]).map(
+      reportFromRow,
+    );
   }
 }
 
@@ -455,7 +549,10 @@ export function openStore(file: string, opts: OpenStoreOptions = {}): SqliteAudi
   const abs = path.resolve(file);
   const readonly = opts.readonly === true;
   if (readonly && !existsSync(abs)) {
-    throw new AuditError('STORE_NOT_FOUND', 'There is no audit database yet', { path: abs, hint: 'Run an audit first, or pass the right --home.' });
+    throw new AuditError('STORE_NOT_FOUND', 'There is no audit database yet', {
+      path: abs,
+      hint: 'Run an audit first, or pass the right --home.',
+    });
   }
   if (!readonly) mkdirSync(path.dirname(abs), { recursive: true });
   const nativeBinding = process.env[SQLITE_BINDING_ENV]?.trim() || undefined;
@@ -475,14 +572,20 @@ export function openStore(file: string, opts: OpenStoreOptions = {}): SqliteAudi
       throw e;
     }
     if (version > LATEST_VERSION) {
-      throw new AuditError('STORE_VERSION', `The audit database has schema version ${version}, newer than this version of the app understands (${LATEST_VERSION})`, {
-        path: abs,
-        hint: 'Update Ownership Audit (app and CLI) to the latest version; the database was left unchanged.',
-      });
+      throw new AuditError(
+        'STORE_VERSION',
+        `The audit database has schema version ${version}, newer than this version of the app understands (${LATEST_VERSION})`,
+        {
+          path: abs,
+          hint: 'Update Ownership Audit (app and CLI) to the latest version; the database was left unchanged.',
+        },
+      );
     }
     if (version === 0) {
       // Version 0 means "empty": tables here belong to some other program's database.
-      const { n } = db.prepare(`SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'`).get() as { n: number };
+      const { n } = db.prepare(`SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'`).get() as {
+        n: number;
+      };
       if (n > 0) {
         throw new AuditError('STORE_CORRUPT', 'The file is a SQLite database but not an Ownership Audit one', {
           path: abs,
@@ -492,10 +595,14 @@ export function openStore(file: string, opts: OpenStoreOptions = {}): SqliteAudi
     }
     if (readonly) {
       if (version < LATEST_VERSION) {
-        throw new AuditError('STORE_VERSION', `The audit database has schema version ${version}; this app needs ${LATEST_VERSION}`, {
-          path: abs,
-          hint: 'Run any command that writes (for example an audit) once to upgrade it; read-only opens do not migrate.',
-        });
+        throw new AuditError(
+          'STORE_VERSION',
+          `The audit database has schema version ${version}; this app needs ${LATEST_VERSION}`,
+          {
+            path: abs,
+            hint: 'Run any command that writes (for example an audit) once to upgrade it; read-only opens do not migrate.',
+          },
+        );
       }
     } else {
       db.pragma('journal_mode = WAL');

@@ -148,31 +148,66 @@ export interface AuditStore {
   /** `PRAGMA integrity_check` result: 'ok' when healthy. */
   integrityCheck(): string;
 
-  createRun(r: Pick<RunRecord, 'name' | 'spec' | 'specHash' | 'backend' | 'versions'> & { id?: string; workDir?: string }): RunRecord;
+  createRun(
+    r: Pick<RunRecord, 'name' | 'spec' | 'specHash' | 'backend' | 'versions'> & { id?: string; workDir?: string },
+  ): RunRecord;
   getRun(id: string): RunRecord | undefined;
   listRuns(filter?: { status?: RunStatus; name?: string; limit?: number }): RunRecord[];
   /** The newest run with this spec hash that is not completed (to resume it). */
   findResumableRun(specHash: string): RunRecord | undefined;
-  updateRun(id: string, patch: Partial<Pick<RunRecord, 'status' | 'backend' | 'startedAt' | 'finishedAt' | 'wallSeconds' | 'ownerPid' | 'error'>>): void;
+  updateRun(
+    id: string,
+    patch: Partial<
+      Pick<RunRecord, 'status' | 'backend' | 'startedAt' | 'finishedAt' | 'wallSeconds' | 'ownerPid' | 'error'>
+    >,
+  ): void;
   /** Deletes the run and everything recorded for it (jobs, suspects, metrics, curves, checkpoints, reports). */
   deleteRun(id: string): boolean;
 
   insertJobs(runId: string, jobs: NewJob[]): void;
   listJobs(runId: string): JobRecord[];
   getJob(runId: string, key: string): JobRecord | undefined;
-  updateJob(runId: string, key: string, patch: Partial<Pick<JobRecord, 'status' | 'attempts' | 'startedAt' | 'finishedAt' | 'seconds' | 'errorCode' | 'errorMessage' | 'result' | 'progress'>>): void;
+  updateJob(
+    runId: string,
+    key: string,
+    patch: Partial<
+      Pick<
+        JobRecord,
+        | 'status'
+        | 'attempts'
+        | 'startedAt'
+        | 'finishedAt'
+        | 'seconds'
+        | 'errorCode'
+        | 'errorMessage'
+        | 'result'
+        | 'progress'
+      >
+    >,
+  ): void;
   /** Jobs left 'running' by a dead process go back to 'pending' (their checkpoints stay). Returns how many. */
   resetInterruptedJobs(runId: string): number;
 
   upsertModel(m: Omit<ModelRecord, 'id' | 'createdAt'>): ModelRecord;
   upsertDataset(d: Omit<DatasetRecord, 'id'>): DatasetRecord;
 
-  importCalibration(c: { filePath: string; document: unknown; victimHash: string; runId?: string | null; id?: string }): CalibrationRecord;
+  importCalibration(c: {
+    filePath: string;
+    document: unknown;
+    victimHash: string;
+    runId?: string | null;
+    id?: string;
+  }): CalibrationRecord;
   getCalibration(id: string): CalibrationRecord | undefined;
   listCalibrations(): CalibrationRecord[];
 
   /** Records a finished suspect with its final metric values, curve and checkpoints in one transaction (replacing earlier ones for the same key). */
-  recordSuspect(s: SuspectRecord, metrics: Omit<MetricValue, 'runId' | 'suspectKey'>[], curve: Omit<CurvePoint, 'runId' | 'suspectKey'>[], checkpoints: Omit<CheckpointRecord, 'runId' | 'suspectKey'>[]): void;
+  recordSuspect(
+    s: SuspectRecord,
+    metrics: Omit<MetricValue, 'runId' | 'suspectKey'>[],
+    curve: Omit<CurvePoint, 'runId' | 'suspectKey'>[],
+    checkpoints: Omit<CheckpointRecord, 'runId' | 'suspectKey'>[],
+  ): void;
   listSuspects(runId: string): SuspectRecord[];
   listMetricValues(runId: string, suspectKey?: string): MetricValue[];
   listCurve(runId: string, suspectKey: string): CurvePoint[];

@@ -135,13 +135,20 @@ export function ownershipLabel(derived: number, total: number): string {
   return `${derived * 2 > total ? 'Yes' : 'No'} (${derived}/${total})`;
 }
 
-const finiteOrNull = (x: number | null | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+const finiteOrNull = (x: number | null | undefined): number | null =>
+  typeof x === 'number' && Number.isFinite(x) ? x : null;
 
 export function buildResultsTable(input: ResultsInput): ResultsTable {
-  const columns: MetricColumn[] = input.calibration.map((c) => ({ id: c.id, kind: c.kind, tau: finiteOrNull(c.tau), degenerate: c.degenerate }));
+  const columns: MetricColumn[] = input.calibration.map((c) => ({
+    id: c.id,
+    kind: c.kind,
+    tau: finiteOrNull(c.tau),
+    degenerate: c.degenerate,
+  }));
   const finals = input.metricValues.filter((v) => v.iteration === undefined || v.iteration === null);
   for (const v of finals) {
-    if (!v.metricId.startsWith('fidelity.') && !columns.some((c) => c.id === v.metricId)) columns.push({ id: v.metricId, kind: null, tau: null, degenerate: false });
+    if (!v.metricId.startsWith('fidelity.') && !columns.some((c) => c.id === v.metricId))
+      columns.push({ id: v.metricId, kind: null, tau: null, degenerate: false });
   }
   const valuesBySuspect = new Map<string, MetricValueSummary[]>();
   for (const v of finals) valuesBySuspect.set(v.suspectKey, [...(valuesBySuspect.get(v.suspectKey) ?? []), v]);
@@ -165,10 +172,23 @@ export function buildResultsTable(input: ResultsInput): ResultsTable {
     const accuracies = suspects.map((s) => s.accuracy);
     const accuracy = mean(accuracies);
     const rowVictim = victimAccuracy ?? mean(suspects.map((s) => s.victimAccuracy));
-    row.fidelity = { accuracy, accuracyStd: sampleStd(accuracies), drop: rowVictim - accuracy, agreement: mean(suspects.map((s) => s.agreement)) };
-    row.compute = { seconds: mean(suspects.map((s) => s.seconds)), passes: mean(suspects.map((s) => s.passes)), iterations: mean(suspects.map((s) => s.iterations)) };
+    row.fidelity = {
+      accuracy,
+      accuracyStd: sampleStd(accuracies),
+      drop: rowVictim - accuracy,
+      agreement: mean(suspects.map((s) => s.agreement)),
+    };
+    row.compute = {
+      seconds: mean(suspects.map((s) => s.seconds)),
+      passes: mean(suspects.map((s) => s.passes)),
+      iterations: mean(suspects.map((s) => s.iterations)),
+    };
     for (const col of columns) {
-      const vals = suspects.flatMap((s) => (valuesBySuspect.get(s.key) ?? []).filter((v) => v.metricId === col.id && typeof v.value === 'number' && Number.isFinite(v.value)));
+      const vals = suspects.flatMap((s) =>
+        (valuesBySuspect.get(s.key) ?? []).filter(
+          (v) => v.metricId === col.id && typeof v.value === 'number' && Number.isFinite(v.value),
+        ),
+      );
       if (vals.length === 0) continue;
       const xs = vals.map((v) => v.value as number);
       row.metrics[col.id] = {
@@ -199,7 +219,14 @@ const pct = (x: number): string => (x * 100).toFixed(2);
 /** A fixed-width text table for terminals: row, scenario, acc %, drop (points), metrics `mean±std` (tau in the header), ownership. */
 export function formatResultsTable(table: ResultsTable): string {
   const header1 = ['row', 'scenario', 'acc %', 'drop', ...table.metrics.map((m) => m.id), 'ownership'];
-  const header2 = ['', '', '', '', ...table.metrics.map((m) => `tau ${m.tau === null ? '-' : formatNumber(m.tau)}${m.degenerate ? '!' : ''}`), ''];
+  const header2 = [
+    '',
+    '',
+    '',
+    '',
+    ...table.metrics.map((m) => `tau ${m.tau === null ? '-' : formatNumber(m.tau)}${m.degenerate ? '!' : ''}`),
+    '',
+  ];
   const body = table.rows.map((r) => [
     r.label,
     r.scenario,
@@ -220,7 +247,11 @@ export function formatResultsTable(table: ResultsTable): string {
       .join('  ')
       .trimEnd();
   const lines = [render(header1), render(header2), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(render)];
-  const notes = [`victim accuracy ${table.victimAccuracy === null ? '-' : `${pct(table.victimAccuracy)} %`}`, `status ${table.status}`];
-  if (table.metrics.some((m) => m.degenerate)) notes.push('! degenerate threshold (every reference reached the same value; the metric does not vote)');
+  const notes = [
+    `victim accuracy ${table.victimAccuracy === null ? '-' : `${pct(table.victimAccuracy)} %`}`,
+    `status ${table.status}`,
+  ];
+  if (table.metrics.some((m) => m.degenerate))
+    notes.push('! degenerate threshold (every reference reached the same value; the metric does not vote)');
   return [...lines, '', notes.join('; ')].join('\n');
 }

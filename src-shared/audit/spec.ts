@@ -48,14 +48,17 @@ export const ThresholdRuleSchema = z
     if (p === undefined) return;
     const bad = (message: string): void => ctx.addIssue({ code: 'custom', path: ['parameter'], message });
     if (rule.name === 'paper') bad('the paper rule takes no parameter');
-    else if ((rule.name === 'normal' || rule.name === 'confidence') && !(p > 0 && p < 1)) bad(`must be in (0, 1) for the ${rule.name} rule, got ${p}`);
+    else if ((rule.name === 'normal' || rule.name === 'confidence') && !(p > 0 && p < 1))
+      bad(`must be in (0, 1) for the ${rule.name} rule, got ${p}`);
     else if (rule.name === 'quantile' && !(p >= 0 && p <= 1)) bad(`must be in [0, 1] for the quantile rule, got ${p}`);
     else if (rule.name === 'reference-ratio' && !(p > 0)) bad(`must be > 0 for the reference-ratio rule, got ${p}`);
   });
 
 /** Ids of scenarios: they appear in job keys and directory names. */
 export const SCENARIO_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const scenarioId = z.string().regex(SCENARIO_ID_RE, { message: "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit" });
+const scenarioId = z
+  .string()
+  .regex(SCENARIO_ID_RE, { message: "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit" });
 
 const VictimSchema = z.union([
   z.strictObject({ model: path }),
@@ -86,7 +89,12 @@ const DataSchema = z.strictObject({
 
 const ScenarioSchema = z.discriminatedUnion('kind', [
   z.strictObject({ id: scenarioId, kind: z.literal('ltd'), fraction: z.number().gt(0).max(1) }),
-  z.strictObject({ id: scenarioId, kind: z.literal('lsd'), data: path.optional(), partition: partitionString.optional() }),
+  z.strictObject({
+    id: scenarioId,
+    kind: z.literal('lsd'),
+    data: path.optional(),
+    partition: partitionString.optional(),
+  }),
 ]);
 
 const DefenseSchema = z.strictObject({ id: z.enum(DEFENSE_IDS), params: paramRecord.optional() });
@@ -189,8 +197,16 @@ export function crossFieldProblems(spec: BaseSpec): SpecProblem[] {
     const victimPart = spec.victim.train.partition.replace(/\s/g, '');
     const victimData = spec.victim.train.data;
     spec.scenarios.forEach((s, i) => {
-      if (s.kind === 'lsd' && s.partition && s.partition.replace(/\s/g, '') === victimPart && (s.data ?? spec.data.train) === victimData) {
-        add(['scenarios', i, 'partition'], `the victim trains on part ${victimPart} of the same data; S_LSD needs another part`);
+      if (
+        s.kind === 'lsd' &&
+        s.partition &&
+        s.partition.replace(/\s/g, '') === victimPart &&
+        (s.data ?? spec.data.train) === victimData
+      ) {
+        add(
+          ['scenarios', i, 'partition'],
+          `the victim trains on part ${victimPart} of the same data; S_LSD needs another part`,
+        );
       }
     });
   }
@@ -209,20 +225,28 @@ export function crossFieldProblems(spec: BaseSpec): SpecProblem[] {
     if (sw.target.startsWith('attack:')) {
       const matched = sweptAttackIndices(spec, sw.target);
       if (matched.length === 0) {
-        add(['sweeps', i, 'target'], `no attack labelled or named "${sw.target.slice(7)}" (attacks: ${spec.attacks.map((a) => a.label ?? a.name).join(', ')})`);
+        add(
+          ['sweeps', i, 'target'],
+          `no attack labelled or named "${sw.target.slice(7)}" (attacks: ${spec.attacks.map((a) => a.label ?? a.name).join(', ')})`,
+        );
         return;
       }
       if (sw.param === 'seeds' || sw.param === 'scenarios' || sw.param === 'label' || sw.param === 'name') {
-        add(['sweeps', i, 'param'], `"${sw.param}" cannot be swept (sweep an attack parameter, iterations, batchSize or block)`);
+        add(
+          ['sweeps', i, 'param'],
+          `"${sw.param}" cannot be swept (sweep an attack parameter, iterations, batchSize or block)`,
+        );
         return;
       }
       if (sw.param === 'iterations' || sw.param === 'batchSize') {
         sw.values.forEach((v, j) => {
-          if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1)) add(['sweeps', i, 'values', j], `${sw.param} must be a positive integer, got ${JSON.stringify(v)}`);
+          if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1))
+            add(['sweeps', i, 'values', j], `${sw.param} must be a positive integer, got ${JSON.stringify(v)}`);
         });
       } else if (sw.param === 'block') {
         sw.values.forEach((v, j) => {
-          if (!(typeof v === 'string' && v.length > 0)) add(['sweeps', i, 'values', j], `block must be a block name such as "block2", got ${JSON.stringify(v)}`);
+          if (!(typeof v === 'string' && v.length > 0))
+            add(['sweeps', i, 'values', j], `block must be a block name such as "block2", got ${JSON.stringify(v)}`);
         });
       }
       // Attack parameters are checked against the registry on the main side.
@@ -240,9 +264,12 @@ export function crossFieldProblems(spec: BaseSpec): SpecProblem[] {
         return;
       }
       sw.values.forEach((v, j) => {
-        if (sw.param === 'fraction' && !(typeof v === 'number' && v > 0 && v <= 1)) add(['sweeps', i, 'values', j], `fraction must be a number in (0, 1], got ${JSON.stringify(v)}`);
-        if (sw.param === 'partition' && !(typeof v === 'string' && isPartition(v))) add(['sweeps', i, 'values', j], `partition must look like "k/n" with 0 <= k < n, got ${JSON.stringify(v)}`);
-        if (sw.param === 'data' && !(typeof v === 'string' && v.length > 0)) add(['sweeps', i, 'values', j], `data must be a directory path, got ${JSON.stringify(v)}`);
+        if (sw.param === 'fraction' && !(typeof v === 'number' && v > 0 && v <= 1))
+          add(['sweeps', i, 'values', j], `fraction must be a number in (0, 1], got ${JSON.stringify(v)}`);
+        if (sw.param === 'partition' && !(typeof v === 'string' && isPartition(v)))
+          add(['sweeps', i, 'values', j], `partition must look like "k/n" with 0 <= k < n, got ${JSON.stringify(v)}`);
+        if (sw.param === 'data' && !(typeof v === 'string' && v.length > 0))
+          add(['sweeps', i, 'values', j], `data must be a directory path, got ${JSON.stringify(v)}`);
       });
     } else {
       add(['sweeps', i, 'target'], `must be "attack:<label or name>" or "scenario:<id>", got "${sw.target}"`);
@@ -299,7 +326,9 @@ function isMissing(issue: Issue): boolean {
 
 /** How badly a union branch misses the shape: unknown keys and required keys it lacks at its top level. */
 function structuralScore(issues: readonly Issue[]): number {
-  return issues.filter((i) => (i.code === 'unrecognized_keys' && i.path.length === 0) || (isMissing(i) && i.path.length === 1)).length;
+  return issues.filter(
+    (i) => (i.code === 'unrecognized_keys' && i.path.length === 0) || (isMissing(i) && i.path.length === 1),
+  ).length;
 }
 
 function issueMessage(issue: Issue): string {
@@ -313,7 +342,8 @@ function issueMessage(issue: Issue): string {
     case 'too_small': {
       const min = issue.minimum;
       if (issue.origin === 'array' || issue.origin === 'set') return `must contain at least ${plural(min, 'item')}`;
-      if (issue.origin === 'string') return Number(min) <= 1 ? 'must not be empty' : `must have at least ${plural(min, 'character')}`;
+      if (issue.origin === 'string')
+        return Number(min) <= 1 ? 'must not be empty' : `must have at least ${plural(min, 'character')}`;
       return `must be ${issue.inclusive ? '>=' : '>'} ${min}, got ${String((issue as { input?: unknown }).input)}`;
     }
     case 'too_big': {
@@ -325,7 +355,9 @@ function issueMessage(issue: Issue): string {
     case 'invalid_value': {
       const values = issue.values.map((v) => JSON.stringify(v));
       const got = typeName((issue as { input?: unknown }).input);
-      return values.length === 1 ? `must be ${values[0]}, got ${got}` : `must be one of ${values.join(', ')}, got ${got}`;
+      return values.length === 1
+        ? `must be ${values[0]}, got ${got}`
+        : `must be one of ${values.join(', ')}, got ${got}`;
     }
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
@@ -348,13 +380,16 @@ export function formatIssues(issues: readonly Issue[], base: readonly PropertyKe
       const d = (issue as { discriminator?: string }).discriminator;
       const input = (issue as { input?: Record<string, unknown> }).input;
       const value = d && input && typeof input === 'object' ? input[d] : undefined;
-      out.push(`${formatPath(at)}: ${value === undefined ? 'required' : `unknown ${d} ${JSON.stringify(value)}`}${d && DISCRIMINATOR_CHOICES[d] ? ` (must be ${DISCRIMINATOR_CHOICES[d]})` : ''}`);
+      out.push(
+        `${formatPath(at)}: ${value === undefined ? 'required' : `unknown ${d} ${JSON.stringify(value)}`}${d && DISCRIMINATOR_CHOICES[d] ? ` (must be ${DISCRIMINATOR_CHOICES[d]})` : ''}`,
+      );
       continue;
     }
     // A value of the wrong type for every branch (e.g. a parameter that is null).
     if (branches.every((b) => b.length === 1 && b[0].code === 'invalid_type' && b[0].path.length === 0)) {
       const expected = branches.map((b) => (b[0] as { expected: string }).expected);
-      const list = expected.length > 1 ? `${expected.slice(0, -1).join(', ')} or ${expected[expected.length - 1]}` : expected[0];
+      const list =
+        expected.length > 1 ? `${expected.slice(0, -1).join(', ')} or ${expected[expected.length - 1]}` : expected[0];
       out.push(`${formatPath(at)}: expected ${list}, got ${typeName((issue as { input?: unknown }).input)}`);
       continue;
     }
@@ -364,7 +399,9 @@ export function formatIssues(issues: readonly Issue[], base: readonly PropertyKe
     if (chosen.length === 1) {
       out.push(...formatIssues(chosen[0], at));
     } else {
-      out.push(`${formatPath(at)}: matches none of the allowed forms: ${chosen.map((b) => `{ ${formatIssues(b, []).join('; ')} }`).join(' or ')}`);
+      out.push(
+        `${formatPath(at)}: matches none of the allowed forms: ${chosen.map((b) => `{ ${formatIssues(b, []).join('; ')} }`).join(' or ')}`,
+      );
     }
   }
   return out;

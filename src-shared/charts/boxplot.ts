@@ -35,7 +35,9 @@ export function fiveNumbers(values: readonly number[]): [number, number, number,
 }
 
 export function metricBoxplotOption(data: MetricBoxplotData): EChartsOption {
-  const rows = data.rows.map((r) => ({ ...r, values: r.values.filter(isFiniteNumber) })).filter((r) => r.values.length > 0);
+  const rows = data.rows
+    .map((r) => ({ ...r, values: r.values.filter(isFiniteNumber) }))
+    .filter((r) => r.values.length > 0);
   // Long labels break before their parameters: 'FT(ratio=0.5)' -> 'FT' over '(ratio=0.5)'.
   const wrap = (s: string): string => (s.length > 10 && s.indexOf('(') > 0 ? s.replace('(', '\n(') : s);
   const categories = rows.map((r) => (r.sublabel ? `${wrap(r.label)}\n${r.sublabel}` : wrap(r.label)));
@@ -45,15 +47,31 @@ export function metricBoxplotOption(data: MetricBoxplotData): EChartsOption {
   const hi = all.length ? Math.max(...all) : 1;
   // Round bounds that include tau (values of every defence's metrics are >= 0).
   const y = niceRange(lo, hi, { floor: 0 });
-  const sub = [data.kind === 'distance' ? 'distance: lower flags' : data.kind === 'similarity' ? 'similarity: higher flags' : '', tau !== null ? `tau ${compactNumber(tau)}` : 'no tau', data.degenerate ? 'degenerate: does not vote' : '']
+  const sub = [
+    data.kind === 'distance' ? 'distance: lower flags' : data.kind === 'similarity' ? 'similarity: higher flags' : '',
+    tau !== null ? `tau ${compactNumber(tau)}` : 'no tau',
+    data.degenerate ? 'degenerate: does not vote' : '',
+  ]
     .filter(Boolean)
     .join(' · ');
   return {
     ...baseOption(data.title ?? data.metricLabel, sub),
     grid: { left: 46, right: tau !== null ? 44 : 16, top: 54, bottom: 62 },
     tooltip: { trigger: 'item' },
-    xAxis: { type: 'category', data: categories, axisLabel: { interval: 0, fontSize: 9, lineHeight: 11 }, axisTick: { alignWithLabel: true } },
-    yAxis: { type: 'value', min: y.min, max: y.max, interval: y.interval, axisLabel: { fontSize: 10, formatter: (v: number) => compactNumber(v) }, splitLine: { lineStyle: { color: '#e5e5e5' } } },
+    xAxis: {
+      type: 'category',
+      data: categories,
+      axisLabel: { interval: 0, fontSize: 9, lineHeight: 11 },
+      axisTick: { alignWithLabel: true },
+    },
+    yAxis: {
+      type: 'value',
+      min: y.min,
+      max: y.max,
+      interval: y.interval,
+      axisLabel: { fontSize: 10, formatter: (v: number) => compactNumber(v) },
+      splitLine: { lineStyle: { color: '#e5e5e5' } },
+    },
     series: [
       {
         type: 'boxplot',

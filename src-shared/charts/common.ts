@@ -9,7 +9,18 @@
 import type { EChartsOption } from 'echarts';
 
 /** Ten distinguishable colours (the Tableau 10 set), enough for one per class of CIFAR-10 / Fashion-MNIST. */
-export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'] as const;
+export const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+] as const;
 
 /** A colour for series i: the palette first, then evenly spaced hues (for CIFAR-100 and the like). */
 export function colorAt(i: number): string {
@@ -34,7 +45,14 @@ export function baseOption(title: string, subtitle?: string): EChartsOption {
     animation: false,
     color: [...PALETTE],
     textStyle: { fontFamily: FONT_FAMILY, fontSize: 11 },
-    title: { text: title, ...(subtitle ? { subtext: subtitle } : {}), left: 'center', top: 4, textStyle: { fontSize: 13, fontWeight: 'bold' }, subtextStyle: { fontSize: 10, color: '#555' } },
+    title: {
+      text: title,
+      ...(subtitle ? { subtext: subtitle } : {}),
+      left: 'center',
+      top: 4,
+      textStyle: { fontSize: 13, fontWeight: 'bold' },
+      subtextStyle: { fontSize: 10, color: '#555' },
+    },
   };
 }
 
@@ -71,7 +89,11 @@ export function niceStep(span: number, ticks = 5): number {
  * extent, so charts that draw tau or a reference line pass them in here). `floor` keeps the
  * minimum from going below it (0 for values that cannot be negative).
  */
-export function niceRange(lo: number, hi: number, opts: { ticks?: number; floor?: number; ceil?: number } = {}): { min: number; max: number; interval: number } {
+export function niceRange(
+  lo: number,
+  hi: number,
+  opts: { ticks?: number; floor?: number; ceil?: number } = {},
+): { min: number; max: number; interval: number } {
   let a = lo;
   let b = hi;
   if (!(b > a)) {
@@ -98,5 +120,14 @@ export function legendHeight(items: number, width: number, chars = 24): number {
 
 /** A legend that wraps onto more lines instead of paging (a printed chart cannot page). */
 export function wrappingLegend(): Record<string, unknown> {
-  return { type: 'plain', bottom: 4, left: 'center', width: '92%', itemWidth: 14, itemHeight: 8, itemGap: 12, textStyle: { fontSize: 10 } };
+  return {
+    type: 'plain',
+    bottom: 4,
+    left: 'center',
+    width: '92%',
+    itemWidth: 14,
+    itemHeight: 8,
+    itemGap: 12,
+    textStyle: { fontSize: 10 },
+  };
 }

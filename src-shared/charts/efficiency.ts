@@ -10,7 +10,16 @@
  * iteration of one attack costs the same number of passes).
  */
 import type { EChartsOption } from 'echarts';
-import { TAU_COLOR, baseOption, colorAt, compactNumber, isFiniteNumber, legendHeight, niceRange, wrappingLegend } from './common';
+import {
+  TAU_COLOR,
+  baseOption,
+  colorAt,
+  compactNumber,
+  isFiniteNumber,
+  legendHeight,
+  niceRange,
+  wrappingLegend,
+} from './common';
 
 export interface EfficiencyChartData {
   /** Learning curves (KnockoffNets), accuracy as fractions. */
@@ -25,23 +34,55 @@ export interface EfficiencyChartData {
 
 export function efficiencyOption(data: EfficiencyChartData): EChartsOption {
   const curves = data.curves
-    .map((c) => ({ name: c.name, points: c.points.filter((p) => isFiniteNumber(p.passes) && isFiniteNumber(p.fidelity)).sort((a, b) => a.passes - b.passes) }))
+    .map((c) => ({
+      name: c.name,
+      points: c.points
+        .filter((p) => isFiniteNumber(p.passes) && isFiniteNumber(p.fidelity))
+        .sort((a, b) => a.passes - b.passes),
+    }))
     .filter((c) => c.points.length > 0);
   const marks = data.marks.filter((m) => isFiniteNumber(m.passes) && isFiniteNumber(m.fidelity));
   const markLabel = data.markLabel ?? 'RemovalNet';
-  const meanMark = marks.length ? { passes: marks.reduce((a, m) => a + m.passes, 0) / marks.length, fidelity: marks.reduce((a, m) => a + m.fidelity, 0) / marks.length } : null;
+  const meanMark = marks.length
+    ? {
+        passes: marks.reduce((a, m) => a + m.passes, 0) / marks.length,
+        fidelity: marks.reduce((a, m) => a + m.fidelity, 0) / marks.length,
+      }
+    : null;
   const victim = isFiniteNumber(data.victimAccuracy) ? data.victimAccuracy : null;
   // Explicit y range: echarts leaves mark lines out of the axis extent, and the victim line must show.
-  const ys = [...curves.flatMap((c) => c.points.map((p) => p.fidelity * 100)), ...marks.map((m) => m.fidelity * 100), ...(victim !== null ? [victim * 100] : [])];
-  const y = ys.length ? niceRange(Math.min(...ys), Math.max(...ys), { floor: 0, ceil: 100 }) : { min: 0, max: 100, interval: 20 };
+  const ys = [
+    ...curves.flatMap((c) => c.points.map((p) => p.fidelity * 100)),
+    ...marks.map((m) => m.fidelity * 100),
+    ...(victim !== null ? [victim * 100] : []),
+  ];
+  const y = ys.length
+    ? niceRange(Math.min(...ys), Math.max(...ys), { floor: 0, ceil: 100 })
+    : { min: 0, max: 100, interval: 20 };
   const legendItems = curves.length + (marks.length ? 1 : 0);
   const option: EChartsOption = {
     ...baseOption(data.title ?? `Attack cost against fidelity: KnockoffNets' learning curve and ${markLabel}`),
     grid: { left: 56, right: 28, top: 44, bottom: 56 + legendHeight(legendItems, 680, 28) },
     legend: wrappingLegend(),
     tooltip: { trigger: 'item' },
-    xAxis: { type: 'value', name: 'forward + backward passes (per example)', nameLocation: 'middle', nameGap: 26, min: 0, axisLabel: { fontSize: 10, formatter: (v: number) => compactNumber(v) } },
-    yAxis: { type: 'value', name: 'test accuracy %', nameLocation: 'middle', nameGap: 38, min: y.min, max: y.max, interval: y.interval, axisLabel: { fontSize: 10 } },
+    xAxis: {
+      type: 'value',
+      name: 'forward + backward passes (per example)',
+      nameLocation: 'middle',
+      nameGap: 26,
+      min: 0,
+      axisLabel: { fontSize: 10, formatter: (v: number) => compactNumber(v) },
+    },
+    yAxis: {
+      type: 'value',
+      name: 'test accuracy %',
+      nameLocation: 'middle',
+      nameGap: 38,
+      min: y.min,
+      max: y.max,
+      interval: y.interval,
+      axisLabel: { fontSize: 10 },
+    },
     series: [
       ...curves.map((c, i) => ({
         type: 'line' as const,
@@ -69,10 +110,23 @@ export function efficiencyOption(data: EfficiencyChartData): EChartsOption {
   // Reference lines ride on the first series: the victim's accuracy, and the mean RemovalNet point's level and cost.
   const first = (option.series as Record<string, unknown>[])[0];
   const lines: Record<string, unknown>[] = [];
-  if (victim !== null) lines.push({ yAxis: victim * 100, lineStyle: { color: '#888', type: 'dotted', width: 1 }, label: { formatter: 'victim', color: '#666', position: 'insideEndTop', fontSize: 10 } });
+  if (victim !== null)
+    lines.push({
+      yAxis: victim * 100,
+      lineStyle: { color: '#888', type: 'dotted', width: 1 },
+      label: { formatter: 'victim', color: '#666', position: 'insideEndTop', fontSize: 10 },
+    });
   if (meanMark) {
-    lines.push({ yAxis: meanMark.fidelity * 100, lineStyle: { color: TAU_COLOR, type: 'dashed', width: 1 }, label: { formatter: markLabel, color: TAU_COLOR, position: 'insideEndBottom', fontSize: 10 } });
-    lines.push({ xAxis: meanMark.passes, lineStyle: { color: TAU_COLOR, type: 'dashed', width: 1 }, label: { show: false } });
+    lines.push({
+      yAxis: meanMark.fidelity * 100,
+      lineStyle: { color: TAU_COLOR, type: 'dashed', width: 1 },
+      label: { formatter: markLabel, color: TAU_COLOR, position: 'insideEndBottom', fontSize: 10 },
+    });
+    lines.push({
+      xAxis: meanMark.passes,
+      lineStyle: { color: TAU_COLOR, type: 'dashed', width: 1 },
+      label: { show: false },
+    });
   }
   if (first && lines.length) first.markLine = { silent: true, symbol: 'none', data: lines };
   return option;

@@ -21,7 +21,13 @@ export function lossesOption(data: LossesChartData): EChartsOption {
     legend: wrappingLegend(),
     tooltip: { trigger: 'axis' },
     xAxis: { type: 'value', name: 'iteration', nameLocation: 'middle', nameGap: 24, min: 0 },
-    yAxis: { type: data.logY ? 'log' : 'value', name: data.yName ?? 'loss', nameLocation: 'middle', nameGap: 40, scale: !data.logY },
+    yAxis: {
+      type: data.logY ? 'log' : 'value',
+      name: data.yName ?? 'loss',
+      nameLocation: 'middle',
+      nameGap: 40,
+      scale: !data.logY,
+    },
     series: data.series.map((s, i) => ({
       type: 'line' as const,
       name: s.name,

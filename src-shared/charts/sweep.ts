@@ -58,15 +58,29 @@ const xAxisFor = (data: SweepChartData, categories: string[]): Record<string, un
 export function sweepFidelityOption(data: SweepChartData, width = 335): EChartsOption {
   const categories = sweepCategories(data);
   const victim = isFiniteNumber(data.victimAccuracy) ? data.victimAccuracy : null;
-  const ys = [...data.series.flatMap((s) => s.points.map((p) => p.fidelity * 100)).filter(isFiniteNumber), ...(victim !== null ? [victim * 100] : [])];
-  const y = ys.length ? niceRange(Math.min(...ys), Math.max(...ys), { floor: 0, ceil: 100 }) : { min: 0, max: 100, interval: 20 };
+  const ys = [
+    ...data.series.flatMap((s) => s.points.map((p) => p.fidelity * 100)).filter(isFiniteNumber),
+    ...(victim !== null ? [victim * 100] : []),
+  ];
+  const y = ys.length
+    ? niceRange(Math.min(...ys), Math.max(...ys), { floor: 0, ceil: 100 })
+    : { min: 0, max: 100, interval: 20 };
   const option: EChartsOption = {
     ...baseOption(`Fidelity against ${data.param}`, data.title),
     grid: { left: 52, right: 16, top: 56, bottom: 52 + legendHeight(data.series.length, width, 24) },
     legend: wrappingLegend(),
     tooltip: { trigger: 'item' },
     xAxis: xAxisFor(data, categories),
-    yAxis: { type: 'value', name: 'test accuracy %', nameLocation: 'middle', nameGap: 36, min: y.min, max: y.max, interval: y.interval, axisLabel: { fontSize: 10 } },
+    yAxis: {
+      type: 'value',
+      name: 'test accuracy %',
+      nameLocation: 'middle',
+      nameGap: 36,
+      min: y.min,
+      max: y.max,
+      interval: y.interval,
+      axisLabel: { fontSize: 10 },
+    },
     series: data.series.map((s, i) => ({
       type: 'line' as const,
       name: s.name,
@@ -80,7 +94,19 @@ export function sweepFidelityOption(data: SweepChartData, width = 335): EChartsO
         return p && isFiniteNumber(p.fidelity) ? { value: p.fidelity * 100, n: p.n } : null;
       }),
       ...(i === 0 && victim !== null
-        ? { markLine: { silent: true, symbol: 'none', data: [{ yAxis: victim * 100, lineStyle: { color: '#888', type: 'dotted', width: 1 }, label: { formatter: 'victim', color: '#666', position: 'insideEndTop', fontSize: 10 } }] } }
+        ? {
+            markLine: {
+              silent: true,
+              symbol: 'none',
+              data: [
+                {
+                  yAxis: victim * 100,
+                  lineStyle: { color: '#888', type: 'dotted', width: 1 },
+                  label: { formatter: 'victim', color: '#666', position: 'insideEndTop', fontSize: 10 },
+                },
+              ],
+            },
+          }
         : {}),
     })),
   };
@@ -108,16 +134,32 @@ export function sweepMetricsOption(data: SweepChartData, width = 335): EChartsOp
   // floor. A log axis cannot draw 0, so a zero value is left out there and the subtitle says so.
   const log = positive.length > 0 && Math.max(1, ...positive) / Math.min(1, ...positive) > 10;
   const zeros = log && ys.some((v) => v <= 0);
-  const drawn = log ? drawn0.map((l) => ({ ...l, values: l.values.map((v) => (v !== null && v > 0 ? v : null)) })) : drawn0;
-  const yMax = log ? 10 ** Math.ceil(Math.log10(Math.max(1.2, ...positive) * 1.05)) : niceCeil(Math.max(1.2, ...ys) * 1.05);
+  const drawn = log
+    ? drawn0.map((l) => ({ ...l, values: l.values.map((v) => (v !== null && v > 0 ? v : null)) }))
+    : drawn0;
+  const yMax = log
+    ? 10 ** Math.ceil(Math.log10(Math.max(1.2, ...positive) * 1.05))
+    : niceCeil(Math.max(1.2, ...ys) * 1.05);
   const yMin = log ? 10 ** Math.floor(Math.log10(Math.min(1, ...positive))) : 0;
   const option: EChartsOption = {
-    ...baseOption('Metric / tau', `distance flags below 1, similarity (dashed) above${log ? '; log axis' : ''}${zeros ? ', zeros not drawn' : ''}`),
+    ...baseOption(
+      'Metric / tau',
+      `distance flags below 1, similarity (dashed) above${log ? '; log axis' : ''}${zeros ? ', zeros not drawn' : ''}`,
+    ),
     grid: { left: 44, right: 16, top: 56, bottom: 52 + legendHeight(drawn.length, width, 14) },
     legend: wrappingLegend(),
     tooltip: { trigger: 'item' },
     xAxis: xAxisFor(data, categories),
-    yAxis: { type: log ? 'log' : 'value', ...(log ? { logBase: 10 } : {}), name: 'value / tau', nameLocation: 'middle', nameGap: 30, min: yMin, max: yMax, axisLabel: { fontSize: 10 } },
+    yAxis: {
+      type: log ? 'log' : 'value',
+      ...(log ? { logBase: 10 } : {}),
+      name: 'value / tau',
+      nameLocation: 'middle',
+      nameGap: 30,
+      min: yMin,
+      max: yMax,
+      axisLabel: { fontSize: 10 },
+    },
     series: drawn.map((l, i) => ({
       type: 'line' as const,
       name: l.name,
@@ -127,7 +169,17 @@ export function sweepMetricsOption(data: SweepChartData, width = 335): EChartsOp
       lineStyle: { width: 1.5, type: l.kind === 'similarity' ? ('dashed' as const) : ('solid' as const) },
       connectNulls: true,
       data: l.values,
-      ...(i === 0 ? { markLine: { silent: true, symbol: 'none', lineStyle: { color: TAU_COLOR, type: 'dashed', width: 1.5 }, label: { formatter: 'tau', color: TAU_COLOR, position: 'end' }, data: [{ yAxis: 1 }] } } : {}),
+      ...(i === 0
+        ? {
+            markLine: {
+              silent: true,
+              symbol: 'none',
+              lineStyle: { color: TAU_COLOR, type: 'dashed', width: 1.5 },
+              label: { formatter: 'tau', color: TAU_COLOR, position: 'end' },
+              data: [{ yAxis: 1 }],
+            },
+          }
+        : {}),
     })),
   };
   return option;

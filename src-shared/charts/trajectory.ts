@@ -40,11 +40,19 @@ export function niceCeil(x: number): number {
 
 export function trajectoryOption(data: TrajectoryChartData): EChartsOption {
   const series = data.series
-    .map((s) => ({ name: s.name, group: s.group, points: [...s.points].filter((p) => isFiniteNumber(p.normalized) && isFiniteNumber(p.fidelity)).sort((a, b) => a.iteration - b.iteration) }))
+    .map((s) => ({
+      name: s.name,
+      group: s.group,
+      points: [...s.points]
+        .filter((p) => isFiniteNumber(p.normalized) && isFiniteNumber(p.fidelity))
+        .sort((a, b) => a.iteration - b.iteration),
+    }))
     .filter((s) => s.points.length > 0);
   const xs = series.flatMap((s) => s.points.map((p) => p.normalized));
   const ys = series.flatMap((s) => s.points.map((p) => p.fidelity * 100));
-  const y = ys.length ? niceRange(Math.min(...ys), Math.max(...ys), { floor: 0, ceil: 100 }) : { min: 0, max: 100, interval: 20 };
+  const y = ys.length
+    ? niceRange(Math.min(...ys), Math.max(...ys), { floor: 0, ceil: 100 })
+    : { min: 0, max: 100, interval: 20 };
   const xMax = niceCeil(Math.max(1.2, ...xs) * 1.05);
   const xMin = Math.min(0, ...xs);
   // With groups, one legend entry and colour per group; the suspect's own name stays in the tooltip.
@@ -52,12 +60,32 @@ export function trajectoryOption(data: TrajectoryChartData): EChartsOption {
   const colorOf = (s: { name: string; group?: string }): string => colorAt(groups.indexOf(s.group ?? s.name));
   const flaggedBand = data.kind === 'similarity' ? [1, xMax] : data.kind === 'distance' ? [xMin, 1] : null;
   const option: EChartsOption = {
-    ...baseOption(data.title ?? `Fidelity against ${data.metricLabel} / tau over the attack`, data.kind ? `${data.kind}: flagged ${data.kind === 'distance' ? 'left' : 'right'} of tau (shaded)` : undefined),
+    ...baseOption(
+      data.title ?? `Fidelity against ${data.metricLabel} / tau over the attack`,
+      data.kind ? `${data.kind}: flagged ${data.kind === 'distance' ? 'left' : 'right'} of tau (shaded)` : undefined,
+    ),
     grid: { left: 56, right: 24, top: 56, bottom: 56 + legendHeight(groups.length, 680, 28) },
     legend: wrappingLegend(),
     tooltip: { trigger: 'item' },
-    xAxis: { type: 'value', name: `${data.metricLabel} / tau`, nameLocation: 'middle', nameGap: 26, min: xMin, max: xMax, axisLabel: { fontSize: 10 } },
-    yAxis: { type: 'value', name: 'test accuracy %', nameLocation: 'middle', nameGap: 38, min: y.min, max: y.max, interval: y.interval, axisLabel: { fontSize: 10 } },
+    xAxis: {
+      type: 'value',
+      name: `${data.metricLabel} / tau`,
+      nameLocation: 'middle',
+      nameGap: 26,
+      min: xMin,
+      max: xMax,
+      axisLabel: { fontSize: 10 },
+    },
+    yAxis: {
+      type: 'value',
+      name: 'test accuracy %',
+      nameLocation: 'middle',
+      nameGap: 38,
+      min: y.min,
+      max: y.max,
+      interval: y.interval,
+      axisLabel: { fontSize: 10 },
+    },
     series: series.map((s, i) => ({
       type: 'line' as const,
       name: s.group ?? s.name,
@@ -69,8 +97,22 @@ export function trajectoryOption(data: TrajectoryChartData): EChartsOption {
       encode: { x: 0, y: 1 },
       ...(i === 0
         ? {
-            markLine: { silent: true, symbol: 'none', lineStyle: { color: TAU_COLOR, type: 'dashed', width: 1.5 }, label: { formatter: 'tau', color: TAU_COLOR, position: 'end' }, data: [{ xAxis: 1 }] },
-            ...(flaggedBand ? { markArea: { silent: true, itemStyle: { color: 'rgba(192, 57, 43, 0.07)' }, data: [[{ xAxis: flaggedBand[0] }, { xAxis: flaggedBand[1] }]] } } : {}),
+            markLine: {
+              silent: true,
+              symbol: 'none',
+              lineStyle: { color: TAU_COLOR, type: 'dashed', width: 1.5 },
+              label: { formatter: 'tau', color: TAU_COLOR, position: 'end' },
+              data: [{ xAxis: 1 }],
+            },
+            ...(flaggedBand
+              ? {
+                  markArea: {
+                    silent: true,
+                    itemStyle: { color: 'rgba(192, 57, 43, 0.07)' },
+                    data: [[{ xAxis: flaggedBand[0] }, { xAxis: flaggedBand[1] }]],
+                  },
+                }
+              : {}),
           }
         : {}),
     })),

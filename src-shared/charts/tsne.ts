@@ -40,7 +40,16 @@ export function tsneOption(data: TsneChartData): EChartsOption {
   const [x0, x1] = xs.length ? pad(Math.min(...xs), Math.max(...xs)) : [-1, 1];
   const [y0, y1] = ys.length ? pad(Math.min(...ys), Math.max(...ys)) : [-1, 1];
   // t-SNE coordinates have no units: no labels, ticks or zero lines, only a frame per panel.
-  const axis = (gridIndex: number, min: number, max: number) => ({ type: 'value' as const, gridIndex, min, max, axisLine: { show: false }, axisLabel: { show: false }, axisTick: { show: false }, splitLine: { show: false } });
+  const axis = (gridIndex: number, min: number, max: number) => ({
+    type: 'value' as const,
+    gridIndex,
+    min,
+    max,
+    axisLine: { show: false },
+    axisLabel: { show: false },
+    axisTick: { show: false },
+    splitLine: { show: false },
+  });
   const classes = [...new Set(points.map((p) => p.cls))].sort((a, b) => a - b);
   const byClass = classes.length <= MAX_LEGEND_CLASSES;
   const name = (c: number): string => data.classNames[c] ?? String(c);
@@ -59,17 +68,46 @@ export function tsneOption(data: TsneChartData): EChartsOption {
         data: mine.filter((p) => p.cls === c).map((p) => [p.x, p.y]),
       }));
     }
-    return [{ type: 'scatter' as const, name: panels[side], xAxisIndex: gi, yAxisIndex: gi, symbolSize: 4, data: mine.map((p) => ({ value: [p.x, p.y], itemStyle: { color: colorAt(p.cls) } })) }];
+    return [
+      {
+        type: 'scatter' as const,
+        name: panels[side],
+        xAxisIndex: gi,
+        yAxisIndex: gi,
+        symbolSize: 4,
+        data: mine.map((p) => ({ value: [p.x, p.y], itemStyle: { color: colorAt(p.cls) } })),
+      },
+    ];
   });
   const base = baseOption(data.title ?? 't-SNE of output probabilities on test images', data.subtitle);
-  const panelTitle = (text: string, left: string) => ({ text, left, top: data.subtitle ? 46 : 30, textAlign: 'center' as const, textStyle: { fontSize: 11, fontWeight: 'bold' as const } });
+  const panelTitle = (text: string, left: string) => ({
+    text,
+    left,
+    top: data.subtitle ? 46 : 30,
+    textAlign: 'center' as const,
+    textStyle: { fontSize: 11, fontWeight: 'bold' as const },
+  });
   return {
     ...base,
     title: [base.title as object, panelTitle(panels.victim, '25.5%'), panelTitle(panels.surrogate, '74.5%')],
     ...(byClass ? { legend: { ...wrappingLegend(), itemWidth: 10, itemHeight: 10, data: classes.map(name) } } : {}),
     grid: [
-      { left: '4%', width: '43%', top: data.subtitle ? 70 : 54, bottom: 16 + legendHeight(byClass ? classes.length : 0, 680, 12), show: true, borderColor: '#ccc' },
-      { left: '53%', width: '43%', top: data.subtitle ? 70 : 54, bottom: 16 + legendHeight(byClass ? classes.length : 0, 680, 12), show: true, borderColor: '#ccc' },
+      {
+        left: '4%',
+        width: '43%',
+        top: data.subtitle ? 70 : 54,
+        bottom: 16 + legendHeight(byClass ? classes.length : 0, 680, 12),
+        show: true,
+        borderColor: '#ccc',
+      },
+      {
+        left: '53%',
+        width: '43%',
+        top: data.subtitle ? 70 : 54,
+        bottom: 16 + legendHeight(byClass ? classes.length : 0, 680, 12),
+        show: true,
+        borderColor: '#ccc',
+      },
     ],
     xAxis: [axis(0, x0, x1), axis(1, x0, x1)],
     yAxis: [axis(0, y0, y1), axis(1, y0, y1)],

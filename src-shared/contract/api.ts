@@ -100,7 +100,14 @@ export interface SpecCheck {
    * what the figure rests on.
    * wallSeconds: max(workerSeconds / workers, the longest chain of dependent jobs).
    */
-  estimate?: { jobs: number; workerSeconds: number; wallSeconds: number; workers: number; backend: string; note?: string };
+  estimate?: {
+    jobs: number;
+    workerSeconds: number;
+    wallSeconds: number;
+    workers: number;
+    backend: string;
+    note?: string;
+  };
 }
 
 export interface RunSummary {
@@ -148,13 +155,28 @@ export interface CalibrationSummary {
    * Changed: tau and values are null where not finite (a degenerate calibration can give NaN,
    * which JSON, and so the calibration file, stores as null). rule: e.g. 'paper' or 'quantile(0.95)'.
    */
-  metrics: { id: string; kind: string; tau: number | null; degenerate: boolean; rule: string; values: (number | null)[] }[];
+  metrics: {
+    id: string;
+    kind: string;
+    tau: number | null;
+    degenerate: boolean;
+    rule: string;
+    values: (number | null)[];
+  }[];
 }
 
 /** Events pushed to the UI: the job runner's, per run. */
 export type AuditEvent =
   | { type: 'run'; runId: string; status: RunStatus; jobs: number; done: number }
-  | { type: 'job'; runId: string; key: string; label: string; status: JobView['status']; attempt: number; error?: string }
+  | {
+      type: 'job';
+      runId: string;
+      key: string;
+      label: string;
+      status: JobView['status'];
+      attempt: number;
+      error?: string;
+    }
   | {
       type: 'progress';
       runId: string;
@@ -182,7 +204,11 @@ export interface AuditApi {
   getRun(input: { runId: string }): Promise<Result<RunDetail>>;
   deleteRun(input: { runId: string; files?: boolean }): Promise<Result<null>>;
   listCalibrations(): Promise<Result<CalibrationSummary[]>>;
-  exportReport(input: { runId: string; format: 'pdf' | 'html' | 'csv' | 'json'; out?: string }): Promise<Result<{ path: string }>>;
+  exportReport(input: {
+    runId: string;
+    format: 'pdf' | 'html' | 'csv' | 'json';
+    out?: string;
+  }): Promise<Result<{ path: string }>>;
   /** A native folder/file dialog (Electron only; the browser mode answers NOT_AVAILABLE and the UI asks for a path). */
   pickPath(input: { kind: 'folder' | 'file'; title: string }): Promise<Result<string | null>>;
 }

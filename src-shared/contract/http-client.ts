@@ -23,7 +23,10 @@ export interface WebSocketLike {
   onerror: ((ev: unknown) => void) | null;
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
-type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<{ status: number; text(): Promise<string> }>;
+type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string },
+) => Promise<{ status: number; text(): Promise<string> }>;
 
 export interface HttpClientOptions {
   fetch?: FetchLike;
@@ -39,7 +42,11 @@ const OPEN = 1;
 function networkError(e: unknown): Result<never> {
   return {
     ok: false,
-    error: { code: 'NETWORK', message: `No answer from the workbench server: ${e instanceof Error ? e.message : String(e)}`, hint: 'Is `npx ownership-audit serve` still running? Start it again and open the address it prints.' },
+    error: {
+      code: 'NETWORK',
+      message: `No answer from the workbench server: ${e instanceof Error ? e.message : String(e)}`,
+      hint: 'Is `npx ownership-audit serve` still running? Start it again and open the address it prints.',
+    },
   };
 }
 
@@ -67,7 +74,10 @@ export function createHttpClient(
     try {
       const res = await doFetch(`${base}/api/${method}`, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, ...(input === undefined ? {} : { 'Content-Type': 'application/json' }) },
+        headers: {
+          Authorization: `Bearer ${token}`,
+          ...(input === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
         ...(input === undefined ? {} : { body: JSON.stringify(input) }),
       });
       const text = await res.text();
@@ -78,7 +88,14 @@ export function createHttpClient(
         parsed = undefined;
       }
       if (isResult(parsed)) return parsed;
-      return { ok: false, error: { code: 'BAD_RESPONSE', message: `The server answered ${res.status} without a Result`, hint: 'Check that the address belongs to `ownership-audit serve`.' } };
+      return {
+        ok: false,
+        error: {
+          code: 'BAD_RESPONSE',
+          message: `The server answered ${res.status} without a Result`,
+          hint: 'Check that the address belongs to `ownership-audit serve`.',
+        },
+      };
     } catch (e) {
       return networkError(e);
     }
@@ -146,7 +163,9 @@ export function createHttpClient(
     if (ws && ws.readyState <= OPEN) ws.close(1000, 'no listeners');
   };
 
-  const methods = Object.fromEntries(API_METHOD_NAMES.map((m) => [m, (input?: unknown) => call(m, input)])) as unknown as AuditApi;
+  const methods = Object.fromEntries(
+    API_METHOD_NAMES.map((m) => [m, (input?: unknown) => call(m, input)]),
+  ) as unknown as AuditApi;
   return {
     ...methods,
     onEvent(listener) {

@@ -127,14 +127,24 @@ export function modelMetaProblems(value: unknown): string[] {
   }
   if (v.normalization !== undefined) {
     const n = v.normalization as Record<string, unknown> | null;
-    const nums = (x: unknown) => Array.isArray(x) && x.length > 0 && x.every((d) => typeof d === 'number' && Number.isFinite(d));
-    if (typeof n !== 'object' || n === null || !nums(n.mean) || !nums(n.std) || (n.mean as number[]).length !== (n.std as number[]).length) {
+    const nums = (x: unknown) =>
+      Array.isArray(x) && x.length > 0 && x.every((d) => typeof d === 'number' && Number.isFinite(d));
+    if (
+      typeof n !== 'object' ||
+      n === null ||
+      !nums(n.mean) ||
+      !nums(n.std) ||
+      (n.mean as number[]).length !== (n.std as number[]).length
+    ) {
       problems.push('normalization must be { mean: number[], std: number[] } of equal, non-zero length');
     } else if ((n.std as number[]).some((d) => d <= 0)) {
       problems.push('normalization.std must be positive');
     }
   }
-  if (v.training !== undefined && (typeof v.training !== 'object' || v.training === null || Array.isArray(v.training))) {
+  if (
+    v.training !== undefined &&
+    (typeof v.training !== 'object' || v.training === null || Array.isArray(v.training))
+  ) {
     problems.push('training must be an object');
   }
   for (const key of ['dataset', 'backend', 'notes'] as const) {

@@ -11,7 +11,10 @@ import { createAuditService, type AuditService, type AuditServiceOptions } from 
 import { smokeSpec } from '../../src-main/runner/presets';
 import type { AuditHandle, RunAuditOptions } from '../../src-main/runner/run-audit';
 
-export const DEMO = { demoModel: resolve('resources/models/demo-victim'), demoData: resolve('resources/datasets/fashion-mnist-demo') };
+export const DEMO = {
+  demoModel: resolve('resources/models/demo-victim'),
+  demoData: resolve('resources/datasets/fashion-mnist-demo'),
+};
 export const CLI = resolve('dist/cli.cjs');
 
 export function smoke(): ReturnType<typeof smokeSpec> {
@@ -31,10 +34,20 @@ export interface FakeRun {
 export function fakeRunner(): { start: (opts: RunAuditOptions) => AuditHandle; runs: FakeRun[] } {
   const runs: FakeRun[] = [];
   const start = (opts: RunAuditOptions): AuditHandle => {
-    const run = opts.resumeRunId ? opts.store.getRun(opts.resumeRunId) : opts.store.createRun({ name: opts.spec.name ?? 'audit', spec: opts.spec, specHash: 'fake', backend: opts.backend, versions: {} });
+    const run = opts.resumeRunId
+      ? opts.store.getRun(opts.resumeRunId)
+      : opts.store.createRun({
+          name: opts.spec.name ?? 'audit',
+          spec: opts.spec,
+          specHash: 'fake',
+          backend: opts.backend,
+          versions: {},
+        });
     if (!run) throw new Error('no such run');
     const runId = run.id;
-    opts.store.insertJobs(runId, [{ key: 'attack:a', kind: 'attack', label: 'attack a', deps: [], payload: {}, weight: 1 }]);
+    opts.store.insertJobs(runId, [
+      { key: 'attack:a', kind: 'attack', label: 'attack a', deps: [], payload: {}, weight: 1 },
+    ]);
     opts.store.updateRun(runId, { status: 'running', ownerPid: process.pid });
     let finish: (status: RunStatus) => void = () => undefined;
     const done = new Promise<{ runId: string; status: RunStatus; table: never }>((res) => {
@@ -47,7 +60,16 @@ export function fakeRunner(): { start: (opts: RunAuditOptions) => AuditHandle; r
     const fake: FakeRun = { opts, runId, finish: (s) => finish(s), paused: false, cancelled: false, cancelledJobs: [] };
     runs.push(fake);
     opts.onEvent?.({ type: 'run', runId, status: 'running', resumed: Boolean(opts.resumeRunId), jobs: 1, done: 0 });
-    opts.onEvent?.({ type: 'progress', runId, key: 'attack:a', label: 'attack a', event: { stage: 'finetune', iteration: 1, total: 10, values: { loss: Number.NaN } }, done: 0, total: 1, etaSeconds: 5 });
+    opts.onEvent?.({
+      type: 'progress',
+      runId,
+      key: 'attack:a',
+      label: 'attack a',
+      event: { stage: 'finetune', iteration: 1, total: 10, values: { loss: Number.NaN } },
+      done: 0,
+      total: 1,
+      etaSeconds: 5,
+    });
     return {
       runId,
       done,
@@ -69,7 +91,11 @@ export function fakeRunner(): { start: (opts: RunAuditOptions) => AuditHandle; r
 }
 
 /** A service on a fresh temp home with the fake runner; closed and removed after each test. */
-export function useFakeService(): (extra?: Partial<AuditServiceOptions>) => { service: AuditService; runner: ReturnType<typeof fakeRunner>; home: string } {
+export function useFakeService(): (extra?: Partial<AuditServiceOptions>) => {
+  service: AuditService;
+  runner: ReturnType<typeof fakeRunner>;
+  home: string;
+} {
   const made: { service: AuditService; home: string }[] = [];
   afterEach(async () => {
     for (const m of made.splice(0)) {

@@ -17,7 +17,10 @@ beforeAll(() => {
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 it('prints the tokened loopback address, serves the API with it, and stops on SIGINT', async () => {
-  const child = spawn(process.execPath, [CLI, '--backend', 'wasm', 'serve', '--json'], { env: { ...process.env, OWNERSHIP_AUDIT_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, '--backend', 'wasm', 'serve', '--json'], {
+    env: { ...process.env, OWNERSHIP_AUDIT_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   try {
     const line = await new Promise<string>((resolveLine, reject) => {
       let out = '';
@@ -30,7 +33,10 @@ it('prints the tokened loopback address, serves the API with it, and stops on SI
     const info = JSON.parse(line) as { url: string; origin: string; token: string; host: string; port: number };
     expect(info.host).toBe('127.0.0.1');
     expect(info.url).toBe(`http://127.0.0.1:${info.port}/#token=${info.token}`);
-    const res = await fetch(`${info.origin}/api/engineInfo`, { method: 'POST', headers: { Authorization: `Bearer ${info.token}` } });
+    const res = await fetch(`${info.origin}/api/engineInfo`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${info.token}` },
+    });
     expect(await res.json()).toMatchObject({ ok: true, value: { backend: 'wasm', home } });
     expect((await fetch(`${info.origin}/api/engineInfo`, { method: 'POST' })).status).toBe(401);
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -42,7 +48,11 @@ it('prints the tokened loopback address, serves the API with it, and stops on SI
 });
 
 it('refuses a host that is not loopback without --allow-remote', () => {
-  const r = spawnSync(process.execPath, [CLI, '--backend', 'wasm', 'serve', '--host', '0.0.0.0', '--json'], { env: { ...process.env, OWNERSHIP_AUDIT_HOME: home }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [CLI, '--backend', 'wasm', 'serve', '--host', '0.0.0.0', '--json'], {
+    env: { ...process.env, OWNERSHIP_AUDIT_HOME: home },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   expect(r.status).toBe(2);
   expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
   expect(r.stderr).toContain('--allow-remote');

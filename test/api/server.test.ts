@@ -41,13 +41,19 @@ async function serve(extra: Partial<ServerOptions> = {}) {
 }
 
 /** A raw request (headers and paths exactly as given, unlike fetch). */
-function raw(server: RunningServer, opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function raw(
+  server: RunningServer,
+  opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolvePromise, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port: server.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -66,12 +72,19 @@ describe('binding and token', () => {
 
   it('refuses a host that is not loopback unless allowRemote is given', async () => {
     const { service } = newService();
-    await expect(startServer({ service, rendererDir: rendererDir(), host: '0.0.0.0' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(startServer({ service, rendererDir: rendererDir(), host: '0.0.0.0' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 
   it('answers 401 without the token or with a wrong one, and never sends CORS headers', async () => {
     const { server } = await serve();
-    for (const headers of [{} as Record<string, string>, { Authorization: 'Bearer wrong' }, { Authorization: `Basic ${server.token}` }, { Authorization: `Bearer ${server.token}x` }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { Authorization: 'Bearer wrong' },
+      { Authorization: `Basic ${server.token}` },
+      { Authorization: `Bearer ${server.token}x` },
+    ]) {
       const r = await raw(server, { method: 'POST', path: '/api/engineInfo', headers });
       expect(r.status).toBe(401);
       expect(errorCode(r.body)).toBe('UNAUTHORIZED');
@@ -81,7 +94,11 @@ describe('binding and token', () => {
 
   it('refuses a Host header that is not a loopback name (DNS rebinding)', async () => {
     const { server } = await serve();
-    const r = await raw(server, { method: 'POST', path: '/api/engineInfo', headers: { ...auth(server), Host: `evil.example:${server.port}` } });
+    const r = await raw(server, {
+      method: 'POST',
+      path: '/api/engineInfo',
+      headers: { ...auth(server), Host: `evil.example:${server.port}` },
+    });
     expect(r.status).toBe(403);
   });
 });
@@ -93,11 +110,26 @@ describe('API errors as Result JSON', () => {
     expect([unknown.status, errorCode(unknown.body)]).toEqual([404, 'UNKNOWN_METHOD']);
     const get = await raw(server, { path: '/api/engineInfo', headers: auth(server) });
     expect([get.status, errorCode(get.body)]).toEqual([405, 'METHOD_NOT_ALLOWED']);
-    const notJson = await raw(server, { method: 'POST', path: '/api/getRun', headers: auth(server), body: '{runId: r-1' });
+    const notJson = await raw(server, {
+      method: 'POST',
+      path: '/api/getRun',
+      headers: auth(server),
+      body: '{runId: r-1',
+    });
     expect([notJson.status, errorCode(notJson.body)]).toEqual([400, 'BAD_JSON']);
-    const big = await raw(server, { method: 'POST', path: '/api/checkSpec', headers: { ...auth(server), 'Content-Type': 'application/json' }, body: JSON.stringify({ spec: 'x'.repeat(1024 * 1024 + 10) }) });
+    const big = await raw(server, {
+      method: 'POST',
+      path: '/api/checkSpec',
+      headers: { ...auth(server), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ spec: 'x'.repeat(1024 * 1024 + 10) }),
+    });
     expect([big.status, errorCode(big.body)]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
-    const invalid = await raw(server, { method: 'POST', path: '/api/getRun', headers: auth(server), body: '{"runId": 7}' });
+    const invalid = await raw(server, {
+      method: 'POST',
+      path: '/api/getRun',
+      headers: auth(server),
+      body: '{"runId": 7}',
+    });
     expect([invalid.status, errorCode(invalid.body)]).toEqual([200, 'INVALID_ARGUMENT']);
     expect(invalid.headers['x-content-type-options']).toBe('nosniff');
   });
@@ -215,7 +247,9 @@ describe('the event socket refuses', () => {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/events`);
     expect(await new Promise<number>((r) => ws.on('close', (c) => r(c)))).toBe(4408);
     const status = await new Promise<number>((r) => {
-      const o = new WebSocket(`ws://127.0.0.1:${server.port}/api/events?token=${server.token}`, { origin: 'https://evil.example' });
+      const o = new WebSocket(`ws://127.0.0.1:${server.port}/api/events?token=${server.token}`, {
+        origin: 'https://evil.example',
+      });
       o.on('unexpected-response', (_req, res) => r(res.statusCode ?? 0));
       o.on('error', () => undefined);
     });

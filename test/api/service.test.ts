@@ -56,7 +56,8 @@ describe('dispatch validates every payload', () => {
 
   it('answers an unknown or inherited method name with UNKNOWN_METHOD', async () => {
     const { service } = newService();
-    for (const m of ['nope', 'constructor', '__proto__', 'toString']) expect(error(await service.dispatch(m, undefined)).code).toBe('UNKNOWN_METHOD');
+    for (const m of ['nope', 'constructor', '__proto__', 'toString'])
+      expect(error(await service.dispatch(m, undefined)).code).toBe('UNKNOWN_METHOD');
   });
 
   it('turns thrown errors into Results: typed errors keep code and hint, others are INTERNAL', async () => {
@@ -83,7 +84,9 @@ describe('the wizard calls', () => {
     expect(info).toMatchObject({ backend: 'wasm', home });
     expect(info.defaultWorkers).toBeGreaterThanOrEqual(1);
     const cat = value(await service.catalog());
-    expect(cat.attacks.map((a) => a.id)).toEqual(expect.arrayContaining(['removalnet', 'finetune', 'prune', 'distill', 'negative', 'knockoff']));
+    expect(cat.attacks.map((a) => a.id)).toEqual(
+      expect.arrayContaining(['removalnet', 'finetune', 'prune', 'distill', 'negative', 'knockoff']),
+    );
     expect(cat.defenses.map((d) => d.id)).toEqual(['deepjudge', 'zest', 'modeldiff', 'ipguard']);
     for (const entry of [...cat.attacks, ...cat.defenses]) expect(entry.help.length).toBeGreaterThan(10);
     expect(cat.presets.map((p) => p.id)).toEqual(['smoke', 'demo']);
@@ -105,20 +108,26 @@ describe('the wizard calls', () => {
     expect(p.counts.train.reduce((a, b) => a + b, 0)).toBe(20_000);
     expect(p.counts.test.reduce((a, b) => a + b, 0)).toBe(5_000);
     expect(p.samples.filter((s) => s.split === 'train').map((s) => s.label)).toEqual([0, 1, 2, 3]);
-    const img = await sharp(Buffer.from(p.samples[0].png.replace(/^data:image\/png;base64,/, ''), 'base64')).raw().toBuffer({ resolveWithObject: true });
+    const img = await sharp(Buffer.from(p.samples[0].png.replace(/^data:image\/png;base64,/, ''), 'base64'))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect(img.info).toMatchObject({ width: 28, height: 28 });
   });
 
   it('encodePng writes RGB images sharp reads back pixel for pixel', async () => {
     const pixels = Uint8Array.from({ length: 3 * 2 * 3 }, (_, i) => i * 13);
-    const { data, info } = await sharp(encodePng(pixels, 3, 2, 3)).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(encodePng(pixels, 3, 2, 3))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect(info).toMatchObject({ width: 3, height: 2, channels: 3 });
     expect([...data]).toEqual([...pixels]);
   });
 
   it('checkSpec lists problems by field, and estimates a valid spec from the planned weights', async () => {
     const { service } = newService();
-    const bad = value(await service.checkSpec({ spec: { ...smoke(), attacks: [{ name: 'finetune', seeds: [], iterations: 0 }] } }));
+    const bad = value(
+      await service.checkSpec({ spec: { ...smoke(), attacks: [{ name: 'finetune', seeds: [], iterations: 0 }] } }),
+    );
     expect(bad.estimate).toBeUndefined();
     expect(bad.problems.join('\n')).toMatch(/attacks\[0\]\.seeds/);
     const missing = value(await service.checkSpec({ spec: { ...smoke(), victim: { model: '/no/model' } } }));
@@ -135,7 +144,9 @@ describe('the wizard calls', () => {
 
   it('startRun refuses an invalid spec with SPEC_INVALID listing the problems', async () => {
     const { service, runner } = newService();
-    const e = error(await service.startRun({ spec: { ...smoke(), defenses: [{ id: 'deepjudge', params: { bogus: 1 } }] } }));
+    const e = error(
+      await service.startRun({ spec: { ...smoke(), defenses: [{ id: 'deepjudge', params: { bogus: 1 } }] } }),
+    );
     expect(e.code).toBe('SPEC_INVALID');
     expect(e.message).toContain('defenses[0].params.bogus');
     expect(runner.runs).toHaveLength(0);
@@ -156,7 +167,9 @@ describe('runs', () => {
     // JSON-normalised like the browser transport: NaN arrives as null.
     expect((events[1] as Extract<AuditEvent, { type: 'progress' }>).event.values).toEqual({ loss: null });
 
-    expect(value(await service.listRuns({})).map((r) => [r.id, r.status, r.active])).toEqual([[runId, 'running', true]]);
+    expect(value(await service.listRuns({})).map((r) => [r.id, r.status, r.active])).toEqual([
+      [runId, 'running', true],
+    ]);
     expect(error(await service.deleteRun({ runId })).code).toBe('RUN_BUSY');
     expect(error(await service.resumeRun({ runId })).code).toBe('RUN_BUSY');
     expect(error(await service.cancelJob({ runId, key: 'attack:nope' })).code).toBe('INVALID_ARGUMENT');
@@ -194,8 +207,22 @@ describe('runs', () => {
         defenses: [{ id: 'deepjudge', params: {}, fingerprintsFile: 'f', fingerprintsHash: 'h' }],
         references: [{ path: '/ref/0', seed: 1000, testAccuracy: 0.9 }],
         metrics: [
-          { id: 'deepjudge.lod', kind: 'distance', tau: 0.5, degenerate: false, rule: { name: 'paper' }, values: [0.4, 0.6] },
-          { id: 'deepjudge.lad', kind: 'distance', tau: Number.NaN, degenerate: true, rule: { name: 'quantile', parameter: 0.95 }, values: [0, 0] },
+          {
+            id: 'deepjudge.lod',
+            kind: 'distance',
+            tau: 0.5,
+            degenerate: false,
+            rule: { name: 'paper' },
+            values: [0.4, 0.6],
+          },
+          {
+            id: 'deepjudge.lad',
+            kind: 'distance',
+            tau: Number.NaN,
+            degenerate: true,
+            rule: { name: 'quantile', parameter: 0.95 },
+            values: [0, 0],
+          },
         ],
       },
     });

@@ -36,7 +36,9 @@ it('runs the smoke preset over HTTP to completion; getRun shows the stored table
   const events: AuditEvent[] = [];
   let connected: () => void = () => undefined;
   const ready = new Promise<void>((r) => (connected = r));
-  const client = createHttpClient(server.origin, server.token, WebSocket as unknown as WebSocketConstructor, { onConnection: (c) => c && connected() });
+  const client = createHttpClient(server.origin, server.token, WebSocket as unknown as WebSocketConstructor, {
+    onConnection: (c) => c && connected(),
+  });
   const off = client.onEvent((e) => events.push(e));
   await ready;
 

@@ -56,7 +56,10 @@ const h = vi.hoisted(() => {
   }
   const appHandlers = new Map<string, (...a: unknown[]) => void>();
   const ipcHandlers = new Map<string, (event: unknown, input: unknown) => unknown>();
-  const permission = { request: undefined as undefined | ((...a: unknown[]) => void), check: undefined as undefined | ((...a: unknown[]) => unknown) };
+  const permission = {
+    request: undefined as undefined | ((...a: unknown[]) => void),
+    check: undefined as undefined | ((...a: unknown[]) => unknown),
+  };
   return { FakeContents, FakeWindow, appHandlers, ipcHandlers, permission, sandboxed: { value: false } };
 });
 
@@ -70,7 +73,10 @@ vi.mock('electron', () => ({
     quit: vi.fn(),
   },
   BrowserWindow: h.FakeWindow,
-  ipcMain: { handle: (channel: string, fn: (event: unknown, input: unknown) => unknown) => h.ipcHandlers.set(channel, fn), removeHandler: (c: string) => h.ipcHandlers.delete(c) },
+  ipcMain: {
+    handle: (channel: string, fn: (event: unknown, input: unknown) => unknown) => h.ipcHandlers.set(channel, fn),
+    removeHandler: (c: string) => h.ipcHandlers.delete(c),
+  },
   session: {
     defaultSession: {
       setPermissionRequestHandler: (fn: (...a: unknown[]) => void) => (h.permission.request = fn),
@@ -154,15 +160,25 @@ describe('IPC', () => {
   });
 
   it("dispatches calls from the app's own page", async () => {
-    const r = await h.ipcHandlers.get('api:listRuns')?.(frame(pathToFileURL(indexFile).href + '#/history'), { status: 'completed' });
+    const r = await h.ipcHandlers.get('api:listRuns')?.(frame(pathToFileURL(indexFile).href + '#/history'), {
+      status: 'completed',
+    });
     expect(r).toEqual({ ok: true, value: 'listRuns' });
     expect(dispatch).toHaveBeenLastCalledWith('listRuns', { status: 'completed' });
   });
 
   it('refuses a foreign page, another local file, an iframe and a missing frame', async () => {
     dispatch.mockClear();
-    for (const event of [frame('https://evil.example/'), frame(pathToFileURL('/tmp/evil.html').href), frame(pathToFileURL(indexFile).href, { url: 'x' }), { senderFrame: null }]) {
-      expect(await h.ipcHandlers.get('api:startRun')?.(event, { spec: {} })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    for (const event of [
+      frame('https://evil.example/'),
+      frame(pathToFileURL('/tmp/evil.html').href),
+      frame(pathToFileURL(indexFile).href, { url: 'x' }),
+      { senderFrame: null },
+    ]) {
+      expect(await h.ipcHandlers.get('api:startRun')?.(event, { spec: {} })).toMatchObject({
+        ok: false,
+        error: { code: 'FORBIDDEN' },
+      });
     }
     expect(dispatch).not.toHaveBeenCalled();
   });
@@ -170,7 +186,10 @@ describe('IPC', () => {
   it('forwards run events to the windows on api:event', () => {
     const [win] = h.FakeWindow.all;
     emit({ type: 'run', runId: 'r-1', status: 'running', jobs: 3, done: 0 });
-    expect(win.webContents.sent.at(-1)).toEqual(['api:event', { type: 'run', runId: 'r-1', status: 'running', jobs: 3, done: 0 }]);
+    expect(win.webContents.sent.at(-1)).toEqual([
+      'api:event',
+      { type: 'run', runId: 'r-1', status: 'running', jobs: 3, done: 0 },
+    ]);
   });
 
   it('gives the service the CLI as worker entry, utility processes and native dialogs', async () => {
@@ -184,12 +203,36 @@ describe('utility process workers', () => {
   it('speak the runner protocol: start message, progress, result on exit', async () => {
     const { utilityProcessLauncher } = await import('../../src-main/app/utility-worker');
     const { startWorker } = await import('../../src-main/runner/worker-process');
-    const child = Object.assign(new EventEmitter(), { pid: 1234, stderr: new EventEmitter(), posted: [] as unknown[], postMessage(m: unknown) { this.posted.push(m); }, kill: vi.fn(() => true) });
+    const child = Object.assign(new EventEmitter(), {
+      pid: 1234,
+      stderr: new EventEmitter(),
+      posted: [] as unknown[],
+      postMessage(m: unknown) {
+        this.posted.push(m);
+      },
+      kill: vi.fn(() => true),
+    });
     const fork = vi.fn(() => child as never);
     const progress: unknown[] = [];
-    const handle = startWorker({ kind: 'attack', payload: { seed: 1 }, deps: {} }, { entry: '/app/dist/cli.cjs', backend: 'wasm', launch: utilityProcessLauncher(fork), onProgress: (e) => progress.push(e) });
-    expect(fork).toHaveBeenCalledWith('/app/dist/cli.cjs', ['worker', 'job'], expect.objectContaining({ stdio: ['ignore', 'ignore', 'pipe'] }));
-    expect(child.posted[0]).toEqual({ type: 'start', job: { kind: 'attack', payload: { seed: 1 }, deps: {} }, backend: 'wasm' });
+    const handle = startWorker(
+      { kind: 'attack', payload: { seed: 1 }, deps: {} },
+      {
+        entry: '/app/dist/cli.cjs',
+        backend: 'wasm',
+        launch: utilityProcessLauncher(fork),
+        onProgress: (e) => progress.push(e),
+      },
+    );
+    expect(fork).toHaveBeenCalledWith(
+      '/app/dist/cli.cjs',
+      ['worker', 'job'],
+      expect.objectContaining({ stdio: ['ignore', 'ignore', 'pipe'] }),
+    );
+    expect(child.posted[0]).toEqual({
+      type: 'start',
+      job: { kind: 'attack', payload: { seed: 1 }, deps: {} },
+      backend: 'wasm',
+    });
     handle.cancel();
     expect(child.posted[1]).toEqual({ type: 'cancel' });
     child.emit('message', { type: 'progress', event: { stage: 'finetune', iteration: 1, total: 2 } });
@@ -203,10 +246,21 @@ describe('utility process workers', () => {
   it('report a crash with the end of stderr', async () => {
     const { utilityProcessLauncher } = await import('../../src-main/app/utility-worker');
     const { startWorker } = await import('../../src-main/runner/worker-process');
-    const child = Object.assign(new EventEmitter(), { pid: 99, stderr: new EventEmitter(), postMessage: vi.fn(), kill: vi.fn() });
-    const handle = startWorker({ kind: 'attack', payload: {}, deps: {} }, { entry: 'x', backend: 'wasm', launch: utilityProcessLauncher(() => child as never) });
+    const child = Object.assign(new EventEmitter(), {
+      pid: 99,
+      stderr: new EventEmitter(),
+      postMessage: vi.fn(),
+      kill: vi.fn(),
+    });
+    const handle = startWorker(
+      { kind: 'attack', payload: {}, deps: {} },
+      { entry: 'x', backend: 'wasm', launch: utilityProcessLauncher(() => child as never) },
+    );
     child.stderr.emit('data', Buffer.from('out of memory\n'));
     child.emit('exit', 134);
-    await expect(handle.result).rejects.toMatchObject({ crashed: true, error: { code: 'WORKER_CRASHED', message: expect.stringContaining('out of memory') } });
+    await expect(handle.result).rejects.toMatchObject({
+      crashed: true,
+      error: { code: 'WORKER_CRASHED', message: expect.stringContaining('out of memory') },
+    });
   });
 });

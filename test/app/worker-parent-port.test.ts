@@ -19,8 +19,15 @@ it('worker job talks over process.parentPort when there is no IPC channel', () =
     setTimeout(() => port.emit('message', { data: { type: 'start', backend: 'cpu', job: { kind: 'bogus', payload: {}, deps: {} } } }), 50);
   `;
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
-  const messages = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; error?: { code: string } });
-  expect(messages.map((m) => m.type), r.stderr).toEqual(['ready', 'error']);
+  const messages = r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { type: string; error?: { code: string } });
+  expect(
+    messages.map((m) => m.type),
+    r.stderr,
+  ).toEqual(['ready', 'error']);
   expect(messages[1].error?.code).toBe('INVALID_ARGUMENT');
   expect(r.status).toBe(2);
 });

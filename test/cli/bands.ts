@@ -19,4 +19,3 @@ export function bandsIdx(count: number, seed: number): IdxSplit {
   }
   return { pixels, labels, h, w };
 }
-

@@ -24,7 +24,9 @@ describe('ownership-audit CLI', () => {
 
   it('takes the backend from the environment, and the flag over the environment', () => {
     expect(runCli(['info', '--json'], { OWNERSHIP_AUDIT_BACKEND: 'cpu' }).json.backend).toBe('cpu');
-    expect(runCli(['--backend', 'wasm', 'info', '--json'], { OWNERSHIP_AUDIT_BACKEND: 'cpu' }).json.backend).toBe('wasm');
+    expect(runCli(['--backend', 'wasm', 'info', '--json'], { OWNERSHIP_AUDIT_BACKEND: 'cpu' }).json.backend).toBe(
+      'wasm',
+    );
   });
 
   it('refuses an unknown backend and one that does not load, with a hint', () => {
@@ -42,7 +44,28 @@ describe('ownership-audit CLI', () => {
 
   it('trains on the default backend, saves the model, and evaluate reproduces its test accuracy', () => {
     const out = join(tmp.dir, 'victim');
-    const trained = runCli(['train', '--arch', 'cnn', '--data', dataDir, '--blocks', '2', '--width', '8', '--hidden', '16', '--iterations', '40', '--batch', '32', '--seed', '3', '--out', out, '--json']);
+    const trained = runCli([
+      'train',
+      '--arch',
+      'cnn',
+      '--data',
+      dataDir,
+      '--blocks',
+      '2',
+      '--width',
+      '8',
+      '--hidden',
+      '16',
+      '--iterations',
+      '40',
+      '--batch',
+      '32',
+      '--seed',
+      '3',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(trained.status, trained.stderr).toBe(0);
     expect(trained.json.model).toBe(out);
     expect(trained.json.testAccuracy).toBeGreaterThan(0.9);
@@ -59,7 +82,26 @@ describe('ownership-audit CLI', () => {
 
   it('trains on a partition and records it in the lineage', () => {
     const out = join(tmp.dir, 'half');
-    const r = runCli(['train', '--data', dataDir, '--partition', '1/2', '--blocks', '2', '--width', '4', '--hidden', '8', '--iterations', '3', '--batch', '16', '--out', out, '--json']);
+    const r = runCli([
+      'train',
+      '--data',
+      dataDir,
+      '--partition',
+      '1/2',
+      '--blocks',
+      '2',
+      '--width',
+      '4',
+      '--hidden',
+      '8',
+      '--iterations',
+      '3',
+      '--batch',
+      '16',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.json.lineage).toBe('train(cnn,bands[1/2])');
     expect(r.json.curve).toBeUndefined();
@@ -67,7 +109,26 @@ describe('ownership-audit CLI', () => {
 
   it('--eval-every records test accuracy along training, the last point being the final accuracy', () => {
     const out = join(tmp.dir, 'curve');
-    const r = runCli(['train', '--data', dataDir, '--blocks', '2', '--width', '4', '--hidden', '8', '--iterations', '5', '--batch', '16', '--eval-every', '2', '--out', out, '--json']);
+    const r = runCli([
+      'train',
+      '--data',
+      dataDir,
+      '--blocks',
+      '2',
+      '--width',
+      '4',
+      '--hidden',
+      '8',
+      '--iterations',
+      '5',
+      '--batch',
+      '16',
+      '--eval-every',
+      '2',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const curve = r.json.curve as { iteration: number; epoch: number; testAccuracy: number }[];
     expect(curve.map((p) => p.iteration)).toEqual([2, 4, 5]);
@@ -95,7 +156,11 @@ describe('ownership-audit CLI', () => {
 describe('the embedded demo', () => {
   it('evaluate --demo reproduces the accuracy recorded in the demo victim metadata', async () => {
     const { readFileSync } = await import('node:fs');
-    const meta = JSON.parse(readFileSync('resources/models/demo-victim/ownership-audit.json', 'utf8')) as { testAccuracy: number; lineage: string; backend: string };
+    const meta = JSON.parse(readFileSync('resources/models/demo-victim/ownership-audit.json', 'utf8')) as {
+      testAccuracy: number;
+      lineage: string;
+      backend: string;
+    };
     expect(meta.testAccuracy).toBeGreaterThan(0.85);
     const r = runCli(['--backend', meta.backend, 'evaluate', '--demo', '--json']);
     expect(r.status, r.stderr).toBe(0);

@@ -10,7 +10,9 @@ import { CHROMIUM, ROOT } from './env';
 
 export default function setup(): void {
   if (!existsSync(CHROMIUM)) {
-    process.stderr.write(`\n[e2e] skipped: ${CHROMIUM} is absent (install Debian's chromium: apt-get install -y chromium)\n\n`);
+    process.stderr.write(
+      `\n[e2e] skipped: ${CHROMIUM} is absent (install Debian's chromium: apt-get install -y chromium)\n\n`,
+    );
     return;
   }
   execFileSync(process.execPath, ['scripts/build-cli.mjs'], { cwd: ROOT, stdio: 'inherit' });

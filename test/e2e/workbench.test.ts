@@ -20,7 +20,8 @@ import { CHROMIUM, CHROMIUM_ARGS, ROOT } from './env';
 import { STEP_CEILING_MS } from '../helpers/ceilings';
 
 const HAS_CHROMIUM = existsSync(CHROMIUM);
-const SHOTS = process.env.SCREENSHOTS === 'docs' ? join(ROOT, 'docs', 'screenshots') : join(ROOT, 'tmp', 'e2e-screenshots');
+const SHOTS =
+  process.env.SCREENSHOTS === 'docs' ? join(ROOT, 'docs', 'screenshots') : join(ROOT, 'tmp', 'e2e-screenshots');
 const VIEWPORT = { width: 1280, height: 800 };
 
 let server: ChildProcess | undefined;
@@ -37,7 +38,10 @@ let runId = '';
 async function api<T>(method: string, input?: unknown): Promise<T> {
   const res = await fetch(`${origin}/api/${method}`, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, ...(input === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(input === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
     ...(input === undefined ? {} : { body: JSON.stringify(input) }),
   });
   const r = (await res.json()) as Result<T>;
@@ -54,7 +58,11 @@ async function shot(name: string): Promise<void> {
 
 function startServer(): Promise<void> {
   return new Promise((resolve, reject) => {
-    server = spawn(process.execPath, [join(ROOT, 'dist', 'cli.cjs'), 'serve', '--port', '0', '--home', home], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OWNERSHIP_AUDIT_HOME: home } });
+    server = spawn(process.execPath, [join(ROOT, 'dist', 'cli.cjs'), 'serve', '--port', '0', '--home', home], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, OWNERSHIP_AUDIT_HOME: home },
+    });
     const timer = setTimeout(() => reject(new Error(`serve printed no address within 90 s:\n${serverLog}`)), 90_000);
     const onData = (d: Buffer) => {
       serverLog += d.toString();
@@ -79,16 +87,37 @@ function startServer(): Promise<void> {
 /** The verdict table as shown: per row its cells' text. */
 async function shownTable(): Promise<{
   tau: Record<string, string>;
-  rows: { rowId: string; scenario: string; suspects: string; accuracy: string; drop: string; ownership: string; cells: Record<string, { value: string; flag: string }> }[];
+  rows: {
+    rowId: string;
+    scenario: string;
+    suspects: string;
+    accuracy: string;
+    drop: string;
+    ownership: string;
+    cells: Record<string, { value: string; flag: string }>;
+  }[];
 }> {
   return page.$eval('table.verdict', (t) => {
     const tau: Record<string, string> = {};
-    for (const td of t.querySelectorAll<HTMLElement>('tr.tau td[data-metric]')) tau[td.dataset.metric as string] = (td.textContent ?? '').trim();
+    for (const td of t.querySelectorAll<HTMLElement>('tr.tau td[data-metric]'))
+      tau[td.dataset.metric as string] = (td.textContent ?? '').trim();
     const rows = [...t.querySelectorAll<HTMLElement>('tbody tr[data-row-id]')].map((tr) => {
       const text = (sel: string) => (tr.querySelector(sel)?.textContent ?? '').trim();
       const cells: Record<string, { value: string; flag: string }> = {};
-      for (const td of tr.querySelectorAll<HTMLElement>('td[data-metric]')) cells[td.dataset.metric as string] = { value: (td.querySelector('.value')?.textContent ?? '').trim(), flag: (td.querySelector('.flag')?.textContent ?? '').trim() };
-      return { rowId: tr.dataset.rowId as string, scenario: tr.dataset.scenario as string, suspects: text('[data-field="suspects"]'), accuracy: text('[data-field="accuracy"]'), drop: text('[data-field="drop"]'), ownership: text('[data-field="ownership"]'), cells };
+      for (const td of tr.querySelectorAll<HTMLElement>('td[data-metric]'))
+        cells[td.dataset.metric as string] = {
+          value: (td.querySelector('.value')?.textContent ?? '').trim(),
+          flag: (td.querySelector('.flag')?.textContent ?? '').trim(),
+        };
+      return {
+        rowId: tr.dataset.rowId as string,
+        scenario: tr.dataset.scenario as string,
+        suspects: text('[data-field="suspects"]'),
+        accuracy: text('[data-field="accuracy"]'),
+        drop: text('[data-field="drop"]'),
+        ownership: text('[data-field="ownership"]'),
+        cells,
+      };
     });
     return { tau, rows };
   });
@@ -117,8 +146,13 @@ function expectTableEqualsStored(shown: Awaited<ReturnType<typeof shownTable>>, 
     expect(s.suspects, where).toBe(String(row.suspects));
     expect(s.ownership, where).toBe(row.ownership.label);
     expect(row.fidelity, where).not.toBeNull();
-    expect(Math.abs(Number(s.accuracy) - row.fidelity!.accuracy * 100), `${where} accuracy ${s.accuracy}`).toBeLessThanOrEqual(0.005 + 1e-9);
-    expect(Math.abs(Number(s.drop) - row.fidelity!.drop * 100), `${where} drop ${s.drop}`).toBeLessThanOrEqual(0.005 + 1e-9);
+    expect(
+      Math.abs(Number(s.accuracy) - row.fidelity!.accuracy * 100),
+      `${where} accuracy ${s.accuracy}`,
+    ).toBeLessThanOrEqual(0.005 + 1e-9);
+    expect(Math.abs(Number(s.drop) - row.fidelity!.drop * 100), `${where} drop ${s.drop}`).toBeLessThanOrEqual(
+      0.005 + 1e-9,
+    );
     for (const m of table.metrics) {
       const v = row.metrics[m.id];
       const cell = s.cells[m.id];
@@ -135,7 +169,9 @@ function expectTableEqualsStored(shown: Awaited<ReturnType<typeof shownTable>>, 
   });
 }
 
-const title = HAS_CHROMIUM ? 'workbench in the browser (serve + Chromium)' : `workbench in the browser: SKIPPED because ${CHROMIUM} is absent (apt-get install -y chromium)`;
+const title = HAS_CHROMIUM
+  ? 'workbench in the browser (serve + Chromium)'
+  : `workbench in the browser: SKIPPED because ${CHROMIUM} is absent (apt-get install -y chromium)`;
 
 describe.skipIf(!HAS_CHROMIUM)(title, () => {
   beforeAll(async () => {
@@ -208,11 +244,28 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await page.locator('[data-field="run-status"]').waitFor();
     runId = ((await page.locator('.monitor header code').first().textContent()) ?? '').trim();
     expect(runId).toMatch(/^r-/);
-    await page.waitForFunction(() => document.querySelectorAll('li.job.done').length >= 3 && !document.querySelector('section[aria-label="Losses"] .empty-chart'), undefined, { timeout: STEP_CEILING_MS });
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('li.job.done').length >= 3 &&
+        !document.querySelector('section[aria-label="Losses"] .empty-chart'),
+      undefined,
+      { timeout: STEP_CEILING_MS },
+    );
     await shot('monitor-running');
-    await page.waitForFunction(() => document.querySelector('[data-field="run-status"]')?.textContent === 'Completed', undefined, { timeout: STEP_CEILING_MS });
+    await page.waitForFunction(
+      () => document.querySelector('[data-field="run-status"]')?.textContent === 'Completed',
+      undefined,
+      { timeout: STEP_CEILING_MS },
+    );
     // The table reloads after the last job.
-    await page.waitForFunction(() => ![...document.querySelectorAll('table.verdict [data-field="ownership"]')].some((e) => e.textContent?.trim() === '-'), undefined, { timeout: 120_000 });
+    await page.waitForFunction(
+      () =>
+        ![...document.querySelectorAll('table.verdict [data-field="ownership"]')].some(
+          (e) => e.textContent?.trim() === '-',
+        ),
+      undefined,
+      { timeout: 120_000 },
+    );
     await shot('monitor-completed');
     await page.locator('section[aria-label="Verdict table"]').scrollIntoViewIfNeeded();
     await shot('monitor-table');
@@ -230,7 +283,9 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
   it('exports the report and shows where it was written', async () => {
     await page.locator('#export-format').selectOption('pdf');
     await page.getByRole('button', { name: 'Export report' }).click();
-    const path = ((await page.locator('[data-field="export-path"]').textContent({ timeout: STEP_CEILING_MS })) ?? '').trim();
+    const path = (
+      (await page.locator('[data-field="export-path"]').textContent({ timeout: STEP_CEILING_MS })) ?? ''
+    ).trim();
     expect(path.endsWith('.pdf')).toBe(true);
     expect(statSync(path).size).toBeGreaterThan(1000);
   });
@@ -240,7 +295,13 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     const calibrations = await api<CalibrationSummary[]>('listCalibrations');
     expect(calibrations).toHaveLength(1);
     const first = await api<RunDetail>('getRun', { runId });
-    const second = { ...first.run.spec, name: 'smoke, FT only', calibration: { reuse: calibrations[0].id }, attacks: [{ name: 'finetune', params: { ratio: 1 }, seeds: [2], iterations: 10 }], checkpoints: undefined };
+    const second = {
+      ...first.run.spec,
+      name: 'smoke, FT only',
+      calibration: { reuse: calibrations[0].id },
+      attacks: [{ name: 'finetune', params: { ratio: 1 }, seeds: [2], iterations: 10 }],
+      checkpoints: undefined,
+    };
     const { runId: secondId } = await api<{ runId: string }>('startRun', { spec: JSON.parse(JSON.stringify(second)) });
 
     await page.getByRole('button', { name: 'History' }).click();

@@ -33,10 +33,29 @@ const META: ModelMetaInput = {
 function tinyModel(seed = 1): tf.Sequential {
   const init = (s: number) => tf.initializers.glorotUniform({ seed: seed * 10 + s });
   const m = tf.sequential({ name: 'tiny' });
-  m.add(tf.layers.conv2d({ name: 'block1', inputShape: [8, 8, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1) }));
+  m.add(
+    tf.layers.conv2d({
+      name: 'block1',
+      inputShape: [8, 8, 1],
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(1),
+    }),
+  );
   m.add(tf.layers.batchNormalization({ name: 'bn1' }));
   m.add(tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }));
-  m.add(tf.layers.conv2d({ name: 'block2', filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2) }));
+  m.add(
+    tf.layers.conv2d({
+      name: 'block2',
+      filters: 6,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(2),
+    }),
+  );
   m.add(tf.layers.flatten({ name: 'flat' }));
   m.add(tf.layers.dense({ name: 'head', units: 3, kernelInitializer: init(3), biasInitializer: 'ones' }));
   const bn = m.getLayer('bn1');
@@ -93,10 +112,14 @@ async function writeConverted(
   transform?: (specs: Spec[], data: Float32Array) => { specs: Spec[]; data: Uint8Array },
 ): Promise<void> {
   let art: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => ((art = a), { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) })));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => ((art = a), { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) })),
+  );
   const a = art as tf.io.ModelArtifacts;
   const raw = new Float32Array(a.weightData as ArrayBuffer);
-  const out = transform ? transform(a.weightSpecs ?? [], raw) : { specs: a.weightSpecs ?? [], data: new Uint8Array(raw.buffer) };
+  const out = transform
+    ? transform(a.weightSpecs ?? [], raw)
+    : { specs: a.weightSpecs ?? [], data: new Uint8Array(raw.buffer) };
   await fsp.mkdir(dir, { recursive: true });
   await fsp.writeFile(
     path.join(dir, 'model.json'),
@@ -203,7 +226,10 @@ describe('saveModel / loadModel', () => {
 
   it('keeps contentHash stable across save, load, save', async () => {
     const { model, meta } = await loadModel(goodDir);
-    const again = await saveModel(model, path.join(await tempDir('resave'), 'm'), { ...meta, lineage: appendLineage(meta.lineage, 'copy') });
+    const again = await saveModel(model, path.join(await tempDir('resave'), 'm'), {
+      ...meta,
+      lineage: appendLineage(meta.lineage, 'copy'),
+    });
     expect(again.contentHash).toBe(goodMeta.contentHash);
     model.dispose();
     const other = tinyModel(2);
@@ -221,11 +247,26 @@ describe('saveModel / loadModel', () => {
   });
 
   it('refuses to save a model that is not a classifier or names a missing block', async () => {
-    const reg = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.dense({ units: 1, name: 'out' })] });
-    await auditError(saveModel(reg, path.join(root, 'never'), { ...META, blocks: ['out'], defaultAttackBlock: 'out', defaultDeepJudgeBlock: 'out' }), 'MODEL_NOT_CLASSIFIER', 'never');
+    const reg = tf.sequential({
+      layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.dense({ units: 1, name: 'out' })],
+    });
+    await auditError(
+      saveModel(reg, path.join(root, 'never'), {
+        ...META,
+        blocks: ['out'],
+        defaultAttackBlock: 'out',
+        defaultDeepJudgeBlock: 'out',
+      }),
+      'MODEL_NOT_CLASSIFIER',
+      'never',
+    );
     reg.dispose();
     const m = tinyModel();
-    const e = await auditError(saveModel(m, path.join(root, 'never'), { ...META, blocks: ['block9'] }), 'UNKNOWN_BLOCK', 'never');
+    const e = await auditError(
+      saveModel(m, path.join(root, 'never'), { ...META, blocks: ['block9'] }),
+      'UNKNOWN_BLOCK',
+      'never',
+    );
     expect(e.hint).toContain('block1');
     m.dispose();
     await expect(fsp.stat(path.join(root, 'never'))).rejects.toThrow();
@@ -270,23 +311,84 @@ describe('import without sidecar', () => {
     const zeros = { class_name: 'Zeros', config: {} };
     const ones = { class_name: 'Ones', config: {} };
     const layers = [
-      { class_name: 'InputLayer', config: { batch_input_shape: [null, 6, 6, 1], dtype: 'float32', sparse: false, ragged: false, name: 'input_1' }, name: 'input_1', inbound_nodes: [] },
+      {
+        class_name: 'InputLayer',
+        config: { batch_input_shape: [null, 6, 6, 1], dtype: 'float32', sparse: false, ragged: false, name: 'input_1' },
+        name: 'input_1',
+        inbound_nodes: [],
+      },
       {
         class_name: 'Conv2D',
-        config: { name: 'conv2d', trainable: true, dtype: 'float32', filters: 2, kernel_size: [3, 3], strides: [1, 1], padding: 'valid', data_format: 'channels_last', dilation_rate: [1, 1], groups: 1, activation: 'relu', use_bias: true, kernel_initializer: init, bias_initializer: zeros, kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null },
+        config: {
+          name: 'conv2d',
+          trainable: true,
+          dtype: 'float32',
+          filters: 2,
+          kernel_size: [3, 3],
+          strides: [1, 1],
+          padding: 'valid',
+          data_format: 'channels_last',
+          dilation_rate: [1, 1],
+          groups: 1,
+          activation: 'relu',
+          use_bias: true,
+          kernel_initializer: init,
+          bias_initializer: zeros,
+          kernel_regularizer: null,
+          bias_regularizer: null,
+          activity_regularizer: null,
+          kernel_constraint: null,
+          bias_constraint: null,
+        },
         name: 'conv2d',
         inbound_nodes: [[['input_1', 0, 0, {}]]],
       },
       {
         class_name: 'BatchNormalization',
-        config: { name: 'batch_normalization', trainable: true, dtype: 'float32', axis: [3], momentum: 0.99, epsilon: 0.001, center: true, scale: true, beta_initializer: zeros, gamma_initializer: ones, moving_mean_initializer: zeros, moving_variance_initializer: ones, beta_regularizer: null, gamma_regularizer: null, beta_constraint: null, gamma_constraint: null },
+        config: {
+          name: 'batch_normalization',
+          trainable: true,
+          dtype: 'float32',
+          axis: [3],
+          momentum: 0.99,
+          epsilon: 0.001,
+          center: true,
+          scale: true,
+          beta_initializer: zeros,
+          gamma_initializer: ones,
+          moving_mean_initializer: zeros,
+          moving_variance_initializer: ones,
+          beta_regularizer: null,
+          gamma_regularizer: null,
+          beta_constraint: null,
+          gamma_constraint: null,
+        },
         name: 'batch_normalization',
         inbound_nodes: [[['conv2d', 0, 0, {}]]],
       },
-      { class_name: 'Flatten', config: { name: 'flatten', trainable: true, dtype: 'float32', data_format: 'channels_last' }, name: 'flatten', inbound_nodes: [[['batch_normalization', 0, 0, {}]]] },
+      {
+        class_name: 'Flatten',
+        config: { name: 'flatten', trainable: true, dtype: 'float32', data_format: 'channels_last' },
+        name: 'flatten',
+        inbound_nodes: [[['batch_normalization', 0, 0, {}]]],
+      },
       {
         class_name: 'Dense',
-        config: { name: 'dense', trainable: true, dtype: 'float32', units: 3, activation: 'softmax', use_bias: true, kernel_initializer: init, bias_initializer: zeros, kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null },
+        config: {
+          name: 'dense',
+          trainable: true,
+          dtype: 'float32',
+          units: 3,
+          activation: 'softmax',
+          use_bias: true,
+          kernel_initializer: init,
+          bias_initializer: zeros,
+          kernel_regularizer: null,
+          bias_regularizer: null,
+          activity_regularizer: null,
+          kernel_constraint: null,
+          bias_constraint: null,
+        },
         name: 'dense',
         inbound_nodes: [[['flatten', 0, 0, {}]]],
       },
@@ -314,7 +416,10 @@ describe('import without sidecar', () => {
         modelTopology: {
           keras_version: '2.15.0',
           backend: 'tensorflow',
-          model_config: { class_name: 'Functional', config: { name: 'model', layers, input_layers: [['input_1', 0, 0]], output_layers: [['dense', 0, 0]] } },
+          model_config: {
+            class_name: 'Functional',
+            config: { name: 'model', layers, input_layers: [['input_1', 0, 0]], output_layers: [['dense', 0, 0]] },
+          },
           training_config: { loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] },
         },
         weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: specs }],
@@ -322,7 +427,13 @@ describe('import without sidecar', () => {
     );
     await fsp.writeFile(path.join(dir, 'group1-shard1of1.bin'), new Uint8Array(values.buffer));
     const { model, meta } = await loadModel(dir, { splitLayer: 'batch_normalization' });
-    expect(meta).toMatchObject({ arch: 'imported', inputShape: [6, 6, 1], numClasses: 3, lineage: 'import(keras_model)', blocks: ['batch_normalization'] });
+    expect(meta).toMatchObject({
+      arch: 'imported',
+      inputShape: [6, 6, 1],
+      numClasses: 3,
+      lineage: 'import(keras_model)',
+      blocks: ['batch_normalization'],
+    });
     const y = tf.tidy(() => Array.from((model.predict(tf.ones([2, 6, 6, 1])) as tf.Tensor).dataSync()));
     expect(y).toHaveLength(6);
     expect(y[0] + y[1] + y[2]).toBeCloseTo(1, 5);
@@ -331,8 +442,12 @@ describe('import without sidecar', () => {
 
   it('rejects a split layer inside a residual branch and lists the split points', async () => {
     const inp = tf.input({ shape: [8, 8, 2], name: 'img' });
-    const stem = tf.layers.conv2d({ name: 'stem', filters: 2, kernelSize: 3, padding: 'same' }).apply(inp) as tf.SymbolicTensor;
-    const branch = tf.layers.conv2d({ name: 'branch', filters: 2, kernelSize: 3, padding: 'same' }).apply(stem) as tf.SymbolicTensor;
+    const stem = tf.layers
+      .conv2d({ name: 'stem', filters: 2, kernelSize: 3, padding: 'same' })
+      .apply(inp) as tf.SymbolicTensor;
+    const branch = tf.layers
+      .conv2d({ name: 'branch', filters: 2, kernelSize: 3, padding: 'same' })
+      .apply(stem) as tf.SymbolicTensor;
     const merged = tf.layers.add({ name: 'merge' }).apply([stem, branch]) as tf.SymbolicTensor;
     const gap = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(merged) as tf.SymbolicTensor;
     const out = tf.layers.dense({ name: 'out', units: 2 }).apply(gap) as tf.SymbolicTensor;
@@ -369,10 +484,16 @@ describe('import without sidecar', () => {
     await writeConverted(dir16, m, (specs, data) => {
       const h = new Uint16Array(data.length);
       data.forEach((f, i) => (h[i] = toFloat16(f)));
-      return { specs: specs.map((s) => ({ ...s, quantization: { dtype: 'float16' as const } })), data: new Uint8Array(h.buffer) };
+      return {
+        specs: specs.map((s) => ({ ...s, quantization: { dtype: 'float16' as const } })),
+        data: new Uint8Array(h.buffer),
+      };
     });
     m.dispose();
-    for (const [dir, tol] of [[dir8, 0.15], [dir16, 0.01]] as const) {
+    for (const [dir, tol] of [
+      [dir8, 0.15],
+      [dir16, 0.01],
+    ] as const) {
       const { model } = await loadModel(dir, { splitLayer: 'block2' });
       const got = predict(model);
       got.forEach((v, i) => expect(Math.abs(v - expected[i])).toBeLessThan(tol));
@@ -411,7 +532,10 @@ describe('bad inputs', () => {
     await editJson(mj, (j) => delete j.weightsManifest);
     expect((await auditError(loadModel(dir), 'MODEL_FORMAT', mj)).message).toContain('weightsManifest');
 
-    await fsp.writeFile(mj, JSON.stringify({ format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] }));
+    await fsp.writeFile(
+      mj,
+      JSON.stringify({ format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] }),
+    );
     expect((await auditError(loadModel(dir), 'MODEL_FORMAT', mj)).hint).toContain('Layers');
 
     await fsp.writeFile(mj, good);
@@ -423,7 +547,11 @@ describe('bad inputs', () => {
     const dir = await copyOf(goodDir, 'unknown');
     const mj = path.join(dir, 'model.json');
     await editJson(mj, (j) => {
-      const layers = ((j.modelTopology as Record<string, unknown>).config as { layers: Array<{ class_name: string; config: { name: string } }> }).layers;
+      const layers = (
+        (j.modelTopology as Record<string, unknown>).config as {
+          layers: Array<{ class_name: string; config: { name: string } }>;
+        }
+      ).layers;
       const pool = layers.find((l) => l.config.name === 'pool1');
       if (!pool) throw new Error('pool1 not in topology');
       pool.class_name = 'MyCustomPool';
@@ -478,7 +606,11 @@ describe('bad inputs', () => {
 
   it('not a classifier: MODEL_NOT_CLASSIFIER', async () => {
     const reg = tf.sequential({
-      layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3, name: 'c' }), tf.layers.flatten({ name: 'f' }), tf.layers.dense({ units: 1, name: 'out' })],
+      layers: [
+        tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3, name: 'c' }),
+        tf.layers.flatten({ name: 'f' }),
+        tf.layers.dense({ units: 1, name: 'out' }),
+      ],
     });
     const d1 = path.join(await tempDir('reg'), 'm');
     await writeConverted(d1, reg);
@@ -545,7 +677,12 @@ describe('atomic save', () => {
     // A successful save replaces the model (old shards gone) and keeps unrelated files.
     const metaB = await saveModel(b, dir, { ...META, lineage: 'train(cnn,other)' });
     b.dispose();
-    expect((await fsp.readdir(dir)).sort()).toEqual(['group1-shard1of1.bin', 'model.json', 'notes.txt', MODEL_META_FILE]);
+    expect((await fsp.readdir(dir)).sort()).toEqual([
+      'group1-shard1of1.bin',
+      'model.json',
+      'notes.txt',
+      MODEL_META_FILE,
+    ]);
     expect(await fsp.readdir(parent)).toEqual(['model']);
     const after = await loadModel(dir);
     expect(after.meta.contentHash).toBe(metaB.contentHash);

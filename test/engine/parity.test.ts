@@ -6,7 +6,13 @@
 // PyTorch.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PARITY_TOLERANCE, runParityCase, torchAvailable, useBackend, type ParityCase } from '../../src-main/engine/bench/parity';
+import {
+  PARITY_TOLERANCE,
+  runParityCase,
+  torchAvailable,
+  useBackend,
+  type ParityCase,
+} from '../../src-main/engine/bench/parity';
 import { TorchBatchNormalization } from '../../src-main/engine/models/batch-norm';
 import { buildModel } from '../../src-main/engine/models/zoo';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../../src-main/engine/training/optimizers';
@@ -14,7 +20,9 @@ import { bandImages } from '../helpers/synthetic';
 
 const HAS_TORCH = torchAvailable();
 if (!HAS_TORCH) {
-  console.warn('test/engine/parity.test.ts: PyTorch parity cases SKIPPED: /usr/bin/python3 cannot import torch (apt-get install -y python3-torch).');
+  console.warn(
+    'test/engine/parity.test.ts: PyTorch parity cases SKIPPED: /usr/bin/python3 cannot import torch (apt-get install -y python3-torch).',
+  );
 }
 
 beforeAll(async () => {
@@ -49,14 +57,17 @@ describe('training parity with PyTorch (same weights, same batches)', () => {
     await expectParity({ arch: 'cnn', width: 4, blocks: 3, hidden: 8, ...steps });
   });
 
-  it.skipIf(!HAS_TORCH)('resnet (projection shortcut, stride-2 asymmetric padding) on wasm, with the project training kernels', async () => {
-    await useBackend('wasm');
-    try {
-      await expectParity({ arch: 'resnet', width: 4, blocks: 2, depth: 1, ...steps });
-    } finally {
-      await useBackend('cpu');
-    }
-  });
+  it.skipIf(!HAS_TORCH)(
+    'resnet (projection shortcut, stride-2 asymmetric padding) on wasm, with the project training kernels',
+    async () => {
+      await useBackend('wasm');
+      try {
+        await expectParity({ arch: 'resnet', width: 4, blocks: 2, depth: 1, ...steps });
+      } finally {
+        await useBackend('cpu');
+      }
+    },
+  );
 });
 
 describe('PyTorch semantics of the engine (no PyTorch needed)', () => {
@@ -87,7 +98,10 @@ describe('PyTorch semantics of the engine (no PyTorch needed)', () => {
       ['fc', 4 * 4 * 128],
       ['logits', 128],
     ] as const) {
-      const [k, b] = model.getLayer(name).getWeights().map((w) => stats(w.dataSync() as Float32Array));
+      const [k, b] = model
+        .getLayer(name)
+        .getWeights()
+        .map((w) => stats(w.dataSync() as Float32Array));
       const bound = 1 / Math.sqrt(fanIn);
       expect(k.maxAbs).toBeLessThanOrEqual(bound);
       expect(k.std / (bound / Math.sqrt(3))).toBeGreaterThan(0.9);

@@ -27,7 +27,14 @@ describe('splitAtBlock', () => {
     const logits = model.getLayer('logits');
     const [k, b] = logits.getWeights();
     logits.setWeights([k.mul(2), b]);
-    const after = tf.tidy(() => (split.tail.predict(latent) as tf.Tensor).sub(model.predict(x) as tf.Tensor).abs().max().dataSync()[0]);
+    const after = tf.tidy(
+      () =>
+        (split.tail.predict(latent) as tf.Tensor)
+          .sub(model.predict(x) as tf.Tensor)
+          .abs()
+          .max()
+          .dataSync()[0],
+    );
     expect(after).toBeLessThan(1e-5);
     tf.dispose([x, full, composed, latent, k, b]);
     model.dispose();
@@ -41,7 +48,9 @@ describe('splitAtBlock', () => {
     const x = tf.randomNormal([2, 16, 16, 1], 0, 1, 'float32', 9);
     const diffs = tf.tidy(() => {
       const full = model.predict(x) as tf.Tensor;
-      return [a, b, c].map((s) => (s.tail.predict(s.head.predict(x) as tf.Tensor) as tf.Tensor).sub(full).abs().max().dataSync()[0]);
+      return [a, b, c].map(
+        (s) => (s.tail.predict(s.head.predict(x) as tf.Tensor) as tf.Tensor).sub(full).abs().max().dataSync()[0],
+      );
     });
     for (const d of diffs) expect(d).toBeLessThan(1e-5);
     x.dispose();

@@ -19,7 +19,8 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const data = bandImages(96, { side: 8, classes: 3, seed: 2 });
-const small = (seed = 1) => buildModel('cnn', { inputShape: [8, 8, 1], numClasses: 3, seed, blocks: 2, width: 4, hidden: 8 }).model;
+const small = (seed = 1) =>
+  buildModel('cnn', { inputShape: [8, 8, 1], numClasses: 3, seed, blocks: 2, width: 4, hidden: 8 }).model;
 const weightsOf = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
 const base: TrainOptions = { iterations: 24, batchSize: 16, learningRate: 0.05, seed: 7 };
 
@@ -53,7 +54,15 @@ describe('training loop', () => {
     const model = small();
     const seen: number[] = [];
     let last: { learningRate: number; examplesPerSec: number; accuracy: number } | undefined;
-    await train(model, data, { ...base, iterations: 10, progressEvery: 5, onProgress: (p) => { seen.push(p.iteration); last = p; } });
+    await train(model, data, {
+      ...base,
+      iterations: 10,
+      progressEvery: 5,
+      onProgress: (p) => {
+        seen.push(p.iteration);
+        last = p;
+      },
+    });
     expect(seen).toEqual([5, 10]);
     expect(last!.learningRate).toBeCloseTo(learningRateAt('cosine', 0.05, 9, 10), 12);
     expect(last!.examplesPerSec).toBeGreaterThan(0);
@@ -92,7 +101,9 @@ describe('training loop', () => {
     const dir = join(tmp, 'ckpt2');
     const m = small();
     await train(m, data, { ...base, iterations: 4, checkpoint: { dir, every: 2 } });
-    await expect(train(m, data, { ...base, iterations: 4, learningRate: 0.1, checkpoint: { dir, every: 2 }, resume: true })).rejects.toMatchObject({
+    await expect(
+      train(m, data, { ...base, iterations: 4, learningRate: 0.1, checkpoint: { dir, every: 2 }, resume: true }),
+    ).rejects.toMatchObject({
       code: 'CHECKPOINT',
     });
     m.dispose();

@@ -31,7 +31,10 @@ function randT(shape: number[], seed: number, ties = false): tf.Tensor {
 }
 
 /** Runs `f` on a backend and returns its outputs as plain arrays (all tensors disposed). */
-async function on(backend: Backend, f: () => tf.Tensor | tf.Tensor[]): Promise<Array<{ shape: number[]; v: Float32Array }>> {
+async function on(
+  backend: Backend,
+  f: () => tf.Tensor | tf.Tensor[],
+): Promise<Array<{ shape: number[]; v: Float32Array }>> {
   await tf.setBackend(backend);
   const outs = tf.tidy(f);
   const list = Array.isArray(outs) ? outs : [outs];
@@ -82,7 +85,17 @@ const convCases: ConvCase[] = [
   { x: [3, 9, 8, 2], f: [3, 3, 2, 5], s: [2, 2], pad: 'valid' },
   { x: [2, 12, 11, 4], f: [3, 2, 4, 3], s: [2, 3], pad: 'valid' }, // trailing rows/cols dropped
   { x: [2, 10, 10, 3], f: [4, 4, 3, 2], s: [3, 3], pad: 'same' }, // even filter, asymmetric pad
-  { x: [2, 6, 5, 2], f: [3, 3, 2, 3], s: [1, 2], pad: [[0, 0], [2, 1], [0, 3], [0, 0]] },
+  {
+    x: [2, 6, 5, 2],
+    f: [3, 3, 2, 3],
+    s: [1, 2],
+    pad: [
+      [0, 0],
+      [2, 1],
+      [0, 3],
+      [0, 0],
+    ],
+  },
   { x: [4, 5, 5, 1], f: [5, 5, 1, 6], s: [1, 1], pad: 'valid' }, // single channel, 1x1 output
   // Large enough for Conv2DBackpropFilter to split the output rows into several chunks.
   { x: [64, 20, 20, 2], f: [3, 3, 2, 3], s: [1, 1], pad: 'same' },
@@ -111,28 +124,41 @@ describe('wasm training kernels vs cpu', () => {
   it.each(convCases.map((c) => [label(c), c] as const))('Conv2DBackpropFilter %s', async (_name, c) => {
     const dyShape = convOutShape(c);
     await expectSame(() =>
-      run('Conv2DBackpropFilter', { x: randT(c.x, 1), dy: randT(dyShape, 2) }, {
-        strides: c.s,
-        pad: c.pad,
-        dataFormat: 'NHWC',
-        filterShape: c.f,
-      }),
+      run(
+        'Conv2DBackpropFilter',
+        { x: randT(c.x, 1), dy: randT(dyShape, 2) },
+        {
+          strides: c.s,
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          filterShape: c.f,
+        },
+      ),
     );
   });
 
   it.each(convCases.map((c) => [label(c), c] as const))('Conv2DBackpropInput %s', async (_name, c) => {
     const dyShape = convOutShape(c);
     await expectSame(() =>
-      run('Conv2DBackpropInput', { dy: randT(dyShape, 3), filter: randT(c.f, 4) }, {
-        strides: c.s,
-        pad: c.pad,
-        dataFormat: 'NHWC',
-        inputShape: c.x,
-      }),
+      run(
+        'Conv2DBackpropInput',
+        { dy: randT(dyShape, 3), filter: randT(c.f, 4) },
+        {
+          strides: c.s,
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          inputShape: c.x,
+        },
+      ),
     );
   });
 
-  const poolCases: Array<{ x: [number, number, number, number]; k: [number, number]; s: [number, number]; pad: 'same' | 'valid' }> = [
+  const poolCases: Array<{
+    x: [number, number, number, number];
+    k: [number, number];
+    s: [number, number];
+    pad: 'same' | 'valid';
+  }> = [
     { x: [2, 8, 8, 3], k: [2, 2], s: [2, 2], pad: 'valid' },
     { x: [2, 7, 9, 3], k: [2, 2], s: [2, 2], pad: 'same' }, // size not a multiple of the stride
     { x: [2, 7, 9, 3], k: [2, 2], s: [2, 2], pad: 'valid' },
@@ -146,7 +172,11 @@ describe('wasm training kernels vs cpu', () => {
       await expectSame(() => {
         const x = randT(c.x, 5, ties);
         const y = tf.maxPool(x as tf.Tensor4D, c.k, c.s, c.pad);
-        return run('MaxPoolGrad', { dy: randT(y.shape, 6), input: x, output: y }, { filterSize: c.k, strides: c.s, pad: c.pad });
+        return run(
+          'MaxPoolGrad',
+          { dy: randT(y.shape, 6), input: x, output: y },
+          { filterSize: c.k, strides: c.s, pad: c.pad },
+        );
       });
     }
   });
@@ -159,7 +189,13 @@ describe('wasm training kernels vs cpu', () => {
     });
   });
 
-  const dwCases: Array<{ x: [number, number, number, number]; f: [number, number, number, number]; s: number; d: number; pad: 'same' | 'valid' }> = [
+  const dwCases: Array<{
+    x: [number, number, number, number];
+    f: [number, number, number, number];
+    s: number;
+    d: number;
+    pad: 'same' | 'valid';
+  }> = [
     { x: [2, 7, 7, 3], f: [3, 3, 3, 1], s: 1, d: 1, pad: 'same' },
     { x: [2, 9, 8, 3], f: [3, 3, 3, 2], s: 2, d: 1, pad: 'same' },
     { x: [3, 9, 8, 2], f: [3, 2, 2, 3], s: 2, d: 1, pad: 'valid' },
@@ -171,8 +207,16 @@ describe('wasm training kernels vs cpu', () => {
     const outShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, c.d, c.pad, undefined, true).outShape;
     const attrs = { strides: c.s, dilations: c.d, pad: c.pad };
     const wasmF = (): tf.Tensor[] => [
-      run('DepthwiseConv2dNativeBackpropFilter', { x: randT(c.x, 9), dy: randT(outShape, 10) }, { ...attrs, filterShape: c.f }),
-      run('DepthwiseConv2dNativeBackpropInput', { dy: randT(outShape, 11), filter: randT(c.f, 12) }, { ...attrs, inputShape: c.x }),
+      run(
+        'DepthwiseConv2dNativeBackpropFilter',
+        { x: randT(c.x, 9), dy: randT(outShape, 10) },
+        { ...attrs, filterShape: c.f },
+      ),
+      run(
+        'DepthwiseConv2dNativeBackpropInput',
+        { dy: randT(outShape, 11), filter: randT(c.f, 12) },
+        { ...attrs, inputShape: c.x },
+      ),
     ];
     // The cpu kernels ignore dilations (tfjs only differentiates dilation 1), so the dilated
     // cases are checked against the equivalent dilation-1 problem with a zero-dilated filter.
@@ -190,8 +234,18 @@ describe('wasm training kernels vs cpu', () => {
     const cpuF = (): tf.Tensor[] => {
       const a1 = { strides: c.s, dilations: 1, pad: c.pad };
       return [
-        taps(run('DepthwiseConv2dNativeBackpropFilter', { x: randT(c.x, 9), dy: randT(outShape, 10) }, { ...a1, filterShape: fd })),
-        run('DepthwiseConv2dNativeBackpropInput', { dy: randT(outShape, 11), filter: dilateFilter(randT(c.f, 12)) }, { ...a1, inputShape: c.x }),
+        taps(
+          run(
+            'DepthwiseConv2dNativeBackpropFilter',
+            { x: randT(c.x, 9), dy: randT(outShape, 10) },
+            { ...a1, filterShape: fd },
+          ),
+        ),
+        run(
+          'DepthwiseConv2dNativeBackpropInput',
+          { dy: randT(outShape, 11), filter: dilateFilter(randT(c.f, 12)) },
+          { ...a1, inputShape: c.x },
+        ),
       ];
     };
     await expectSame(wasmF, TOL, d === 1 ? wasmF : cpuF);
@@ -267,7 +321,14 @@ describe('wasm training kernels vs cpu', () => {
       return [
         tf.batchNorm(x, m, v, o, s, 1e-3),
         tf.batchNorm(x, m, v, undefined, undefined, 1e-3),
-        tf.batchNorm(x, tf.reshape(m, [1, 1, 1, 6]), tf.reshape(v, [1, 1, 1, 6]), tf.fill([1, 1, 1, 6], 0.3), tf.reshape(s, [1, 1, 1, 6]), 1e-5),
+        tf.batchNorm(
+          x,
+          tf.reshape(m, [1, 1, 1, 6]),
+          tf.reshape(v, [1, 1, 1, 6]),
+          tf.fill([1, 1, 1, 6], 0.3),
+          tf.reshape(s, [1, 1, 1, 6]),
+          1e-5,
+        ),
         tf.batchNorm(x, tf.scalar(0.2), tf.scalar(1.5), tf.scalar(0.3), tf.scalar(2), 1e-3),
         tf.batchNorm(randT([7, 6], 56), m, v, o, s, 1e-3),
         tf.batchNorm(x, randT([4, 6], 57), tf.add(tf.abs(randT([4, 6], 58)), 0.5)), // stock path
@@ -338,7 +399,10 @@ describe('wasm training kernels vs cpu', () => {
       const g = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
         const h = tf.maxPool(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), 2, 2, 'same');
         const k = tf.depthwiseConv2d(a as tf.Tensor4D, c as tf.Tensor4D, 1, 'valid');
-        return tf.add(tf.sum(tf.matMul(tf.reshape(h, [2, -1]), tf.reshape(h, [2, -1]), false, true)), tf.sum(k)) as tf.Scalar;
+        return tf.add(
+          tf.sum(tf.matMul(tf.reshape(h, [2, -1]), tf.reshape(h, [2, -1]), false, true)),
+          tf.sum(k),
+        ) as tf.Scalar;
       })([x, w, d]);
       tf.dispose(g);
     };

@@ -10,24 +10,60 @@ beforeAll(async () => {
 
 describe('model zoo', () => {
   it.each([
-    ['cnn', [28, 28, 1], [[14, 14, 32], [7, 7, 64], [4, 4, 128]]],
-    ['vgg', [32, 32, 3], [[16, 16, 32], [8, 8, 64], [4, 4, 128]]],
-    ['resnet', [32, 32, 3], [[32, 32, 16], [16, 16, 32], [8, 8, 64]]],
-  ] as const)('%s has named blocks, one per downsampling stage, and returns logits', (arch, inputShape, blockShapes) => {
-    const built = buildModel(arch, { inputShape: [...inputShape], numClasses: 7, seed: 3 });
-    expect(built.blocks).toEqual(['block1', 'block2', 'block3']);
-    blockShapes.forEach((shape, i) => expect(built.model.getLayer(`block${i + 1}`).outputShape).toEqual([null, ...shape]));
-    expect(built.model.outputs[0].shape).toEqual([null, 7]);
-    expect(built.defaultAttackBlock).toBe('block2');
-    expect(built.defaultDeepJudgeBlock).toBe('block3');
-    const y = tf.tidy(() => built.model.predict(tf.ones([2, ...inputShape])) as tf.Tensor);
-    expect(y.shape).toEqual([2, 7]);
-    y.dispose();
-    built.model.dispose();
-  });
+    [
+      'cnn',
+      [28, 28, 1],
+      [
+        [14, 14, 32],
+        [7, 7, 64],
+        [4, 4, 128],
+      ],
+    ],
+    [
+      'vgg',
+      [32, 32, 3],
+      [
+        [16, 16, 32],
+        [8, 8, 64],
+        [4, 4, 128],
+      ],
+    ],
+    [
+      'resnet',
+      [32, 32, 3],
+      [
+        [32, 32, 16],
+        [16, 16, 32],
+        [8, 8, 64],
+      ],
+    ],
+  ] as const)(
+    '%s has named blocks, one per downsampling stage, and returns logits',
+    (arch, inputShape, blockShapes) => {
+      const built = buildModel(arch, { inputShape: [...inputShape], numClasses: 7, seed: 3 });
+      expect(built.blocks).toEqual(['block1', 'block2', 'block3']);
+      blockShapes.forEach((shape, i) =>
+        expect(built.model.getLayer(`block${i + 1}`).outputShape).toEqual([null, ...shape]),
+      );
+      expect(built.model.outputs[0].shape).toEqual([null, 7]);
+      expect(built.defaultAttackBlock).toBe('block2');
+      expect(built.defaultDeepJudgeBlock).toBe('block3');
+      const y = tf.tidy(() => built.model.predict(tf.ones([2, ...inputShape])) as tf.Tensor);
+      expect(y.shape).toEqual([2, 7]);
+      y.dispose();
+      built.model.dispose();
+    },
+  );
 
   it('takes width, depth and block count from the options', () => {
-    const built = buildModel('vgg', { inputShape: [32, 32, 3], numClasses: 10, seed: 1, blocks: 4, width: 8, depth: 1 });
+    const built = buildModel('vgg', {
+      inputShape: [32, 32, 3],
+      numClasses: 10,
+      seed: 1,
+      blocks: 4,
+      width: 8,
+      depth: 1,
+    });
     expect(built.blocks).toHaveLength(4);
     expect(built.model.getLayer('block4').outputShape).toEqual([null, 2, 2, 64]);
     expect(built.model.layers.filter((l) => l.getClassName() === 'Conv2D')).toHaveLength(4);
@@ -47,7 +83,9 @@ describe('model zoo', () => {
   });
 
   it('refuses unknown architectures and inputs too small for the blocks', () => {
-    expect(() => buildModel('alexnet', { inputShape: [28, 28, 1], numClasses: 10, seed: 1 })).toThrow(/Unknown architecture "alexnet".*/);
+    expect(() => buildModel('alexnet', { inputShape: [28, 28, 1], numClasses: 10, seed: 1 })).toThrow(
+      /Unknown architecture "alexnet".*/,
+    );
     expect(() => buildModel('cnn', { inputShape: [4, 4, 1], numClasses: 10, seed: 1 })).toThrow(/at least 8x8/);
   });
 

@@ -6,7 +6,10 @@ import { createRng } from '../../src-main/engine/rng';
  * `classes` classes of `side`x`side` images: class k is a bright horizontal band at row
  * block k plus Gaussian-ish noise, so a small conv net separates them in a few dozen steps.
  */
-export function bandImages(count: number, opts: { side?: number; channels?: number; classes?: number; seed?: number } = {}): ImageSet {
+export function bandImages(
+  count: number,
+  opts: { side?: number; channels?: number; classes?: number; seed?: number } = {},
+): ImageSet {
   const side = opts.side ?? 8;
   const channels = opts.channels ?? 1;
   const classes = opts.classes ?? 2;

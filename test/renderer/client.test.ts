@@ -3,11 +3,19 @@ import type { AuditClient } from '../../src-shared/contract/api';
 import { pickClient, tokenFromHash, type WindowLike } from '../../src-renderer/src/lib/client';
 import { fakeClient } from './fixtures';
 
-function win(over: Partial<WindowLike> & { protocol?: string; hash?: string } = {}): WindowLike & { store: Map<string, string>; replaced: string[] } {
+function win(
+  over: Partial<WindowLike> & { protocol?: string; hash?: string } = {},
+): WindowLike & { store: Map<string, string>; replaced: string[] } {
   const store = new Map<string, string>();
   const replaced: string[] = [];
   return {
-    location: { protocol: over.protocol ?? 'http:', origin: 'http://127.0.0.1:4321', hash: over.hash ?? '', pathname: '/', search: '' },
+    location: {
+      protocol: over.protocol ?? 'http:',
+      origin: 'http://127.0.0.1:4321',
+      hash: over.hash ?? '',
+      pathname: '/',
+      search: '',
+    },
     history: { replaceState: (_d, _u, url) => replaced.push(String(url)) },
     sessionStorage: { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => void store.set(k, v) },
     ...(over.auditApi !== undefined ? { auditApi: over.auditApi } : {}),

@@ -15,10 +15,31 @@ afterEach(() => cleanup());
 
 function wizard() {
   const client = fakeClient({
-    inspectModel: async () => ok({ path: '/m', arch: 'cnn', lineage: 'train(cnn)', inputShape: [28, 28, 1], numClasses: 10, blocks: ['block1', 'block2'], defaultAttackBlock: 'block2', testAccuracy: 0.8992, contentHash: 'abcdef0123456789abcdef' }),
-    checkSpec: async () => ok({ problems: [], estimate: { jobs: 9, workerSeconds: 180, wallSeconds: 92, workers: 2, backend: 'wasm' } }),
+    inspectModel: async () =>
+      ok({
+        path: '/m',
+        arch: 'cnn',
+        lineage: 'train(cnn)',
+        inputShape: [28, 28, 1],
+        numClasses: 10,
+        blocks: ['block1', 'block2'],
+        defaultAttackBlock: 'block2',
+        testAccuracy: 0.8992,
+        contentHash: 'abcdef0123456789abcdef',
+      }),
+    checkSpec: async () =>
+      ok({ problems: [], estimate: { jobs: 9, workerSeconds: 180, wallSeconds: 92, workers: 2, backend: 'wasm' } }),
     listCalibrations: async () => ok([]),
-    previewDataset: async () => ok({ path: '/d', layout: 'idx', shape: [28, 28, 1], numClasses: 2, classNames: ['cat', 'dog'], counts: { train: [10, 12], test: [3, 4] }, samples: [] }),
+    previewDataset: async () =>
+      ok({
+        path: '/d',
+        layout: 'idx',
+        shape: [28, 28, 1],
+        numClasses: 2,
+        classNames: ['cat', 'dog'],
+        counts: { train: [10, 12], test: [3, 4] },
+        samples: [],
+      }),
   });
   return { client, w: new WizardState(client, catalog(), { workers: 2 }) };
 }
@@ -103,7 +124,10 @@ describe('VerdictTable', () => {
 
 describe('ErrorNote', () => {
   it('shows the message and the hint of a Result error as an alert', () => {
-    render(ErrorNote, { error: { code: 'X', message: 'No model.json in /m', hint: 'Pick the folder that holds model.json.' }, title: 'Unreadable model' });
+    render(ErrorNote, {
+      error: { code: 'X', message: 'No model.json in /m', hint: 'Pick the folder that holds model.json.' },
+      title: 'Unreadable model',
+    });
     const alert = screen.getByRole('alert');
     expect(alert.textContent).toContain('Unreadable model');
     expect(alert.textContent).toContain('No model.json in /m');
@@ -152,14 +176,20 @@ describe('Wizard screen', () => {
 
 describe('History screen', () => {
   it('shows the empty state, then rows; Delete asks first and Escape keeps the run', async () => {
-    let runs = [summary('r-1', 'smoke', 'completed', '2026-11-30T09:00:00Z'), summary('r-2', 'demo', 'failed', '2026-11-30T10:00:00Z')];
+    let runs = [
+      summary('r-1', 'smoke', 'completed', '2026-11-30T09:00:00Z'),
+      summary('r-2', 'demo', 'failed', '2026-11-30T10:00:00Z'),
+    ];
     const empty = new HistoryState(fakeClient({ listRuns: async () => ok([]) }));
     await empty.load();
     render(History, { h: empty, onopen: () => undefined, onnew: () => undefined });
     expect(screen.getByText('No audits yet')).toBeTruthy();
     cleanup();
 
-    const client = fakeClient({ listRuns: async () => ok(runs), deleteRun: async (i) => ((runs = runs.filter((r) => r.id !== i.runId)), ok(null)) });
+    const client = fakeClient({
+      listRuns: async () => ok(runs),
+      deleteRun: async (i) => ((runs = runs.filter((r) => r.id !== i.runId)), ok(null)),
+    });
     const h = new HistoryState(client);
     await h.load();
     let opened = '';

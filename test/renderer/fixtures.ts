@@ -8,25 +8,112 @@ import { demoSpec, smokeSpec } from '../../src-main/runner/presets';
 
 export const DEMO = { model: '/app/resources/models/demo-victim', data: '/app/resources/datasets/fashion-mnist-demo' };
 
-const int = (key: string, def: number, min?: number, max?: number) => ({ key, type: 'integer' as const, default: def, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}), help: `${key} help` });
-const num = (key: string, def: number, min?: number, max?: number) => ({ key, type: 'number' as const, default: def, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}), help: `${key} help` });
+const int = (key: string, def: number, min?: number, max?: number) => ({
+  key,
+  type: 'integer' as const,
+  default: def,
+  ...(min !== undefined ? { min } : {}),
+  ...(max !== undefined ? { max } : {}),
+  help: `${key} help`,
+});
+const num = (key: string, def: number, min?: number, max?: number) => ({
+  key,
+  type: 'number' as const,
+  default: def,
+  ...(min !== undefined ? { min } : {}),
+  ...(max !== undefined ? { max } : {}),
+  help: `${key} help`,
+});
 
 export function catalog(): Catalog {
   const paths = { demoModel: DEMO.model, demoData: DEMO.data };
   return {
     attacks: [
-      { id: 'removalnet', title: 'RemovalNet', help: 'the attack under study', params: [{ key: 'loss', type: 'enum', default: 'code', choices: ['code', 'paper'], help: 'loss form' }, num('alpha', 0.2, 0), num('beta', 2, 0), int('latentSteps', 10, 0, 1000), num('shuffleRatio', 0.1, 0, 1)], needs: { block: true } },
-      { id: 'finetune', title: 'Fine-tuning FT(r)', help: 'retrains the last layers', params: [num('ratio', 0.5, 0, 1), { key: 'labels', type: 'enum', default: 'victim', choices: ['victim', 'true'], help: 'labels' }], needs: {} },
+      {
+        id: 'removalnet',
+        title: 'RemovalNet',
+        help: 'the attack under study',
+        params: [
+          { key: 'loss', type: 'enum', default: 'code', choices: ['code', 'paper'], help: 'loss form' },
+          num('alpha', 0.2, 0),
+          num('beta', 2, 0),
+          int('latentSteps', 10, 0, 1000),
+          num('shuffleRatio', 0.1, 0, 1),
+        ],
+        needs: { block: true },
+      },
+      {
+        id: 'finetune',
+        title: 'Fine-tuning FT(r)',
+        help: 'retrains the last layers',
+        params: [
+          num('ratio', 0.5, 0, 1),
+          { key: 'labels', type: 'enum', default: 'victim', choices: ['victim', 'true'], help: 'labels' },
+        ],
+        needs: {},
+      },
       { id: 'prune', title: 'Weight pruning', help: 'zeroes weights', params: [num('ratio', 0.5, 0, 1)], needs: {} },
-      { id: 'distill', title: 'Feature distillation', help: 'imitates features', params: [num('featureWeight', 0.1, 0)], needs: { sameArchitecture: true } },
-      { id: 'negative', title: 'Negative model', help: 'independent model', params: [int('seed', 1000003, 0)], needs: {} },
-      { id: 'knockoff', title: 'KnockoffNets', help: 'steals through answers', params: [int('budget', 0, 0)], needs: { labels: true } },
+      {
+        id: 'distill',
+        title: 'Feature distillation',
+        help: 'imitates features',
+        params: [num('featureWeight', 0.1, 0)],
+        needs: { sameArchitecture: true },
+      },
+      {
+        id: 'negative',
+        title: 'Negative model',
+        help: 'independent model',
+        params: [int('seed', 1000003, 0)],
+        needs: {},
+      },
+      {
+        id: 'knockoff',
+        title: 'KnockoffNets',
+        help: 'steals through answers',
+        params: [int('budget', 0, 0)],
+        needs: { labels: true },
+      },
     ],
     defenses: [
-      { id: 'deepjudge', title: 'DeepJudge (LOD, LAD)', help: 'layer outputs', params: [int('seeds', 50, 1, 10000), int('fuzzSteps', 100, 0, 10000), { key: 'ladNormalized', type: 'boolean', default: false, help: 'normalise LAD' }], metrics: [{ id: 'deepjudge.lod', kind: 'distance', votes: true }, { id: 'deepjudge.lad', kind: 'distance', votes: true }] },
-      { id: 'zest', title: 'ZEST', help: 'LIME explanations', params: [int('references', 100, 1), int('masks', 1000, 1)], metrics: [{ id: 'zest.l2', kind: 'distance', votes: true }, { id: 'zest.cosine', kind: 'distance', votes: true }] },
-      { id: 'modeldiff', title: 'ModelDiff (DDV)', help: 'decision distance vectors', params: [int('seeds', 100, 1), int('pgdSteps', 10, 0)], metrics: [{ id: 'modeldiff.ddv', kind: 'similarity', votes: true }] },
-      { id: 'ipguard', title: 'IPGuard (MR)', help: 'boundary points', params: [int('fingerprints', 100, 1), int('steps', 100, 1)], metrics: [{ id: 'ipguard.mr', kind: 'similarity', votes: true }] },
+      {
+        id: 'deepjudge',
+        title: 'DeepJudge (LOD, LAD)',
+        help: 'layer outputs',
+        params: [
+          int('seeds', 50, 1, 10000),
+          int('fuzzSteps', 100, 0, 10000),
+          { key: 'ladNormalized', type: 'boolean', default: false, help: 'normalise LAD' },
+        ],
+        metrics: [
+          { id: 'deepjudge.lod', kind: 'distance', votes: true },
+          { id: 'deepjudge.lad', kind: 'distance', votes: true },
+        ],
+      },
+      {
+        id: 'zest',
+        title: 'ZEST',
+        help: 'LIME explanations',
+        params: [int('references', 100, 1), int('masks', 1000, 1)],
+        metrics: [
+          { id: 'zest.l2', kind: 'distance', votes: true },
+          { id: 'zest.cosine', kind: 'distance', votes: true },
+        ],
+      },
+      {
+        id: 'modeldiff',
+        title: 'ModelDiff (DDV)',
+        help: 'decision distance vectors',
+        params: [int('seeds', 100, 1), int('pgdSteps', 10, 0)],
+        metrics: [{ id: 'modeldiff.ddv', kind: 'similarity', votes: true }],
+      },
+      {
+        id: 'ipguard',
+        title: 'IPGuard (MR)',
+        help: 'boundary points',
+        params: [int('fingerprints', 100, 1), int('steps', 100, 1)],
+        metrics: [{ id: 'ipguard.mr', kind: 'similarity', votes: true }],
+      },
     ],
     presets: [
       { id: 'smoke', title: 'Smoke', spec: smokeSpec(paths) },
@@ -37,15 +124,37 @@ export function catalog(): Catalog {
 }
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const err = (code: string, message: string, hint = ''): Result<never> => ({ ok: false, error: { code, message, hint } });
+export const err = (code: string, message: string, hint = ''): Result<never> => ({
+  ok: false,
+  error: { code, message, hint },
+});
 
 type Handlers = { [K in keyof AuditClient]?: AuditClient[K] };
 
 /** A client whose methods answer from `handlers` (NOT_IMPLEMENTED otherwise) and record calls. */
-export function fakeClient(handlers: Handlers = {}): AuditClient & { calls: { method: string; input: unknown }[]; emit(e: AuditEvent): void; listenerCount(): number } {
+export function fakeClient(
+  handlers: Handlers = {},
+): AuditClient & { calls: { method: string; input: unknown }[]; emit(e: AuditEvent): void; listenerCount(): number } {
   const calls: { method: string; input: unknown }[] = [];
   const listeners = new Set<(e: AuditEvent) => void>();
-  const methods = ['engineInfo', 'catalog', 'inspectModel', 'previewDataset', 'checkSpec', 'startRun', 'resumeRun', 'pauseRun', 'cancelRun', 'cancelJob', 'listRuns', 'getRun', 'deleteRun', 'listCalibrations', 'exportReport', 'pickPath'] as const;
+  const methods = [
+    'engineInfo',
+    'catalog',
+    'inspectModel',
+    'previewDataset',
+    'checkSpec',
+    'startRun',
+    'resumeRun',
+    'pauseRun',
+    'cancelRun',
+    'cancelJob',
+    'listRuns',
+    'getRun',
+    'deleteRun',
+    'listCalibrations',
+    'exportReport',
+    'pickPath',
+  ] as const;
   const client = Object.fromEntries(
     methods.map((m) => [
       m,
@@ -72,7 +181,16 @@ export function fakeClient(handlers: Handlers = {}): AuditClient & { calls: { me
 }
 
 export function summary(id: string, name: string, status: RunSummary['status'], createdAt: string): RunSummary {
-  return { id, name, status, createdAt, wallSeconds: 42, backend: 'wasm', jobs: 9, done: status === 'completed' ? 9 : 3 };
+  return {
+    id,
+    name,
+    status,
+    createdAt,
+    wallSeconds: 42,
+    backend: 'wasm',
+    jobs: 9,
+    done: status === 'completed' ? 9 : 3,
+  };
 }
 
 export function table(runId: string, opts: { finetuneDerived?: boolean; done?: boolean } = {}): ResultsTable {
@@ -100,7 +218,9 @@ export function table(runId: string, opts: { finetuneDerived?: boolean; done?: b
               'ipguard.mr': { mean: 0.8, std: 0.1, tau: 0.4, flagged: 2, n: 2, degenerate: true },
             }
           : {},
-        ownership: done ? { derived: derived ? 2 : 0, total: 2, label: derived ? 'Yes (2/2)' : 'No (0/2)' } : { derived: 0, total: 0, label: '-' },
+        ownership: done
+          ? { derived: derived ? 2 : 0, total: 2, label: derived ? 'Yes (2/2)' : 'No (0/2)' }
+          : { derived: 0, total: 0, label: '-' },
         compute: { seconds: 3, passes: 100, iterations: 10 },
       },
       {
@@ -118,15 +238,50 @@ export function table(runId: string, opts: { finetuneDerived?: boolean; done?: b
   };
 }
 
-export function detail(runId: string, opts: { status?: RunSummary['status']; done?: boolean; finetuneDerived?: boolean } = {}): RunDetail {
+export function detail(
+  runId: string,
+  opts: { status?: RunSummary['status']; done?: boolean; finetuneDerived?: boolean } = {},
+): RunDetail {
   const status = opts.status ?? 'running';
   const spec = smokeSpec({ demoModel: DEMO.model, demoData: DEMO.data });
   return {
-    run: { ...summary(runId, 'smoke', status, '2026-11-30T10:00:00Z'), spec, error: null, workDir: `/home/runs/${runId}` },
+    run: {
+      ...summary(runId, 'smoke', status, '2026-11-30T10:00:00Z'),
+      spec,
+      error: null,
+      workDir: `/home/runs/${runId}`,
+    },
     jobs: [
-      { key: 'reference:0', label: 'reference model 1/2', kind: 'reference', status: 'done', attempts: 1, seconds: 9, error: null, progress: null },
-      { key: 'attack:finetune:ltd2:1', label: 'finetune ltd2 seed 1', kind: 'attack', status: opts.done ? 'done' : 'running', attempts: 1, seconds: opts.done ? 9 : null, error: null, progress: { stage: 'finetune', iteration: 5, total: 10 } },
-      { key: 'score:finetune:ltd2:1', label: 'score finetune ltd2 seed 1', kind: 'score', status: opts.done ? 'done' : 'pending', attempts: 0, seconds: null, error: null, progress: null },
+      {
+        key: 'reference:0',
+        label: 'reference model 1/2',
+        kind: 'reference',
+        status: 'done',
+        attempts: 1,
+        seconds: 9,
+        error: null,
+        progress: null,
+      },
+      {
+        key: 'attack:finetune:ltd2:1',
+        label: 'finetune ltd2 seed 1',
+        kind: 'attack',
+        status: opts.done ? 'done' : 'running',
+        attempts: 1,
+        seconds: opts.done ? 9 : null,
+        error: null,
+        progress: { stage: 'finetune', iteration: 5, total: 10 },
+      },
+      {
+        key: 'score:finetune:ltd2:1',
+        label: 'score finetune ltd2 seed 1',
+        kind: 'score',
+        status: opts.done ? 'done' : 'pending',
+        attempts: 0,
+        seconds: null,
+        error: null,
+        progress: null,
+      },
     ],
     table: table(runId, { done: opts.done, finetuneDerived: opts.finetuneDerived }),
     trajectories: [
@@ -139,7 +294,12 @@ export function detail(runId: string, opts: { status?: RunSummary['status']; don
         ],
       },
     ],
-    curves: { 'attack:finetune:ltd2:1': [{ iteration: 0, fidelity: 0.91, agreement: 1 }, { iteration: 5, fidelity: 0.905, agreement: 0.99 }] },
+    curves: {
+      'attack:finetune:ltd2:1': [
+        { iteration: 0, fidelity: 0.91, agreement: 1 },
+        { iteration: 5, fidelity: 0.905, agreement: 0.99 },
+      ],
+    },
     reports: [],
   };
 }

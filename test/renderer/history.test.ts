@@ -26,7 +26,10 @@ describe('history filtering', () => {
       ['finetune', 'ltd2', true],
       ['negative', '-', false],
     ]);
-    expect(compareRows(a, b.slice(1)).find((r) => r.label === 'finetune')).toMatchObject({ right: null, differs: false });
+    expect(compareRows(a, b.slice(1)).find((r) => r.label === 'finetune')).toMatchObject({
+      right: null,
+      differs: false,
+    });
   });
 });
 
@@ -43,14 +46,23 @@ describe('HistoryState', () => {
   });
 
   it('shows a listing error', async () => {
-    const h = new HistoryState(fakeClient({ listRuns: async () => err('STORE', 'The database is locked', 'Close other copies of the app.') }));
+    const h = new HistoryState(
+      fakeClient({ listRuns: async () => err('STORE', 'The database is locked', 'Close other copies of the app.') }),
+    );
     await h.load();
-    expect(h.error).toEqual({ code: 'STORE', message: 'The database is locked', hint: 'Close other copies of the app.' });
+    expect(h.error).toEqual({
+      code: 'STORE',
+      message: 'The database is locked',
+      hint: 'Close other copies of the app.',
+    });
     expect(h.loaded).toBe(true);
   });
 
   it('picks two runs for comparison and loads both tables', async () => {
-    const client = fakeClient({ listRuns: async () => ok(RUNS), getRun: async (i) => ok(detail(i.runId, { done: true, finetuneDerived: i.runId === 'r-1' })) });
+    const client = fakeClient({
+      listRuns: async () => ok(RUNS),
+      getRun: async (i) => ok(detail(i.runId, { done: true, finetuneDerived: i.runId === 'r-1' })),
+    });
     const h = new HistoryState(client);
     await h.load();
     h.toggleCompare('r-1');
@@ -71,7 +83,13 @@ describe('HistoryState', () => {
   });
 
   it('reports a comparison that cannot load', async () => {
-    const h = new HistoryState(fakeClient({ listRuns: async () => ok(RUNS), getRun: async (i) => (i.runId === 'r-2' ? err('RUN_NOT_FOUND', 'No run with id r-2', 'Refresh the list.') : ok(detail(i.runId))) }));
+    const h = new HistoryState(
+      fakeClient({
+        listRuns: async () => ok(RUNS),
+        getRun: async (i) =>
+          i.runId === 'r-2' ? err('RUN_NOT_FOUND', 'No run with id r-2', 'Refresh the list.') : ok(detail(i.runId)),
+      }),
+    );
     await h.load();
     h.toggleCompare('r-1');
     h.toggleCompare('r-2');
@@ -107,7 +125,12 @@ describe('HistoryState', () => {
   });
 
   it('keeps the confirmation open with the error when deletion fails', async () => {
-    const h = new HistoryState(fakeClient({ listRuns: async () => ok(RUNS), deleteRun: async () => err('RUN_ACTIVE', 'The run is still running', 'Pause or cancel it first.') }));
+    const h = new HistoryState(
+      fakeClient({
+        listRuns: async () => ok(RUNS),
+        deleteRun: async () => err('RUN_ACTIVE', 'The run is still running', 'Pause or cancel it first.'),
+      }),
+    );
     await h.load();
     h.requestDelete('r-2');
     expect(await h.confirmDelete()).toBe(false);
@@ -126,7 +149,12 @@ describe('CalibrationsState', () => {
       references: [{ path: '/ref/0', seed: 10000, testAccuracy: 0.63 }],
       metrics: [{ id: 'ipguard.mr', kind: 'similarity', tau: 0.4, degenerate, rule: 'paper', values: [0.4, 0.4] }],
     });
-    const c = new CalibrationsState(fakeClient({ listCalibrations: async () => ok([cal('c-1', '2026-11-30T09:00:00Z', true), cal('c-2', '2026-11-30T10:00:00Z', false)]) }));
+    const c = new CalibrationsState(
+      fakeClient({
+        listCalibrations: async () =>
+          ok([cal('c-1', '2026-11-30T09:00:00Z', true), cal('c-2', '2026-11-30T10:00:00Z', false)]),
+      }),
+    );
     await c.load();
     expect(c.list.map((x) => x.id)).toEqual(['c-2', 'c-1']);
     expect(c.selected?.id).toBe('c-2');

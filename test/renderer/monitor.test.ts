@@ -4,8 +4,23 @@ import { detail, err, fakeClient, ok } from './fixtures';
 
 const RUN = 'r-20261130-100000-abcd';
 
-function progress(key: string, iteration: number, total: number, values: Record<string, number>, extra: { done?: number; total?: number; eta?: number | null } = {}) {
-  return { type: 'progress' as const, runId: RUN, key, label: `label of ${key}`, event: { stage: 'finetune', iteration, total, values }, done: extra.done ?? 1, total: extra.total ?? 3, etaSeconds: extra.eta ?? 30 };
+function progress(
+  key: string,
+  iteration: number,
+  total: number,
+  values: Record<string, number>,
+  extra: { done?: number; total?: number; eta?: number | null } = {},
+) {
+  return {
+    type: 'progress' as const,
+    runId: RUN,
+    key,
+    label: `label of ${key}`,
+    event: { stage: 'finetune', iteration, total, values },
+    done: extra.done ?? 1,
+    total: extra.total ?? 3,
+    etaSeconds: extra.eta ?? 30,
+  };
 }
 
 afterEach(() => {
@@ -51,7 +66,12 @@ describe('RunMonitorState', () => {
 
     const job = m.jobs[key];
     expect(job).toMatchObject({ status: 'running', iteration: 8, total: 10, stage: 'finetune' });
-    expect(m.losses[key]).toEqual({ loss: [[6, 2.5], [8, 1.5]] });
+    expect(m.losses[key]).toEqual({
+      loss: [
+        [6, 2.5],
+        [8, 1.5],
+      ],
+    });
     expect(m.liveFidelity[key]).toEqual([[8, 0.9]]);
     // 1 job done of 3, the running one at 8/10: (1 + 0.8) / 3
     expect(m.overall).toBeCloseTo(1.8 / 3, 6);
@@ -61,23 +81,56 @@ describe('RunMonitorState', () => {
 
     const losses = m.lossesChart();
     expect(losses.title).toBe('Losses: label of attack:finetune:ltd2:1');
-    expect(losses.series).toEqual([{ name: 'loss', points: [[6, 2.5], [8, 1.5]] }]);
+    expect(losses.series).toEqual([
+      {
+        name: 'loss',
+        points: [
+          [6, 2.5],
+          [8, 1.5],
+        ],
+      },
+    ]);
     const fid = m.fidelityChart();
     // stored curve points (0, 5) then the live one (8), in percent
-    expect(fid.series).toEqual([{ name: 'label of attack:finetune:ltd2:1', points: [[0, 91], [5, 90.5], [8, 90]] }]);
+    expect(fid.series).toEqual([
+      {
+        name: 'label of attack:finetune:ltd2:1',
+        points: [
+          [0, 91],
+          [5, 90.5],
+          [8, 90],
+        ],
+      },
+    ]);
   });
 
   it('reloads the run when a job finishes, so the table fills in', async () => {
     vi.useFakeTimers();
     let finished = false;
-    const client = fakeClient({ getRun: async () => ok(finished ? detail(RUN, { done: true }) : detail(RUN, { done: false })) });
+    const client = fakeClient({
+      getRun: async () => ok(finished ? detail(RUN, { done: true }) : detail(RUN, { done: false })),
+    });
     const m = new RunMonitorState(client, RUN);
     await m.start();
     expect(m.detail?.table.rows[0].ownership.label).toBe('-');
 
     finished = true;
-    client.emit({ type: 'job', runId: RUN, key: 'score:finetune:ltd2:1', label: 'score finetune ltd2 seed 1', status: 'done', attempt: 1 });
-    client.emit({ type: 'job', runId: RUN, key: 'attack:finetune:ltd2:1', label: 'finetune ltd2 seed 1', status: 'done', attempt: 1 });
+    client.emit({
+      type: 'job',
+      runId: RUN,
+      key: 'score:finetune:ltd2:1',
+      label: 'score finetune ltd2 seed 1',
+      status: 'done',
+      attempt: 1,
+    });
+    client.emit({
+      type: 'job',
+      runId: RUN,
+      key: 'attack:finetune:ltd2:1',
+      label: 'finetune ltd2 seed 1',
+      status: 'done',
+      attempt: 1,
+    });
     expect(m.jobs['score:finetune:ltd2:1'].status).toBe('done');
     await vi.advanceTimersByTimeAsync(500);
     // Both events share one reload.
@@ -108,8 +161,20 @@ describe('RunMonitorState', () => {
     const client = fakeClient({ getRun: async () => ok(detail(RUN)) });
     const m = new RunMonitorState(client, RUN);
     await m.start();
-    client.emit({ type: 'job', runId: RUN, key: 'attack:finetune:ltd2:1', label: 'finetune ltd2 seed 1', status: 'failed', attempt: 2, error: 'TRAINING_DIVERGED: loss became NaN' });
-    expect(m.jobs['attack:finetune:ltd2:1']).toMatchObject({ status: 'failed', attempt: 2, error: 'TRAINING_DIVERGED: loss became NaN' });
+    client.emit({
+      type: 'job',
+      runId: RUN,
+      key: 'attack:finetune:ltd2:1',
+      label: 'finetune ltd2 seed 1',
+      status: 'failed',
+      attempt: 2,
+      error: 'TRAINING_DIVERGED: loss became NaN',
+    });
+    expect(m.jobs['attack:finetune:ltd2:1']).toMatchObject({
+      status: 'failed',
+      attempt: 2,
+      error: 'TRAINING_DIVERGED: loss became NaN',
+    });
   });
 
   it('draws fidelity against normalised distance from the stored checkpoints', async () => {

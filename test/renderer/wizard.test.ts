@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseAuditSpec } from '../../src-shared/audit/spec';
-import { STEPS, WizardState, autoScenarioId, changedParams, paramProblems, parseSeeds, stepOfProblem } from '../../src-renderer/src/lib/wizard.svelte';
+import {
+  STEPS,
+  WizardState,
+  autoScenarioId,
+  changedParams,
+  paramProblems,
+  parseSeeds,
+  stepOfProblem,
+} from '../../src-renderer/src/lib/wizard.svelte';
 import { DEMO, catalog, err, fakeClient, ok } from './fixtures';
 
 const stepIndex = (id: string) => STEPS.findIndex((s) => s.id === id);
@@ -30,7 +38,10 @@ describe('wizard helpers', () => {
     const specs = catalog().defenses[0].params;
     expect(changedParams(specs, { seeds: 50, fuzzSteps: 5, ladNormalized: false })).toEqual({ fuzzSteps: 5 });
     expect(changedParams(specs, { seeds: 50, fuzzSteps: 100, ladNormalized: false })).toBeUndefined();
-    expect(paramProblems(specs, { seeds: 0, fuzzSteps: null, ladNormalized: false })).toEqual(['fuzzSteps needs a value', 'seeds must be within [1, 10000], got 0']);
+    expect(paramProblems(specs, { seeds: 0, fuzzSteps: null, ladNormalized: false })).toEqual([
+      'fuzzSteps needs a value',
+      'seeds must be within [1, 10000], got 0',
+    ]);
   });
 
   it('routes spec problems to the step that owns the field', () => {
@@ -73,7 +84,10 @@ describe('WizardState', () => {
   });
 
   it('shows inspectModel errors with their hint on the victim step', async () => {
-    const { w } = wizard({ inspectModel: async () => err('MODEL_NOT_FOUND', 'No model.json in /models/x', 'Pick the folder that holds model.json.') });
+    const { w } = wizard({
+      inspectModel: async () =>
+        err('MODEL_NOT_FOUND', 'No model.json in /models/x', 'Pick the folder that holds model.json.'),
+    });
     w.victimMode = 'folder';
     w.modelPath = '/models/x';
     await w.inspectVictim();
@@ -83,7 +97,17 @@ describe('WizardState', () => {
   });
 
   it('stores the model summary from inspectModel', async () => {
-    const summary = { path: DEMO.model, arch: 'cnn', lineage: 'x', inputShape: [28, 28, 1] as [number, number, number], numClasses: 10, blocks: ['block1', 'block2'], defaultAttackBlock: 'block2', testAccuracy: 0.8992, contentHash: 'abc' };
+    const summary = {
+      path: DEMO.model,
+      arch: 'cnn',
+      lineage: 'x',
+      inputShape: [28, 28, 1] as [number, number, number],
+      numClasses: 10,
+      blocks: ['block1', 'block2'],
+      defaultAttackBlock: 'block2',
+      testAccuracy: 0.8992,
+      contentHash: 'abc',
+    };
     const { w, client } = wizard({ inspectModel: async () => ok(summary) });
     await w.inspectVictim();
     expect(w.modelSummary).toEqual(summary);
@@ -138,7 +162,19 @@ describe('WizardState', () => {
   });
 
   it('reports a data set that cannot be previewed', async () => {
-    const { w } = wizard({ previewDataset: async (i) => (i.path === DEMO.data ? ok({ path: DEMO.data, layout: 'idx', shape: [28, 28, 1], numClasses: 10, counts: { train: [2], test: [1] }, samples: [] }) : err('DATASET_NOT_FOUND', 'No data set in /nope', 'Check the path.')) });
+    const { w } = wizard({
+      previewDataset: async (i) =>
+        i.path === DEMO.data
+          ? ok({
+              path: DEMO.data,
+              layout: 'idx',
+              shape: [28, 28, 1],
+              numClasses: 10,
+              counts: { train: [2], test: [1] },
+              samples: [],
+            })
+          : err('DATASET_NOT_FOUND', 'No data set in /nope', 'Check the path.'),
+    });
     await w.preview(DEMO.data);
     expect(w.previews[DEMO.data]).toMatchObject({ status: 'ok' });
     w.dataTest = '/nope';
@@ -194,7 +230,10 @@ describe('WizardState', () => {
     expect(variants).toHaveLength(2);
     variants[1].params.alpha = 0.4;
     const spec = w.specInput as { attacks: { name: string; params?: Record<string, unknown>; seeds: number[] }[] };
-    expect(spec.attacks.filter((a) => a.name === 'removalnet').map((a) => a.params)).toEqual([{ latentSteps: 2 }, { latentSteps: 2, alpha: 0.4 }]);
+    expect(spec.attacks.filter((a) => a.name === 'removalnet').map((a) => a.params)).toEqual([
+      { latentSteps: 2 },
+      { latentSteps: 2, alpha: 0.4 },
+    ]);
     w.removeAttack(variants[1].uid);
     expect(w.attacks.filter((a) => a.name === 'removalnet')).toHaveLength(1);
     w.removeAttack(rn.uid); // the last one stays, switched off
@@ -216,7 +255,14 @@ describe('WizardState', () => {
 
   it("shows the main side's problems and estimate for the current spec only", async () => {
     let problems: string[] = ['attacks[0].params.foo: unknown parameter "foo"'];
-    const { w, client } = wizard({ checkSpec: async () => ok(problems.length ? { problems } : { problems: [], estimate: { jobs: 9, workerSeconds: 180, wallSeconds: 92, workers: 2, backend: 'wasm' } }) });
+    const { w, client } = wizard({
+      checkSpec: async () =>
+        ok(
+          problems.length
+            ? { problems }
+            : { problems: [], estimate: { jobs: 9, workerSeconds: 180, wallSeconds: 92, workers: 2, backend: 'wasm' } },
+        ),
+    });
     await w.runCheck();
     expect(w.problems.attacks).toEqual(['attacks[0].params.foo: unknown parameter "foo"']);
     expect(w.estimate).toBeNull();
@@ -232,7 +278,10 @@ describe('WizardState', () => {
   });
 
   it('needs a name, and starts the run with the spec', async () => {
-    const { w, client } = wizard({ startRun: async () => ok({ runId: 'r-20261130-1' }), checkSpec: async () => ok({ problems: [] }) });
+    const { w, client } = wizard({
+      startRun: async () => ok({ runId: 'r-20261130-1' }),
+      checkSpec: async () => ok({ problems: [] }),
+    });
     w.loadPreset('smoke');
     w.name = ' ';
     expect(w.problems.review).toEqual(['Name the audit: the name labels it in the history and the report.']);
@@ -248,7 +297,11 @@ describe('WizardState', () => {
     const { w } = wizard({ startRun: async () => err('BUSY', 'Another audit is running', 'Wait for it or pause it.') });
     w.loadPreset('smoke');
     expect(await w.start()).toBeNull();
-    expect(w.startError).toEqual({ code: 'BUSY', message: 'Another audit is running', hint: 'Wait for it or pause it.' });
+    expect(w.startError).toEqual({
+      code: 'BUSY',
+      message: 'Another audit is running',
+      hint: 'Wait for it or pause it.',
+    });
   });
 
   it('navigates only to steps whose predecessors are valid', () => {

@@ -4,10 +4,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EChartsOption } from 'echarts';
-import { efficiencyOption, fiveNumbers, lossesOption, metricBoxplotOption, niceRange, trajectoryOption, tsneOption } from '../../src-shared/charts';
+import {
+  efficiencyOption,
+  fiveNumbers,
+  lossesOption,
+  metricBoxplotOption,
+  niceRange,
+  trajectoryOption,
+  tsneOption,
+} from '../../src-shared/charts';
 import { findings, points, type ReportData } from '../../src-main/report';
 
-const seriesOf = (o: EChartsOption): { data?: unknown[]; markLine?: { data?: unknown[] } }[] => (Array.isArray(o.series) ? o.series : [o.series]) as never;
+const seriesOf = (o: EChartsOption): { data?: unknown[]; markLine?: { data?: unknown[] } }[] =>
+  (Array.isArray(o.series) ? o.series : [o.series]) as never;
 const titleOf = (o: EChartsOption): string => {
   const t = Array.isArray(o.title) ? o.title[0] : o.title;
   return String((t as { text?: string }).text);
@@ -26,11 +35,63 @@ describe('chart builders', () => {
 
   it('every builder titles its chart, turns animation off and drops non-finite points', () => {
     const options: EChartsOption[] = [
-      trajectoryOption({ metricId: 'deepjudge.lod', metricLabel: 'DeepJudge LOD', kind: 'distance', series: [{ name: 'a', points: [{ iteration: 100, fidelity: 0.8, normalized: 0.5 }, { iteration: 200, fidelity: Number.NaN, normalized: 0.7 }] }] }),
-      metricBoxplotOption({ metricId: 'zest.l2', metricLabel: 'ZEST L2', kind: 'distance', tau: 43.1, rows: [{ label: 'FT(ratio=0.5)', sublabel: 'ltd10', values: [32, 33, Number.NaN] }, { label: 'empty', values: [] }] }),
-      efficiencyOption({ curves: [{ name: 'k', points: [{ passes: 0, fidelity: 0.1 }, { passes: 1000, fidelity: 0.8 }] }], marks: [{ name: 'r', passes: 4000, fidelity: 0.88 }], victimAccuracy: 0.9 }),
-      tsneOption({ points: [{ x: 0, y: 0, cls: 0, model: 'victim' }, { x: 1, y: 1, cls: 0, model: 'surrogate' }, { x: Number.NaN, y: 0, cls: 1, model: 'victim' }], classNames: ['a', 'b'] }),
-      lossesOption({ series: [{ name: 'loss', points: [[0, 2.3], [10, 1.2], [20, Number.POSITIVE_INFINITY]] }] }),
+      trajectoryOption({
+        metricId: 'deepjudge.lod',
+        metricLabel: 'DeepJudge LOD',
+        kind: 'distance',
+        series: [
+          {
+            name: 'a',
+            points: [
+              { iteration: 100, fidelity: 0.8, normalized: 0.5 },
+              { iteration: 200, fidelity: Number.NaN, normalized: 0.7 },
+            ],
+          },
+        ],
+      }),
+      metricBoxplotOption({
+        metricId: 'zest.l2',
+        metricLabel: 'ZEST L2',
+        kind: 'distance',
+        tau: 43.1,
+        rows: [
+          { label: 'FT(ratio=0.5)', sublabel: 'ltd10', values: [32, 33, Number.NaN] },
+          { label: 'empty', values: [] },
+        ],
+      }),
+      efficiencyOption({
+        curves: [
+          {
+            name: 'k',
+            points: [
+              { passes: 0, fidelity: 0.1 },
+              { passes: 1000, fidelity: 0.8 },
+            ],
+          },
+        ],
+        marks: [{ name: 'r', passes: 4000, fidelity: 0.88 }],
+        victimAccuracy: 0.9,
+      }),
+      tsneOption({
+        points: [
+          { x: 0, y: 0, cls: 0, model: 'victim' },
+          { x: 1, y: 1, cls: 0, model: 'surrogate' },
+          { x: Number.NaN, y: 0, cls: 1, model: 'victim' },
+        ],
+        classNames: ['a', 'b'],
+      }),
+      lossesOption({
+        series: [
+          {
+            name: 'loss',
+            points: [
+              [0, 2.3],
+              [10, 1.2],
+              [20, Number.POSITIVE_INFINITY],
+            ],
+          },
+        ],
+      }),
     ];
     for (const o of options) {
       expect(o.animation).toBe(false);
@@ -47,7 +108,10 @@ describe('chart builders', () => {
 
 describe('trajectory groups', () => {
   it('lines of one attack row share a colour and a legend name; each point keeps its suspect', () => {
-    const pts = [{ iteration: 0, fidelity: 0.9, normalized: 0.1 }, { iteration: 100, fidelity: 0.88, normalized: 1.5 }];
+    const pts = [
+      { iteration: 0, fidelity: 0.9, normalized: 0.1 },
+      { iteration: 100, fidelity: 0.88, normalized: 1.5 },
+    ];
     const o = trajectoryOption({
       metricId: 'deepjudge.lod',
       metricLabel: 'LOD',
@@ -78,8 +142,22 @@ describe('findings', () => {
     ownership: { derived: 0, total: 2, label: 'No (0/2)' },
     compute: { seconds: 1, passes: 1, iterations: 1 },
   });
-  const suspect = (key: string, rowId: string, attack: string) => ({ key, rowId, attack, scenario: attack === 'negative' ? '-' : 'ltd10' });
-  const value = (suspectKey: string, metricId: string, flagged: boolean) => ({ runId: 'r', suspectKey, iteration: null, metricId, value: 1, tau: 1, flagged, normalized: 1 });
+  const suspect = (key: string, rowId: string, attack: string) => ({
+    key,
+    rowId,
+    attack,
+    scenario: attack === 'negative' ? '-' : 'ltd10',
+  });
+  const value = (suspectKey: string, metricId: string, flagged: boolean) => ({
+    runId: 'r',
+    suspectKey,
+    iteration: null,
+    metricId,
+    value: 1,
+    tau: 1,
+    flagged,
+    normalized: 1,
+  });
 
   it('a defence recognises a suspect when a strict majority of its voting metrics flag it; degenerate metrics do not vote', () => {
     const data = {
@@ -93,7 +171,12 @@ describe('findings', () => {
         rows: [row('removalnet', 'removalnet', 0.0349), row('negative', 'negative', 0.001)],
       },
       metrics: {},
-      suspects: [suspect('a', 'removalnet', 'removalnet'), suspect('b', 'removalnet', 'removalnet'), suspect('n1', 'negative', 'negative'), suspect('n2', 'negative', 'negative')],
+      suspects: [
+        suspect('a', 'removalnet', 'removalnet'),
+        suspect('b', 'removalnet', 'removalnet'),
+        suspect('n1', 'negative', 'negative'),
+        suspect('n2', 'negative', 'negative'),
+      ],
       finalValues: [
         // a: both flag -> recognised; b: one of two -> not (a tie is no majority).
         value('a', 'deepjudge.lod', true),
@@ -115,7 +198,9 @@ describe('findings', () => {
       'RemovalNet defeats its ownership verification in this run (1 of 2 surrogates recognised).',
     ]);
     expect(f[1].metrics).toEqual([]);
-    expect(f[1].text).toMatch(/^IPGuard cannot recognise any suspect in this run: the threshold of every metric \(ipguard\.mr\) is degenerate/);
+    expect(f[1].text).toMatch(
+      /^IPGuard cannot recognise any suspect in this run: the threshold of every metric \(ipguard\.mr\) is degenerate/,
+    );
     expect(points(0.8992 - 0.8782)).toBe('2.1');
     expect(points(-0.00001)).toBe('0.0');
   });

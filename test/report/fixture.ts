@@ -36,32 +36,65 @@ const REFERENCES: { id: string; kind: Kind; values: number[] }[] = [
   { id: 'ipguard.mr', kind: 'similarity', values: [0.01, 0.02, 0, 0.01, 0.01] },
 ];
 
-export const TAUS: Record<string, number> = Object.fromEntries(REFERENCES.map((r) => [r.id, r.kind === 'distance' ? Math.min(...r.values) : Math.max(...r.values)]));
+export const TAUS: Record<string, number> = Object.fromEntries(
+  REFERENCES.map((r) => [r.id, r.kind === 'distance' ? Math.min(...r.values) : Math.max(...r.values)]),
+);
 const KINDS: Record<string, Kind> = Object.fromEntries(REFERENCES.map((r) => [r.id, r.kind]));
 
 /** Final metric values per attack (one entry per seed), accuracies and cost per suspect. */
-const SUSPECTS: Record<string, { accuracy: number[]; values: Record<string, number[]>; passesPerIteration: number; secondsPerIteration: number }> = {
+const SUSPECTS: Record<
+  string,
+  { accuracy: number[]; values: Record<string, number[]>; passesPerIteration: number; secondsPerIteration: number }
+> = {
   finetune: {
     accuracy: [0.8967, 0.8971],
-    values: { 'deepjudge.lod': [0.58, 0.61], 'deepjudge.lad': [1.22, 1.31], 'zest.l2': [32.5, 33.1], 'zest.cosine': [0.0328, 0.0351], 'modeldiff.ddv': [0.984, 0.979], 'ipguard.mr': [0.58, 0.55] },
+    values: {
+      'deepjudge.lod': [0.58, 0.61],
+      'deepjudge.lad': [1.22, 1.31],
+      'zest.l2': [32.5, 33.1],
+      'zest.cosine': [0.0328, 0.0351],
+      'modeldiff.ddv': [0.984, 0.979],
+      'ipguard.mr': [0.58, 0.55],
+    },
     passesPerIteration: 256,
     secondsPerIteration: 0.05,
   },
   knockoff: {
     accuracy: [0.8512],
-    values: { 'deepjudge.lod': [3.02], 'deepjudge.lad': [15.4], 'zest.l2': [44.0], 'zest.cosine': [0.301], 'modeldiff.ddv': [0.561], 'ipguard.mr': [0.05] },
+    values: {
+      'deepjudge.lod': [3.02],
+      'deepjudge.lad': [15.4],
+      'zest.l2': [44.0],
+      'zest.cosine': [0.301],
+      'modeldiff.ddv': [0.561],
+      'ipguard.mr': [0.05],
+    },
     passesPerIteration: 384,
     secondsPerIteration: 0.19,
   },
   removalnet: {
     accuracy: [0.878, 0.8784],
-    values: { 'deepjudge.lod': [4.61, 4.52], 'deepjudge.lad': [23.4, 22.9], 'zest.l2': [45.6, 44.9], 'zest.cosine': [0.269, 0.281], 'modeldiff.ddv': [0.502, 0.489], 'ipguard.mr': [0.01, 0.02] },
+    values: {
+      'deepjudge.lod': [4.61, 4.52],
+      'deepjudge.lad': [23.4, 22.9],
+      'zest.l2': [45.6, 44.9],
+      'zest.cosine': [0.269, 0.281],
+      'modeldiff.ddv': [0.502, 0.489],
+      'ipguard.mr': [0.01, 0.02],
+    },
     passesPerIteration: 1536,
     secondsPerIteration: 0.55,
   },
   negative: {
     accuracy: [0.8954],
-    values: { 'deepjudge.lod': [5.09], 'deepjudge.lad': [22.3], 'zest.l2': [45.1], 'zest.cosine': [0.315], 'modeldiff.ddv': [0.328], 'ipguard.mr': [0.0] },
+    values: {
+      'deepjudge.lod': [5.09],
+      'deepjudge.lad': [22.3],
+      'zest.l2': [45.1],
+      'zest.cosine': [0.315],
+      'modeldiff.ddv': [0.328],
+      'ipguard.mr': [0.0],
+    },
     passesPerIteration: 256,
     secondsPerIteration: 0.19,
   },
@@ -109,7 +142,12 @@ async function writeNoisySurrogate(dir: string, seed: number): Promise<void> {
       tf.dispose(noisy);
     }
     const { formatVersion: _f, contentHash: _c, inputShape: _i, numClasses: _n, createdAt: _d, ...rest } = meta;
-    await saveModel(model, dir, { ...rest, lineage: `${meta.lineage}-removalnet(ltd,block2)`, testAccuracy: 0.878, seed: 1 });
+    await saveModel(model, dir, {
+      ...rest,
+      lineage: `${meta.lineage}-removalnet(ltd,block2)`,
+      testAccuracy: 0.878,
+      seed: 1,
+    });
   } finally {
     model.dispose();
   }
@@ -123,7 +161,12 @@ export interface Fixture {
   calibrationFile: string;
 }
 
-const hex = (i: number): string => createRng(1000 + i).seed().toString(16).padStart(8, '0').repeat(8);
+const hex = (i: number): string =>
+  createRng(1000 + i)
+    .seed()
+    .toString(16)
+    .padStart(8, '0')
+    .repeat(8);
 
 /**
  * Builds the run in `<home>/audit.db` (the layout `--home` expects). With `surrogate`
@@ -133,7 +176,14 @@ export async function buildFixture(home: string, opts: { surrogate?: boolean } =
   const store = openStore(databasePath(home));
   const spec = fixtureSpec();
   const workDir = join(home, 'runs', 'fixture');
-  const run = store.createRun({ name: spec.name, spec, specHash: specHash(spec), backend: 'wasm', versions: { node: '20.19.0', app: '0.1.0', tfjs: '4.22.0' }, workDir });
+  const run = store.createRun({
+    name: spec.name,
+    spec,
+    specHash: specHash(spec),
+    backend: 'wasm',
+    versions: { node: '20.19.0', app: '0.1.0', tfjs: '4.22.0' },
+    workDir,
+  });
   const runId = run.id;
   const jobs = planJobs(spec, { workDir, runId, baseDir: process.cwd() });
   store.insertJobs(runId, jobs);
@@ -148,7 +198,12 @@ export async function buildFixture(home: string, opts: { surrogate?: boolean } =
     backend: 'wasm',
     victim: { path: DEMO_VICTIM, contentHash: victimMeta.contentHash, lineage: victimMeta.lineage },
     data: { path: DEMO_DATA },
-    defenses: ['deepjudge', 'zest', 'modeldiff', 'ipguard'].map((id, i) => ({ id, params: { seeds: 50 }, fingerprintsFile: `${calibrationFile}.fingerprints/${id}.json`, fingerprintsHash: hex(i) })),
+    defenses: ['deepjudge', 'zest', 'modeldiff', 'ipguard'].map((id, i) => ({
+      id,
+      params: { seeds: 50 },
+      fingerprintsFile: `${calibrationFile}.fingerprints/${id}.json`,
+      fingerprintsHash: hex(i),
+    })),
     references: [0, 1, 2, 3, 4].map((i) => ({
       path: `${calibrationFile}.references/reference-${i}`,
       contentHash: hex(10 + i),
@@ -158,7 +213,14 @@ export async function buildFixture(home: string, opts: { surrogate?: boolean } =
       iterations: 1248,
       testAccuracy: 0.894 + 0.001 * i,
     })),
-    metrics: REFERENCES.map((r) => ({ id: r.id, kind: r.kind, values: r.values, tau: TAUS[r.id], rule: { name: 'paper' }, degenerate: false })),
+    metrics: REFERENCES.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      values: r.values,
+      tau: TAUS[r.id],
+      rule: { name: 'paper' },
+      degenerate: false,
+    })),
   };
   writeFileSync(calibrationFile, `${JSON.stringify(doc, null, 2)}\n`);
   store.importCalibration({ filePath: calibrationFile, document: doc, victimHash: victimMeta.contentHash, runId });
@@ -167,18 +229,41 @@ export async function buildFixture(home: string, opts: { surrogate?: boolean } =
   const iso = (s: number): string => new Date(t0 + s * 1000).toISOString();
   for (const j of jobs.filter((x) => x.kind === 'reference')) {
     const i = (j.payload as { index: number }).index;
-    store.updateJob(runId, j.key, { status: 'done', attempts: 1, startedAt: iso(0), finishedAt: iso(235), seconds: 235 + i, result: { model: doc.references[i].path, testAccuracy: doc.references[i].testAccuracy, seed: doc.references[i].seed } });
+    store.updateJob(runId, j.key, {
+      status: 'done',
+      attempts: 1,
+      startedAt: iso(0),
+      finishedAt: iso(235),
+      seconds: 235 + i,
+      result: {
+        model: doc.references[i].path,
+        testAccuracy: doc.references[i].testAccuracy,
+        seed: doc.references[i].seed,
+      },
+    });
   }
   store.updateJob(runId, 'calibrate', {
     status: 'done',
     attempts: 1,
     seconds: 45.2,
-    result: { file: calibrationFile, victimHash: victimMeta.contentHash, metrics: doc.metrics.map((m) => ({ id: m.id, kind: m.kind, tau: m.tau, degenerate: m.degenerate })) },
+    result: {
+      file: calibrationFile,
+      victimHash: victimMeta.contentHash,
+      metrics: doc.metrics.map((m) => ({ id: m.id, kind: m.kind, tau: m.tau, degenerate: m.degenerate })),
+    },
   });
 
   const rows = planRows(spec);
   for (const j of jobs.filter((x) => x.kind === 'attack')) {
-    const p = j.payload as { attack: string; seed: number; rowId: string; scenario: string; label: string; outDir: string; iterations: number };
+    const p = j.payload as {
+      attack: string;
+      seed: number;
+      rowId: string;
+      scenario: string;
+      label: string;
+      outDir: string;
+      iterations: number;
+    };
     const def = SUSPECTS[p.attack];
     const seeds = spec.attacks.find((a) => a.name === p.attack)?.seeds ?? [p.seed];
     const k = seeds.indexOf(p.seed);
@@ -190,7 +275,10 @@ export async function buildFixture(home: string, opts: { surrogate?: boolean } =
     // Learning curve on held-out images every 15 iterations: KnockoffNets starts from scratch.
     const curve = Array.from({ length: iterations / 15 + 1 }, (_, i) => {
       const it = i * 15;
-      const fidelity = p.attack === 'knockoff' || p.attack === 'negative' ? 0.1 + (accuracy - 0.1) * (1 - Math.exp(-it / 70)) : accuracy + 0.01 * Math.exp(-it / 50);
+      const fidelity =
+        p.attack === 'knockoff' || p.attack === 'negative'
+          ? 0.1 + (accuracy - 0.1) * (1 - Math.exp(-it / 70))
+          : accuracy + 0.01 * Math.exp(-it / 50);
       return { iteration: it, fidelity, agreement: Math.min(1, fidelity + 0.05) };
     });
     const result = {
@@ -202,18 +290,36 @@ export async function buildFixture(home: string, opts: { surrogate?: boolean } =
       compute: { iterations, forwardPasses: passes * 0.6, backwardPasses: passes * 0.4, seconds, passes },
       curve,
     };
-    store.updateJob(runId, j.key, { status: 'done', attempts: 1, startedAt: iso(300), finishedAt: iso(300 + seconds), seconds, result });
+    store.updateJob(runId, j.key, {
+      status: 'done',
+      attempts: 1,
+      startedAt: iso(300),
+      finishedAt: iso(300 + seconds),
+      seconds,
+      result,
+    });
 
     // Scoring: final values with flags and the verdict, and deepjudge.lod at checkpoints 100, 200, 300.
     const scores: MetricScore[] = REFERENCES.map((r) => {
       const value = def.values[r.id][k];
-      return { id: r.id, kind: r.kind, value, tau: TAUS[r.id], applicable: true, votes: true, flagged: isFlagged(r.kind, value, TAUS[r.id]), normalized: value / TAUS[r.id] };
+      return {
+        id: r.id,
+        kind: r.kind,
+        value,
+        tau: TAUS[r.id],
+        applicable: true,
+        votes: true,
+        flagged: isFlagged(r.kind, value, TAUS[r.id]),
+        normalized: value / TAUS[r.id],
+      };
     });
     const verdict = decide(scores);
     const finalLod = def.values['deepjudge.lod'][k];
     const checkpoints = p.attack === 'negative' ? [] : [100, 200, 300];
-    const lodAt = (it: number): number => (p.attack === 'removalnet' ? 1.2 + (finalLod - 1.2) * (it / 300) : finalLod * (0.8 + 0.2 * (it / 300)));
-    const accAt = (it: number): number => (p.attack === 'knockoff' ? 0.1 + (accuracy - 0.1) * (1 - Math.exp(-it / 70)) : accuracy + 0.006 * (1 - it / 300));
+    const lodAt = (it: number): number =>
+      p.attack === 'removalnet' ? 1.2 + (finalLod - 1.2) * (it / 300) : finalLod * (0.8 + 0.2 * (it / 300));
+    const accAt = (it: number): number =>
+      p.attack === 'knockoff' ? 0.1 + (accuracy - 0.1) * (1 - Math.exp(-it / 70)) : accuracy + 0.006 * (1 - it / 300);
     const row = rows.find((r) => r.rowId === p.rowId && r.scenario === p.scenario);
     store.recordSuspect(
       {
@@ -237,13 +343,41 @@ export async function buildFixture(home: string, opts: { surrogate?: boolean } =
         iterations,
       },
       [
-        ...scores.map((s) => ({ iteration: null, metricId: s.id, value: s.value, tau: s.tau ?? null, flagged: s.flagged ?? null, normalized: s.normalized ?? null })),
+        ...scores.map((s) => ({
+          iteration: null,
+          metricId: s.id,
+          value: s.value,
+          tau: s.tau ?? null,
+          flagged: s.flagged ?? null,
+          normalized: s.normalized ?? null,
+        })),
         ...checkpoints.flatMap((it) => {
           const v = lodAt(it);
           return [
-            { iteration: it, metricId: 'deepjudge.lod', value: v, tau: TAUS['deepjudge.lod'], flagged: isFlagged(KINDS['deepjudge.lod'], v, TAUS['deepjudge.lod']), normalized: v / TAUS['deepjudge.lod'] },
-            { iteration: it, metricId: 'fidelity.accuracy', value: accAt(it), tau: null, flagged: null, normalized: null },
-            { iteration: it, metricId: 'fidelity.agreement', value: accAt(it) + 0.04, tau: null, flagged: null, normalized: null },
+            {
+              iteration: it,
+              metricId: 'deepjudge.lod',
+              value: v,
+              tau: TAUS['deepjudge.lod'],
+              flagged: isFlagged(KINDS['deepjudge.lod'], v, TAUS['deepjudge.lod']),
+              normalized: v / TAUS['deepjudge.lod'],
+            },
+            {
+              iteration: it,
+              metricId: 'fidelity.accuracy',
+              value: accAt(it),
+              tau: null,
+              flagged: null,
+              normalized: null,
+            },
+            {
+              iteration: it,
+              metricId: 'fidelity.agreement',
+              value: accAt(it) + 0.04,
+              tau: null,
+              flagged: null,
+              normalized: null,
+            },
           ];
         }),
       ],
@@ -251,7 +385,13 @@ export async function buildFixture(home: string, opts: { surrogate?: boolean } =
       checkpoints.map((it) => ({ iteration: it, path: `${p.outDir}.work/trajectory/iter-${it}` })),
     );
   }
-  for (const j of jobs.filter((x) => x.kind === 'score')) store.updateJob(runId, j.key, { status: 'done', attempts: 1, seconds: 6.5, result: { suspectKey: (j.payload as { suspectKey: string }).suspectKey } });
+  for (const j of jobs.filter((x) => x.kind === 'score'))
+    store.updateJob(runId, j.key, {
+      status: 'done',
+      attempts: 1,
+      seconds: 6.5,
+      result: { suspectKey: (j.payload as { suspectKey: string }).suspectKey },
+    });
   store.updateRun(runId, { status: 'completed', startedAt: iso(0), finishedAt: iso(1000), wallSeconds: 1000 });
   return { home, store, runId, spec, calibrationFile };
 }

@@ -17,7 +17,18 @@ import { initBackend } from '../../src-main/engine/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatNumber } from '../../src-shared/audit/results';
 import { isAuditError } from '../../src-main/engine/errors';
-import { buildReport, countPdfPages, findChromium, findings, formatFidelity, formatMetricCell, formatTau, renderPdf, writeReport, type BuiltReport } from '../../src-main/report';
+import {
+  buildReport,
+  countPdfPages,
+  findChromium,
+  findings,
+  formatFidelity,
+  formatMetricCell,
+  formatTau,
+  renderPdf,
+  writeReport,
+  type BuiltReport,
+} from '../../src-main/report';
 import { runCli } from '../cli/run-cli';
 import { buildFixture, TAUS, type Fixture } from './fixture';
 
@@ -26,7 +37,9 @@ const PDFTOPPM = '/usr/bin/pdftoppm';
 // pdftotext comes with pdftoppm (both poppler-utils).
 const PDFTOTEXT = join(dirname(PDFTOPPM), 'pdftotext');
 const missing = [CHROMIUM, PDFTOPPM].filter((p) => !existsSync(p));
-const skipReason = missing.length ? ` (skipped: ${missing.join(', ')} not installed; CI installs chromium and poppler-utils)` : '';
+const skipReason = missing.length
+  ? ` (skipped: ${missing.join(', ')} not installed; CI installs chromium and poppler-utils)`
+  : '';
 
 /** Whitespace removed, so sentences wrapped over lines (also after a hyphen: '2.1-' / 'point') still match. */
 const squash = (s: string): string => s.replace(/\s+/g, '');
@@ -51,95 +64,133 @@ afterAll(() => {
 describe('audit report', () => {
   let built: BuiltReport;
 
-  it.skipIf(missing.length > 0)(`renders the run to a PDF whose pages and text carry the table, taus, findings and captions${skipReason}`, async () => {
-    built = await buildReport(fx.store, fx.runId, { modelFigures: { tsneSamples: 80, tsneSeconds: 2, tsneIterations: 200 } });
-    const { data, figures } = built;
+  it.skipIf(missing.length > 0)(
+    `renders the run to a PDF whose pages and text carry the table, taus, findings and captions${skipReason}`,
+    async () => {
+      built = await buildReport(fx.store, fx.runId, {
+        modelFigures: { tsneSamples: 80, tsneSeconds: 2, tsneIterations: 200 },
+      });
+      const { data, figures } = built;
 
-    // Every figure the fixture has data for, each with data in every series.
-    expect(figures.skipped).toEqual([]);
-    expect(figures.figures.map((f) => f.id)).toEqual(['trajectory-deepjudge.lod', 'boxplots-1', 'boxplots-2', 'boxplots-3', 'efficiency', 'layercam', 'tsne']);
-    for (const f of figures.figures) {
-      if (f.kind === 'images') {
-        expect(f.images).toBe(12);
-        expect(f.html).toContain('data:image/png;base64,');
-        continue;
+      // Every figure the fixture has data for, each with data in every series.
+      expect(figures.skipped).toEqual([]);
+      expect(figures.figures.map((f) => f.id)).toEqual([
+        'trajectory-deepjudge.lod',
+        'boxplots-1',
+        'boxplots-2',
+        'boxplots-3',
+        'efficiency',
+        'layercam',
+        'tsne',
+      ]);
+      for (const f of figures.figures) {
+        if (f.kind === 'images') {
+          expect(f.images).toBe(12);
+          expect(f.html).toContain('data:image/png;base64,');
+          continue;
+        }
+        for (const c of f.charts) {
+          expect(c.svg.startsWith('<svg')).toBe(true);
+          const series = (Array.isArray(c.option.series) ? c.option.series : [c.option.series]) as {
+            data?: unknown[];
+          }[];
+          expect(series.length, f.id).toBeGreaterThan(0);
+          for (const s of series) expect(s.data?.length ?? 0, `${f.id} has an empty series`).toBeGreaterThan(0);
+          expect(c.option.title).toBeTruthy();
+        }
       }
-      for (const c of f.charts) {
-        expect(c.svg.startsWith('<svg')).toBe(true);
-        const series = (Array.isArray(c.option.series) ? c.option.series : [c.option.series]) as { data?: unknown[] }[];
-        expect(series.length, f.id).toBeGreaterThan(0);
-        for (const s of series) expect(s.data?.length ?? 0, `${f.id} has an empty series`).toBeGreaterThan(0);
-        expect(c.option.title).toBeTruthy();
-      }
-    }
-    // One box-plot panel per metric column.
-    expect(figures.figures.flatMap((f) => (f.kind === 'charts' && f.id.startsWith('boxplots-') ? f.charts : []))).toHaveLength(data.table.metrics.length);
-
-    const pdfFile = join(dir, 'report.pdf');
-    const pdf = await renderPdf(built.html, pdfFile, { executablePath: CHROMIUM, footer: `Ownership Audit report · run ${fx.runId}` });
-    expect(pdf.pages).toBe(countPdfPages(readFileSync(pdfFile)));
-
-    // Pages as images.
-    const pngDir = join(dir, 'png');
-    mkdirSync(pngDir);
-    execFileSync(PDFTOPPM, ['-r', '40', '-png', pdfFile, join(pngDir, 'page')]);
-    const pngs = readdirSync(pngDir).filter((f) => f.endsWith('.png'));
-    expect(pngs.length).toBe(pdf.pages);
-    expect(pngs.length).toBeGreaterThanOrEqual(5);
-    expect(pngs.length).toBeLessThanOrEqual(12);
-
-    // The text: every table row with its values on one line, the tau row, taus, findings, captions.
-    const layout = execFileSync(PDFTOTEXT, ['-layout', pdfFile, '-'], { encoding: 'utf8' });
-    const lines = layout.split('\n');
-    const t = data.table;
-    expect(t.rows.length).toBe(4);
-    for (const r of t.rows) {
-      const f = formatFidelity(r);
-      const cells = [r.label, r.scenario, f.accuracy, f.drop, ...t.metrics.map((m) => formatMetricCell(r.metrics[m.id])), r.ownership.label];
+      // One box-plot panel per metric column.
       expect(
-        lines.some((l) => cells.every((c) => l.includes(c))),
-        `no line carries row ${r.label}: ${cells.join(' | ')}`,
-      ).toBe(true);
-    }
-    const tauCells = t.metrics.map((m) => formatTau(m.tau));
-    expect(lines.some((l) => /^\s*tau\b/.test(l) && tauCells.every((c) => l.includes(c)))).toBe(true);
-    for (const [id, tau] of Object.entries(TAUS)) {
-      expect(t.metrics.find((m) => m.id === id)?.tau).toBe(tau);
-      expect(layout).toContain(formatNumber(tau));
-      expect(layout).toContain(tau.toPrecision(6));
-    }
-    const text = squash(execFileSync(PDFTOTEXT, [pdfFile, '-'], { encoding: 'utf8' }));
-    const has = (s: string): void => expect(text, s).toContain(squash(s));
-    const found = findings(data);
-    expect(found.map((f) => f.name)).toEqual(['DeepJudge', 'ZEST', 'ModelDiff', 'IPGuard']);
-    for (const f of found) for (const s of f.sentences) has(s);
-    has('DeepJudge still recognises 0 of 2 RemovalNet surrogates (ltd10) at a 2.1-point fidelity drop.');
-    has('DeepJudge still recognises 2 of 2 FT(ratio=0.5) surrogates (ltd10) at a 0.2-point fidelity drop.');
-    has('ZEST flags 0 of 1 independently trained negative model as derived.');
-    has('RemovalNet defeats its ownership verification in this run (0 of 2 surrogates recognised).');
-    for (let n = 1; n <= figures.figures.length; n++) has(`Figure ${n}.`);
-    for (const f of figures.figures) has(f.title);
-    has(data.environment.victim.contentHash as string);
-    has(`run ${fx.runId}`);
+        figures.figures.flatMap((f) => (f.kind === 'charts' && f.id.startsWith('boxplots-') ? f.charts : [])),
+      ).toHaveLength(data.table.metrics.length);
 
-    const sample = process.env.REPORT_SAMPLE;
-    if (sample) {
-      const prefix = resolve(sample);
-      mkdirSync(dirname(prefix), { recursive: true });
-      copyFileSync(pdfFile, `${prefix}.pdf`);
-      execFileSync(PDFTOPPM, ['-r', '80', '-png', pdfFile, prefix]);
-    }
-  });
+      const pdfFile = join(dir, 'report.pdf');
+      const pdf = await renderPdf(built.html, pdfFile, {
+        executablePath: CHROMIUM,
+        footer: `Ownership Audit report · run ${fx.runId}`,
+      });
+      expect(pdf.pages).toBe(countPdfPages(readFileSync(pdfFile)));
+
+      // Pages as images.
+      const pngDir = join(dir, 'png');
+      mkdirSync(pngDir);
+      execFileSync(PDFTOPPM, ['-r', '40', '-png', pdfFile, join(pngDir, 'page')]);
+      const pngs = readdirSync(pngDir).filter((f) => f.endsWith('.png'));
+      expect(pngs.length).toBe(pdf.pages);
+      expect(pngs.length).toBeGreaterThanOrEqual(5);
+      expect(pngs.length).toBeLessThanOrEqual(12);
+
+      // The text: every table row with its values on one line, the tau row, taus, findings, captions.
+      const layout = execFileSync(PDFTOTEXT, ['-layout', pdfFile, '-'], { encoding: 'utf8' });
+      const lines = layout.split('\n');
+      const t = data.table;
+      expect(t.rows.length).toBe(4);
+      for (const r of t.rows) {
+        const f = formatFidelity(r);
+        const cells = [
+          r.label,
+          r.scenario,
+          f.accuracy,
+          f.drop,
+          ...t.metrics.map((m) => formatMetricCell(r.metrics[m.id])),
+          r.ownership.label,
+        ];
+        expect(
+          lines.some((l) => cells.every((c) => l.includes(c))),
+          `no line carries row ${r.label}: ${cells.join(' | ')}`,
+        ).toBe(true);
+      }
+      const tauCells = t.metrics.map((m) => formatTau(m.tau));
+      expect(lines.some((l) => /^\s*tau\b/.test(l) && tauCells.every((c) => l.includes(c)))).toBe(true);
+      for (const [id, tau] of Object.entries(TAUS)) {
+        expect(t.metrics.find((m) => m.id === id)?.tau).toBe(tau);
+        expect(layout).toContain(formatNumber(tau));
+        expect(layout).toContain(tau.toPrecision(6));
+      }
+      const text = squash(execFileSync(PDFTOTEXT, [pdfFile, '-'], { encoding: 'utf8' }));
+      const has = (s: string): void => expect(text, s).toContain(squash(s));
+      const found = findings(data);
+      expect(found.map((f) => f.name)).toEqual(['DeepJudge', 'ZEST', 'ModelDiff', 'IPGuard']);
+      for (const f of found) for (const s of f.sentences) has(s);
+      has('DeepJudge still recognises 0 of 2 RemovalNet surrogates (ltd10) at a 2.1-point fidelity drop.');
+      has('DeepJudge still recognises 2 of 2 FT(ratio=0.5) surrogates (ltd10) at a 0.2-point fidelity drop.');
+      has('ZEST flags 0 of 1 independently trained negative model as derived.');
+      has('RemovalNet defeats its ownership verification in this run (0 of 2 surrogates recognised).');
+      for (let n = 1; n <= figures.figures.length; n++) has(`Figure ${n}.`);
+      for (const f of figures.figures) has(f.title);
+      has(data.environment.victim.contentHash as string);
+      has(`run ${fx.runId}`);
+
+      const sample = process.env.REPORT_SAMPLE;
+      if (sample) {
+        const prefix = resolve(sample);
+        mkdirSync(dirname(prefix), { recursive: true });
+        copyFileSync(pdfFile, `${prefix}.pdf`);
+        execFileSync(PDFTOPPM, ['-r', '80', '-png', pdfFile, prefix]);
+      }
+    },
+  );
 
   it('writes HTML, CSV and JSON and records each report with the run', async () => {
-    const html = await writeReport(fx.store, fx.runId, { format: 'html', out: join(dir, 'r.html'), modelFigures: false, figuresDir: join(dir, 'figs') });
+    const html = await writeReport(fx.store, fx.runId, {
+      format: 'html',
+      out: join(dir, 'r.html'),
+      modelFigures: false,
+      figuresDir: join(dir, 'figs'),
+    });
     expect(html.skipped?.map((s) => s.id).sort()).toEqual(['layercam', 'tsne']);
     // --figures: one SVG per chart, numbered in report order, with the captions in figures.json.
-    const figIndex = JSON.parse(readFileSync(join(dir, 'figs', 'figures.json'), 'utf8')) as { figures: { number: number; id: string; caption: string; files: string[] }[] };
+    const figIndex = JSON.parse(readFileSync(join(dir, 'figs', 'figures.json'), 'utf8')) as {
+      figures: { number: number; id: string; caption: string; files: string[] }[];
+    };
     expect(figIndex.figures.map((f) => f.id)).toEqual(html.figures);
     expect(figIndex.figures.map((f) => f.number)).toEqual(figIndex.figures.map((_, i) => i + 1));
     const svgs = figIndex.figures.flatMap((f) => f.files);
-    expect(readdirSync(join(dir, 'figs')).filter((f) => f.endsWith('.svg')).sort()).toEqual([...svgs].sort());
+    expect(
+      readdirSync(join(dir, 'figs'))
+        .filter((f) => f.endsWith('.svg'))
+        .sort(),
+    ).toEqual([...svgs].sort());
     for (const f of svgs) expect(readFileSync(join(dir, 'figs', f), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>$/);
     const page = readFileSync(html.path, 'utf8');
     expect(page).toContain('Figures not drawn');
@@ -157,7 +208,13 @@ describe('audit report', () => {
     expect(removal[header.indexOf('ownership')]).toBe('No (0/2)');
 
     const json = await writeReport(fx.store, fx.runId, { format: 'json', out: join(dir, 'r.json') });
-    const doc = JSON.parse(readFileSync(json.path, 'utf8')) as { run: { id: string }; table: { rows: unknown[] }; findings: { text: string }[]; trajectories: unknown[]; calibration: { document: { metrics: unknown[] } } };
+    const doc = JSON.parse(readFileSync(json.path, 'utf8')) as {
+      run: { id: string };
+      table: { rows: unknown[] };
+      findings: { text: string }[];
+      trajectories: unknown[];
+      calibration: { document: { metrics: unknown[] } };
+    };
     expect(doc.run.id).toBe(fx.runId);
     expect(doc.table.rows).toHaveLength(4);
     expect(doc.findings).toHaveLength(4);
@@ -176,7 +233,8 @@ describe('audit report', () => {
     try {
       const r = await buildReport(other.store, other.runId, { modelFigures: { tsneSamples: 20, tsneSeconds: 1 } });
       expect(r.figures.skipped.map((s) => s.id).sort()).toEqual(['layercam', 'tsne']);
-      for (const s of r.figures.skipped) expect(s.reason).toMatch(/RemovalNet surrogate's model files are not on this machine/);
+      for (const s of r.figures.skipped)
+        expect(s.reason).toMatch(/RemovalNet surrogate's model files are not on this machine/);
       expect(r.html).toContain('Figures not drawn');
     } finally {
       other.store.close();
@@ -199,12 +257,20 @@ describe('audit report', () => {
     };
     const nowhere = join(dir, 'no-such-chromium');
     // An explicit setting that points nowhere is an error even when another browser exists.
-    expect(code(() => findChromium({ env: { OWNERSHIP_AUDIT_CHROMIUM: nowhere }, candidates: [CHROMIUM] }))).toBe('CHROMIUM_NOT_FOUND');
+    expect(code(() => findChromium({ env: { OWNERSHIP_AUDIT_CHROMIUM: nowhere }, candidates: [CHROMIUM] }))).toBe(
+      'CHROMIUM_NOT_FOUND',
+    );
     expect(code(() => findChromium({ env: {}, candidates: [nowhere] }))).toBe('CHROMIUM_NOT_FOUND');
     expect(findChromium({ env: {}, candidates: [nowhere, '/bin/sh'] })).toBe('/bin/sh');
     // writeReport looks for the browser before it draws anything, and records nothing.
     const before = fx.store.listReports(fx.runId).length;
-    await expect(writeReport(fx.store, fx.runId, { format: 'pdf', out: join(dir, 'x.pdf'), pdf: { env: { OWNERSHIP_AUDIT_CHROMIUM: nowhere } } })).rejects.toMatchObject({ code: 'CHROMIUM_NOT_FOUND' });
+    await expect(
+      writeReport(fx.store, fx.runId, {
+        format: 'pdf',
+        out: join(dir, 'x.pdf'),
+        pdf: { env: { OWNERSHIP_AUDIT_CHROMIUM: nowhere } },
+      }),
+    ).rejects.toMatchObject({ code: 'CHROMIUM_NOT_FOUND' });
     expect(fx.store.listReports(fx.runId)).toHaveLength(before);
   });
 
@@ -215,7 +281,9 @@ describe('audit report', () => {
     expect(ok.json).toMatchObject({ path: out, format: 'csv' });
     expect(readFileSync(out, 'utf8')).toContain('removalnet');
 
-    const bad = runCli(['report', fx.runId, '--out', join(dir, 'cli.pdf'), '--home', fx.home, '--json'], { OWNERSHIP_AUDIT_CHROMIUM: join(dir, 'no-such-chromium') });
+    const bad = runCli(['report', fx.runId, '--out', join(dir, 'cli.pdf'), '--home', fx.home, '--json'], {
+      OWNERSHIP_AUDIT_CHROMIUM: join(dir, 'no-such-chromium'),
+    });
     expect(bad.status).toBe(2);
     expect(bad.json).toMatchObject({ error: { code: 'CHROMIUM_NOT_FOUND' } });
     expect(bad.stderr).toContain('apt-get install chromium');

@@ -25,10 +25,34 @@ const parsed = parseAuditSpec({
   calibration: { references: 2 },
   attacks: [
     { name: 'finetune', label: 'FT', params: { ratio: 0.5 }, seeds: [1], iterations: 10, scenarios: ['ltd10'] },
-    { name: 'removalnet', label: 'RN', params: { beta: 1 }, block: 'block3', seeds: [1, 2], iterations: 10, scenarios: ['ltd10', 'lsd'] },
-    { name: 'removalnet', label: 'RN-size', params: { beta: 1 }, block: 'block3', seeds: [1], iterations: 10, scenarios: ['size'] },
+    {
+      name: 'removalnet',
+      label: 'RN',
+      params: { beta: 1 },
+      block: 'block3',
+      seeds: [1, 2],
+      iterations: 10,
+      scenarios: ['ltd10', 'lsd'],
+    },
+    {
+      name: 'removalnet',
+      label: 'RN-size',
+      params: { beta: 1 },
+      block: 'block3',
+      seeds: [1],
+      iterations: 10,
+      scenarios: ['size'],
+    },
     { name: 'removalnet', label: 'RN-beta', block: 'block3', seeds: [1], iterations: 10, scenarios: ['ltd10'] },
-    { name: 'removalnet', label: 'RN-alpha', params: { beta: 1 }, block: 'block3', seeds: [1], iterations: 20, scenarios: ['ltd10'] },
+    {
+      name: 'removalnet',
+      label: 'RN-alpha',
+      params: { beta: 1 },
+      block: 'block3',
+      seeds: [1],
+      iterations: 20,
+      scenarios: ['ltd10'],
+    },
   ],
   sweeps: [
     { target: 'scenario:size', param: 'fraction', values: [0.2, 0.01] },
@@ -49,9 +73,24 @@ const rows: ResultRow[] = planRows(spec).map((r, i) => ({
   ownership: { derived: 0, total: 1, label: 'No (0/1)' },
   compute: { seconds: 1, passes: 1, iterations: 10 },
 }));
-const table: ResultsTable = { runId: 'r', status: 'completed', victimAccuracy: 0.9, metrics: [{ id: 'deepjudge.lod', kind: 'distance', tau: TAU, degenerate: false }], rows };
-const metrics = { 'deepjudge.lod': { id: 'deepjudge.lod', label: 'DeepJudge LOD', defense: 'deepjudge', defenseName: 'DeepJudge', kind: 'distance' as const } };
-const at = (label: string, scenario: string): number => rows.findIndex((r) => r.label === label && r.scenario === scenario);
+const table: ResultsTable = {
+  runId: 'r',
+  status: 'completed',
+  victimAccuracy: 0.9,
+  metrics: [{ id: 'deepjudge.lod', kind: 'distance', tau: TAU, degenerate: false }],
+  rows,
+};
+const metrics = {
+  'deepjudge.lod': {
+    id: 'deepjudge.lod',
+    label: 'DeepJudge LOD',
+    defense: 'deepjudge',
+    defenseName: 'DeepJudge',
+    kind: 'distance' as const,
+  },
+};
+const at = (label: string, scenario: string): number =>
+  rows.findIndex((r) => r.label === label && r.scenario === scenario);
 
 describe('sweep chart data', () => {
   const data = sweepChartData(spec, table, metrics as never);
@@ -72,7 +111,7 @@ describe('sweep chart data', () => {
     expect(sweepCategories(size)).toEqual(['0.01', '0.1', '0.2']);
   });
 
-  it("an attack sweep joins the row whose parameters differ only in the swept one (beta 1); iterations must match too", () => {
+  it('an attack sweep joins the row whose parameters differ only in the swept one (beta 1); iterations must match too', () => {
     const beta = data[1];
     expect(beta.series).toHaveLength(1);
     expect(beta.series[0].name).toBe('RN-beta ltd10');
@@ -91,11 +130,20 @@ describe('sweep chart data', () => {
     expect(series(fid)[0].data).toHaveLength(3);
     const lod = series(met)[0];
     expect(lod.markLine?.data).toEqual([{ yAxis: 1 }]);
-    expect(lod.data).toEqual([0.01, 0.1, 0.2].map((x) => (2 + rows.findIndex((r) => (x === 0.1 ? r.label === 'RN' && r.scenario === 'ltd10' : r.scenario === `size@fraction=${x}`))) / TAU));
+    expect(lod.data).toEqual(
+      [0.01, 0.1, 0.2].map(
+        (x) =>
+          (2 +
+            rows.findIndex((r) =>
+              x === 0.1 ? r.label === 'RN' && r.scenario === 'ltd10' : r.scenario === `size@fraction=${x}`,
+            )) /
+          TAU,
+      ),
+    );
   });
 
   it('the metric panel turns logarithmic past a tenfold spread and leaves zeros out there', () => {
-    expect(((sweepMetricsOption(data[0]).yAxis as { type: string }).type)).toBe('value');
+    expect((sweepMetricsOption(data[0]).yAxis as { type: string }).type).toBe('value');
     const wide = sweepMetricsOption({
       title: 't',
       param: 'alpha',
@@ -103,22 +151,53 @@ describe('sweep chart data', () => {
         { id: 'lod', label: 'LOD', kind: 'distance' },
         { id: 'mr', label: 'MR', kind: 'similarity' },
       ],
-      series: [{ name: 's', points: [{ x: 0.1, fidelity: 0.9, n: 1, normalized: { lod: 0.5, mr: 16 } }, { x: 0.8, fidelity: 0.85, n: 1, normalized: { lod: 2, mr: 0 } }] }],
+      series: [
+        {
+          name: 's',
+          points: [
+            { x: 0.1, fidelity: 0.9, n: 1, normalized: { lod: 0.5, mr: 16 } },
+            { x: 0.8, fidelity: 0.85, n: 1, normalized: { lod: 2, mr: 0 } },
+          ],
+        },
+      ],
     });
     const y = wide.yAxis as { type: string; min: number; max: number };
     expect([y.type, y.min, y.max]).toEqual(['log', 0.1, 100]);
-    expect((wide.series as { data: unknown[] }[]).map((s) => s.data)).toEqual([[0.5, 2], [16, null]]);
+    expect((wide.series as { data: unknown[] }[]).map((s) => s.data)).toEqual([
+      [0.5, 2],
+      [16, null],
+    ]);
   });
 
   it('a sweep with no scored row has no series', () => {
-    const empty = sweepChartData(spec, { ...table, rows: rows.map((r) => ({ ...r, fidelity: null, suspects: 0 })) }, metrics as never);
+    const empty = sweepChartData(
+      spec,
+      { ...table, rows: rows.map((r) => ({ ...r, fidelity: null, suspects: 0 })) },
+      metrics as never,
+    );
     expect(empty.every((s) => s.series.length === 0)).toBe(true);
   });
 });
 
 describe('efficiency marks', () => {
-  const run = (rowId: string, scenario: string, attack = 'removalnet'): AttackRun => ({ key: `${rowId}/${scenario}`, rowId, label: rowId, attack, scenario, seed: 1, status: 'done', block: null, result: {} as never });
-  const spec2 = { ...spec, attacks: [...spec.attacks, { name: 'knockoff' as const, label: 'KO', seeds: [1], iterations: 10, scenarios: ['ltd10'] }] };
+  const run = (rowId: string, scenario: string, attack = 'removalnet'): AttackRun => ({
+    key: `${rowId}/${scenario}`,
+    rowId,
+    label: rowId,
+    attack,
+    scenario,
+    seed: 1,
+    status: 'done',
+    block: null,
+    result: {} as never,
+  });
+  const spec2 = {
+    ...spec,
+    attacks: [
+      ...spec.attacks,
+      { name: 'knockoff' as const, label: 'KO', seeds: [1], iterations: 10, scenarios: ['ltd10'] },
+    ],
+  };
 
   it("marks the main RemovalNet row on KnockoffNets' scenario, not sweep variants or other scenarios", () => {
     const rowOf = (label: string): string => planRows(spec2).find((r) => r.label === label)?.rowId as string;

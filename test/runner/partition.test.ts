@@ -33,13 +33,19 @@ describe('victim and attacker partitions (S_LSD)', () => {
 
   it('the attacker defaults to partition seed 0, and a different seed gives a different split', () => {
     const set = makeSet();
-    expect(ids(substituteSet(set, { partition: '1/2' }, 3))).toEqual(ids(substituteSet(set, { partition: '1/2', partitionSeed: 0 }, 99)));
-    expect(ids(substituteSet(set, { partition: '1/2', partitionSeed: 1 }, 3))).not.toEqual(ids(substituteSet(set, { partition: '1/2', partitionSeed: 0 }, 3)));
+    expect(ids(substituteSet(set, { partition: '1/2' }, 3))).toEqual(
+      ids(substituteSet(set, { partition: '1/2', partitionSeed: 0 }, 99)),
+    );
+    expect(ids(substituteSet(set, { partition: '1/2', partitionSeed: 1 }, 3))).not.toEqual(
+      ids(substituteSet(set, { partition: '1/2', partitionSeed: 0 }, 3)),
+    );
   });
 
   it('a victim without partitionSeed keeps the old behaviour: its training seed splits', () => {
     const set = makeSet();
-    expect(ids(trainingPart(set, { partition: '0/2', seed: 5 }))).toEqual(ids(trainingPart(set, { partition: '0/2', partitionSeed: 5, seed: 1 })));
+    expect(ids(trainingPart(set, { partition: '0/2', seed: 5 }))).toEqual(
+      ids(trainingPart(set, { partition: '0/2', partitionSeed: 5, seed: 1 })),
+    );
     expect(ids(trainingPart(set, { seed: 5 }))).toEqual(ids(set));
   });
 
@@ -54,7 +60,17 @@ describe('victim and attacker partitions (S_LSD)', () => {
   });
 
   it('runAttack refuses a bad partition before loading anything', async () => {
-    const err = await runAttack({ seed: 1 }, { attack: 'finetune', victimDir: '/nonexistent/victim', substituteDir: '/nonexistent/data', partition: '2/2', iterations: 1, outDir: '/nonexistent/out' }).catch((e: unknown) => e);
+    const err = await runAttack(
+      { seed: 1 },
+      {
+        attack: 'finetune',
+        victimDir: '/nonexistent/victim',
+        substituteDir: '/nonexistent/data',
+        partition: '2/2',
+        iterations: 1,
+        outDir: '/nonexistent/out',
+      },
+    ).catch((e: unknown) => e);
     expect(isAuditError(err) && err.code).toBe('INVALID_ARGUMENT');
     expect(String((err as Error).message)).toContain('Invalid partition "2/2"');
   });

@@ -99,7 +99,9 @@ describe('planJobs', () => {
 
   it('payloads: absolute paths and everything the executors need', () => {
     const jobs = planJobs(spec(), ctx);
-    for (const job of jobs) for (const [field, value] of pathFields(job.payload)) expect(isAbsolute(value), `${job.key} ${field}=${value}`).toBe(true);
+    for (const job of jobs)
+      for (const [field, value] of pathFields(job.payload))
+        expect(isAbsolute(value), `${job.key} ${field}=${value}`).toBe(true);
     const j = byKey(jobs);
     const W = '/home/u/runs/r1';
     const ft = j.get('attack:finetune-ratio-0.5:ltd10:2')!.payload;
@@ -126,7 +128,13 @@ describe('planJobs', () => {
     expect(lsd).toMatchObject({ substituteDir: '/specs/data/fm', partition: '1/2', partitionSeed: 0 });
     expect(lsd.fraction).toBeUndefined();
     const neg = j.get('attack:negative:-:777')!.payload;
-    expect(neg).toMatchObject({ attack: 'negative', substituteDir: '/specs/data/fm', params: { seed: 777 }, seed: 777, scenario: '-' });
+    expect(neg).toMatchObject({
+      attack: 'negative',
+      substituteDir: '/specs/data/fm',
+      params: { seed: 777 },
+      seed: 777,
+      scenario: '-',
+    });
     expect(neg.fraction).toBeUndefined();
     expect(neg.partition).toBeUndefined();
 
@@ -169,7 +177,16 @@ describe('planJobs', () => {
     expect(j.get('victim')).toMatchObject({
       kind: 'train-victim',
       deps: [],
-      payload: { arch: 'cnn', dataDir: '/specs/data/fm', partition: '0/2', partitionSeed: 0, outDir: join(W, 'victim'), seed: 3, iterations: 200, maxTest: 500 },
+      payload: {
+        arch: 'cnn',
+        dataDir: '/specs/data/fm',
+        partition: '0/2',
+        partitionSeed: 0,
+        outDir: join(W, 'victim'),
+        seed: 3,
+        iterations: 200,
+        maxTest: 500,
+      },
     });
     for (const job of jobs) {
       if (job.key === 'victim') continue;
@@ -179,7 +196,11 @@ describe('planJobs', () => {
     }
     expect(j.get('calibrate')!.deps).toEqual(['victim', 'reference:0', 'reference:1', 'reference:2']);
     // S_LTD draws from the victim's own half; S_LSD gets the other half of the same split.
-    expect(j.get('attack:removalnet:ltd10:1')!.payload).toMatchObject({ fraction: 0.1, partition: '0/2', partitionSeed: 0 });
+    expect(j.get('attack:removalnet:ltd10:1')!.payload).toMatchObject({
+      fraction: 0.1,
+      partition: '0/2',
+      partitionSeed: 0,
+    });
     expect(j.get('attack:finetune-ratio-0.5:lsd:1')!.payload).toMatchObject({ partition: '1/2', partitionSeed: 0 });
     // Reference weights follow the victim's recipe.
     expect(j.get('reference:0')!.weight).toBe(j.get('victim')!.weight);
@@ -193,16 +214,23 @@ describe('planJobs', () => {
     expect(jobs.filter((j) => j.kind === 'reference')).toEqual([]);
     const cal = byKey(jobs).get('calibrate')!;
     expect(cal.payload).toEqual({ reuse: '/store/cal-7/calibration.json', victimDir: '/specs/models/victim' });
-    for (const job of jobs.filter((x) => x.kind === 'score')) expect(job.payload.calibrationFile).toBe('/store/cal-7/calibration.json');
+    for (const job of jobs.filter((x) => x.kind === 'score'))
+      expect(job.payload.calibrationFile).toBe('/store/cal-7/calibration.json');
   });
 
   it('checkpoints: every attack keeps a trajectory, scores name the metrics', () => {
     const jobs = planJobs(spec({ checkpoints: { every: 10 } }), ctx);
     const j = byKey(jobs);
     expect(j.get('attack:removalnet:ltd10:1')!.payload).toMatchObject({ checkpointEvery: 10, keepTrajectory: true });
-    expect(j.get('score:removalnet:ltd10:1')!.payload.checkpointMetrics).toEqual(['deepjudge.lod', 'deepjudge.lad', 'ipguard.mr']);
+    expect(j.get('score:removalnet:ltd10:1')!.payload.checkpointMetrics).toEqual([
+      'deepjudge.lod',
+      'deepjudge.lad',
+      'ipguard.mr',
+    ]);
     // 5 checkpoints of 50 iterations cost more to score than none.
-    expect(j.get('score:removalnet:ltd10:1')!.weight).toBeGreaterThan(planJobs(spec(), ctx).find((x) => x.key === 'score:removalnet:ltd10:1')!.weight);
+    expect(j.get('score:removalnet:ltd10:1')!.weight).toBeGreaterThan(
+      planJobs(spec(), ctx).find((x) => x.key === 'score:removalnet:ltd10:1')!.weight,
+    );
     const only = byKey(planJobs(spec({ checkpoints: { every: 10, metrics: ['ipguard.mr'] } }), ctx));
     expect(only.get('score:negative:-:777')!.payload.checkpointMetrics).toEqual(['ipguard.mr']);
   });
@@ -215,13 +243,38 @@ describe('planJobs', () => {
       ],
     });
     expect(planRows(s)).toEqual([
-      { rowId: 'finetune-ratio-0.5', attack: 'finetune', label: 'finetune(ratio=0.5)', scenario: 'ltd10@fraction=0.05' },
+      {
+        rowId: 'finetune-ratio-0.5',
+        attack: 'finetune',
+        label: 'finetune(ratio=0.5)',
+        scenario: 'ltd10@fraction=0.05',
+      },
       { rowId: 'finetune-ratio-0.5', attack: 'finetune', label: 'finetune(ratio=0.5)', scenario: 'ltd10@fraction=0.1' },
       { rowId: 'finetune-ratio-0.5', attack: 'finetune', label: 'finetune(ratio=0.5)', scenario: 'lsd' },
-      { rowId: 'removalnet-alpha-0.2', attack: 'removalnet', label: 'removalnet(alpha=0.2)', scenario: 'ltd10@fraction=0.05' },
-      { rowId: 'removalnet-alpha-0.2', attack: 'removalnet', label: 'removalnet(alpha=0.2)', scenario: 'ltd10@fraction=0.1' },
-      { rowId: 'removalnet-alpha-0.4', attack: 'removalnet', label: 'removalnet(alpha=0.4)', scenario: 'ltd10@fraction=0.05' },
-      { rowId: 'removalnet-alpha-0.4', attack: 'removalnet', label: 'removalnet(alpha=0.4)', scenario: 'ltd10@fraction=0.1' },
+      {
+        rowId: 'removalnet-alpha-0.2',
+        attack: 'removalnet',
+        label: 'removalnet(alpha=0.2)',
+        scenario: 'ltd10@fraction=0.05',
+      },
+      {
+        rowId: 'removalnet-alpha-0.2',
+        attack: 'removalnet',
+        label: 'removalnet(alpha=0.2)',
+        scenario: 'ltd10@fraction=0.1',
+      },
+      {
+        rowId: 'removalnet-alpha-0.4',
+        attack: 'removalnet',
+        label: 'removalnet(alpha=0.4)',
+        scenario: 'ltd10@fraction=0.05',
+      },
+      {
+        rowId: 'removalnet-alpha-0.4',
+        attack: 'removalnet',
+        label: 'removalnet(alpha=0.4)',
+        scenario: 'ltd10@fraction=0.1',
+      },
       { rowId: 'negative', attack: 'negative', label: 'negative', scenario: '-' },
     ]);
     const jobs = planJobs(s, ctx);
@@ -273,7 +326,9 @@ describe('planJobs', () => {
   });
 
   it('refuses a spec the registries reject', () => {
-    expect(() => planJobs(spec({ attacks: [{ name: 'finetune', params: { nope: 1 }, seeds: [1], iterations: 1 }] }), ctx)).toThrow(/attacks\[0\]\.params\.nope/);
+    expect(() =>
+      planJobs(spec({ attacks: [{ name: 'finetune', params: { nope: 1 }, seeds: [1], iterations: 1 }] }), ctx),
+    ).toThrow(/attacks\[0\]\.params\.nope/);
   });
 });
 
@@ -303,18 +358,41 @@ describe('validateAgainstRegistries', () => {
   it('negative models: initialisation seeds outside the references', () => {
     const s = spec({ attacks: [{ name: 'negative', seeds: [9999, 10000, 10999, 11000], iterations: 1 }] });
     expect(validateAgainstRegistries(s)).toEqual([
-      expect.stringMatching(/^attacks\[0\]\.seeds\[1\]: seed 10000 lies in the calibration references' seed range \[10000, 11000\)/),
+      expect.stringMatching(
+        /^attacks\[0\]\.seeds\[1\]: seed 10000 lies in the calibration references' seed range \[10000, 11000\)/,
+      ),
       expect.stringMatching(/^attacks\[0\]\.seeds\[2\]: seed 10999 /),
     ]);
     // An explicit params.seed is the initialisation seed of every suspect: it is the one checked.
-    expect(validateAgainstRegistries(spec({ attacks: [{ name: 'negative', params: { seed: 10001 }, seeds: [1], iterations: 1 }] }))).toEqual([
-      expect.stringMatching(/^attacks\[0\]\.params\.seed: seed 10001 lies in/),
+    expect(
+      validateAgainstRegistries(
+        spec({ attacks: [{ name: 'negative', params: { seed: 10001 }, seeds: [1], iterations: 1 }] }),
+      ),
+    ).toEqual([expect.stringMatching(/^attacks\[0\]\.params\.seed: seed 10001 lies in/)]);
+    expect(
+      validateAgainstRegistries(
+        spec({ attacks: [{ name: 'negative', params: { seed: 5 }, seeds: [10001], iterations: 1 }] }),
+      ),
+    ).toEqual([]);
+    const sweep = spec({
+      attacks: [{ name: 'negative', seeds: [1], iterations: 1 }],
+      sweeps: [{ target: 'attack:negative', param: 'seed', values: [3, 10002] }],
+    });
+    expect(validateAgainstRegistries(sweep)).toEqual([
+      expect.stringMatching(/^sweeps\[0\]\.values\[1\]: seed 10002 lies in/),
     ]);
-    expect(validateAgainstRegistries(spec({ attacks: [{ name: 'negative', params: { seed: 5 }, seeds: [10001], iterations: 1 }] }))).toEqual([]);
-    const sweep = spec({ attacks: [{ name: 'negative', seeds: [1], iterations: 1 }], sweeps: [{ target: 'attack:negative', param: 'seed', values: [3, 10002] }] });
-    expect(validateAgainstRegistries(sweep)).toEqual([expect.stringMatching(/^sweeps\[0\]\.values\[1\]: seed 10002 lies in/)]);
     // The payload: the suspect seed initialises unless params.seed is given.
-    const jobs = byKey(planJobs(spec({ attacks: [{ name: 'negative', seeds: [1, 2], iterations: 1 }, { name: 'negative', label: 'neg-fixed', params: { seed: 777 }, seeds: [1], iterations: 1 }] }), ctx));
+    const jobs = byKey(
+      planJobs(
+        spec({
+          attacks: [
+            { name: 'negative', seeds: [1, 2], iterations: 1 },
+            { name: 'negative', label: 'neg-fixed', params: { seed: 777 }, seeds: [1], iterations: 1 },
+          ],
+        }),
+        ctx,
+      ),
+    );
     expect(jobs.get('attack:negative:-:2')!.payload.params).toEqual({ seed: 2 });
     expect(jobs.get('attack:neg-fixed:-:1')!.payload.params).toEqual({ seed: 777 });
   });
@@ -322,7 +400,10 @@ describe('validateAgainstRegistries', () => {
   it('metric ids of checkpoints and metric rules, swept parameters, colliding rows', () => {
     const s = spec({
       checkpoints: { every: 5, metrics: ['deepjudge.lod', 'zest.l2'] },
-      calibration: { references: 2, metricRules: { 'ipguard.mr': { name: 'quantile' }, 'deepjudge.xyz': { name: 'paper' } } },
+      calibration: {
+        references: 2,
+        metricRules: { 'ipguard.mr': { name: 'quantile' }, 'deepjudge.xyz': { name: 'paper' } },
+      },
       attacks: [
         { name: 'removalnet', seeds: [1], iterations: 5 },
         { name: 'removalnet', seeds: [2], iterations: 5, scenarios: ['lsd'] },

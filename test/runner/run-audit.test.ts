@@ -19,11 +19,18 @@ import { STEP_CEILING_MS } from '../helpers/ceilings';
 import { stableReport } from '../helpers/stable-report';
 
 const CLI = resolve('dist/cli.cjs');
-const DEMO = { demoModel: resolve('resources/models/demo-victim'), demoData: resolve('resources/datasets/fashion-mnist-demo') };
+const DEMO = {
+  demoModel: resolve('resources/models/demo-victim'),
+  demoData: resolve('resources/datasets/fashion-mnist-demo'),
+};
 let home: string;
 
 function cli(args: string[]): { status: number | null; json: Record<string, unknown>; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, '--backend', 'wasm', ...args, '--json'], { env: { ...process.env, OWNERSHIP_AUDIT_HOME: home }, encoding: 'utf8', timeout: STEP_CEILING_MS });
+  const r = spawnSync(process.execPath, [CLI, '--backend', 'wasm', ...args, '--json'], {
+    env: { ...process.env, OWNERSHIP_AUDIT_HOME: home },
+    encoding: 'utf8',
+    timeout: STEP_CEILING_MS,
+  });
   const last = r.stdout.trim().split('\n').pop() ?? '{}';
   return { status: r.status, json: JSON.parse(last) as Record<string, unknown>, stderr: r.stderr };
 }
@@ -70,7 +77,10 @@ function crashSpec(calibrationId: string, name: string): string {
   return file;
 }
 
-let smoke: { runId: string; rows: { attack: string; ownership: { derived: number; total: number }; metrics: Record<string, { mean: number }> }[] };
+let smoke: {
+  runId: string;
+  rows: { attack: string; ownership: { derived: number; total: number }; metrics: Record<string, { mean: number }> }[];
+};
 let calibrationId: string;
 
 beforeAll(() => {
@@ -85,7 +95,10 @@ describe('run --preset smoke', () => {
     smoke = r.json as typeof smoke;
     expect(r.json.status).toBe('completed');
     const spec = smokeSpec(DEMO);
-    const expectedRows = spec.attacks.reduce((n, a) => n + (a.name === 'negative' ? 1 : (a.scenarios ?? spec.scenarios.map((s) => s.id)).length), 0);
+    const expectedRows = spec.attacks.reduce(
+      (n, a) => n + (a.name === 'negative' ? 1 : (a.scenarios ?? spec.scenarios.map((s) => s.id)).length),
+      0,
+    );
     expect(smoke.rows).toHaveLength(expectedRows);
     for (const row of smoke.rows) {
       expect(row.ownership.total).toBeGreaterThan(0);
@@ -94,17 +107,23 @@ describe('run --preset smoke', () => {
     withStore((s) => {
       expect(s.integrityCheck()).toBe('ok');
       const table = loadResultsTable(s, smoke.runId);
-      expect(table.rows.map((x) => [x.label, x.ownership.derived, x.ownership.total])).toEqual(smoke.rows.map((x) => [(x as unknown as { label: string }).label, x.ownership.derived, x.ownership.total]));
+      expect(table.rows.map((x) => [x.label, x.ownership.derived, x.ownership.total])).toEqual(
+        smoke.rows.map((x) => [(x as unknown as { label: string }).label, x.ownership.derived, x.ownership.total]),
+      );
       expect(s.listJobs(smoke.runId).every((j) => j.status === 'done')).toBe(true);
       // Checkpoint scoring left a trajectory for the attacks that keep checkpoints.
-      const values = s.listMetricValues(smoke.runId).filter((v) => v.iteration !== null && v.metricId === 'deepjudge.lod');
+      const values = s
+        .listMetricValues(smoke.runId)
+        .filter((v) => v.iteration !== null && v.metricId === 'deepjudge.lod');
       expect(values.length).toBeGreaterThan(0);
       const cal = s.listCalibrations();
       expect(cal).toHaveLength(1);
       calibrationId = cal[0].id;
     });
     const list = cli(['runs', 'list']);
-    expect((list.json.runs as { id: string; status: string }[]).map((x) => [x.id, x.status])).toEqual([[smoke.runId, 'completed']]);
+    expect((list.json.runs as { id: string; status: string }[]).map((x) => [x.id, x.status])).toEqual([
+      [smoke.runId, 'completed'],
+    ]);
     const shown = cli(['runs', 'show', smoke.runId]);
     expect(shown.json.rows).toEqual(smoke.rows);
     const cals = cli(['calibrations', 'list']);
@@ -124,7 +143,10 @@ describe('run --preset smoke', () => {
 
   it('refuses an invalid spec naming the field, and an unknown run', () => {
     const file = join(home, 'bad.json');
-    writeFileSync(file, JSON.stringify({ ...smokeSpec(DEMO), attacks: [{ name: 'finetune', seeds: [], iterations: 5 }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ ...smokeSpec(DEMO), attacks: [{ name: 'finetune', seeds: [], iterations: 5 }] }),
+    );
     const bad = cli(['run', file]);
     expect(bad.status).toBe(2);
     expect((bad.json.error as { code: string; message: string }).code).toBe('SPEC_INVALID');
@@ -137,13 +159,21 @@ describe('run --preset smoke', () => {
 describe('crash safety', () => {
   it('after kill -9 of the runner and its workers, the same command resumes: finished jobs are kept, the attack continues from its checkpoint', async () => {
     const file = crashSpec(calibrationId, 'crash-parent');
-    const child = spawn(process.execPath, [CLI, '--backend', 'wasm', 'run', file, '--workers', '2', '--json'], { env: { ...process.env, OWNERSHIP_AUDIT_HOME: home }, detached: true, stdio: 'ignore' });
-    const runId = await waitFor('the run to start', () => withStore((s) => s.listRuns({ name: 'crash-parent' })[0]?.id));
+    const child = spawn(process.execPath, [CLI, '--backend', 'wasm', 'run', file, '--workers', '2', '--json'], {
+      env: { ...process.env, OWNERSHIP_AUDIT_HOME: home },
+      detached: true,
+      stdio: 'ignore',
+    });
+    const runId = await waitFor('the run to start', () =>
+      withStore((s) => s.listRuns({ name: 'crash-parent' })[0]?.id),
+    );
     await waitFor('a finished job and the attack past a checkpoint', () =>
       withStore((s) => {
         const jobs = s.listJobs(runId);
         const ft = jobs.find((j) => j.key.startsWith('attack:') && j.key.includes('finetune'));
-        return jobs.some((j) => j.status === 'done') && ft?.status === 'running' && iterationOf(ft) >= 30 ? true : undefined;
+        return jobs.some((j) => j.status === 'done') && ft?.status === 'running' && iterationOf(ft) >= 30
+          ? true
+          : undefined;
       }),
     );
     process.kill(-(child.pid as number), 'SIGKILL');
@@ -167,7 +197,9 @@ describe('crash safety', () => {
         expect(now?.attempts).toBe(j.attempts);
       }
       const run = s.getRun(runId);
-      const logs = readdirSync(join(run?.workDir as string, 'logs')).filter((f) => f.startsWith('attack') && f.includes('finetune'));
+      const logs = readdirSync(join(run?.workDir as string, 'logs')).filter(
+        (f) => f.startsWith('attack') && f.includes('finetune'),
+      );
       const log = readFileSync(join(run?.workDir as string, 'logs', logs[0]), 'utf8');
       const m = /resuming finetune from the checkpoint of iteration (\d+)/.exec(log);
       expect(m, log).not.toBeNull();
@@ -177,11 +209,16 @@ describe('crash safety', () => {
 
   it('a worker killed with -9 is retried from its checkpoint and the audit completes', async () => {
     const file = crashSpec(calibrationId, 'crash-worker');
-    const child = spawn(process.execPath, [CLI, '--backend', 'wasm', 'run', file, '--workers', '2', '--json'], { env: { ...process.env, OWNERSHIP_AUDIT_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, '--backend', 'wasm', 'run', file, '--workers', '2', '--json'], {
+      env: { ...process.env, OWNERSHIP_AUDIT_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    const runId = await waitFor('the run to start', () => withStore((s) => s.listRuns({ name: 'crash-worker' })[0]?.id));
+    const runId = await waitFor('the run to start', () =>
+      withStore((s) => s.listRuns({ name: 'crash-worker' })[0]?.id),
+    );
     const pid = await waitFor('the attack worker past a checkpoint', () =>
       withStore((s) => {
         const ft = s.listJobs(runId).find((j) => j.key.startsWith('attack:') && j.key.includes('finetune'));
@@ -197,7 +234,14 @@ describe('crash safety', () => {
       const ft = s.listJobs(runId).find((j) => j.key.startsWith('attack:') && j.key.includes('finetune'));
       expect(ft?.status).toBe('done');
       expect(ft?.attempts).toBe(2);
-      const log = readFileSync(join(s.getRun(runId)?.workDir as string, 'logs', `${(ft?.key as string).replace(/[^A-Za-z0-9._-]+/g, '_')}.log`), 'utf8');
+      const log = readFileSync(
+        join(
+          s.getRun(runId)?.workDir as string,
+          'logs',
+          `${(ft?.key as string).replace(/[^A-Za-z0-9._-]+/g, '_')}.log`,
+        ),
+        'utf8',
+      );
       expect(log).toMatch(/killed \(SIGKILL\)/);
       expect(log).toMatch(/resuming finetune from the checkpoint of iteration \d+/);
     });
@@ -228,7 +272,12 @@ describe('crash safety', () => {
       const skipped = jobs.find((j) => j.kind === 'score' && j.deps.includes(diverged?.key as string));
       expect(skipped?.status).toBe('cancelled');
       expect(skipped?.errorCode).toBe('DEPENDENCY_FAILED');
-      expect(jobs.filter((j) => j.kind !== 'attack' || j.key !== diverged?.key).filter((j) => j !== skipped).every((j) => j.status === 'done')).toBe(true);
+      expect(
+        jobs
+          .filter((j) => j.kind !== 'attack' || j.key !== diverged?.key)
+          .filter((j) => j !== skipped)
+          .every((j) => j.status === 'done'),
+      ).toBe(true);
       expect(s.listSuspects(run.id)).toHaveLength(1);
     });
   });
@@ -238,7 +287,11 @@ describe('crash safety', () => {
     const store = openStore(databasePath(home));
     try {
       const opts = { store, home, spec, baseDir: home, workers: 2, backend: 'wasm', workerEntry: CLI };
-      let handle = startAudit({ ...opts, onEvent: (e) => e.type === 'progress' && e.key.includes('finetune') && e.event.iteration >= 30 && handle.cancel() });
+      let handle = startAudit({
+        ...opts,
+        onEvent: (e) =>
+          e.type === 'progress' && e.key.includes('finetune') && e.event.iteration >= 30 && handle.cancel(),
+      });
       const first = await handle.done;
       expect(first.status).toBe('cancelled');
       const jobs = store.listJobs(first.runId);

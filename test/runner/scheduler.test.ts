@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { chainWeights, dependentCounts, estimateEta, readyJobs } from '../../src-main/runner/scheduler';
 import type { JobStatus } from '../../src-main/store/types';
 
-const job = (key: string, deps: string[], weight: number, status: JobStatus = 'pending', extra: { seconds?: number; progress?: unknown } = {}) => ({ key, deps, weight, status, ...extra });
+const job = (
+  key: string,
+  deps: string[],
+  weight: number,
+  status: JobStatus = 'pending',
+  extra: { seconds?: number; progress?: unknown } = {},
+) => ({ key, deps, weight, status, ...extra });
 
 describe('scheduler', () => {
   const graph = [
@@ -34,7 +40,9 @@ describe('scheduler', () => {
     expect(readyJobs(graph, 1, 2).map((j) => j.key)).toEqual(['reference:0']);
     expect(readyJobs(graph, 2, 2)).toEqual([]);
     expect(readyJobs(graph, 0, 4).map((j) => j.key)).toEqual(['reference:0', 'reference:1', 'attack:rn', 'attack:ft']);
-    const later = graph.map((j) => (j.key.startsWith('reference') || j.key === 'attack:ft' ? { ...j, status: 'done' as const } : j));
+    const later = graph.map((j) =>
+      j.key.startsWith('reference') || j.key === 'attack:ft' ? { ...j, status: 'done' as const } : j,
+    );
     expect(readyJobs(later, 0, 4).map((j) => j.key)).toEqual(['calibrate', 'attack:rn']);
     // Calibrated: the finished attack's scoring (a leaf) goes before the long attack.
     const calibrated = later.map((j) => (j.key === 'calibrate' ? { ...j, status: 'done' as const } : j));
@@ -48,7 +56,11 @@ describe('scheduler', () => {
 
   it('estimates the time left from remaining weights, scaled by the speed seen so far', () => {
     // Finished jobs ran twice as slow as estimated; 2 workers; remaining 200 + 100*(1-0.5).
-    const jobs = [job('a', [], 50, 'done', { seconds: 100 }), job('b', [], 200), job('c', [], 100, 'running', { progress: { iteration: 5, total: 10 } })];
+    const jobs = [
+      job('a', [], 50, 'done', { seconds: 100 }),
+      job('b', [], 200),
+      job('c', [], 100, 'running', { progress: { iteration: 5, total: 10 } }),
+    ];
     expect(estimateEta(jobs, 2)).toBeCloseTo(2 * Math.max(250 / 2, 200), 6);
     expect(estimateEta([job('a', [], 50, 'done', { seconds: 10 })], 2)).toBeNull();
   });

@@ -1,8 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { buildResultsTable, formatResultsTable, ownershipLabel, sampleStd, type ResultsInput, type SuspectSummary } from '../../src-shared/audit/results';
+import {
+  buildResultsTable,
+  formatResultsTable,
+  ownershipLabel,
+  sampleStd,
+  type ResultsInput,
+  type SuspectSummary,
+} from '../../src-shared/audit/results';
 
-function suspect(key: string, rowId: string, scenario: string, accuracy: number, derived: boolean | null, extra: Partial<SuspectSummary> = {}): SuspectSummary {
-  return { key, rowId, scenario, accuracy, agreement: accuracy + 0.05, victimAccuracy: 0.9, derived, seconds: 10, passes: 1000, iterations: 100, ...extra };
+function suspect(
+  key: string,
+  rowId: string,
+  scenario: string,
+  accuracy: number,
+  derived: boolean | null,
+  extra: Partial<SuspectSummary> = {},
+): SuspectSummary {
+  return {
+    key,
+    rowId,
+    scenario,
+    accuracy,
+    agreement: accuracy + 0.05,
+    victimAccuracy: 0.9,
+    derived,
+    seconds: 10,
+    passes: 1000,
+    iterations: 100,
+    ...extra,
+  };
 }
 
 function input(): ResultsInput {
@@ -47,7 +73,8 @@ function input(): ResultsInput {
 
 describe('buildResultsTable', () => {
   const table = buildResultsTable(input());
-  const row = (rowId: string, scenario: string) => table.rows.find((r) => r.rowId === rowId && r.scenario === scenario)!;
+  const row = (rowId: string, scenario: string) =>
+    table.rows.find((r) => r.rowId === rowId && r.scenario === scenario)!;
 
   it('keeps the planned rows in order, rows without suspects included', () => {
     expect(table.rows.map((r) => `${r.rowId}/${r.scenario}`)).toEqual(['ft/ltd10', 'rn/ltd10', 'neg/-', 'ft/lsd']);
@@ -102,7 +129,10 @@ describe('buildResultsTable', () => {
     const t = buildResultsTable({
       ...input(),
       victimAccuracy: null,
-      suspects: [suspect('a1', 'ft', 'ltd10', 0.8, null, { victimAccuracy: 0.9 }), suspect('a2', 'ft', 'ltd10', 0.7, true, { victimAccuracy: 0.92 })],
+      suspects: [
+        suspect('a1', 'ft', 'ltd10', 0.8, null, { victimAccuracy: 0.9 }),
+        suspect('a2', 'ft', 'ltd10', 0.7, true, { victimAccuracy: 0.92 }),
+      ],
       metricValues: [],
     });
     expect(t.victimAccuracy).toBeCloseTo(0.91, 12);
@@ -113,7 +143,10 @@ describe('buildResultsTable', () => {
   });
 
   it('a non-finite tau becomes null', () => {
-    const t = buildResultsTable({ ...input(), calibration: [{ id: 'deepjudge.lod', kind: 'distance', tau: Number.NaN, degenerate: true }] });
+    const t = buildResultsTable({
+      ...input(),
+      calibration: [{ id: 'deepjudge.lod', kind: 'distance', tau: Number.NaN, degenerate: true }],
+    });
     expect(t.metrics[0].tau).toBeNull();
     expect(JSON.parse(JSON.stringify(t))).toEqual(t);
   });

@@ -1,7 +1,15 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { ThresholdRule } from '../../src-main/engine/calibration/rules';
 import { demoSpec, smokeSpec } from '../../src-main/runner/presets';
-import { AuditSpecSchema, canonicalSpecJson, formatPath, parseAuditSpec, ThresholdRuleSchema, type AuditSpecInput, type ThresholdRuleSpec } from '../../src-shared/audit/spec';
+import {
+  AuditSpecSchema,
+  canonicalSpecJson,
+  formatPath,
+  parseAuditSpec,
+  ThresholdRuleSchema,
+  type AuditSpecInput,
+  type ThresholdRuleSpec,
+} from '../../src-shared/audit/spec';
 
 const paths = { demoModel: '/res/models/demo-victim', demoData: '/res/datasets/fashion-mnist-demo' };
 
@@ -32,8 +40,15 @@ function problemsOf(json: unknown): string[] {
   return r.problems;
 }
 
-function withField(mutate: (s: Record<string, unknown> & { attacks: Record<string, unknown>[]; scenarios: Record<string, unknown>[] }) => void): string[] {
-  const s = base() as Record<string, unknown> & { attacks: Record<string, unknown>[]; scenarios: Record<string, unknown>[] };
+function withField(
+  mutate: (
+    s: Record<string, unknown> & { attacks: Record<string, unknown>[]; scenarios: Record<string, unknown>[] },
+  ) => void,
+): string[] {
+  const s = base() as Record<string, unknown> & {
+    attacks: Record<string, unknown>[];
+    scenarios: Record<string, unknown>[];
+  };
   mutate(s);
   return problemsOf(s);
 }
@@ -68,22 +83,42 @@ describe('parseAuditSpec', () => {
     expect(problemsOf({ ...base(), version: 2 })).toEqual(['version: must be 1, got number 2']);
     expect(withField((s) => (s.attacks[1].seeds = []))).toEqual(['attacks[1].seeds: must contain at least 1 item']);
     expect(withField((s) => (s.attacks[0].iterations = 0))).toEqual(['attacks[0].iterations: must be >= 1, got 0']);
-    expect(withField((s) => (s.attacks[0].iterations = 1.5))).toEqual(['attacks[0].iterations: must be an integer, got number 1.5']);
+    expect(withField((s) => (s.attacks[0].iterations = 1.5))).toEqual([
+      'attacks[0].iterations: must be an integer, got number 1.5',
+    ]);
     expect(withField((s) => delete s.attacks[2].iterations)).toEqual(['attacks[2].iterations: required']);
-    expect(withField((s) => (s.attacks[0].name = 'ft'))).toEqual([expect.stringMatching(/^attacks\[0\]\.name: must be one of "removalnet", .*got the string "ft"$/)]);
+    expect(withField((s) => (s.attacks[0].name = 'ft'))).toEqual([
+      expect.stringMatching(/^attacks\[0\]\.name: must be one of "removalnet", .*got the string "ft"$/),
+    ]);
     expect(withField((s) => (s.attacks[0].seed = 3))).toEqual(['attacks[0]: unknown field "seed"']);
     expect(withField((s) => (s.scenarios[0].fraction = 1.5))).toEqual(['scenarios[0].fraction: must be <= 1, got 1.5']);
     expect(withField((s) => (s.scenarios[0].fraction = 0))).toEqual(['scenarios[0].fraction: must be > 0, got 0']);
-    expect(withField((s) => (s.scenarios[1].kind = 'xyz'))).toEqual(['scenarios[1].kind: unknown kind "xyz" (must be "ltd" or "lsd")']);
-    expect(withField((s) => (s.scenarios[1].partition = '2/2'))).toEqual(['scenarios[1].partition: must look like "k/n" with 0 <= k < n, e.g. "1/2"']);
-    expect(withField((s) => (s.scenarios[1].id = 'a b'))).toEqual([expect.stringMatching(/^scenarios\[1\]\.id: must be 1-64 letters/)]);
+    expect(withField((s) => (s.scenarios[1].kind = 'xyz'))).toEqual([
+      'scenarios[1].kind: unknown kind "xyz" (must be "ltd" or "lsd")',
+    ]);
+    expect(withField((s) => (s.scenarios[1].partition = '2/2'))).toEqual([
+      'scenarios[1].partition: must look like "k/n" with 0 <= k < n, e.g. "1/2"',
+    ]);
+    expect(withField((s) => (s.scenarios[1].id = 'a b'))).toEqual([
+      expect.stringMatching(/^scenarios\[1\]\.id: must be 1-64 letters/),
+    ]);
     expect(withField((s) => (s.defenses = []))).toEqual(['defenses: must contain at least 1 item']);
-    expect(withField((s) => (s.attacks[0].params = { ratio: null }))).toEqual(['attacks[0].params.ratio: expected number, boolean or string, got null']);
-    expect(withField((s) => (s.calibration = { references: 1 }))).toEqual(['calibration.references: must be >= 2, got 1']);
-    expect(withField((s) => (s.calibration = { references: 3, rule: { name: 'normal', parameter: 2 } }))).toEqual(['calibration.rule.parameter: must be in (0, 1) for the normal rule, got 2']);
+    expect(withField((s) => (s.attacks[0].params = { ratio: null }))).toEqual([
+      'attacks[0].params.ratio: expected number, boolean or string, got null',
+    ]);
+    expect(withField((s) => (s.calibration = { references: 1 }))).toEqual([
+      'calibration.references: must be >= 2, got 1',
+    ]);
+    expect(withField((s) => (s.calibration = { references: 3, rule: { name: 'normal', parameter: 2 } }))).toEqual([
+      'calibration.rule.parameter: must be in (0, 1) for the normal rule, got 2',
+    ]);
     expect(withField((s) => (s.checkpoints = { every: 0 }))).toEqual(['checkpoints.every: must be >= 1, got 0']);
-    expect(withField((s) => (s.victim = { train: { arch: 'cnn', data: 'd' } }))).toEqual(['victim.train.seed: required']);
-    expect(withField((s) => (s.victim = {}))[0]).toMatch(/^victim: matches none of the allowed forms: \{ model: required \} or \{ train: required \}/);
+    expect(withField((s) => (s.victim = { train: { arch: 'cnn', data: 'd' } }))).toEqual([
+      'victim.train.seed: required',
+    ]);
+    expect(withField((s) => (s.victim = {}))[0]).toMatch(
+      /^victim: matches none of the allowed forms: \{ model: required \} or \{ train: required \}/,
+    );
     expect(problemsOf(42)).toEqual(['(spec): expected object, got number 42']);
   });
 
@@ -94,21 +129,47 @@ describe('parseAuditSpec', () => {
       s.data = {};
     });
     expect(problems).toHaveLength(3);
-    expect(problems).toEqual(expect.arrayContaining(['data.train: required', 'attacks[0].seeds: must contain at least 1 item', 'attacks[1].iterations: must be >= 1, got -1']));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'data.train: required',
+        'attacks[0].seeds: must contain at least 1 item',
+        'attacks[1].iterations: must be >= 1, got -1',
+      ]),
+    );
   });
 
   it('checks fields against each other', () => {
-    expect(withField((s) => (s.scenarios[1].id = 'ltd10'))).toEqual(['scenarios[1].id: duplicate scenario id "ltd10" (also scenarios[0])']);
-    expect(withField((s) => (s.attacks[1].scenarios = ['ltd10', 'nope']))).toEqual(['attacks[1].scenarios[1]: unknown scenario "nope" (scenarios: ltd10, lsd)']);
-    expect(withField((s) => (s.defenses = [{ id: 'zest' }, { id: 'ipguard' }, { id: 'zest' }]))).toEqual(['defenses[2].id: duplicate defence "zest" (also defenses[0])']);
+    expect(withField((s) => (s.scenarios[1].id = 'ltd10'))).toEqual([
+      'scenarios[1].id: duplicate scenario id "ltd10" (also scenarios[0])',
+    ]);
+    expect(withField((s) => (s.attacks[1].scenarios = ['ltd10', 'nope']))).toEqual([
+      'attacks[1].scenarios[1]: unknown scenario "nope" (scenarios: ltd10, lsd)',
+    ]);
+    expect(withField((s) => (s.defenses = [{ id: 'zest' }, { id: 'ipguard' }, { id: 'zest' }]))).toEqual([
+      'defenses[2].id: duplicate defence "zest" (also defenses[0])',
+    ]);
     expect(withField((s) => (s.attacks[0].seeds = [1, 2, 1]))).toEqual(['attacks[0].seeds[2]: duplicate seed 1']);
-    expect(withField((s) => (s.sweeps = [{ target: 'attack:distill', param: 'featureWeight', values: [1] }]))).toEqual([expect.stringMatching(/^sweeps\[0\]\.target: no attack labelled or named "distill"/)]);
-    expect(withField((s) => (s.sweeps = [{ target: 'scenario:nope', param: 'fraction', values: [0.1] }]))).toEqual([expect.stringMatching(/^sweeps\[0\]\.target: unknown scenario "nope"/)]);
-    expect(withField((s) => (s.sweeps = [{ target: 'removalnet', param: 'alpha', values: [1] }]))).toEqual([expect.stringMatching(/^sweeps\[0\]\.target: must be "attack:<label or name>" or "scenario:<id>"/)]);
-    expect(withField((s) => (s.sweeps = [{ target: 'scenario:ltd10', param: 'fraction', values: [0.1, 2] }]))).toEqual(['sweeps[0].values[1]: fraction must be a number in (0, 1], got 2']);
-    expect(withField((s) => (s.sweeps = [{ target: 'scenario:lsd', param: 'fraction', values: [0.1] }]))).toEqual(['sweeps[0].param: a lsd scenario sweeps partition or data, not "fraction"']);
-    expect(withField((s) => (s.sweeps = [{ target: 'attack:finetune', param: 'iterations', values: [10, 0] }]))).toEqual(['sweeps[0].values[1]: iterations must be a positive integer, got 0']);
-    expect(withField((s) => (s.sweeps = [{ target: 'attack:finetune', param: 'ratio', values: [0.5, 0.5] }]))).toEqual(['sweeps[0].values[1]: duplicate value 0.5']);
+    expect(withField((s) => (s.sweeps = [{ target: 'attack:distill', param: 'featureWeight', values: [1] }]))).toEqual([
+      expect.stringMatching(/^sweeps\[0\]\.target: no attack labelled or named "distill"/),
+    ]);
+    expect(withField((s) => (s.sweeps = [{ target: 'scenario:nope', param: 'fraction', values: [0.1] }]))).toEqual([
+      expect.stringMatching(/^sweeps\[0\]\.target: unknown scenario "nope"/),
+    ]);
+    expect(withField((s) => (s.sweeps = [{ target: 'removalnet', param: 'alpha', values: [1] }]))).toEqual([
+      expect.stringMatching(/^sweeps\[0\]\.target: must be "attack:<label or name>" or "scenario:<id>"/),
+    ]);
+    expect(withField((s) => (s.sweeps = [{ target: 'scenario:ltd10', param: 'fraction', values: [0.1, 2] }]))).toEqual([
+      'sweeps[0].values[1]: fraction must be a number in (0, 1], got 2',
+    ]);
+    expect(withField((s) => (s.sweeps = [{ target: 'scenario:lsd', param: 'fraction', values: [0.1] }]))).toEqual([
+      'sweeps[0].param: a lsd scenario sweeps partition or data, not "fraction"',
+    ]);
+    expect(
+      withField((s) => (s.sweeps = [{ target: 'attack:finetune', param: 'iterations', values: [10, 0] }])),
+    ).toEqual(['sweeps[0].values[1]: iterations must be a positive integer, got 0']);
+    expect(withField((s) => (s.sweeps = [{ target: 'attack:finetune', param: 'ratio', values: [0.5, 0.5] }]))).toEqual([
+      'sweeps[0].values[1]: duplicate value 0.5',
+    ]);
     // S_LSD on the victim's own half of the same data.
     expect(
       withField((s) => {
@@ -128,10 +189,22 @@ describe('parseAuditSpec', () => {
 
 describe('canonicalSpecJson', () => {
   it('does not depend on key order, but does on values and array order', () => {
-    const a = { version: 1, victim: { model: 'm' }, data: { train: 't', maxTest: 5 }, attacks: [{ name: 'x', seeds: [1, 2] }] };
-    const b = { attacks: [{ seeds: [1, 2], name: 'x' }], data: { maxTest: 5, train: 't' }, victim: { model: 'm' }, version: 1 };
+    const a = {
+      version: 1,
+      victim: { model: 'm' },
+      data: { train: 't', maxTest: 5 },
+      attacks: [{ name: 'x', seeds: [1, 2] }],
+    };
+    const b = {
+      attacks: [{ seeds: [1, 2], name: 'x' }],
+      data: { maxTest: 5, train: 't' },
+      victim: { model: 'm' },
+      version: 1,
+    };
     expect(canonicalSpecJson(a)).toBe(canonicalSpecJson(b));
-    expect(canonicalSpecJson(a)).toBe('{"attacks":[{"name":"x","seeds":[1,2]}],"data":{"maxTest":5,"train":"t"},"version":1,"victim":{"model":"m"}}');
+    expect(canonicalSpecJson(a)).toBe(
+      '{"attacks":[{"name":"x","seeds":[1,2]}],"data":{"maxTest":5,"train":"t"},"version":1,"victim":{"model":"m"}}',
+    );
     expect(canonicalSpecJson({ ...b, attacks: [{ seeds: [2, 1], name: 'x' }] })).not.toBe(canonicalSpecJson(a));
     expect(canonicalSpecJson({ ...a, extra: undefined })).toBe(canonicalSpecJson(a));
   });
@@ -158,7 +231,9 @@ describe('ThresholdRuleSchema', () => {
 describe('formatPath', () => {
   it('writes array indices and quotes keys that are not identifiers', () => {
     expect(formatPath(['attacks', 1, 'seeds'])).toBe('attacks[1].seeds');
-    expect(formatPath(['calibration', 'metricRules', 'deepjudge.lod'])).toBe('calibration.metricRules["deepjudge.lod"]');
+    expect(formatPath(['calibration', 'metricRules', 'deepjudge.lod'])).toBe(
+      'calibration.metricRules["deepjudge.lod"]',
+    );
     expect(formatPath([])).toBe('(spec)');
   });
 });

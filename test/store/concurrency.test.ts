@@ -20,7 +20,9 @@ describe('two connections on one file (WAL)', () => {
     let seenInside: string[] = [];
     writer.transaction(() => {
       const second = writer.createRun(run);
-      writer.insertJobs(second.id, [{ key: 'victim', kind: 'train-victim', label: 'V', deps: [], payload: {}, weight: 1 }]);
+      writer.insertJobs(second.id, [
+        { key: 'victim', kind: 'train-victim', label: 'V', deps: [], payload: {}, weight: 1 },
+      ]);
       // The reader sees the last commit, not the writer's uncommitted rows.
       seenInside = reader.listRuns().map((r) => r.id);
       expect(reader.getRun(second.id)).toBeUndefined();

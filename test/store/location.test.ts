@@ -15,7 +15,9 @@ describe('defaultHome', () => {
   });
 
   it('macOS: ~/Library/Application Support', () => {
-    expect(defaultHome(mac({ XDG_CONFIG_HOME: '/xdg' }))).toBe('/Users/ada/Library/Application Support/ownership-audit');
+    expect(defaultHome(mac({ XDG_CONFIG_HOME: '/xdg' }))).toBe(
+      '/Users/ada/Library/Application Support/ownership-audit',
+    );
   });
 
   it('windows: %APPDATA%, else the roaming folder under the profile', () => {

@@ -9,7 +9,11 @@ import { useTempDirs } from './helpers';
 const { dir, track } = useTempDirs();
 
 function tables(db: Database.Database): string[] {
-  return (db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
+  return (
+    db
+      .prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+      .all() as { name: string }[]
+  ).map((r) => r.name);
 }
 
 function columns(db: Database.Database, table: string): string[] {
@@ -21,7 +25,9 @@ function indexColumns(db: Database.Database, index: string): string[] {
 }
 
 function foreignKeys(db: Database.Database, table: string): { table: string; from: string; on_delete: string }[] {
-  return (db.pragma(`foreign_key_list(${table})`) as { table: string; from: string; on_delete: string }[]).map(({ table: t, from, on_delete }) => ({ table: t, from, on_delete }));
+  return (db.pragma(`foreign_key_list(${table})`) as { table: string; from: string; on_delete: string }[]).map(
+    ({ table: t, from, on_delete }) => ({ table: t, from, on_delete }),
+  );
 }
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -36,11 +42,62 @@ function codeOf(fn: () => unknown): string | undefined {
 const V1_COLUMNS: Record<string, string[]> = {
   models: ['id', 'path', 'content_hash', 'arch', 'lineage', 'metrics_json', 'created_at'],
   datasets: ['id', 'source', 'content_hash', 'splits_json'],
-  runs: ['id', 'name', 'spec_json', 'spec_hash', 'status', 'backend', 'versions_json', 'work_dir', 'created_at', 'started_at', 'finished_at', 'wall_seconds', 'owner_pid', 'error'],
+  runs: [
+    'id',
+    'name',
+    'spec_json',
+    'spec_hash',
+    'status',
+    'backend',
+    'versions_json',
+    'work_dir',
+    'created_at',
+    'started_at',
+    'finished_at',
+    'wall_seconds',
+    'owner_pid',
+    'error',
+  ],
   calibrations: ['id', 'created_at', 'file_path', 'victim_hash', 'document_json', 'run_id'],
   fingerprint_sets: ['id', 'calibration_id', 'defense', 'path', 'content_hash', 'params_json'],
-  jobs: ['run_id', 'key', 'kind', 'label', 'deps_json', 'payload_json', 'weight', 'status', 'attempts', 'started_at', 'finished_at', 'seconds', 'error_code', 'error_message', 'result_json', 'progress_json'],
-  suspects: ['run_id', 'key', 'row_id', 'attack', 'label', 'scenario', 'seed', 'model_path', 'model_hash', 'accuracy', 'agreement', 'victim_accuracy', 'derived', 'votes', 'votes_of', 'seconds', 'passes', 'iterations'],
+  jobs: [
+    'run_id',
+    'key',
+    'kind',
+    'label',
+    'deps_json',
+    'payload_json',
+    'weight',
+    'status',
+    'attempts',
+    'started_at',
+    'finished_at',
+    'seconds',
+    'error_code',
+    'error_message',
+    'result_json',
+    'progress_json',
+  ],
+  suspects: [
+    'run_id',
+    'key',
+    'row_id',
+    'attack',
+    'label',
+    'scenario',
+    'seed',
+    'model_path',
+    'model_hash',
+    'accuracy',
+    'agreement',
+    'victim_accuracy',
+    'derived',
+    'votes',
+    'votes_of',
+    'seconds',
+    'passes',
+    'iterations',
+  ],
   metric_values: ['id', 'run_id', 'suspect_key', 'iteration', 'metric_id', 'value', 'tau', 'flagged', 'normalized'],
   curves: ['run_id', 'suspect_key', 'iteration', 'fidelity', 'agreement'],
   checkpoints: ['run_id', 'suspect_key', 'iteration', 'path'],
@@ -64,7 +121,9 @@ describe('migrations', () => {
       expect(foreignKeys(db, t), t).toEqual([{ table: 'runs', from: 'run_id', on_delete: 'CASCADE' }]);
     }
     expect(foreignKeys(db, 'calibrations')).toEqual([{ table: 'runs', from: 'run_id', on_delete: 'SET NULL' }]);
-    expect(foreignKeys(db, 'fingerprint_sets')).toEqual([{ table: 'calibrations', from: 'calibration_id', on_delete: 'CASCADE' }]);
+    expect(foreignKeys(db, 'fingerprint_sets')).toEqual([
+      { table: 'calibrations', from: 'calibration_id', on_delete: 'CASCADE' },
+    ]);
     // Lookups by run start with run_id (a primary key or an index).
     expect(indexColumns(db, 'jobs_run_id_status')).toEqual(['run_id', 'status']);
     expect(indexColumns(db, 'metric_values_run_id_suspect')).toEqual(['run_id', 'suspect_key']);
@@ -134,8 +193,10 @@ describe('openStore and the schema version', () => {
     const file = path.join(dir(), 'audit.db');
     const db = new Database(file);
     migrate(db, 1);
-    db.prepare(`INSERT INTO runs (id, name, spec_json, spec_hash, status, backend, versions_json, work_dir, created_at)
-      VALUES ('r-old', 'old', '{}', 'h', 'paused', 'wasm', '{}', '/w', '2026-01-01T00:00:00.000Z')`).run();
+    db.prepare(
+      `INSERT INTO runs (id, name, spec_json, spec_hash, status, backend, versions_json, work_dir, created_at)
+      VALUES ('r-old', 'old', '{}', 'h', 'paused', 'wasm', '{}', '/w', '2026-01-01T00:00:00.000Z')`,
+    ).run();
     db.close();
     const store = track(openStore(file));
     expect(store.schemaVersion()).toBe(2);

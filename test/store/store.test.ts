@@ -2,7 +2,14 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { AuditError } from '../../src-main/engine/errors';
-import { ID_PATTERN, newId, openStore, type NewJob, type SqliteAuditStore, type SuspectRecord } from '../../src-main/store';
+import {
+  ID_PATTERN,
+  newId,
+  openStore,
+  type NewJob,
+  type SqliteAuditStore,
+  type SuspectRecord,
+} from '../../src-main/store';
 import { useTempDirs } from './helpers';
 
 const { dir, track } = useTempDirs();
@@ -85,8 +92,19 @@ describe('runs', () => {
     expect(store.getRun(run.id)).toEqual(run);
     expect(store.getRun('r-missing')).toBeUndefined();
 
-    store.updateRun(run.id, { status: 'running', startedAt: '2026-01-01T00:00:00.000Z', ownerPid: 4242, wallSeconds: 1.5 });
-    expect(store.getRun(run.id)).toMatchObject({ status: 'running', startedAt: '2026-01-01T00:00:00.000Z', ownerPid: 4242, wallSeconds: 1.5, backend: 'wasm' });
+    store.updateRun(run.id, {
+      status: 'running',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      ownerPid: 4242,
+      wallSeconds: 1.5,
+    });
+    expect(store.getRun(run.id)).toMatchObject({
+      status: 'running',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      ownerPid: 4242,
+      wallSeconds: 1.5,
+      backend: 'wasm',
+    });
     // null clears, undefined leaves alone.
     store.updateRun(run.id, { ownerPid: null, error: undefined, status: 'failed' });
     expect(store.getRun(run.id)).toMatchObject({ ownerPid: null, error: null, status: 'failed', wallSeconds: 1.5 });
@@ -94,9 +112,19 @@ describe('runs', () => {
 
   it('accept a given id and work dir; a duplicate given id is an error', () => {
     const { store } = fresh();
-    const run = store.createRun({ id: 'r-fixed', workDir: '/elsewhere', name: 'n', spec: {}, specHash: 'h', backend: 'cpu', versions: {} });
+    const run = store.createRun({
+      id: 'r-fixed',
+      workDir: '/elsewhere',
+      name: 'n',
+      spec: {},
+      specHash: 'h',
+      backend: 'cpu',
+      versions: {},
+    });
     expect(run).toMatchObject({ id: 'r-fixed', workDir: '/elsewhere' });
-    expect(() => store.createRun({ id: 'r-fixed', name: 'n', spec: {}, specHash: 'h', backend: 'cpu', versions: {} })).toThrow(/UNIQUE/);
+    expect(() =>
+      store.createRun({ id: 'r-fixed', name: 'n', spec: {}, specHash: 'h', backend: 'cpu', versions: {} }),
+    ).toThrow(/UNIQUE/);
   });
 
   it('updating a missing run throws RUN_NOT_FOUND; an invalid status is rejected', () => {
@@ -136,9 +164,30 @@ describe('runs', () => {
 });
 
 const JOBS: NewJob[] = [
-  { key: 'victim', kind: 'train-victim', label: 'Victim', deps: [], payload: { out: '/w/victim', arch: 'cnn', seed: 1 }, weight: 30 },
-  { key: 'reference:0', kind: 'reference', label: 'Reference 0', deps: ['victim'], payload: { seed: 10, nested: { a: [1, 2] } }, weight: 20.5 },
-  { key: 'calibrate', kind: 'calibrate', label: 'Calibrate', deps: ['victim', 'reference:0'], payload: null, weight: 5 },
+  {
+    key: 'victim',
+    kind: 'train-victim',
+    label: 'Victim',
+    deps: [],
+    payload: { out: '/w/victim', arch: 'cnn', seed: 1 },
+    weight: 30,
+  },
+  {
+    key: 'reference:0',
+    kind: 'reference',
+    label: 'Reference 0',
+    deps: ['victim'],
+    payload: { seed: 10, nested: { a: [1, 2] } },
+    weight: 20.5,
+  },
+  {
+    key: 'calibrate',
+    kind: 'calibrate',
+    label: 'Calibrate',
+    deps: ['victim', 'reference:0'],
+    payload: null,
+    weight: 5,
+  },
 ];
 
 describe('jobs', () => {
@@ -169,8 +218,18 @@ describe('jobs', () => {
     const { store } = fresh();
     const run = newRun(store);
     store.insertJobs(run.id, JOBS);
-    store.updateJob(run.id, 'victim', { status: 'running', attempts: 1, startedAt: 't0', progress: { step: 3, of: 10 } });
-    store.updateJob(run.id, 'victim', { status: 'done', finishedAt: 't1', seconds: 2.5, result: { path: '/w/victim', accuracy: 0.9 } });
+    store.updateJob(run.id, 'victim', {
+      status: 'running',
+      attempts: 1,
+      startedAt: 't0',
+      progress: { step: 3, of: 10 },
+    });
+    store.updateJob(run.id, 'victim', {
+      status: 'done',
+      finishedAt: 't1',
+      seconds: 2.5,
+      result: { path: '/w/victim', accuracy: 0.9 },
+    });
     expect(store.getJob(run.id, 'victim')).toMatchObject({
       status: 'done',
       attempts: 1,
@@ -180,8 +239,16 @@ describe('jobs', () => {
       result: { path: '/w/victim', accuracy: 0.9 },
       progress: { step: 3, of: 10 },
     });
-    store.updateJob(run.id, 'reference:0', { status: 'failed', errorCode: 'TRAINING_DIVERGED', errorMessage: 'NaN loss' });
-    expect(store.getJob(run.id, 'reference:0')).toMatchObject({ status: 'failed', errorCode: 'TRAINING_DIVERGED', errorMessage: 'NaN loss' });
+    store.updateJob(run.id, 'reference:0', {
+      status: 'failed',
+      errorCode: 'TRAINING_DIVERGED',
+      errorMessage: 'NaN loss',
+    });
+    expect(store.getJob(run.id, 'reference:0')).toMatchObject({
+      status: 'failed',
+      errorCode: 'TRAINING_DIVERGED',
+      errorMessage: 'NaN loss',
+    });
     // Other jobs untouched.
     expect(store.getJob(run.id, 'calibrate')?.status).toBe('pending');
     expect(() => store.updateJob(run.id, 'nope', { status: 'done' })).toThrow(AuditError);
@@ -224,8 +291,20 @@ describe('jobs', () => {
 describe('models and datasets', () => {
   it('upsert by content hash: one row per content, latest path and metrics', () => {
     const { store } = fresh();
-    const m1 = store.upsertModel({ path: '/a', contentHash: 'c1', arch: 'cnn', lineage: 'victim', metrics: { testAccuracy: 0.9 } });
-    const m2 = store.upsertModel({ path: '/b', contentHash: 'c1', arch: 'cnn', lineage: 'victim', metrics: { testAccuracy: 0.91, agreement: 1 } });
+    const m1 = store.upsertModel({
+      path: '/a',
+      contentHash: 'c1',
+      arch: 'cnn',
+      lineage: 'victim',
+      metrics: { testAccuracy: 0.9 },
+    });
+    const m2 = store.upsertModel({
+      path: '/b',
+      contentHash: 'c1',
+      arch: 'cnn',
+      lineage: 'victim',
+      metrics: { testAccuracy: 0.91, agreement: 1 },
+    });
     const m3 = store.upsertModel({ path: '/c', contentHash: 'c2', arch: 'vgg', lineage: 'ref', metrics: {} });
     expect(m2.id).toBe(m1.id);
     expect(m2).toEqual({ ...m1, path: '/b', metrics: { testAccuracy: 0.91, agreement: 1 } });
@@ -242,8 +321,18 @@ const CALIBRATION = {
   createdAt: '2026-05-01T10:00:00.000Z',
   victim: { path: '/w/victim', contentHash: 'vh', lineage: 'victim' },
   defenses: [
-    { id: 'deepjudge', params: { k: 3 }, fingerprintsFile: '/w/calibration/calibration.json.fingerprints/deepjudge.json', fingerprintsHash: 'f1' },
-    { id: 'zest', params: {}, fingerprintsFile: '/w/calibration/calibration.json.fingerprints/zest.json', fingerprintsHash: 'f2' },
+    {
+      id: 'deepjudge',
+      params: { k: 3 },
+      fingerprintsFile: '/w/calibration/calibration.json.fingerprints/deepjudge.json',
+      fingerprintsHash: 'f1',
+    },
+    {
+      id: 'zest',
+      params: {},
+      fingerprintsFile: '/w/calibration/calibration.json.fingerprints/zest.json',
+      fingerprintsHash: 'f2',
+    },
   ],
   metrics: [{ id: 'deepjudge.rob', tau: 0.5 }],
 };
@@ -252,23 +341,57 @@ describe('calibrations', () => {
   it('import with fingerprint sets, get, list; re-import under the id replaces the sets', () => {
     const { store } = fresh();
     const run = newRun(store);
-    const cal = store.importCalibration({ filePath: '/w/calibration/calibration.json', document: CALIBRATION, victimHash: 'vh', runId: run.id });
+    const cal = store.importCalibration({
+      filePath: '/w/calibration/calibration.json',
+      document: CALIBRATION,
+      victimHash: 'vh',
+      runId: run.id,
+    });
     expect(cal.id).toMatch(/^c-\d{8}-\d{6}-[0-9a-f]{4}$/);
-    expect(cal).toEqual({ id: cal.id, createdAt: CALIBRATION.createdAt, filePath: '/w/calibration/calibration.json', victimHash: 'vh', document: CALIBRATION, runId: run.id });
+    expect(cal).toEqual({
+      id: cal.id,
+      createdAt: CALIBRATION.createdAt,
+      filePath: '/w/calibration/calibration.json',
+      victimHash: 'vh',
+      document: CALIBRATION,
+      runId: run.id,
+    });
     expect(store.getCalibration(cal.id)).toEqual(cal);
     expect(store.listFingerprintSets(cal.id)).toEqual([
-      { calibrationId: cal.id, defense: 'deepjudge', path: CALIBRATION.defenses[0].fingerprintsFile, contentHash: 'f1', params: { k: 3 } },
-      { calibrationId: cal.id, defense: 'zest', path: CALIBRATION.defenses[1].fingerprintsFile, contentHash: 'f2', params: {} },
+      {
+        calibrationId: cal.id,
+        defense: 'deepjudge',
+        path: CALIBRATION.defenses[0].fingerprintsFile,
+        contentHash: 'f1',
+        params: { k: 3 },
+      },
+      {
+        calibrationId: cal.id,
+        defense: 'zest',
+        path: CALIBRATION.defenses[1].fingerprintsFile,
+        contentHash: 'f2',
+        params: {},
+      },
     ]);
 
-    const other = store.importCalibration({ id: 'c-manual', filePath: '/x.json', document: { ...CALIBRATION, createdAt: '2026-06-01T00:00:00.000Z' }, victimHash: 'vh2' });
+    const other = store.importCalibration({
+      id: 'c-manual',
+      filePath: '/x.json',
+      document: { ...CALIBRATION, createdAt: '2026-06-01T00:00:00.000Z' },
+      victimHash: 'vh2',
+    });
     expect(other.runId).toBeNull();
     expect(store.listCalibrations().map((c) => c.id)).toEqual(['c-manual', cal.id]);
     // Without a createdAt in the document, the import time stands in.
     const undated = store.importCalibration({ filePath: '/y.json', document: { defenses: [] }, victimHash: 'vh3' });
     expect(Math.abs(Date.parse(undated.createdAt) - Date.now())).toBeLessThan(60_000);
 
-    const again = store.importCalibration({ id: cal.id, filePath: '/w/calibration/calibration.json', document: { ...CALIBRATION, defenses: [CALIBRATION.defenses[1]] }, victimHash: 'vh' });
+    const again = store.importCalibration({
+      id: cal.id,
+      filePath: '/w/calibration/calibration.json',
+      document: { ...CALIBRATION, defenses: [CALIBRATION.defenses[1]] },
+      victimHash: 'vh',
+    });
     expect(again.id).toBe(cal.id);
     expect(store.listFingerprintSets(cal.id).map((f) => f.defense)).toEqual(['zest']);
     expect(store.listCalibrations().map((c) => c.id)).toEqual([undated.id, 'c-manual', cal.id]);
@@ -276,16 +399,31 @@ describe('calibrations', () => {
 
   it('refuses a document without a valid defenses list, recording nothing', () => {
     const { store } = fresh();
-    expect(() => store.importCalibration({ filePath: '/x', document: { metrics: [] }, victimHash: 'v' })).toThrow(AuditError);
-    expect(() => store.importCalibration({ filePath: '/x', document: { defenses: [{ id: 'zest' }] }, victimHash: 'v' })).toThrow(/fingerprintsFile/);
-    expect(() => store.importCalibration({ filePath: '/x', document: { defenses: [CALIBRATION.defenses[0], CALIBRATION.defenses[0]] }, victimHash: 'v' })).toThrow(/twice/);
+    expect(() => store.importCalibration({ filePath: '/x', document: { metrics: [] }, victimHash: 'v' })).toThrow(
+      AuditError,
+    );
+    expect(() =>
+      store.importCalibration({ filePath: '/x', document: { defenses: [{ id: 'zest' }] }, victimHash: 'v' }),
+    ).toThrow(/fingerprintsFile/);
+    expect(() =>
+      store.importCalibration({
+        filePath: '/x',
+        document: { defenses: [CALIBRATION.defenses[0], CALIBRATION.defenses[0]] },
+        victimHash: 'v',
+      }),
+    ).toThrow(/twice/);
     expect(store.listCalibrations()).toEqual([]);
   });
 
   it('outlives the run that built it (the link is cleared)', () => {
     const { store } = fresh();
     const run = newRun(store);
-    const cal = store.importCalibration({ filePath: '/c.json', document: CALIBRATION, victimHash: 'vh', runId: run.id });
+    const cal = store.importCalibration({
+      filePath: '/c.json',
+      document: CALIBRATION,
+      victimHash: 'vh',
+      runId: run.id,
+    });
     store.deleteRun(run.id);
     expect(store.getCalibration(cal.id)?.runId).toBeNull();
     expect(store.listFingerprintSets(cal.id)).toHaveLength(2);
@@ -309,17 +447,54 @@ describe('suspects, metrics, curves, checkpoints, reports', () => {
       ],
       [{ iteration: 5, path: '/w/suspects/x.work/ckpt-5' }],
     );
-    store.recordSuspect(suspect(run.id, 'attack:ft:ltd:2', { seed: 2, derived: null, votes: null, of: null }), [], [], []);
+    store.recordSuspect(
+      suspect(run.id, 'attack:ft:ltd:2', { seed: 2, derived: null, votes: null, of: null }),
+      [],
+      [],
+      [],
+    );
 
-    expect(store.listSuspects(run.id)).toEqual([suspect(run.id, 'attack:ft:ltd:1'), suspect(run.id, 'attack:ft:ltd:2', { seed: 2, derived: null, votes: null, of: null })]);
+    expect(store.listSuspects(run.id)).toEqual([
+      suspect(run.id, 'attack:ft:ltd:1'),
+      suspect(run.id, 'attack:ft:ltd:2', { seed: 2, derived: null, votes: null, of: null }),
+    ]);
     const values = store.listMetricValues(run.id, 'attack:ft:ltd:1');
     expect(values).toEqual([
-      { runId: run.id, suspectKey: 'attack:ft:ltd:1', iteration: null, metricId: 'deepjudge.rob', value: 0.1, tau: 0.5, flagged: true, normalized: 0.2 },
-      { runId: run.id, suspectKey: 'attack:ft:ltd:1', iteration: null, metricId: 'zest.dist', value: null, tau: null, flagged: null, normalized: null },
-      { runId: run.id, suspectKey: 'attack:ft:ltd:1', iteration: 5, metricId: 'deepjudge.rob', value: 0.3, tau: 0.5, flagged: false, normalized: 0.6 },
+      {
+        runId: run.id,
+        suspectKey: 'attack:ft:ltd:1',
+        iteration: null,
+        metricId: 'deepjudge.rob',
+        value: 0.1,
+        tau: 0.5,
+        flagged: true,
+        normalized: 0.2,
+      },
+      {
+        runId: run.id,
+        suspectKey: 'attack:ft:ltd:1',
+        iteration: null,
+        metricId: 'zest.dist',
+        value: null,
+        tau: null,
+        flagged: null,
+        normalized: null,
+      },
+      {
+        runId: run.id,
+        suspectKey: 'attack:ft:ltd:1',
+        iteration: 5,
+        metricId: 'deepjudge.rob',
+        value: 0.3,
+        tau: 0.5,
+        flagged: false,
+        normalized: 0.6,
+      },
     ]);
     expect(store.listCurve(run.id, 'attack:ft:ltd:1').map((p) => p.iteration)).toEqual([5, 10]);
-    expect(store.listCheckpoints(run.id, 'attack:ft:ltd:1')).toEqual([{ runId: run.id, suspectKey: 'attack:ft:ltd:1', iteration: 5, path: '/w/suspects/x.work/ckpt-5' }]);
+    expect(store.listCheckpoints(run.id, 'attack:ft:ltd:1')).toEqual([
+      { runId: run.id, suspectKey: 'attack:ft:ltd:1', iteration: 5, path: '/w/suspects/x.work/ckpt-5' },
+    ]);
 
     // Score again: everything for that key is replaced, the other suspect is untouched.
     store.recordSuspect(
@@ -334,14 +509,21 @@ describe('suspects, metrics, curves, checkpoints, reports', () => {
     ]);
     expect(store.listMetricValues(run.id, 'attack:ft:ltd:1').map((m) => m.value)).toEqual([0.9]);
     expect(store.listMetricValues(run.id)).toHaveLength(1);
-    expect(store.listCurve(run.id, 'attack:ft:ltd:1')).toEqual([{ runId: run.id, suspectKey: 'attack:ft:ltd:1', iteration: 10, fidelity: 0.81, agreement: 0.91 }]);
+    expect(store.listCurve(run.id, 'attack:ft:ltd:1')).toEqual([
+      { runId: run.id, suspectKey: 'attack:ft:ltd:1', iteration: 10, fidelity: 0.81, agreement: 0.91 },
+    ]);
     expect(store.listCheckpoints(run.id, 'attack:ft:ltd:1')).toEqual([]);
   });
 
   it('recordSuspect is all or nothing', () => {
     const { store } = fresh();
     const run = newRun(store);
-    store.recordSuspect(suspect(run.id, 'k'), [{ iteration: null, metricId: 'm', value: 1, tau: 0, flagged: true, normalized: 1 }], [], []);
+    store.recordSuspect(
+      suspect(run.id, 'k'),
+      [{ iteration: null, metricId: 'm', value: 1, tau: 0, flagged: true, normalized: 1 }],
+      [],
+      [],
+    );
     // Two curve points at one iteration violate the key: nothing of the second call stays.
     const dup = [
       { iteration: 1, fidelity: 0, agreement: 0 },

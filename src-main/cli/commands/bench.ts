@@ -32,8 +32,16 @@ function pytorchFigures(script: string, batch: number): { figures: PytorchFigure
   if (!existsSync(script)) return { figures: [], note: `no PyTorch reference script at ${script}` };
   const figures: PytorchFigure[] = [];
   for (const threads of [1, 2]) {
-    const res = spawnSync('/usr/bin/python3', [script, '--threads', String(threads), '--batch', String(batch), '--json'], { encoding: 'utf8', timeout: 600_000 });
-    if (res.status !== 0) return { figures, note: `PyTorch not available: ${(res.stderr || res.error?.message || '').trim().split('\n').pop()}` };
+    const res = spawnSync(
+      '/usr/bin/python3',
+      [script, '--threads', String(threads), '--batch', String(batch), '--json'],
+      { encoding: 'utf8', timeout: 600_000 },
+    );
+    if (res.status !== 0)
+      return {
+        figures,
+        note: `PyTorch not available: ${(res.stderr || res.error?.message || '').trim().split('\n').pop()}`,
+      };
     for (const line of res.stdout.trim().split('\n')) figures.push(JSON.parse(line) as PytorchFigure);
   }
   return { figures };
@@ -56,11 +64,31 @@ export function registerBench(program: Command): void {
       const mode = { json: Boolean(flags.json) };
       try {
         const backend = await initBackend(program.opts<{ backend?: string }>().backend);
-        const result = await benchRunner({ entry: process.argv[1], backend: backend.backend, victimDir: DEMO_VICTIM(), dataDir: DEMO_DATASET(), jobs: flags.jobs, iterations: flags.iterations, workers: [1, 2], reps: flags.reps, onLog: progress });
-        const doc = { backend: backend.backend, machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) }, measuredAt: new Date().toISOString(), ...result };
+        const result = await benchRunner({
+          entry: process.argv[1],
+          backend: backend.backend,
+          victimDir: DEMO_VICTIM(),
+          dataDir: DEMO_DATASET(),
+          jobs: flags.jobs,
+          iterations: flags.iterations,
+          workers: [1, 2],
+          reps: flags.reps,
+          onLog: progress,
+        });
+        const doc = {
+          backend: backend.backend,
+          machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+          measuredAt: new Date().toISOString(),
+          ...result,
+        };
         mkdirSync(dirname(resolve(flags.out)), { recursive: true });
         writeFileSync(flags.out, `${JSON.stringify(doc, null, 2)}\n`);
-        emit(mode, doc, () => `${result.byWorkers.map((b) => `${b.workers} worker(s): ${b.medianSeconds.toFixed(1)} s`).join(', ')}; speed-up ${result.speedup.toFixed(2)}x`);
+        emit(
+          mode,
+          doc,
+          () =>
+            `${result.byWorkers.map((b) => `${b.workers} worker(s): ${b.medianSeconds.toFixed(1)} s`).join(', ')}; speed-up ${result.speedup.toFixed(2)}x`,
+        );
       } catch (e) {
         fail(mode, e);
       }
@@ -72,82 +100,134 @@ export function registerBench(program: Command): void {
     .option('--reps <n>', 'timed repetitions (median reported)', intArg(1), 5)
     .option('--models <list>', `comma-separated subset of ${benchModelNames().join(',')}`)
     .option('--out <file>', 'results file', join('bench', 'results', 'engine.json'))
-    .option('--pytorch <script>', 'PyTorch reference bench.py to run beside (needs /usr/bin/python3 with torch)', join('..', 'shared', 'tools', 'pytorch-reference', 'bench.py'))
+    .option(
+      '--pytorch <script>',
+      'PyTorch reference bench.py to run beside (needs /usr/bin/python3 with torch)',
+      join('..', 'shared', 'tools', 'pytorch-reference', 'bench.py'),
+    )
     .option('--no-pytorch', 'skip the PyTorch comparison')
     .option('--json', 'print the results as JSON')
-    .action(async (flags: { batch: number; reps: number; models?: string; out: string; pytorch: string | false; json?: boolean }) => {
-      const mode = { json: Boolean(flags.json) };
-      try {
-        const backend = await initBackend(program.opts<{ backend?: string }>().backend);
-        progress(`engine bench on ${backend.backend}, batch ${flags.batch}`);
-        const models = benchEngine({
-          batch: flags.batch,
-          reps: flags.reps,
-          models: flags.models?.split(',').map((s) => s.trim()),
-          onModel: (r) =>
+    .action(
+      async (flags: {
+        batch: number;
+        reps: number;
+        models?: string;
+        out: string;
+        pytorch: string | false;
+        json?: boolean;
+      }) => {
+        const mode = { json: Boolean(flags.json) };
+        try {
+          const backend = await initBackend(program.opts<{ backend?: string }>().backend);
+          progress(`engine bench on ${backend.backend}, batch ${flags.batch}`);
+          const models = benchEngine({
+            batch: flags.batch,
+            reps: flags.reps,
+            models: flags.models?.split(',').map((s) => s.trim()),
+            onModel: (r) =>
+              progress(
+                `${r.arch.padEnd(8)} ${r.forwardMflopsPerExample.toFixed(1).padStart(6)} MFLOP  infer ${r.inferExPerSec.toFixed(0).padStart(6)} ex/s ` +
+                  `${r.inferGflops.toFixed(1).padStart(5)} GFLOP/s   train ${r.trainExPerSec.toFixed(0).padStart(5)} ex/s ${r.trainGflops.toFixed(1).padStart(5)} GFLOP/s`,
+              ),
+          });
+          const script = flags.pytorch ? resolve(packageRoot(), flags.pytorch) : undefined;
+          const pytorch = script
+            ? pytorchFigures(script, flags.batch)
+            : { figures: [], note: 'skipped (--no-pytorch)' };
+          for (const f of pytorch.figures)
             progress(
-              `${r.arch.padEnd(8)} ${r.forwardMflopsPerExample.toFixed(1).padStart(6)} MFLOP  infer ${r.inferExPerSec.toFixed(0).padStart(6)} ex/s ` +
-                `${r.inferGflops.toFixed(1).padStart(5)} GFLOP/s   train ${r.trainExPerSec.toFixed(0).padStart(5)} ex/s ${r.trainGflops.toFixed(1).padStart(5)} GFLOP/s`,
-            ),
-        });
-        const script = flags.pytorch ? resolve(packageRoot(), flags.pytorch) : undefined;
-        const pytorch = script ? pytorchFigures(script, flags.batch) : { figures: [], note: 'skipped (--no-pytorch)' };
-        for (const f of pytorch.figures) progress(`pytorch ${f.arch.padEnd(8)} threads ${f.threads}  infer ${f.inferExPerSec.toFixed(0)} ex/s  train ${f.trainExPerSec.toFixed(0)} ex/s`);
-        if (pytorch.note) progress(pytorch.note);
-        const cpu = cpus();
-        const result = {
-          backend: backend.backend,
-          machine: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
-          measuredAt: new Date().toISOString(),
-          tfjsVersion: backend.tfjsVersion,
-          models,
-          pytorch: pytorch.figures,
-          ...(pytorch.note ? { pytorchNote: pytorch.note } : {}),
-        };
-        const out = resolve(flags.out);
-        mkdirSync(dirname(out), { recursive: true });
-        writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-        progress(`wrote ${out}`);
-        emit(mode, result, () => models.map((m) => `${m.arch}: infer ${m.inferGflops.toFixed(1)} GFLOP/s, train ${m.trainGflops.toFixed(1)} GFLOP/s`).join('\n'));
-      } catch (e) {
-        fail(mode, e);
-      }
-    });
+              `pytorch ${f.arch.padEnd(8)} threads ${f.threads}  infer ${f.inferExPerSec.toFixed(0)} ex/s  train ${f.trainExPerSec.toFixed(0)} ex/s`,
+            );
+          if (pytorch.note) progress(pytorch.note);
+          const cpu = cpus();
+          const result = {
+            backend: backend.backend,
+            machine: {
+              cpu: cpu[0]?.model ?? 'unknown',
+              cores: cpu.length,
+              memoryGiB: Math.round(totalmem() / 2 ** 30),
+              node: process.version,
+              platform: `${process.platform}-${process.arch}`,
+            },
+            measuredAt: new Date().toISOString(),
+            tfjsVersion: backend.tfjsVersion,
+            models,
+            pytorch: pytorch.figures,
+            ...(pytorch.note ? { pytorchNote: pytorch.note } : {}),
+          };
+          const out = resolve(flags.out);
+          mkdirSync(dirname(out), { recursive: true });
+          writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+          progress(`wrote ${out}`);
+          emit(mode, result, () =>
+            models
+              .map(
+                (m) =>
+                  `${m.arch}: infer ${m.inferGflops.toFixed(1)} GFLOP/s, train ${m.trainGflops.toFixed(1)} GFLOP/s`,
+              )
+              .join('\n'),
+          );
+        } catch (e) {
+          fail(mode, e);
+        }
+      },
+    );
 }
 
 export function registerVerifyBench(bench: Command, program: Command): void {
   bench
     .command('verify')
-    .description('per defence: fingerprint extraction time and queries, and the time to score one suspect, on the demo victim')
+    .description(
+      'per defence: fingerprint extraction time and queries, and the time to score one suspect, on the demo victim',
+    )
     .option('--victim <dir>', 'victim model (default: the demo victim)')
     .option('--suspect <dir>', 'suspect model (default: the victim itself)')
     .option('--data <dir>', 'data set (default: the demo data)')
     .option('--defenses <list>', 'comma-separated defence ids', 'deepjudge,zest,modeldiff,ipguard')
     .option('--out <file>', 'results file', join('bench', 'results', 'verify.json'))
     .option('--json', 'print the results as JSON')
-    .action(async (f: { victim?: string; suspect?: string; data?: string; defenses: string; out: string; json?: boolean }) => {
-      const mode = { json: Boolean(f.json) };
-      try {
-        const backend = await initBackend(program.opts<{ backend?: string }>().backend);
-        const victimDir = f.victim ?? DEMO_VICTIM();
-        const victim = await loadModel(victimDir);
-        const suspect = await loadModel(f.suspect ?? victimDir);
-        const data = await loadDataset(f.data ?? DEMO_DATASET(), { inputShape: victim.meta.inputShape, normalization: victim.meta.normalization, maxTrain: 1 });
-        const defenses = await benchVerify(victim, suspect, data.test, f.defenses.split(','));
-        for (const d of defenses) {
-          progress(
-            `${d.defense.padEnd(10)} extract ${d.extractSeconds.toFixed(2)} s (${d.extractQueries} queries)   score ${d.scoreSeconds.toFixed(2)} s (${d.scoreQueries} queries; forward passes alone ${d.forwardSecondsForScoreQueries.toFixed(2)} s, overhead ${d.scoreOverhead.toFixed(2)}x)`,
-          );
+    .action(
+      async (f: {
+        victim?: string;
+        suspect?: string;
+        data?: string;
+        defenses: string;
+        out: string;
+        json?: boolean;
+      }) => {
+        const mode = { json: Boolean(f.json) };
+        try {
+          const backend = await initBackend(program.opts<{ backend?: string }>().backend);
+          const victimDir = f.victim ?? DEMO_VICTIM();
+          const victim = await loadModel(victimDir);
+          const suspect = await loadModel(f.suspect ?? victimDir);
+          const data = await loadDataset(f.data ?? DEMO_DATASET(), {
+            inputShape: victim.meta.inputShape,
+            normalization: victim.meta.normalization,
+            maxTrain: 1,
+          });
+          const defenses = await benchVerify(victim, suspect, data.test, f.defenses.split(','));
+          for (const d of defenses) {
+            progress(
+              `${d.defense.padEnd(10)} extract ${d.extractSeconds.toFixed(2)} s (${d.extractQueries} queries)   score ${d.scoreSeconds.toFixed(2)} s (${d.scoreQueries} queries; forward passes alone ${d.forwardSecondsForScoreQueries.toFixed(2)} s, overhead ${d.scoreOverhead.toFixed(2)}x)`,
+            );
+          }
+          const cpu = cpus();
+          const result = {
+            backend: backend.backend,
+            machine: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length },
+            measuredAt: new Date().toISOString(),
+            victim: victim.meta.lineage,
+            defenses,
+          };
+          mkdirSync(dirname(resolve(f.out)), { recursive: true });
+          writeFileSync(resolve(f.out), `${JSON.stringify(result, null, 2)}\n`);
+          emit(mode, result, () => `wrote ${resolve(f.out)}`);
+        } catch (e) {
+          fail(mode, e);
         }
-        const cpu = cpus();
-        const result = { backend: backend.backend, machine: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length }, measuredAt: new Date().toISOString(), victim: victim.meta.lineage, defenses };
-        mkdirSync(dirname(resolve(f.out)), { recursive: true });
-        writeFileSync(resolve(f.out), `${JSON.stringify(result, null, 2)}\n`);
-        emit(mode, result, () => `wrote ${resolve(f.out)}`);
-      } catch (e) {
-        fail(mode, e);
-      }
-    });
+      },
+    );
 }
 
 export function registerAttackBench(bench: Command, program: Command): void {
@@ -163,11 +243,16 @@ export function registerAttackBench(bench: Command, program: Command): void {
       try {
         const backend = await initBackend(program.opts<{ backend?: string }>().backend);
         const victim = await loadModel(DEMO_VICTIM());
-        const data = await loadDataset(DEMO_DATASET(), { inputShape: victim.meta.inputShape, normalization: victim.meta.normalization });
+        const data = await loadDataset(DEMO_DATASET(), {
+          inputShape: victim.meta.inputShape,
+          normalization: victim.meta.normalization,
+        });
         const substitute = classBalancedFraction(data.train, 0.1, 1);
         const perAttack = Object.fromEntries(ATTACKS.map((a) => [a.id, f.iterations]));
         const rates = await benchAttacks(victim, substitute, perAttack, (r) =>
-          progress(`${r.attack.padEnd(11)} ${r.iterationsPerSec.toFixed(2)} it/s  ${r.passesPerSec.toFixed(0)} passes/s  (${r.iterations} iterations in ${r.seconds.toFixed(1)} s)`),
+          progress(
+            `${r.attack.padEnd(11)} ${r.iterationsPerSec.toFixed(2)} it/s  ${r.passesPerSec.toFixed(0)} passes/s  (${r.iterations} iterations in ${r.seconds.toFixed(1)} s)`,
+          ),
         );
         let full: { iterations: number; seconds: number } | undefined;
         if (f.removalnetIterations > 0) {
@@ -177,7 +262,15 @@ export function registerAttackBench(bench: Command, program: Command): void {
         }
         victim.model.dispose();
         const cpu = cpus();
-        const result = { backend: backend.backend, machine: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length }, measuredAt: new Date().toISOString(), victim: victim.meta.lineage, substitute: 'S_LTD 10% of the demo training split', attacks: rates, removalnetFullRun: full };
+        const result = {
+          backend: backend.backend,
+          machine: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length },
+          measuredAt: new Date().toISOString(),
+          victim: victim.meta.lineage,
+          substitute: 'S_LTD 10% of the demo training split',
+          attacks: rates,
+          removalnetFullRun: full,
+        };
         mkdirSync(dirname(resolve(f.out)), { recursive: true });
         writeFileSync(resolve(f.out), `${JSON.stringify(result, null, 2)}\n`);
         emit(mode, result, () => `wrote ${resolve(f.out)}`);
@@ -190,8 +283,14 @@ export function registerAttackBench(bench: Command, program: Command): void {
 export function registerParityBench(bench: Command): void {
   bench
     .command('parity')
-    .description('training parity with PyTorch: same initial weights and batches, per-step loss, step-1 gradients, final weights (needs /usr/bin/python3 with torch)')
-    .option('--archs <list>', `comma-separated subset of ${Object.keys(PARITY_ARCH_OPTIONS).join(',')}`, Object.keys(PARITY_ARCH_OPTIONS).join(','))
+    .description(
+      'training parity with PyTorch: same initial weights and batches, per-step loss, step-1 gradients, final weights (needs /usr/bin/python3 with torch)',
+    )
+    .option(
+      '--archs <list>',
+      `comma-separated subset of ${Object.keys(PARITY_ARCH_OPTIONS).join(',')}`,
+      Object.keys(PARITY_ARCH_OPTIONS).join(','),
+    )
     .option('--backends <list>', 'comma-separated subset of cpu,wasm', 'cpu,wasm')
     .option('--iterations <n>', 'SGD iterations compared', intArg(1), 50)
     .option('--batch <n>', 'batch size', intArg(1), 32)
@@ -203,20 +302,47 @@ export function registerParityBench(bench: Command): void {
     .option('--out <file>', 'results file', join('bench', 'results', 'parity.json'))
     .option('--json', 'print the results as JSON')
     .action(
-      async (f: { archs: string; backends: string; iterations: number; batch: number; width: number; side: number; images: number; data?: string; referenceDtype: string; out: string; json?: boolean }) => {
+      async (f: {
+        archs: string;
+        backends: string;
+        iterations: number;
+        batch: number;
+        width: number;
+        side: number;
+        images: number;
+        data?: string;
+        referenceDtype: string;
+        out: string;
+        json?: boolean;
+      }) => {
         const mode = { json: Boolean(f.json) };
         try {
           if (!torchAvailable()) {
-            throw new AuditError('BACKEND_UNAVAILABLE', `${PYTHON} cannot import torch`, { hint: 'Install Debian\'s PyTorch: apt-get install -y python3-torch.' });
+            throw new AuditError('BACKEND_UNAVAILABLE', `${PYTHON} cannot import torch`, {
+              hint: "Install Debian's PyTorch: apt-get install -y python3-torch.",
+            });
           }
           const backends = f.backends.split(',').map((b) => b.trim());
           const bad = backends.find((b) => b !== 'cpu' && b !== 'wasm');
-          if (bad) throw new AuditError('INVALID_ARGUMENT', `Unknown parity backend "${bad}"`, { hint: 'Use cpu and/or wasm.' });
+          if (bad)
+            throw new AuditError('INVALID_ARGUMENT', `Unknown parity backend "${bad}"`, {
+              hint: 'Use cpu and/or wasm.',
+            });
           const archs = f.archs.split(',').map((a) => a.trim());
           const unknown = archs.find((a) => !(a in PARITY_ARCH_OPTIONS));
-          if (unknown) throw new AuditError('UNKNOWN_ARCH', `Unknown parity architecture "${unknown}"`, { hint: `Use ${Object.keys(PARITY_ARCH_OPTIONS).join(', ')}.` });
-          if (f.referenceDtype !== 'float64' && f.referenceDtype !== 'float32') throw new AuditError('INVALID_ARGUMENT', `Unknown reference dtype "${f.referenceDtype}"`, { hint: 'Use float64 or float32.' });
-          const data = await loadDataset(f.data ?? DEMO_DATASET(), { maxTrain: f.images, maxTest: 1, inputShape: [f.side, f.side, 1] });
+          if (unknown)
+            throw new AuditError('UNKNOWN_ARCH', `Unknown parity architecture "${unknown}"`, {
+              hint: `Use ${Object.keys(PARITY_ARCH_OPTIONS).join(', ')}.`,
+            });
+          if (f.referenceDtype !== 'float64' && f.referenceDtype !== 'float32')
+            throw new AuditError('INVALID_ARGUMENT', `Unknown reference dtype "${f.referenceDtype}"`, {
+              hint: 'Use float64 or float32.',
+            });
+          const data = await loadDataset(f.data ?? DEMO_DATASET(), {
+            maxTrain: f.images,
+            maxTest: 1,
+            inputShape: [f.side, f.side, 1],
+          });
           const result = await runParitySuite(data.train, {
             archs,
             backends: backends as ('cpu' | 'wasm')[],
@@ -237,7 +363,9 @@ export function registerParityBench(bench: Command): void {
           mkdirSync(dirname(resolve(f.out)), { recursive: true });
           writeFileSync(resolve(f.out), `${JSON.stringify(doc, null, 2)}\n`);
           progress(`wrote ${resolve(f.out)}`);
-          emit(mode, doc, () => (result.pass ? 'parity: every case within tolerance' : 'parity: some cases outside tolerance'));
+          emit(mode, doc, () =>
+            result.pass ? 'parity: every case within tolerance' : 'parity: some cases outside tolerance',
+          );
           if (!result.pass) process.exitCode = 1;
         } catch (e) {
           fail(mode, e);

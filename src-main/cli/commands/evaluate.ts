@@ -21,22 +21,37 @@ export function registerEvaluate(program: Command): void {
         const modelDir = flags.model ?? (flags.demo ? DEMO_VICTIM() : undefined);
         const dataDir = flags.data ?? (flags.demo ? DEMO_DATASET() : undefined);
         if (!modelDir || !dataDir) {
-          throw new AuditError('INVALID_ARGUMENT', 'evaluate needs --model and --data', { hint: 'Pass --model DIR --data DIR, or --demo.' });
+          throw new AuditError('INVALID_ARGUMENT', 'evaluate needs --model and --data', {
+            hint: 'Pass --model DIR --data DIR, or --demo.',
+          });
         }
         const backend = await initBackend(program.opts<{ backend?: string }>().backend);
         const { model, meta } = await loadModel(modelDir);
         // The model's own preprocessing: its input shape and the statistics it was trained with.
         const data = await loadDataset(dataDir, { inputShape: meta.inputShape, normalization: meta.normalization });
         if (data.test.numClasses > meta.numClasses) {
-          throw new AuditError('DATASET_MISMATCH', `The data set has ${data.test.numClasses} classes, the model ${meta.numClasses}`, {
-            path: dataDir,
-            hint: 'Evaluate the model on data with the classes it was trained for.',
-          });
+          throw new AuditError(
+            'DATASET_MISMATCH',
+            `The data set has ${data.test.numClasses} classes, the model ${meta.numClasses}`,
+            {
+              path: dataDir,
+              hint: 'Evaluate the model on data with the classes it was trained for.',
+            },
+          );
         }
         const result = evaluate(model, data.test);
         model.dispose();
-        emit(mode, { accuracy: result.accuracy, count: result.count, model: modelDir, data: dataDir, backend: backend.backend, lineage: meta.lineage }, () =>
-          `accuracy ${(100 * result.accuracy).toFixed(2)}% on ${result.count} test images (${meta.lineage})`,
+        emit(
+          mode,
+          {
+            accuracy: result.accuracy,
+            count: result.count,
+            model: modelDir,
+            data: dataDir,
+            backend: backend.backend,
+            lineage: meta.lineage,
+          },
+          () => `accuracy ${(100 * result.accuracy).toFixed(2)}% on ${result.count} test images (${meta.lineage})`,
         );
       } catch (e) {
         fail(mode, e);

@@ -11,8 +11,15 @@ export function registerInfo(program: Command): void {
       const mode = { json: Boolean(opts.json) };
       try {
         const info = await initBackend(program.opts<{ backend?: string }>().backend);
-        emit(mode, { backend: info.backend, available: info.available, tfjsVersion: info.tfjsVersion, node: process.version }, () =>
-          [`backend:   ${info.backend}`, `available: ${info.available.join(', ')}`, `tfjs:      ${info.tfjsVersion}`].join('\n'),
+        emit(
+          mode,
+          { backend: info.backend, available: info.available, tfjsVersion: info.tfjsVersion, node: process.version },
+          () =>
+            [
+              `backend:   ${info.backend}`,
+              `available: ${info.available.join(', ')}`,
+              `tfjs:      ${info.tfjsVersion}`,
+            ].join('\n'),
         );
       } catch (e) {
         fail(mode, e);

@@ -21,17 +21,34 @@ interface ReportFlags {
   json?: boolean;
 }
 
-const EXTENSIONS: Record<string, ReportFormat> = { '.pdf': 'pdf', '.html': 'html', '.htm': 'html', '.csv': 'csv', '.json': 'json' };
+const EXTENSIONS: Record<string, ReportFormat> = {
+  '.pdf': 'pdf',
+  '.html': 'html',
+  '.htm': 'html',
+  '.csv': 'csv',
+  '.json': 'json',
+};
 
 export function registerReport(program: Command): void {
   program
     .command('report <runId>')
-    .description('write the audit report of a run: PDF (findings, Table 1, thresholds, figures, spec, environment), HTML, the table as CSV or the run as JSON')
+    .description(
+      'write the audit report of a run: PDF (findings, Table 1, thresholds, figures, spec, environment), HTML, the table as CSV or the run as JSON',
+    )
     .option('--out <file>', 'output file (default: report-<runId>.<format> in the current folder)')
     .option('--format <format>', 'pdf | html | csv | json (default: from the --out extension, else pdf)')
-    .option('--home <dir>', 'data folder with the run history (default: env OWNERSHIP_AUDIT_HOME or the per-user app data folder)')
-    .option('--figures <dir>', 'pdf or html: also write every figure to this folder (charts as SVG, LayerCAM as HTML, figures.json with the captions)')
-    .option('--no-model-figures', 'skip the t-SNE and LayerCAM figures (they load the victim, a RemovalNet surrogate and test data)')
+    .option(
+      '--home <dir>',
+      'data folder with the run history (default: env OWNERSHIP_AUDIT_HOME or the per-user app data folder)',
+    )
+    .option(
+      '--figures <dir>',
+      'pdf or html: also write every figure to this folder (charts as SVG, LayerCAM as HTML, figures.json with the captions)',
+    )
+    .option(
+      '--no-model-figures',
+      'skip the t-SNE and LayerCAM figures (they load the victim, a RemovalNet surrogate and test data)',
+    )
     .option('--json', 'print { path, format, bytes, pages, figures, skipped } as JSON')
     .action(async (runId: string, f: ReportFlags) => {
       const mode = { json: Boolean(f.json) };
@@ -39,18 +56,33 @@ export function registerReport(program: Command): void {
         const fromExt = f.out ? EXTENSIONS[extname(f.out).toLowerCase()] : undefined;
         const format = f.format ? parseReportFormat(f.format) : (fromExt ?? 'pdf');
         if (f.format && fromExt && fromExt !== format) {
-          throw new AuditError('INVALID_ARGUMENT', `--format ${format} does not match the --out file ${f.out}`, { hint: `Name the file *.${format}, or drop --format.` });
+          throw new AuditError('INVALID_ARGUMENT', `--format ${format} does not match the --out file ${f.out}`, {
+            hint: `Name the file *.${format}, or drop --format.`,
+          });
         }
         const out = resolve(f.out ?? `report-${runId}.${format}`);
-        if (f.figures && format !== 'pdf' && format !== 'html') throw new AuditError('INVALID_ARGUMENT', `--figures needs --format pdf or html, not ${format}`, { hint: 'Drop --figures, or write a pdf or html report.' });
+        if (f.figures && format !== 'pdf' && format !== 'html')
+          throw new AuditError('INVALID_ARGUMENT', `--figures needs --format pdf or html, not ${format}`, {
+            hint: 'Drop --figures, or write a pdf or html report.',
+          });
         const modelFigures = f.modelFigures !== false && (format === 'pdf' || format === 'html');
         const store = openStore(databasePath(resolveHome(f.home)));
         try {
-          if (!store.getRun(runId)) throw new AuditError('RUN_NOT_FOUND', `No run with id ${runId}`, { hint: 'List runs with `ownership-audit runs list`.' });
+          if (!store.getRun(runId))
+            throw new AuditError('RUN_NOT_FOUND', `No run with id ${runId}`, {
+              hint: 'List runs with `ownership-audit runs list`.',
+            });
           // The browser first: a missing Chromium should not cost a backend start and the figures.
           const executablePath = format === 'pdf' ? findChromium() : undefined;
           if (modelFigures) await initBackend(program.opts<{ backend?: string }>().backend);
-          const r = await writeReport(store, runId, { format, out, modelFigures, figuresDir: f.figures, pdf: { executablePath }, onProgress: (stage) => progress(`report: ${stage}`) });
+          const r = await writeReport(store, runId, {
+            format,
+            out,
+            modelFigures,
+            figuresDir: f.figures,
+            pdf: { executablePath },
+            onProgress: (stage) => progress(`report: ${stage}`),
+          });
           emit(mode, r, () =>
             [
               `wrote ${r.path} (${r.format}${r.pages !== undefined ? `, ${r.pages} pages` : ''}, ${(r.bytes / 1024).toFixed(0)} KiB)`,

@@ -34,18 +34,32 @@ function loadSpec(file: string | undefined, f: RunFlags): { spec: AuditSpec; bas
   const paths = { demoModel: DEMO_VICTIM(), demoData: DEMO_DATASET() };
   if (f.demo) return { spec: demoSpec(paths), baseDir: process.cwd() };
   if (f.preset) {
-    if (f.preset !== 'smoke' && f.preset !== 'demo') throw new AuditError('INVALID_ARGUMENT', `Unknown preset "${f.preset}"`, { hint: 'Presets: smoke (seconds, for tests), demo (about 18 minutes on 2 cores).' });
+    if (f.preset !== 'smoke' && f.preset !== 'demo')
+      throw new AuditError('INVALID_ARGUMENT', `Unknown preset "${f.preset}"`, {
+        hint: 'Presets: smoke (seconds, for tests), demo (about 18 minutes on 2 cores).',
+      });
     return { spec: f.preset === 'smoke' ? smokeSpec(paths) : demoSpec(paths), baseDir: process.cwd() };
   }
-  if (!file) throw new AuditError('INVALID_ARGUMENT', 'run needs an audit spec file, --demo, --preset smoke or --resume ID', { hint: 'Example: ownership-audit run --demo' });
+  if (!file)
+    throw new AuditError('INVALID_ARGUMENT', 'run needs an audit spec file, --demo, --preset smoke or --resume ID', {
+      hint: 'Example: ownership-audit run --demo',
+    });
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (cause) {
-    throw new AuditError('SPEC_INVALID', 'The audit spec cannot be read as JSON', { path: file, hint: 'Write the spec as a JSON document (see README, "Audit spec").', cause });
+    throw new AuditError('SPEC_INVALID', 'The audit spec cannot be read as JSON', {
+      path: file,
+      hint: 'Write the spec as a JSON document (see README, "Audit spec").',
+      cause,
+    });
   }
   const parsed = parseAuditSpec(json);
-  if (!parsed.ok) throw new AuditError('SPEC_INVALID', `The audit spec is invalid:\n  ${parsed.problems.join('\n  ')}`, { path: file, hint: 'Fix the fields named above.' });
+  if (!parsed.ok)
+    throw new AuditError('SPEC_INVALID', `The audit spec is invalid:\n  ${parsed.problems.join('\n  ')}`, {
+      path: file,
+      hint: 'Fix the fields named above.',
+    });
   return { spec: parsed.spec, baseDir: dirname(resolve(file)) };
 }
 
@@ -53,8 +67,12 @@ function loadSpec(file: string | undefined, f: RunFlags): { spec: AuditSpec; bas
 function progressPrinter(): (e: RunEvent) => void {
   const lastLine = new Map<string, number>();
   return (e) => {
-    if (e.type === 'run') progress(`run ${e.runId}: ${e.status}${e.resumed ? ' (resumed)' : ''}, ${e.done}/${e.jobs} jobs done`);
-    else if (e.type === 'job') progress(`  ${e.status.padEnd(9)} ${e.label}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}${e.error ? `: ${e.error}` : ''}`);
+    if (e.type === 'run')
+      progress(`run ${e.runId}: ${e.status}${e.resumed ? ' (resumed)' : ''}, ${e.done}/${e.jobs} jobs done`);
+    else if (e.type === 'job')
+      progress(
+        `  ${e.status.padEnd(9)} ${e.label}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}${e.error ? `: ${e.error}` : ''}`,
+      );
     else {
       const now = Date.now();
       // Job start and end have their own lines; progress lines are rate-limited per job.
@@ -67,7 +85,9 @@ function progressPrinter(): (e: RunEvent) => void {
         .map(([k, v]) => `${k} ${Number(v).toPrecision(3)}`)
         .join(' ');
       const eta = e.etaSeconds !== null ? `  audit ${e.done}/${e.total}, eta ${Math.round(e.etaSeconds / 60)} min` : '';
-      progress(`  [${bar}] ${String(pct).padStart(3)}% ${e.label} ${e.event.iteration}/${e.event.total} ${values}${eta}`);
+      progress(
+        `  [${bar}] ${String(pct).padStart(3)}% ${e.label} ${e.event.iteration}/${e.event.total} ${values}${eta}`,
+      );
     }
   };
 }
@@ -76,12 +96,18 @@ export function registerRun(program: Command): void {
   program
     .command('run [spec]')
     .description('run an audit: calibration, attacks and verification as parallel jobs, stored in the run history')
-    .option('--demo', 'the embedded default audit (demo victim and data, all defences, every attack, a calibration; about 18 minutes on 2 cores)')
+    .option(
+      '--demo',
+      'the embedded default audit (demo victim and data, all defences, every attack, a calibration; about 18 minutes on 2 cores)',
+    )
     .option('--preset <name>', 'a built-in spec: smoke (tiny, seconds) or demo')
     .option('--resume <runId>', 'continue this run')
     .option('--new', 'start a new run even when an unfinished run with the same spec exists')
     .option('--workers <n>', 'parallel worker processes (default: one per core; one on a GPU)', intArg(1))
-    .option('--home <dir>', 'data folder with the run history (default: env OWNERSHIP_AUDIT_HOME or the per-user app data folder)')
+    .option(
+      '--home <dir>',
+      'data folder with the run history (default: env OWNERSHIP_AUDIT_HOME or the per-user app data folder)',
+    )
     .option('--json', 'print { runId, status, rows } as JSON')
     .action(async (file: string | undefined, f: RunFlags) => {
       const mode = { json: Boolean(f.json) };
@@ -93,14 +119,20 @@ export function registerRun(program: Command): void {
           let baseDir: string;
           if (f.resume && !file && !f.demo && !f.preset) {
             const run = store.getRun(f.resume);
-            if (!run) throw new AuditError('RUN_NOT_FOUND', `No run with id ${f.resume}`, { hint: 'List runs with `ownership-audit runs list`.' });
+            if (!run)
+              throw new AuditError('RUN_NOT_FOUND', `No run with id ${f.resume}`, {
+                hint: 'List runs with `ownership-audit runs list`.',
+              });
             spec = run.spec as AuditSpec;
             baseDir = process.cwd();
           } else {
             ({ spec, baseDir } = loadSpec(file, f));
           }
           const problems = validateAgainstRegistries(spec);
-          if (problems.length) throw new AuditError('SPEC_INVALID', `The audit spec is invalid:\n  ${problems.join('\n  ')}`, { hint: 'Fix the fields named above; `ownership-audit attacks` lists attack parameters.' });
+          if (problems.length)
+            throw new AuditError('SPEC_INVALID', `The audit spec is invalid:\n  ${problems.join('\n  ')}`, {
+              hint: 'Fix the fields named above; `ownership-audit attacks` lists attack parameters.',
+            });
           const backend = await initBackend(program.opts<{ backend?: string }>().backend);
           const handle = startAudit({
             store,
@@ -118,7 +150,9 @@ export function registerRun(program: Command): void {
           const onSignal = () => {
             interrupts += 1;
             if (interrupts > 1) process.exit(130);
-            progress(`pausing run ${handle.runId}: jobs stop at their next checkpoint (Ctrl-C again to leave at once; resume with --resume ${handle.runId})`);
+            progress(
+              `pausing run ${handle.runId}: jobs stop at their next checkpoint (Ctrl-C again to leave at once; resume with --resume ${handle.runId})`,
+            );
             handle.pause();
           };
           process.on('SIGINT', onSignal);

@@ -23,7 +23,9 @@ export function runTableJson(t: ResultsTable): object {
       scenario: r.scenario,
       suspects: r.suspects,
       fidelity: r.fidelity ? { accuracy: r.fidelity.accuracy, drop: r.fidelity.drop } : null,
-      metrics: Object.fromEntries(Object.entries(r.metrics).map(([id, m]) => [id, { mean: m.mean, std: m.std, tau: m.tau }])),
+      metrics: Object.fromEntries(
+        Object.entries(r.metrics).map(([id, m]) => [id, { mean: m.mean, std: m.std, tau: m.tau }]),
+      ),
       ownership: { derived: r.ownership.derived, total: r.ownership.total, label: r.ownership.label },
       compute: r.compute,
     })),
@@ -52,10 +54,26 @@ export function registerRuns(program: Command): void {
         withStore(f.home, (store) => {
           const list = store.listRuns(f.status ? { status: f.status as never } : undefined).map((r) => {
             const jobs = store.listJobs(r.id);
-            return { id: r.id, name: r.name, status: r.status, createdAt: r.createdAt, wallSeconds: r.wallSeconds, backend: r.backend, jobs: jobs.length, done: jobs.filter((j) => j.status === 'done').length };
+            return {
+              id: r.id,
+              name: r.name,
+              status: r.status,
+              createdAt: r.createdAt,
+              wallSeconds: r.wallSeconds,
+              backend: r.backend,
+              jobs: jobs.length,
+              done: jobs.filter((j) => j.status === 'done').length,
+            };
           });
           emit(mode, { runs: list }, () =>
-            list.length === 0 ? 'no runs yet: start one with `ownership-audit run --demo`' : list.map((r) => `${r.id}  ${r.status.padEnd(9)} ${String(r.done).padStart(3)}/${String(r.jobs).padEnd(3)} jobs  ${(r.wallSeconds / 60).toFixed(1).padStart(6)} min  ${r.name}`).join('\n'),
+            list.length === 0
+              ? 'no runs yet: start one with `ownership-audit run --demo`'
+              : list
+                  .map(
+                    (r) =>
+                      `${r.id}  ${r.status.padEnd(9)} ${String(r.done).padStart(3)}/${String(r.jobs).padEnd(3)} jobs  ${(r.wallSeconds / 60).toFixed(1).padStart(6)} min  ${r.name}`,
+                  )
+                  .join('\n'),
           );
         });
       } catch (e) {
@@ -72,14 +90,40 @@ export function registerRuns(program: Command): void {
       try {
         withStore(f.home, (store) => {
           const run = store.getRun(id);
-          if (!run) throw new AuditError('RUN_NOT_FOUND', `No run with id ${id}`, { hint: 'List runs with `ownership-audit runs list`.' });
+          if (!run)
+            throw new AuditError('RUN_NOT_FOUND', `No run with id ${id}`, {
+              hint: 'List runs with `ownership-audit runs list`.',
+            });
           const table = loadResultsTable(store, id);
-          const jobs = store.listJobs(id).map((j) => ({ key: j.key, label: j.label, kind: j.kind, status: j.status, attempts: j.attempts, seconds: j.seconds, error: j.errorMessage }));
-          emit(mode, { ...runTableJson(table), name: run.name, spec: run.spec, wallSeconds: run.wallSeconds, jobs }, () => {
-            const lines = [`run ${run.id} (${run.name}): ${run.status}, ${(run.wallSeconds / 60).toFixed(1)} min, backend ${run.backend}`, formatResultsTable(table)];
-            if (f.jobs || run.status !== 'completed') lines.push(...jobs.map((j) => `  ${j.status.padEnd(9)} ${j.label}${j.seconds ? ` ${j.seconds.toFixed(0)} s` : ''}${j.error ? `: ${j.error}` : ''}`));
-            return lines.join('\n');
-          });
+          const jobs = store
+            .listJobs(id)
+            .map((j) => ({
+              key: j.key,
+              label: j.label,
+              kind: j.kind,
+              status: j.status,
+              attempts: j.attempts,
+              seconds: j.seconds,
+              error: j.errorMessage,
+            }));
+          emit(
+            mode,
+            { ...runTableJson(table), name: run.name, spec: run.spec, wallSeconds: run.wallSeconds, jobs },
+            () => {
+              const lines = [
+                `run ${run.id} (${run.name}): ${run.status}, ${(run.wallSeconds / 60).toFixed(1)} min, backend ${run.backend}`,
+                formatResultsTable(table),
+              ];
+              if (f.jobs || run.status !== 'completed')
+                lines.push(
+                  ...jobs.map(
+                    (j) =>
+                      `  ${j.status.padEnd(9)} ${j.label}${j.seconds ? ` ${j.seconds.toFixed(0)} s` : ''}${j.error ? `: ${j.error}` : ''}`,
+                  ),
+                );
+              return lines.join('\n');
+            },
+          );
         });
       } catch (e) {
         fail(mode, e);
@@ -95,13 +139,22 @@ export function registerRuns(program: Command): void {
       try {
         withStore(f.home, (store) => {
           const run = store.getRun(id);
-          if (!run) throw new AuditError('RUN_NOT_FOUND', `No run with id ${id}`, { hint: 'List runs with `ownership-audit runs list`.' });
+          if (!run)
+            throw new AuditError('RUN_NOT_FOUND', `No run with id ${id}`, {
+              hint: 'List runs with `ownership-audit runs list`.',
+            });
           if (run.status === 'running' && run.ownerPid && processAlive(run.ownerPid)) {
-            throw new AuditError('RUN_BUSY', `Run ${id} is being run by process ${run.ownerPid}`, { hint: 'Stop it first (Ctrl-C pauses it).' });
+            throw new AuditError('RUN_BUSY', `Run ${id} is being run by process ${run.ownerPid}`, {
+              hint: 'Stop it first (Ctrl-C pauses it).',
+            });
           }
           store.deleteRun(id);
           if (f.files && run.workDir && existsSync(run.workDir)) rmSync(run.workDir, { recursive: true, force: true });
-          emit(mode, { deleted: id, files: Boolean(f.files) }, () => `deleted run ${id}${f.files ? ` and ${run.workDir}` : ''}`);
+          emit(
+            mode,
+            { deleted: id, files: Boolean(f.files) },
+            () => `deleted run ${id}${f.files ? ` and ${run.workDir}` : ''}`,
+          );
         });
       } catch (e) {
         fail(mode, e);
@@ -119,13 +172,33 @@ export function registerRuns(program: Command): void {
       try {
         withStore(f.home, (store) => {
           const list = store.listCalibrations().map((c) => {
-            const doc = c.document as { metrics?: { id: string; tau: number; degenerate: boolean; rule?: { name?: string } }[]; references?: unknown[] };
-            return { id: c.id, createdAt: c.createdAt, file: c.filePath, runId: c.runId, references: doc.references?.length ?? 0, metrics: (doc.metrics ?? []).map((m) => ({ id: m.id, tau: m.tau, degenerate: m.degenerate, rule: m.rule?.name })) };
+            const doc = c.document as {
+              metrics?: { id: string; tau: number; degenerate: boolean; rule?: { name?: string } }[];
+              references?: unknown[];
+            };
+            return {
+              id: c.id,
+              createdAt: c.createdAt,
+              file: c.filePath,
+              runId: c.runId,
+              references: doc.references?.length ?? 0,
+              metrics: (doc.metrics ?? []).map((m) => ({
+                id: m.id,
+                tau: m.tau,
+                degenerate: m.degenerate,
+                rule: m.rule?.name,
+              })),
+            };
           });
           emit(mode, { calibrations: list }, () =>
             list.length === 0
               ? 'no calibrations stored yet: `ownership-audit run` builds one'
-              : list.map((c) => `${c.id}  ${c.references} references  ${c.metrics.map((m) => `${m.id} ${m.tau.toPrecision(3)}${m.degenerate ? ' (degenerate)' : ''}`).join('  ')}\n    ${c.file}`).join('\n'),
+              : list
+                  .map(
+                    (c) =>
+                      `${c.id}  ${c.references} references  ${c.metrics.map((m) => `${m.id} ${m.tau.toPrecision(3)}${m.degenerate ? ' (degenerate)' : ''}`).join('  ')}\n    ${c.file}`,
+                  )
+                  .join('\n'),
           );
         });
       } catch (e) {

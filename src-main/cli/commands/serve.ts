@@ -28,7 +28,12 @@ interface ServeFlags {
 
 /** Opens the address in the desktop's browser (best effort: a headless machine has none). */
 function openBrowser(url: string): void {
-  const [cmd, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
+  const [cmd, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '""', url]]
+        : ['xdg-open', [url]];
   try {
     const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
     child.on('error', () => progress(`could not open a browser (${cmd}); open the address above by hand`));
@@ -41,18 +46,28 @@ function openBrowser(url: string): void {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve the workbench to a browser: the desktop UI and its API on a loopback address, guarded by a printed token')
+    .description(
+      'serve the workbench to a browser: the desktop UI and its API on a loopback address, guarded by a printed token',
+    )
     .option('--port <n>', 'port (0: any free port)', intArg(0), 0)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--allow-remote', 'allow an address that is not loopback (the token then travels unencrypted: prefer an SSH tunnel)')
-    .option('--home <dir>', 'data folder with the run history (default: env OWNERSHIP_AUDIT_HOME or the per-user app data folder)')
+    .option(
+      '--allow-remote',
+      'allow an address that is not loopback (the token then travels unencrypted: prefer an SSH tunnel)',
+    )
+    .option(
+      '--home <dir>',
+      'data folder with the run history (default: env OWNERSHIP_AUDIT_HOME or the per-user app data folder)',
+    )
     .option('--open', 'open the address in the default browser')
     .option('--json', 'print { url, origin, token, port, host } as one JSON line once listening')
     .action(async (f: ServeFlags) => {
       const mode = { json: Boolean(f.json) };
       try {
         if (!isLoopbackHost(f.host) && f.allowRemote) {
-          progress(`warning: listening on ${f.host}, which is not a loopback address: anyone who can reach it and learns the token controls audits on this machine, and the token travels unencrypted. Prefer --host 127.0.0.1 with an SSH tunnel.`);
+          progress(
+            `warning: listening on ${f.host}, which is not a loopback address: anyone who can reach it and learns the token controls audits on this machine, and the token travels unencrypted. Prefer --host 127.0.0.1 with an SSH tunnel.`,
+          );
         }
         const rendererDir = join(packageRoot(), 'out', 'renderer');
         if (!rendererBuilt(rendererDir)) progress(`warning: ${NOT_BUILT_MESSAGE}`);
@@ -64,10 +79,21 @@ export function registerServe(program: Command): void {
           workerEntry: process.argv[1],
           workerArgs: ['worker', 'job'],
         });
-        const server = await startServer({ service, host: f.host, port: f.port, allowRemote: f.allowRemote, rendererDir });
-        if (mode.json) process.stdout.write(`${JSON.stringify({ url: server.url, origin: server.origin, token: server.token, port: server.port, host: server.host })}\n`);
+        const server = await startServer({
+          service,
+          host: f.host,
+          port: f.port,
+          allowRemote: f.allowRemote,
+          rendererDir,
+        });
+        if (mode.json)
+          process.stdout.write(
+            `${JSON.stringify({ url: server.url, origin: server.origin, token: server.token, port: server.port, host: server.host })}\n`,
+          );
         else process.stdout.write(`Ownership Audit workbench: ${server.url}\n`);
-        progress(`backend ${info.backend}, data folder ${home}. Keep the address private: the token in it grants full control. Ctrl-C stops the server (running audits pause and can be resumed).`);
+        progress(
+          `backend ${info.backend}, data folder ${home}. Keep the address private: the token in it grants full control. Ctrl-C stops the server (running audits pause and can be resumed).`,
+        );
         if (f.open) openBrowser(server.url);
 
         let stopping = false;

@@ -52,8 +52,14 @@ export function registerTrain(program: Command): void {
     .option('--batch <n>', 'batch size', intArg(1), 128)
     .option('--lr <x>', 'base learning rate', positiveNumber, 0.05)
     .addOption(new Option('--optimizer <name>', 'optimiser').choices(['sgd', 'adam']).default('sgd'))
-    .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(['cosine', 'constant']).default('cosine'))
-    .option('--weight-decay <x>', 'L2 weight decay on every trained weight, as PyTorch SGD weight_decay (default 5e-4)', Number)
+    .addOption(
+      new Option('--schedule <name>', 'learning-rate schedule').choices(['cosine', 'constant']).default('cosine'),
+    )
+    .option(
+      '--weight-decay <x>',
+      'L2 weight decay on every trained weight, as PyTorch SGD weight_decay (default 5e-4)',
+      Number,
+    )
     .option('--blocks <n>', 'downsampling blocks', intArg(1))
     .option('--width <n>', 'channels of the first block', intArg(1))
     .option('--depth <n>', 'convs per block (vgg) or units per stage (resnet)', intArg(1))
@@ -62,8 +68,15 @@ export function registerTrain(program: Command): void {
     .option('--max-test <n>', 'use a class-balanced prefix of the test split', intArg(1))
     .option('--checkpoint-every <n>', 'checkpoint every n iterations (into <out>.checkpoint)', intArg(1), 200)
     .option('--resume', 'continue an interrupted run from its checkpoint')
-    .option('--demo', 'the embedded Fashion-MNIST demo data with the demo recipe (defaults: --width 16 --epochs 8 --out demo-victim)')
-    .option('--eval-every <n>', 'also measure test accuracy every n iterations and at the end (a learning curve: "curve" in --json)', intArg(1))
+    .option(
+      '--demo',
+      'the embedded Fashion-MNIST demo data with the demo recipe (defaults: --width 16 --epochs 8 --out demo-victim)',
+    )
+    .option(
+      '--eval-every <n>',
+      'also measure test accuracy every n iterations and at the end (a learning curve: "curve" in --json)',
+      intArg(1),
+    )
     .option('--json', 'print the result as JSON ({ model, testAccuracy, ... })')
     .action(async (flags: TrainFlags) => {
       const mode = { json: Boolean(flags.json) };
@@ -79,9 +92,12 @@ export function registerTrain(program: Command): void {
         const data = flags.data ?? (flags.demo ? DEMO_DATASET() : undefined);
         const out = flags.out ?? (flags.demo ? 'demo-victim' : undefined);
         if (!data || !out) {
-          throw new AuditError('INVALID_ARGUMENT', 'train needs --data and --out', { hint: 'Pass --data DIR --out DIR, or --demo to use the embedded Fashion-MNIST subset.' });
+          throw new AuditError('INVALID_ARGUMENT', 'train needs --data and --out', {
+            hint: 'Pass --data DIR --out DIR, or --demo to use the embedded Fashion-MNIST subset.',
+          });
         }
-        const epochs = flags.epochs ?? (flags.iterations === undefined ? (flags.demo ? DEMO_RECIPE.epochs : 1) : undefined);
+        const epochs =
+          flags.epochs ?? (flags.iterations === undefined ? (flags.demo ? DEMO_RECIPE.epochs : 1) : undefined);
         const width = flags.width ?? (flags.demo ? DEMO_RECIPE.width : undefined);
         const backend = await initBackend(program.opts<{ backend?: string }>().backend);
         progress(`training ${flags.arch} on ${data} (backend ${backend.backend})`);
@@ -129,7 +145,8 @@ export function registerTrain(program: Command): void {
             contentHash: result.meta.contentHash,
             ...(result.curve ? { curve: result.curve } : {}),
           },
-          () => `saved ${result.model}\ntest accuracy ${(100 * result.testAccuracy).toFixed(2)}% after ${result.iterations} iterations (${result.trainSeconds.toFixed(0)} s)`,
+          () =>
+            `saved ${result.model}\ntest accuracy ${(100 * result.testAccuracy).toFixed(2)}% after ${result.iterations} iterations (${result.trainSeconds.toFixed(0)} s)`,
         );
       } catch (e) {
         fail(mode, e);

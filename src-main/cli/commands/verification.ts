@@ -21,7 +21,9 @@ function cliContext(seed: number, signal: AbortSignal): RunContext {
       const now = Date.now();
       if (now - last < 2000 && e.iteration !== e.total) return;
       last = now;
-      const values = Object.entries(e.values ?? {}).map(([k, v]) => `${k} ${v.toPrecision(4)}`).join('  ');
+      const values = Object.entries(e.values ?? {})
+        .map(([k, v]) => `${k} ${v.toPrecision(4)}`)
+        .join('  ');
       progress(`${e.stage} ${e.iteration}/${e.total}  ${values}`);
     },
   };
@@ -35,52 +37,89 @@ function abortOnSignals(): AbortController {
   return controller;
 }
 
-const defenseList = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const defenseList = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function registerVerification(program: Command): void {
   program
     .command('calibrate')
     .description('extract fingerprints from the victim, train K reference models and derive a threshold per metric')
     .requiredOption('--victim <dir>', 'victim model directory')
-    .requiredOption('--data <dir>', "the victim's training data (references train on it; its test split seeds the fingerprints)")
+    .requiredOption(
+      '--data <dir>',
+      "the victim's training data (references train on it; its test split seeds the fingerprints)",
+    )
     .option('--references <k>', 'reference (negative) models to train', intArg(2), 5)
     .requiredOption('--out <file>', 'calibration file to write (fingerprints and references go beside it)')
     .option('--defenses <list>', 'comma-separated: deepjudge,zest,modeldiff,ipguard', defenseList)
     .option('--param <defence.key=value>', 'defence parameter (repeatable)', collectParam, [])
-    .addOption(new Option('--rule <name>', 'threshold rule').choices(['paper', 'normal', 'confidence', 'quantile', 'reference-ratio']).default('paper'))
+    .addOption(
+      new Option('--rule <name>', 'threshold rule')
+        .choices(['paper', 'normal', 'confidence', 'quantile', 'reference-ratio'])
+        .default('paper'),
+    )
     .option('--rule-parameter <x>', 'p (normal), confidence, q (quantile) or ratio', Number)
     .option('--reference-epochs <n>', "epochs per reference (default: the victim's recorded recipe)", positiveNumber)
     .option('--max-test <n>', 'class-balanced prefix of the test split', intArg(1))
     .option('--seed <n>', 'seed for fingerprint extraction', intArg(0), 0)
-    .option('--workers <n>', 'reference models trained at once, each in its own process (default: one per core on wasm/cpu, 1 on native TensorFlow)', intArg(1))
+    .option(
+      '--workers <n>',
+      'reference models trained at once, each in its own process (default: one per core on wasm/cpu, 1 on native TensorFlow)',
+      intArg(1),
+    )
     .option('--json', 'print the calibration as JSON')
-    .action(async (f: { victim: string; data: string; references: number; out: string; defenses?: string[]; param: string[]; rule: ThresholdRuleName; ruleParameter?: number; referenceEpochs?: number; maxTest?: number; seed: number; workers?: number; json?: boolean }) => {
-      const mode = { json: Boolean(f.json) };
-      try {
-        const backend = await initBackend(program.opts<{ backend?: string }>().backend);
-        const ctx = cliContext(f.seed, abortOnSignals().signal);
-        const native = backend.backend === 'tensorflow' || backend.backend === 'tensorflow-gpu';
-        const workers = f.workers ?? (native ? 1 : availableParallelism());
-        const { calibration, file } = await calibrate(ctx, {
-          workers,
-          trainReference: workers > 1 ? (request) => trainInWorker(request, backend.backend) : undefined,
-          victimDir: f.victim,
-          dataDir: f.data,
-          outFile: f.out,
-          references: f.references,
-          defenses: f.defenses,
-          defenseParams: defenseParams(f.param),
-          rule: { name: f.rule, ...(f.ruleParameter !== undefined ? { parameter: f.ruleParameter } : {}) },
-          referenceEpochs: f.referenceEpochs,
-          maxTest: f.maxTest,
-        });
-        emit(mode, { file, ...calibration }, () =>
-          [`wrote ${file}`, ...calibration.metrics.map((m) => `${m.id.padEnd(18)} tau ${m.tau.toPrecision(4)}${m.degenerate ? '  DEGENERATE' : ''}  refs [${m.values.map((v) => v.toPrecision(3)).join(', ')}]`)].join('\n'),
-        );
-      } catch (e) {
-        fail(mode, e);
-      }
-    });
+    .action(
+      async (f: {
+        victim: string;
+        data: string;
+        references: number;
+        out: string;
+        defenses?: string[];
+        param: string[];
+        rule: ThresholdRuleName;
+        ruleParameter?: number;
+        referenceEpochs?: number;
+        maxTest?: number;
+        seed: number;
+        workers?: number;
+        json?: boolean;
+      }) => {
+        const mode = { json: Boolean(f.json) };
+        try {
+          const backend = await initBackend(program.opts<{ backend?: string }>().backend);
+          const ctx = cliContext(f.seed, abortOnSignals().signal);
+          const native = backend.backend === 'tensorflow' || backend.backend === 'tensorflow-gpu';
+          const workers = f.workers ?? (native ? 1 : availableParallelism());
+          const { calibration, file } = await calibrate(ctx, {
+            workers,
+            trainReference: workers > 1 ? (request) => trainInWorker(request, backend.backend) : undefined,
+            victimDir: f.victim,
+            dataDir: f.data,
+            outFile: f.out,
+            references: f.references,
+            defenses: f.defenses,
+            defenseParams: defenseParams(f.param),
+            rule: { name: f.rule, ...(f.ruleParameter !== undefined ? { parameter: f.ruleParameter } : {}) },
+            referenceEpochs: f.referenceEpochs,
+            maxTest: f.maxTest,
+          });
+          emit(mode, { file, ...calibration }, () =>
+            [
+              `wrote ${file}`,
+              ...calibration.metrics.map(
+                (m) =>
+                  `${m.id.padEnd(18)} tau ${m.tau.toPrecision(4)}${m.degenerate ? '  DEGENERATE' : ''}  refs [${m.values.map((v) => v.toPrecision(3)).join(', ')}]`,
+              ),
+            ].join('\n'),
+          );
+        } catch (e) {
+          fail(mode, e);
+        }
+      },
+    );
 
   program
     .command('verify')
@@ -95,20 +134,47 @@ export function registerVerification(program: Command): void {
     .option('--max-test <n>', 'class-balanced prefix of the test split', intArg(1))
     .option('--seed <n>', 'seed for fresh fingerprints', intArg(0), 0)
     .option('--json', 'print { metrics, verdict } as JSON')
-    .action(async (f: { victim: string; suspect: string; data: string; calibration?: string; defenses?: string[]; param: string[]; vote: VoteRule; maxTest?: number; seed: number; json?: boolean }) => {
-      const mode = { json: Boolean(f.json) };
-      try {
-        await initBackend(program.opts<{ backend?: string }>().backend);
-        const ctx = cliContext(f.seed, abortOnSignals().signal);
-        const r = await verify(ctx, { victimDir: f.victim, suspectDir: f.suspect, dataDir: f.data, calibrationFile: f.calibration, defenses: f.defenses, defenseParams: defenseParams(f.param), rule: f.vote, maxTest: f.maxTest });
-        emit(mode, r, () =>
-          [
-            ...r.metrics.map((m) => `${m.id.padEnd(18)} ${m.value === null ? `n/a (${m.reason ?? 'not applicable'})` : m.value.toPrecision(4)}${m.tau !== undefined ? `  tau ${m.tau.toPrecision(4)}${m.degenerate ? ' (degenerate)' : ''}${m.flagged ? '  -> derived' : ''}` : ''}`),
-            r.verdict ? `verdict: ${r.verdict.derived ? 'DERIVED' : 'not derived'} (${r.verdict.votes}/${r.verdict.of} metrics, ${r.verdict.rule})` : 'no calibration: values only, no verdict',
-          ].join('\n'),
-        );
-      } catch (e) {
-        fail(mode, e);
-      }
-    });
+    .action(
+      async (f: {
+        victim: string;
+        suspect: string;
+        data: string;
+        calibration?: string;
+        defenses?: string[];
+        param: string[];
+        vote: VoteRule;
+        maxTest?: number;
+        seed: number;
+        json?: boolean;
+      }) => {
+        const mode = { json: Boolean(f.json) };
+        try {
+          await initBackend(program.opts<{ backend?: string }>().backend);
+          const ctx = cliContext(f.seed, abortOnSignals().signal);
+          const r = await verify(ctx, {
+            victimDir: f.victim,
+            suspectDir: f.suspect,
+            dataDir: f.data,
+            calibrationFile: f.calibration,
+            defenses: f.defenses,
+            defenseParams: defenseParams(f.param),
+            rule: f.vote,
+            maxTest: f.maxTest,
+          });
+          emit(mode, r, () =>
+            [
+              ...r.metrics.map(
+                (m) =>
+                  `${m.id.padEnd(18)} ${m.value === null ? `n/a (${m.reason ?? 'not applicable'})` : m.value.toPrecision(4)}${m.tau !== undefined ? `  tau ${m.tau.toPrecision(4)}${m.degenerate ? ' (degenerate)' : ''}${m.flagged ? '  -> derived' : ''}` : ''}`,
+              ),
+              r.verdict
+                ? `verdict: ${r.verdict.derived ? 'DERIVED' : 'not derived'} (${r.verdict.votes}/${r.verdict.of} metrics, ${r.verdict.rule})`
+                : 'no calibration: values only, no verdict',
+            ].join('\n'),
+          );
+        } catch (e) {
+          fail(mode, e);
+        }
+      },
+    );
 }

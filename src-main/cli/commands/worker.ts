@@ -32,7 +32,9 @@ export function registerWorker(program: Command): void {
           onProgress: (p) => {
             if (Date.now() - last < 5000 && p.iteration !== p.totalIterations) return;
             last = Date.now();
-            progress(`[seed ${request.seed}] iter ${p.iteration}/${p.totalIterations} loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(1)}% ${p.examplesPerSec.toFixed(0)} ex/s`);
+            progress(
+              `[seed ${request.seed}] iter ${p.iteration}/${p.totalIterations} loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(1)}% ${p.examplesPerSec.toFixed(0)} ex/s`,
+            );
           },
         });
         emit(mode, { model: r.model, testAccuracy: r.testAccuracy }, () => '');
@@ -45,9 +47,13 @@ export function registerWorker(program: Command): void {
 /** Runs a TrainModelRequest in a child `worker train` process; rejects with the child's error. */
 export function trainInWorker(request: TrainModelRequest, backend: string): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [process.argv[1], '--backend', backend, 'worker', 'train', '--request', JSON.stringify(request)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [process.argv[1], '--backend', backend, 'worker', 'train', '--request', JSON.stringify(request)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -61,9 +67,13 @@ export function trainInWorker(request: TrainModelRequest, backend: string): Prom
         // no JSON: the worker died (killed, out of memory)
       }
       reject(
-        new AuditError('INVALID_ARGUMENT', `Training worker for seed ${request.seed} failed: ${error.message ?? `exit code ${code}`}`, {
-          hint: error.hint ?? 'Run the calibration again: references already trained are reused.',
-        }),
+        new AuditError(
+          'INVALID_ARGUMENT',
+          `Training worker for seed ${request.seed} failed: ${error.message ?? `exit code ${code}`}`,
+          {
+            hint: error.hint ?? 'Run the calibration again: references already trained are reused.',
+          },
+        ),
       );
     });
   });

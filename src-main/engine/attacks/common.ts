@@ -45,7 +45,7 @@ export function num(p: ParamValues, key: string): number {
   const v = p[key];
   if (typeof v !== 'number' || !Number.isFinite(v)) {
     throw new AuditError('INVALID_ARGUMENT', `Attack parameter ${key} must be a number, got ${JSON.stringify(v)}`, {
-      hint: 'Resolve the parameters with resolveParams against the attack\'s params.',
+      hint: "Resolve the parameters with resolveParams against the attack's params.",
     });
   }
   return v;
@@ -57,24 +57,39 @@ export function str(p: ParamValues, key: string): string {
 
 export function checkRequest(req: AttackRequest): void {
   if (!Number.isInteger(req.iterations) || req.iterations < 0) {
-    throw new AuditError('INVALID_ARGUMENT', `Iterations must be a non-negative whole number, got ${req.iterations}`, { hint: 'The paper runs 1000 iterations.' });
+    throw new AuditError('INVALID_ARGUMENT', `Iterations must be a non-negative whole number, got ${req.iterations}`, {
+      hint: 'The paper runs 1000 iterations.',
+    });
   }
   if (req.substitute.count < 1) {
-    throw new AuditError('INVALID_ARGUMENT', 'The substitute set is empty', { hint: 'Give the attacker some data (S_LTD or S_LSD).' });
+    throw new AuditError('INVALID_ARGUMENT', 'The substitute set is empty', {
+      hint: 'Give the attacker some data (S_LTD or S_LSD).',
+    });
   }
   const [h, w, c] = req.victim.meta.inputShape;
-  for (const [name, set] of [['substitute', req.substitute], ['held-out', req.heldOut]] as const) {
+  for (const [name, set] of [
+    ['substitute', req.substitute],
+    ['held-out', req.heldOut],
+  ] as const) {
     if (set && (set.height !== h || set.width !== w || set.channels !== c)) {
-      throw new AuditError('DATASET_MISMATCH', `The ${name} images are ${set.height}x${set.width}x${set.channels}, the victim takes ${h}x${w}x${c}`, {
-        hint: 'Adapt the data to the victim\'s input first (adaptToInput).',
-      });
+      throw new AuditError(
+        'DATASET_MISMATCH',
+        `The ${name} images are ${set.height}x${set.width}x${set.channels}, the victim takes ${h}x${w}x${c}`,
+        {
+          hint: "Adapt the data to the victim's input first (adaptToInput).",
+        },
+      );
     }
   }
   if (req.batchSize !== undefined && (!Number.isInteger(req.batchSize) || req.batchSize < 1)) {
-    throw new AuditError('INVALID_ARGUMENT', `Invalid batch size ${req.batchSize}`, { hint: 'Use a positive whole number (the paper: 128).' });
+    throw new AuditError('INVALID_ARGUMENT', `Invalid batch size ${req.batchSize}`, {
+      hint: 'Use a positive whole number (the paper: 128).',
+    });
   }
   if (req.checkpoint && (!Number.isInteger(req.checkpoint.every) || req.checkpoint.every < 1)) {
-    throw new AuditError('INVALID_ARGUMENT', `Invalid checkpoint interval ${req.checkpoint.every}`, { hint: 'Checkpoint every n >= 1 iterations.' });
+    throw new AuditError('INVALID_ARGUMENT', `Invalid checkpoint interval ${req.checkpoint.every}`, {
+      hint: 'Checkpoint every n >= 1 iterations.',
+    });
   }
 }
 
@@ -170,7 +185,9 @@ export function derivedMeta(victimMeta: ModelMeta, lineage: string, training: Re
     defaultAttackBlock: victimMeta.defaultAttackBlock,
     defaultDeepJudgeBlock: victimMeta.defaultDeepJudgeBlock,
     lineage,
-    ...(victimMeta.normalization ? { normalization: { mean: [...victimMeta.normalization.mean], std: [...victimMeta.normalization.std] } } : {}),
+    ...(victimMeta.normalization
+      ? { normalization: { mean: [...victimMeta.normalization.mean], std: [...victimMeta.normalization.std] } }
+      : {}),
     ...(victimMeta.dataset !== undefined ? { dataset: victimMeta.dataset } : {}),
     training,
   };
@@ -343,7 +360,11 @@ export async function runAttackLoop(ctx: RunContext, req: AttackRequest, spec: L
         if (pred[i] === heldOut.labels[i]) correct++;
         if (pred[i] === heldOutVictim[i]) agree++;
       }
-      const point = { iteration, fidelity: correct / Math.max(1, heldOut.count), agreement: agree / Math.max(1, heldOut.count) };
+      const point = {
+        iteration,
+        fidelity: correct / Math.max(1, heldOut.count),
+        agreement: agree / Math.max(1, heldOut.count),
+      };
       curve = curve.filter((p) => p.iteration !== iteration);
       curve.push(point);
       return point;
@@ -380,18 +401,32 @@ export async function runAttackLoop(ctx: RunContext, req: AttackRequest, spec: L
       if (ctx.signal?.aborted) {
         await saveState(it);
         throw new AuditError('CANCELLED', `${spec.stage} was cancelled at iteration ${it} of ${total}`, {
-          hint: ckpt ? `Run it again with resume to continue from the checkpoint in ${stateDir}.` : 'Run it again to start over.',
+          hint: ckpt
+            ? `Run it again with resume to continue from the checkpoint in ${stateDir}.`
+            : 'Run it again to start over.',
         });
       }
       const lr = learningRateAt('cosine', spec.learningRate, it, span);
-      const out = spec.step({ iteration: it, indices: order.indices(it), lr, rng: createRng(mixSeed(ctx.seed, 0x5e9, it)), optimizer });
+      const out = spec.step({
+        iteration: it,
+        indices: order.indices(it),
+        lr,
+        rng: createRng(mixSeed(ctx.seed, 0x5e9, it)),
+        optimizer,
+      });
       for (const [k, v] of Object.entries(out.values)) {
         if (!Number.isFinite(v)) {
-          throw new AuditError('TRAINING_DIVERGED', `${spec.stage}: ${k} became ${v} at iteration ${it + 1} (learning rate ${lr.toPrecision(3)})`, {
-            hint:
-              'Lower the learning rate or the loss weights, and check that the data are normalised and free of NaN' +
-              (ckpt && lastCheckpoint > 0 ? `; or resume from the checkpoint of iteration ${lastCheckpoint} in ${stateDir}.` : '.'),
-          });
+          throw new AuditError(
+            'TRAINING_DIVERGED',
+            `${spec.stage}: ${k} became ${v} at iteration ${it + 1} (learning rate ${lr.toPrecision(3)})`,
+            {
+              hint:
+                'Lower the learning rate or the loss weights, and check that the data are normalised and free of NaN' +
+                (ckpt && lastCheckpoint > 0
+                  ? `; or resume from the checkpoint of iteration ${lastCheckpoint} in ${stateDir}.`
+                  : '.'),
+            },
+          );
         }
       }
       spec.afterUpdate?.();
@@ -449,7 +484,11 @@ export async function runAttackLoop(ctx: RunContext, req: AttackRequest, spec: L
  * Runs an attack body with a surrogate it owns: on any error the surrogate is disposed
  * before the error propagates, so a cancelled or failed run leaks nothing.
  */
-export async function withSurrogate<T>(surrogate: tf.LayersModel, body: () => Promise<T>, cleanup: () => void = () => undefined): Promise<T> {
+export async function withSurrogate<T>(
+  surrogate: tf.LayersModel,
+  body: () => Promise<T>,
+  cleanup: () => void = () => undefined,
+): Promise<T> {
   try {
     return await body();
   } catch (e) {
@@ -469,13 +508,20 @@ export function trainingLabels(req: AttackRequest, mode: string): { set: ImageSe
   const numClasses = req.victim.meta.numClasses;
   if (mode === 'true') {
     if (req.substitute.numClasses !== numClasses) {
-      throw new AuditError('DATASET_MISMATCH', `The substitute set has ${req.substitute.numClasses} classes, the victim ${numClasses}`, {
-        hint: "True labels only make sense for data of the victim's task (S_LTD); use the victim's labels otherwise.",
-      });
+      throw new AuditError(
+        'DATASET_MISMATCH',
+        `The substitute set has ${req.substitute.numClasses} classes, the victim ${numClasses}`,
+        {
+          hint: "True labels only make sense for data of the victim's task (S_LTD); use the victim's labels otherwise.",
+        },
+      );
     }
     return { set: req.substitute, forward: 0 };
   }
-  return { set: relabel(req.substitute, victimLabels(req.victim.model, req.substitute), numClasses), forward: req.substitute.count };
+  return {
+    set: relabel(req.substitute, victimLabels(req.victim.model, req.substitute), numClasses),
+    forward: req.substitute.count,
+  };
 }
 
 /** Parameter specs shared by the fine-tuning baselines. */

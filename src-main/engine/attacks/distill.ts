@@ -30,11 +30,23 @@ import {
 import type { Attack, AttackRequest, AttackResult } from './types';
 
 export const DISTILL_PARAMS: readonly ParamSpec[] = [
-  { key: 'featureWeight', type: 'number', default: 0.1, min: 0, help: 'Weight of the feature MSE at the two deepest blocks.' },
+  {
+    key: 'featureWeight',
+    type: 'number',
+    default: 0.1,
+    min: 0,
+    help: 'Weight of the feature MSE at the two deepest blocks.',
+  },
   LABELS_PARAM,
   { key: 'learningRate', type: 'number', default: 1e-3, min: 0, help: 'SGD learning rate (cosine schedule).' },
   { key: 'momentum', type: 'number', default: 0.9, min: 0, max: 1, help: 'SGD momentum.' },
-  { key: 'weightDecay', type: 'number', default: 1e-4, min: 0, help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).' },
+  {
+    key: 'weightDecay',
+    type: 'number',
+    default: 1e-4,
+    min: 0,
+    help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).',
+  },
 ];
 
 /** The two deepest blocks of the victim (or its only one). */
@@ -50,15 +62,21 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
   const blocks = distillBlocks(req.victim.meta.blocks);
   for (const b of blocks) {
     if (!victim.layers.some((l) => l.name === b)) {
-      throw new AuditError('UNKNOWN_BLOCK', `The victim has no layer named "${b}" (listed in its blocks)`, { hint: 'Fix the model metadata\'s blocks.' });
+      throw new AuditError('UNKNOWN_BLOCK', `The victim has no layer named "${b}" (listed in its blocks)`, {
+        hint: "Fix the model metadata's blocks.",
+      });
     }
   }
   const useTrue = str(p, 'labels') === 'true';
   const numClasses = req.victim.meta.numClasses;
   if (useTrue && req.substitute.numClasses !== numClasses) {
-    throw new AuditError('DATASET_MISMATCH', `The substitute set has ${req.substitute.numClasses} classes, the victim ${numClasses}`, {
-      hint: "True labels only make sense for data of the victim's task; use the victim's labels otherwise.",
-    });
+    throw new AuditError(
+      'DATASET_MISMATCH',
+      `The substitute set has ${req.substitute.numClasses} classes, the victim ${numClasses}`,
+      {
+        hint: "True labels only make sense for data of the victim's task; use the victim's labels otherwise.",
+      },
+    );
   }
   const featureWeight = num(p, 'featureWeight');
   const victimTaps = withTaps(victim, blocks);

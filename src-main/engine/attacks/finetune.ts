@@ -34,11 +34,24 @@ import {
 import type { Attack, AttackRequest, AttackResult } from './types';
 
 export const FINETUNE_PARAMS: readonly ParamSpec[] = [
-  { key: 'ratio', type: 'number', default: 0.5, min: 0, max: 1, help: 'Share r of the parameter tensors, counted from the output, that are fine-tuned (paper: 0.5, 0.8).' },
+  {
+    key: 'ratio',
+    type: 'number',
+    default: 0.5,
+    min: 0,
+    max: 1,
+    help: 'Share r of the parameter tensors, counted from the output, that are fine-tuned (paper: 0.5, 0.8).',
+  },
   LABELS_PARAM,
   { key: 'learningRate', type: 'number', default: 0.01, min: 0, help: 'SGD learning rate (cosine schedule).' },
   { key: 'momentum', type: 'number', default: 0.9, min: 0, max: 1, help: 'SGD momentum (0 for plain SGD).' },
-  { key: 'weightDecay', type: 'number', default: 1e-4, min: 0, help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).' },
+  {
+    key: 'weightDecay',
+    type: 'number',
+    default: 1e-4,
+    min: 0,
+    help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).',
+  },
 ];
 
 export interface FreezePlan {
@@ -56,13 +69,19 @@ export function freezeAllButLast(model: tf.LayersModel, ratio: number): FreezePl
   const params = model.trainableWeights;
   const count = Math.floor(params.length * ratio);
   if (count < 1) {
-    throw new AuditError('INVALID_ARGUMENT', `FT(${ratio}) trains no parameter tensor: the model has ${params.length}`, {
-      hint: `Use a ratio of at least ${(1 / Math.max(1, params.length)).toFixed(3)}.`,
-    });
+    throw new AuditError(
+      'INVALID_ARGUMENT',
+      `FT(${ratio}) trains no parameter tensor: the model has ${params.length}`,
+      {
+        hint: `Use a ratio of at least ${(1 / Math.max(1, params.length)).toFixed(3)}.`,
+      },
+    );
   }
   const tunedWeights = params.slice(params.length - count);
   const tunedSet = new Set<unknown>(tunedWeights);
-  const frozen = model.layers.filter((l) => l.trainableWeights.length > 0 && !l.trainableWeights.some((w) => tunedSet.has(w)));
+  const frozen = model.layers.filter(
+    (l) => l.trainableWeights.length > 0 && !l.trainableWeights.some((w) => tunedSet.has(w)),
+  );
   const kept = frozen.flatMap((l) => l.nonTrainableWeights.map((w) => ({ w, value: tf.clone(w.read()) })));
   return {
     tuned: tunedWeights.map((w) => w.read() as tf.Variable),
@@ -106,7 +125,11 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
         afterUpdate: restore,
         step: ({ indices, lr, optimizer }) => {
           const [loss, correct] = trainStep(surrogate, set, indices, vars, optimizer, lr);
-          return { values: { loss, accuracy: correct / indices.length }, forward: indices.length, backward: indices.length };
+          return {
+            values: { loss, accuracy: correct / indices.length },
+            forward: indices.length,
+            backward: indices.length,
+          };
         },
       });
       return { model: surrogate, lineageStep, modelMeta, ...loop };

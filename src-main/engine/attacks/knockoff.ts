@@ -42,23 +42,54 @@ import {
 import type { Attack, AttackRequest, AttackResult } from './types';
 
 export const KNOCKOFF_PARAMS: readonly ParamSpec[] = [
-  { key: 'budget', type: 'integer', default: 0, min: 0, help: 'Query budget: distinct substitute images sent to the victim, drawn at random (0 = every image).' },
-  { key: 'answers', type: 'enum', default: 'probs', choices: ['probs', 'labels'], help: "What the victim returns: softmax probabilities, or only the top-1 label." },
-  { key: 'arch', type: 'enum', default: 'victim', choices: ['victim', ...ARCHITECTURES.map((a) => a.name)], help: "The knockoff's architecture: the victim's (freshly initialised) or a zoo architecture with default options." },
+  {
+    key: 'budget',
+    type: 'integer',
+    default: 0,
+    min: 0,
+    help: 'Query budget: distinct substitute images sent to the victim, drawn at random (0 = every image).',
+  },
+  {
+    key: 'answers',
+    type: 'enum',
+    default: 'probs',
+    choices: ['probs', 'labels'],
+    help: 'What the victim returns: softmax probabilities, or only the top-1 label.',
+  },
+  {
+    key: 'arch',
+    type: 'enum',
+    default: 'victim',
+    choices: ['victim', ...ARCHITECTURES.map((a) => a.name)],
+    help: "The knockoff's architecture: the victim's (freshly initialised) or a zoo architecture with default options.",
+  },
   { key: 'learningRate', type: 'number', default: 0.01, min: 0, help: 'SGD learning rate (cosine schedule).' },
   { key: 'momentum', type: 'number', default: 0.5, min: 0, max: 1, help: 'SGD momentum (KnockoffNets code: 0.5).' },
-  { key: 'weightDecay', type: 'number', default: 5e-4, min: 0, help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).' },
+  {
+    key: 'weightDecay',
+    type: 'number',
+    default: 5e-4,
+    min: 0,
+    help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).',
+  },
 ];
 
 /** Victim answers over a set: softmax rows, or one-hot argmax rows. */
-export function victimAnswers(victim: tf.LayersModel, set: ImageSet, mode: 'probs' | 'labels', batchSize = 256): Float32Array {
+export function victimAnswers(
+  victim: tf.LayersModel,
+  set: ImageSet,
+  mode: 'probs' | 'labels',
+  batchSize = 256,
+): Float32Array {
   let out: Float32Array | undefined;
   let k = 0;
   for (const idx of ranges(set.count, batchSize)) {
     const { x, y } = batchTensors(set, idx);
     const probs: tf.Tensor2D = tf.tidy(() => {
       const logits = victim.predict(x) as tf.Tensor2D;
-      return mode === 'probs' ? tf.softmax(logits) : (tf.oneHot(logits.argMax(-1) as tf.Tensor1D, logits.shape[1]).cast('float32') as tf.Tensor2D);
+      return mode === 'probs'
+        ? tf.softmax(logits)
+        : (tf.oneHot(logits.argMax(-1) as tf.Tensor1D, logits.shape[1]).cast('float32') as tf.Tensor2D);
     });
     k = probs.shape[1];
     out ??= new Float32Array(set.count * k);
@@ -124,7 +155,8 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
         const n = indices.length;
         const { x, y } = batchTensors(transfer, indices);
         const rows = new Float32Array(n * numClasses);
-        for (let i = 0; i < n; i++) rows.set(answers.subarray(indices[i] * numClasses, (indices[i] + 1) * numClasses), i * numClasses);
+        for (let i = 0; i < n; i++)
+          rows.set(answers.subarray(indices[i] * numClasses, (indices[i] + 1) * numClasses), i * numClasses);
         const target = tf.tensor2d(rows, [n, numClasses]);
         let stats: tf.Tensor | undefined;
         try {

@@ -35,11 +35,36 @@ import {
 import type { Attack, AttackRequest, AttackResult } from './types';
 
 export const NEGATIVE_PARAMS: readonly ParamSpec[] = [
-  { key: 'seed', type: 'integer', default: 1000003, min: 0, help: 'Initialisation seed. Must lie outside the seeds of the calibration reference models (a reference that sets tau would flag itself).' },
-  { key: 'learningRate', type: 'number', default: 0.05, min: 0, help: 'SGD learning rate (cosine schedule); the default is the training default of victims.' },
+  {
+    key: 'seed',
+    type: 'integer',
+    default: 1000003,
+    min: 0,
+    help: 'Initialisation seed. Must lie outside the seeds of the calibration reference models (a reference that sets tau would flag itself).',
+  },
+  {
+    key: 'learningRate',
+    type: 'number',
+    default: 0.05,
+    min: 0,
+    help: 'SGD learning rate (cosine schedule); the default is the training default of victims.',
+  },
   { key: 'momentum', type: 'number', default: 0.9, min: 0, max: 1, help: 'SGD momentum.' },
-  { key: 'weightDecay', type: 'number', default: 5e-4, min: 0, help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).' },
-  { key: 'jitter', type: 'number', default: 0, min: 0, max: 0.5, help: 'Relative random noise on iterations and learning rate, drawn from the seed (the paper adds slight noise per seed).' },
+  {
+    key: 'weightDecay',
+    type: 'number',
+    default: 5e-4,
+    min: 0,
+    help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).',
+  },
+  {
+    key: 'jitter',
+    type: 'number',
+    default: 0,
+    min: 0,
+    max: 0.5,
+    help: 'Relative random noise on iterations and learning rate, drawn from the seed (the paper adds slight noise per seed).',
+  },
 ];
 
 async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
@@ -50,30 +75,45 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
   const jitter = num(p, 'jitter');
   const { set } = trainingLabels(req, 'true');
   const noise = createRng(mixSeed(seed, 0x3e6a7));
-  const iterations = jitter > 0 ? Math.max(1, Math.round(req.iterations * (1 + jitter * (2 * noise.next() - 1)))) : req.iterations;
+  const iterations =
+    jitter > 0 ? Math.max(1, Math.round(req.iterations * (1 + jitter * (2 * noise.next() - 1)))) : req.iterations;
   const learningRate = num(p, 'learningRate') * (jitter > 0 ? 1 + jitter * (2 * noise.next() - 1) : 1);
   const meta = req.victim.meta;
   const model = await freshModel(meta, req.victim.model, seed);
   const lineageStep = `negative(${meta.arch},seed=${seed})`;
   // Its own lineage and seed; the victim's data-set label does not carry over (it trained on the substitute set).
-  const { dataset: _victimDataset, ...base } = derivedMeta(meta, lineageStep, { attack: 'negative', iterations, batchSize: req.batchSize ?? 128, ...p, learningRate });
+  const { dataset: _victimDataset, ...base } = derivedMeta(meta, lineageStep, {
+    attack: 'negative',
+    iterations,
+    batchSize: req.batchSize ?? 128,
+    ...p,
+    learningRate,
+  });
   const modelMeta = { ...base, seed };
   return withSurrogate(model, async () => {
     const vars = trainableVariables(model);
-    const loop = await runAttackLoop(ctx, { ...req, iterations }, {
-      stage: 'negative',
-      surrogate: model,
-      vars,
-      optimizer: { name: 'sgd', momentum: num(p, 'momentum'), weightDecay: num(p, 'weightDecay') },
-      learningRate,
-      poolSize: set.count,
-      optionsKey: { params: p },
-      modelMeta,
-      step: ({ indices, lr, optimizer }) => {
-        const [loss, correct] = trainStep(model, set, indices, vars, optimizer, lr);
-        return { values: { loss, accuracy: correct / indices.length }, forward: indices.length, backward: indices.length };
+    const loop = await runAttackLoop(
+      ctx,
+      { ...req, iterations },
+      {
+        stage: 'negative',
+        surrogate: model,
+        vars,
+        optimizer: { name: 'sgd', momentum: num(p, 'momentum'), weightDecay: num(p, 'weightDecay') },
+        learningRate,
+        poolSize: set.count,
+        optionsKey: { params: p },
+        modelMeta,
+        step: ({ indices, lr, optimizer }) => {
+          const [loss, correct] = trainStep(model, set, indices, vars, optimizer, lr);
+          return {
+            values: { loss, accuracy: correct / indices.length },
+            forward: indices.length,
+            backward: indices.length,
+          };
+        },
       },
-    });
+    );
     return { model, lineageStep, modelMeta, ...loop };
   });
 }

@@ -34,15 +34,48 @@ import {
 import type { Attack, AttackRequest, AttackResult } from './types';
 
 export const PRUNE_PARAMS: readonly ParamSpec[] = [
-  { key: 'ratio', type: 'number', default: 0.5, min: 0, max: 1, help: 'Share p of the kernel weights pruned (set to zero), globally by magnitude (paper: 0.5, 0.8).' },
-  { key: 'scope', type: 'enum', default: 'all', choices: ['all', 'conv'], help: "'all': convolution and dense kernels; 'conv': convolution kernels only (the authors' code)." },
+  {
+    key: 'ratio',
+    type: 'number',
+    default: 0.5,
+    min: 0,
+    max: 1,
+    help: 'Share p of the kernel weights pruned (set to zero), globally by magnitude (paper: 0.5, 0.8).',
+  },
+  {
+    key: 'scope',
+    type: 'enum',
+    default: 'all',
+    choices: ['all', 'conv'],
+    help: "'all': convolution and dense kernels; 'conv': convolution kernels only (the authors' code).",
+  },
   LABELS_PARAM,
-  { key: 'learningRate', type: 'number', default: 0.01, min: 0, help: 'SGD learning rate of the fine-tuning (cosine schedule).' },
+  {
+    key: 'learningRate',
+    type: 'number',
+    default: 0.01,
+    min: 0,
+    help: 'SGD learning rate of the fine-tuning (cosine schedule).',
+  },
   { key: 'momentum', type: 'number', default: 0.9, min: 0, max: 1, help: 'SGD momentum.' },
-  { key: 'weightDecay', type: 'number', default: 1e-4, min: 0, help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).' },
+  {
+    key: 'weightDecay',
+    type: 'number',
+    default: 1e-4,
+    min: 0,
+    help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).',
+  },
 ];
 
-const CONV_CLASSES = new Set(['Conv1D', 'Conv2D', 'Conv3D', 'DepthwiseConv2D', 'SeparableConv2D', 'Conv2DTranspose', 'Conv3DTranspose']);
+const CONV_CLASSES = new Set([
+  'Conv1D',
+  'Conv2D',
+  'Conv3D',
+  'DepthwiseConv2D',
+  'SeparableConv2D',
+  'Conv2DTranspose',
+  'Conv3DTranspose',
+]);
 
 /** The kernel variables pruning applies to, in layer order. */
 export function prunableKernels(model: tf.LayersModel, scope: 'all' | 'conv'): tf.Variable[] {
@@ -135,9 +168,14 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
     async () => {
       const kernels = prunableKernels(surrogate, scope);
       if (kernels.length === 0) {
-        throw new AuditError('INVALID_ARGUMENT', `The model has no ${scope === 'conv' ? 'convolution' : 'convolution or dense'} kernels to prune`, {
-          hint: scope === 'conv' ? "Use scope 'all' to prune dense kernels too." : 'Pruning needs Conv or Dense layers.',
-        });
+        throw new AuditError(
+          'INVALID_ARGUMENT',
+          `The model has no ${scope === 'conv' ? 'convolution' : 'convolution or dense'} kernels to prune`,
+          {
+            hint:
+              scope === 'conv' ? "Use scope 'all' to prune dense kernels too." : 'Pruning needs Conv or Dense layers.',
+          },
+        );
       }
       masks = magnitudeMasks(kernels, ratio);
       masks.apply();
@@ -156,7 +194,11 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
         afterUpdate: () => m.apply(),
         step: ({ indices, lr, optimizer }) => {
           const [loss, correct] = trainStep(surrogate, set, indices, vars, optimizer, lr);
-          return { values: { loss, accuracy: correct / indices.length, pruned: m.pruned / m.total }, forward: indices.length, backward: indices.length };
+          return {
+            values: { loss, accuracy: correct / indices.length, pruned: m.pruned / m.total },
+            forward: indices.length,
+            backward: indices.length,
+          };
         },
       });
       return { model: surrogate, lineageStep, modelMeta, ...loop };

@@ -57,25 +57,130 @@ export const ILBS_GRID_CODE: readonly number[] = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 
 export const ILBS_GRID_PAPER: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
 
 export const REMOVALNET_PARAMS: readonly ParamSpec[] = [
-  { key: 'loss', type: 'enum', default: 'code', choices: ['code', 'paper'], help: "Upper-level loss: 'code' = alpha*T^2*KL(softmax(z2/T)||softmax(f/T)) + beta*MSE(F_S^{l-}(x), z') + gamma*CE(f, y) (the authors' code); 'paper' = paperAlpha*CE + (1-paperAlpha)*KL(z2||softmax(f)) + beta*||F_S^{l-}(x) - z'||_2 (Eq. 13-15)." },
-  { key: 'alpha', type: 'number', default: 0.2, min: 0, help: 'Code form: weight of the logit-level KL term (paper and code: 0.2).' },
-  { key: 'paperAlpha', type: 'number', default: 0.8, min: 0, max: 1, help: "Paper form: alpha of Eq. 13/15, the weight of CE (KL gets 1 - alpha). Default 0.8, the code's balance (0.2 on the logit-level term); the printed alpha = 0.2 on CE collapsed fidelity on Fashion-MNIST (86.2% -> 62.7% in 100 iterations)." },
+  {
+    key: 'loss',
+    type: 'enum',
+    default: 'code',
+    choices: ['code', 'paper'],
+    help: "Upper-level loss: 'code' = alpha*T^2*KL(softmax(z2/T)||softmax(f/T)) + beta*MSE(F_S^{l-}(x), z') + gamma*CE(f, y) (the authors' code); 'paper' = paperAlpha*CE + (1-paperAlpha)*KL(z2||softmax(f)) + beta*||F_S^{l-}(x) - z'||_2 (Eq. 13-15).",
+  },
+  {
+    key: 'alpha',
+    type: 'number',
+    default: 0.2,
+    min: 0,
+    help: 'Code form: weight of the logit-level KL term (paper and code: 0.2).',
+  },
+  {
+    key: 'paperAlpha',
+    type: 'number',
+    default: 0.8,
+    min: 0,
+    max: 1,
+    help: "Paper form: alpha of Eq. 13/15, the weight of CE (KL gets 1 - alpha). Default 0.8, the code's balance (0.2 on the logit-level term); the printed alpha = 0.2 on CE collapsed fidelity on Fashion-MNIST (86.2% -> 62.7% in 100 iterations).",
+  },
   { key: 'beta', type: 'number', default: 2.0, min: 0, help: 'Weight of the latent-level (feature) term. Paper: 2.0.' },
-  { key: 'gamma', type: 'number', default: 0.6, min: 0, help: 'Weight of the cross-entropy on the victim labels (code form only; the code uses 0.8 for GTSRB/CelebA).' },
-  { key: 'temperature', type: 'number', default: 20, min: 1e-3, help: 'Distillation temperature T (code form only; the code uses 10 for GTSRB).' },
-  { key: 'latentModel', type: 'enum', default: 'surrogate', choices: ['surrogate', 'victim'], help: "Whose model the latent search starts from and runs through: the surrogate's current head and tail (default, the authors' code: the target moves with the surrogate every iteration), or the victim's z = F_V^{l-}(x) and tail (Algorithm 1's inputs)." },
-  { key: 'latentInit', type: 'enum', default: 'code', choices: ['code', 'noise'], help: "Start of the latent search: z + tan(U(0,1)) per element ('code', default, the authors' code: a large positive offset), or z + N(0, latentNoise) ('noise', the paper's \"small noise\" reading)." },
-  { key: 'latentSteps', type: 'integer', default: 10, min: 0, max: 1000, help: 'Latent search steps per iteration (paper 10; code 20 for CIFAR10, 30 otherwise).' },
-  { key: 'shuffleRatio', type: 'number', default: 0.1, min: 0, max: 1, help: 'Share of channels shuffled per sample at each latent step (paper 0.1; code 0.02 for CIFAR10).' },
-  { key: 'latentStepSize', type: 'number', default: 0.01, min: 0, help: 'Sign-gradient step eta of the latent search.' },
-  { key: 'latentLambda', type: 'number', default: 0.1, min: 0, help: 'Weight lambda of -log||z\' - z||_2 in the latent search.' },
-  { key: 'latentNoise', type: 'number', default: 1e-3, min: 0, help: 'Std of the Gaussian noise that starts the latent search at z + noise.' },
-  { key: 'featureNorm', type: 'enum', default: 'l2', choices: ['l2', 'rms'], help: "Paper form only: the latent distance ||F_S^{l-}(x) - z'||_2 per sample as printed ('l2'), or divided by sqrt(latent size) ('rms', the scale of the code's MSE term)." },
-  { key: 'ilbsGrid', type: 'enum', default: 'code', choices: ['code', 'paper'], help: "ILBS lambda grid: 'code' 0.3..0.9, 'paper' 0.1..1.0." },
-  { key: 'learningRate', type: 'number', default: 0.01, min: 0, help: 'SGD learning rate (cosine schedule). Paper 0.01; code 8e-3.' },
+  {
+    key: 'gamma',
+    type: 'number',
+    default: 0.6,
+    min: 0,
+    help: 'Weight of the cross-entropy on the victim labels (code form only; the code uses 0.8 for GTSRB/CelebA).',
+  },
+  {
+    key: 'temperature',
+    type: 'number',
+    default: 20,
+    min: 1e-3,
+    help: 'Distillation temperature T (code form only; the code uses 10 for GTSRB).',
+  },
+  {
+    key: 'latentModel',
+    type: 'enum',
+    default: 'surrogate',
+    choices: ['surrogate', 'victim'],
+    help: "Whose model the latent search starts from and runs through: the surrogate's current head and tail (default, the authors' code: the target moves with the surrogate every iteration), or the victim's z = F_V^{l-}(x) and tail (Algorithm 1's inputs).",
+  },
+  {
+    key: 'latentInit',
+    type: 'enum',
+    default: 'code',
+    choices: ['code', 'noise'],
+    help: "Start of the latent search: z + tan(U(0,1)) per element ('code', default, the authors' code: a large positive offset), or z + N(0, latentNoise) ('noise', the paper's \"small noise\" reading).",
+  },
+  {
+    key: 'latentSteps',
+    type: 'integer',
+    default: 10,
+    min: 0,
+    max: 1000,
+    help: 'Latent search steps per iteration (paper 10; code 20 for CIFAR10, 30 otherwise).',
+  },
+  {
+    key: 'shuffleRatio',
+    type: 'number',
+    default: 0.1,
+    min: 0,
+    max: 1,
+    help: 'Share of channels shuffled per sample at each latent step (paper 0.1; code 0.02 for CIFAR10).',
+  },
+  {
+    key: 'latentStepSize',
+    type: 'number',
+    default: 0.01,
+    min: 0,
+    help: 'Sign-gradient step eta of the latent search.',
+  },
+  {
+    key: 'latentLambda',
+    type: 'number',
+    default: 0.1,
+    min: 0,
+    help: "Weight lambda of -log||z' - z||_2 in the latent search.",
+  },
+  {
+    key: 'latentNoise',
+    type: 'number',
+    default: 1e-3,
+    min: 0,
+    help: 'Std of the Gaussian noise that starts the latent search at z + noise.',
+  },
+  {
+    key: 'featureNorm',
+    type: 'enum',
+    default: 'l2',
+    choices: ['l2', 'rms'],
+    help: "Paper form only: the latent distance ||F_S^{l-}(x) - z'||_2 per sample as printed ('l2'), or divided by sqrt(latent size) ('rms', the scale of the code's MSE term).",
+  },
+  {
+    key: 'ilbsGrid',
+    type: 'enum',
+    default: 'code',
+    choices: ['code', 'paper'],
+    help: "ILBS lambda grid: 'code' 0.3..0.9, 'paper' 0.1..1.0.",
+  },
+  {
+    key: 'learningRate',
+    type: 'number',
+    default: 0.01,
+    min: 0,
+    help: 'SGD learning rate (cosine schedule). Paper 0.01; code 8e-3.',
+  },
   { key: 'momentum', type: 'number', default: 0.9, min: 0, max: 1, help: 'SGD momentum.' },
-  { key: 'weightDecay', type: 'number', default: 1e-4, min: 0, help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).' },
-  { key: 'cosineSpan', type: 'number', default: 1, min: 1, help: 'Cosine period as a multiple of the iterations (code: 1.5).' },
+  {
+    key: 'weightDecay',
+    type: 'number',
+    default: 1e-4,
+    min: 0,
+    help: 'L2 weight decay on every trained weight (PyTorch SGD weight_decay).',
+  },
+  {
+    key: 'cosineSpan',
+    type: 'number',
+    default: 1,
+    min: 1,
+    help: 'Cosine period as a multiple of the iterations (code: 1.5).',
+  },
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -135,7 +240,13 @@ export interface LatentSearchOptions {
  * (per-sample L2 distances; the mean matches the batch-mean CE) by `steps` sign-gradient
  * steps, shuffling channels before each. Returns a new tensor; the inputs are not disposed.
  */
-export function reverseLatent(tail: LatentTail, z: tf.Tensor, labels: tf.Tensor1D, numClasses: number, opts: LatentSearchOptions): tf.Tensor {
+export function reverseLatent(
+  tail: LatentTail,
+  z: tf.Tensor,
+  labels: tf.Tensor1D,
+  numClasses: number,
+  opts: LatentSearchOptions,
+): tf.Tensor {
   const batch = z.shape[0];
   let latent = tf.tidy(() => {
     if (opts.init === 'code') return z.add(tf.randomUniform(z.shape, 0, 1, 'float32', opts.rng.seed()).tan());
@@ -275,21 +386,42 @@ export interface RemovalNetLossOptions {
  * the logit-level term) it kept 84.1% (plain L2) and 84.8% (rms) after 80, where the code
  * form kept 84.4% after 100.
  */
-export function removalNetLoss(f: tf.Tensor2D, zs: tf.Tensor, zPrime: tf.Tensor, z2: tf.Tensor2D, yOneHot: tf.Tensor2D, o: RemovalNetLossOptions): RemovalNetLossTerms {
+export function removalNetLoss(
+  f: tf.Tensor2D,
+  zs: tf.Tensor,
+  zPrime: tf.Tensor,
+  z2: tf.Tensor2D,
+  yOneHot: tf.Tensor2D,
+  o: RemovalNetLossOptions,
+): RemovalNetLossTerms {
   const batch = f.shape[0];
   const ceRaw = tf.losses.softmaxCrossEntropy(yOneHot, f) as tf.Scalar;
   if (o.form === 'code') {
     const t = o.temperature;
     const q = tf.softmax(z2.div(t));
-    const kl = q.mul(tf.logSoftmax(z2.div(t)).sub(tf.logSoftmax(f.div(t)))).sum().div(batch).mul(o.alpha * t * t) as tf.Scalar;
+    const kl = q
+      .mul(tf.logSoftmax(z2.div(t)).sub(tf.logSoftmax(f.div(t))))
+      .sum()
+      .div(batch)
+      .mul(o.alpha * t * t) as tf.Scalar;
     const feat = zs.sub(zPrime).square().mean().mul(o.beta) as tf.Scalar;
     const ce = ceRaw.mul(o.gamma) as tf.Scalar;
     return { total: kl.add(feat).add(ce), kl, feat, ce };
   }
-  const kl = z2.mul(z2.maximum(1e-12).log().sub(tf.logSoftmax(f))).sum().div(batch).mul(1 - o.alpha) as tf.Scalar;
+  const kl = z2
+    .mul(z2.maximum(1e-12).log().sub(tf.logSoftmax(f)))
+    .sum()
+    .div(batch)
+    .mul(1 - o.alpha) as tf.Scalar;
   const flat = zs.sub(zPrime).reshape([batch, -1]);
   const scale = o.featureNorm === 'rms' ? 1 / Math.sqrt(zs.size / batch) : 1;
-  const feat = flat.square().sum(1).add(1e-12).sqrt().mean().mul(o.beta * scale) as tf.Scalar;
+  const feat = flat
+    .square()
+    .sum(1)
+    .add(1e-12)
+    .sqrt()
+    .mean()
+    .mul(o.beta * scale) as tf.Scalar;
   const ce = ceRaw.mul(o.alpha) as tf.Scalar;
   return { total: kl.add(feat).add(ce), kl, feat, ce };
 }
@@ -313,7 +445,14 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
   };
   const grid = str(p, 'ilbsGrid') === 'paper' ? ILBS_GRID_PAPER : ILBS_GRID_CODE;
   const latentSteps = num(p, 'latentSteps');
-  const search = { steps: latentSteps, shuffleRatio: num(p, 'shuffleRatio'), stepSize: num(p, 'latentStepSize'), lambda: num(p, 'latentLambda'), noise: num(p, 'latentNoise'), init: str(p, 'latentInit') === 'noise' ? ('noise' as const) : ('code' as const) };
+  const search = {
+    steps: latentSteps,
+    shuffleRatio: num(p, 'shuffleRatio'),
+    stepSize: num(p, 'latentStepSize'),
+    lambda: num(p, 'latentLambda'),
+    noise: num(p, 'latentNoise'),
+    init: str(p, 'latentInit') === 'noise' ? ('noise' as const) : ('code' as const),
+  };
   const victim = req.victim.model;
   const numClasses = req.victim.meta.numClasses;
 
@@ -323,82 +462,82 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
   // Non-default choices that change what the surrogate is are part of its name.
   const latentFromSurrogate = str(p, 'latentModel') === 'surrogate';
   // Non-default latent searches are named: they make a different (much weaker) attack.
-  const latentFrom = [latentFromSurrogate ? undefined : 'victim-latent', str(p, 'latentInit') === 'code' ? undefined : 'noise-init'].filter(Boolean).join(',') || undefined;
+  const latentFrom =
+    [latentFromSurrogate ? undefined : 'victim-latent', str(p, 'latentInit') === 'code' ? undefined : 'noise-init']
+      .filter(Boolean)
+      .join(',') || undefined;
   const lineageStep = `removalnet(${[req.scenario, block, form === 'paper' ? 'paper' : undefined, latentFrom].filter(Boolean).join(',')})`;
   const lineage = derivedLineage(req.victim.meta, lineageStep);
   const training = { attack: 'removalnet', iterations: req.iterations, batchSize: req.batchSize ?? 128, ...p };
   const modelMeta = derivedMeta(req.victim.meta, lineage, training);
 
-  return withSurrogate(
-    surrogate,
-    async () => {
-      const taps = withTaps(surrogate, [block]);
-      const searchTail = latentFromSurrogate ? inferenceTail(surrogate, block) : victimTail;
-      const vars = trainableVariables(surrogate);
-      const loop = await runAttackLoop(ctx, req, {
-        stage: 'removalnet',
-        surrogate,
-        vars,
-        optimizer: { name: 'sgd', momentum: num(p, 'momentum'), weightDecay: num(p, 'weightDecay') },
-        learningRate: num(p, 'learningRate'),
-        cosineSpan: num(p, 'cosineSpan'),
-        poolSize: req.substitute.count,
-        optionsKey: { params: p, block },
-        modelMeta,
-        step: ({ indices, lr, rng, optimizer }) => {
-          const { x, y: ignored } = batchTensors(req.substitute, indices);
-          ignored.dispose();
-          const n = indices.length;
-          const toDispose: tf.Tensor[] = [x];
-          let stats: tf.Tensor | undefined;
-          try {
-            const [z, y, probs, yOneHot] = tf.tidy(() => {
-              const [zv, logits] = victimTaps.apply(x) as tf.Tensor[];
-              const labels = logits.argMax(-1) as tf.Tensor1D;
-              // The authors' code searches around the surrogate's current latent (inference mode), not the victim's.
-              const zFrom = latentFromSurrogate ? (taps.apply(x) as tf.Tensor[])[0] : zv;
-              return [zFrom, labels, tf.softmax(logits), tf.oneHot(labels, numClasses)];
-            });
-            toDispose.push(z, y, probs, yOneHot);
-            const zPrime = reverseLatent(searchTail, z, y as tf.Tensor1D, numClasses, { ...search, rng });
-            toDispose.push(zPrime);
-            const { targets, lambdas } = ilbs(probs as tf.Tensor2D, y.dataSync(), grid);
-            toDispose.push(targets);
-            // Diagnostics: mean ||z' - z||_2 relative to ||z||_2, and the share of z' the victim's tail still labels y.
-            const latentStats = tf.tidy(() => {
-              const d = zPrime.sub(z).reshape([n, -1]).norm('euclidean', 1);
-              const base = z.reshape([n, -1]).norm('euclidean', 1).add(1e-12);
-              const keep = victimTail(zPrime).argMax(-1).equal(y).cast('float32').mean();
-              return tf.stack([d.div(base).mean(), keep]);
-            });
-            toDispose.push(latentStats);
-            const { value, grads } = tf.variableGrads(() => {
-              const [zs, f] = taps.apply(x, { training: true }) as tf.Tensor[];
-              const terms = removalNetLoss(f as tf.Tensor2D, zs, zPrime, targets, yOneHot as tf.Tensor2D, lossOptions);
-              stats = tf.keep(tf.stack([terms.total, terms.kl, terms.feat, terms.ce]));
-              return terms.total;
-            }, vars);
-            optimizer.apply(grads, lr);
-            tf.dispose([value, ...Object.values(grads)]);
-            const [loss, kl, feat, ce] = stats!.dataSync();
-            const [latentShift, latentKeep] = latentStats.dataSync();
-            let lambdaSum = 0;
-            for (const l of lambdas) lambdaSum += l;
-            return {
-              values: { loss, kl, feat, ce, latentShift, latentKeep, ilbsLambda: lambdaSum / Math.max(1, n) },
-              // victim head+tail, latent steps through the tail (+1 diagnostic pass), surrogate.
-              forward: n * (1 + latentSteps + 1 + 1),
-              backward: n * (latentSteps + 1),
-            };
-          } finally {
-            tf.dispose(toDispose);
-            stats?.dispose();
-          }
-        },
-      });
-      return { model: surrogate, lineageStep, modelMeta, ...loop };
-    },
-  );
+  return withSurrogate(surrogate, async () => {
+    const taps = withTaps(surrogate, [block]);
+    const searchTail = latentFromSurrogate ? inferenceTail(surrogate, block) : victimTail;
+    const vars = trainableVariables(surrogate);
+    const loop = await runAttackLoop(ctx, req, {
+      stage: 'removalnet',
+      surrogate,
+      vars,
+      optimizer: { name: 'sgd', momentum: num(p, 'momentum'), weightDecay: num(p, 'weightDecay') },
+      learningRate: num(p, 'learningRate'),
+      cosineSpan: num(p, 'cosineSpan'),
+      poolSize: req.substitute.count,
+      optionsKey: { params: p, block },
+      modelMeta,
+      step: ({ indices, lr, rng, optimizer }) => {
+        const { x, y: ignored } = batchTensors(req.substitute, indices);
+        ignored.dispose();
+        const n = indices.length;
+        const toDispose: tf.Tensor[] = [x];
+        let stats: tf.Tensor | undefined;
+        try {
+          const [z, y, probs, yOneHot] = tf.tidy(() => {
+            const [zv, logits] = victimTaps.apply(x) as tf.Tensor[];
+            const labels = logits.argMax(-1) as tf.Tensor1D;
+            // The authors' code searches around the surrogate's current latent (inference mode), not the victim's.
+            const zFrom = latentFromSurrogate ? (taps.apply(x) as tf.Tensor[])[0] : zv;
+            return [zFrom, labels, tf.softmax(logits), tf.oneHot(labels, numClasses)];
+          });
+          toDispose.push(z, y, probs, yOneHot);
+          const zPrime = reverseLatent(searchTail, z, y as tf.Tensor1D, numClasses, { ...search, rng });
+          toDispose.push(zPrime);
+          const { targets, lambdas } = ilbs(probs as tf.Tensor2D, y.dataSync(), grid);
+          toDispose.push(targets);
+          // Diagnostics: mean ||z' - z||_2 relative to ||z||_2, and the share of z' the victim's tail still labels y.
+          const latentStats = tf.tidy(() => {
+            const d = zPrime.sub(z).reshape([n, -1]).norm('euclidean', 1);
+            const base = z.reshape([n, -1]).norm('euclidean', 1).add(1e-12);
+            const keep = victimTail(zPrime).argMax(-1).equal(y).cast('float32').mean();
+            return tf.stack([d.div(base).mean(), keep]);
+          });
+          toDispose.push(latentStats);
+          const { value, grads } = tf.variableGrads(() => {
+            const [zs, f] = taps.apply(x, { training: true }) as tf.Tensor[];
+            const terms = removalNetLoss(f as tf.Tensor2D, zs, zPrime, targets, yOneHot as tf.Tensor2D, lossOptions);
+            stats = tf.keep(tf.stack([terms.total, terms.kl, terms.feat, terms.ce]));
+            return terms.total;
+          }, vars);
+          optimizer.apply(grads, lr);
+          tf.dispose([value, ...Object.values(grads)]);
+          const [loss, kl, feat, ce] = stats!.dataSync();
+          const [latentShift, latentKeep] = latentStats.dataSync();
+          let lambdaSum = 0;
+          for (const l of lambdas) lambdaSum += l;
+          return {
+            values: { loss, kl, feat, ce, latentShift, latentKeep, ilbsLambda: lambdaSum / Math.max(1, n) },
+            // victim head+tail, latent steps through the tail (+1 diagnostic pass), surrogate.
+            forward: n * (1 + latentSteps + 1 + 1),
+            backward: n * (latentSteps + 1),
+          };
+        } finally {
+          tf.dispose(toDispose);
+          stats?.dispose();
+        }
+      },
+    });
+    return { model: surrogate, lineageStep, modelMeta, ...loop };
+  });
 }
 
 export const removalNet: Attack = {

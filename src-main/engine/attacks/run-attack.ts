@@ -64,7 +64,11 @@ export const DEFAULT_PARTITION_SEED = 0;
  * The attacker's training images: part `partition` of the substitute's training split (when
  * set), then the class-balanced `fraction` of it drawn with `seed` (when set).
  */
-export function substituteSet(train: ImageSet, req: Pick<RunAttackRequest, 'fraction' | 'partition' | 'partitionSeed'>, seed: number): ImageSet {
+export function substituteSet(
+  train: ImageSet,
+  req: Pick<RunAttackRequest, 'fraction' | 'partition' | 'partitionSeed'>,
+  seed: number,
+): ImageSet {
   let set = train;
   if (req.partition) {
     const { k, n } = parsePartition(req.partition);
@@ -77,15 +81,28 @@ export async function runAttack(ctx: RunContext, req: RunAttackRequest): Promise
   const attack = getAttack(req.attack);
   const params = resolveParams(attack.params, req.params ?? {});
   if (!params.ok) {
-    throw new AuditError('INVALID_ARGUMENT', `Bad parameters for ${attack.id}: ${params.problems.join('; ')}`, { hint: `Parameters of ${attack.id}: ${attack.params.map((p) => p.key).join(', ')}.` });
-  }
-  if (attack.id === 'negative' && typeof params.values.seed === 'number' && params.values.seed >= REFERENCE_SEED_BASE && params.values.seed < REFERENCE_SEED_BASE + 1000) {
-    throw new AuditError('INVALID_ARGUMENT', `Negative-model seed ${params.values.seed} lies in the calibration references' seed range`, {
-      hint: `Use a seed outside [${REFERENCE_SEED_BASE}, ${REFERENCE_SEED_BASE + 1000}): a reference that sets tau would flag itself.`,
+    throw new AuditError('INVALID_ARGUMENT', `Bad parameters for ${attack.id}: ${params.problems.join('; ')}`, {
+      hint: `Parameters of ${attack.id}: ${attack.params.map((p) => p.key).join(', ')}.`,
     });
   }
+  if (
+    attack.id === 'negative' &&
+    typeof params.values.seed === 'number' &&
+    params.values.seed >= REFERENCE_SEED_BASE &&
+    params.values.seed < REFERENCE_SEED_BASE + 1000
+  ) {
+    throw new AuditError(
+      'INVALID_ARGUMENT',
+      `Negative-model seed ${params.values.seed} lies in the calibration references' seed range`,
+      {
+        hint: `Use a seed outside [${REFERENCE_SEED_BASE}, ${REFERENCE_SEED_BASE + 1000}): a reference that sets tau would flag itself.`,
+      },
+    );
+  }
   if (req.fraction !== undefined && !(req.fraction > 0 && req.fraction <= 1)) {
-    throw new AuditError('INVALID_ARGUMENT', `--fraction must be in (0, 1], got ${req.fraction}`, { hint: 'The paper uses 0.1 for S_LTD.' });
+    throw new AuditError('INVALID_ARGUMENT', `--fraction must be in (0, 1], got ${req.fraction}`, {
+      hint: 'The paper uses 0.1 for S_LTD.',
+    });
   }
   if (req.partition) parsePartition(req.partition); // refuse a bad partition before loading anything
   const victim = await loadModel(req.victimDir);
@@ -96,7 +113,12 @@ export async function runAttack(ctx: RunContext, req: RunAttackRequest): Promise
     const scenario = req.fraction !== undefined ? 'ltd' : 'lsd';
     const substitute = substituteSet(sub.train, req, ctx.seed);
     // A held-out slice for the fidelity curve during the run; the final figures use all of `test`.
-    const heldOut = subset(test, Int32Array.from({ length: Math.min(1000, test.count) }, (_, i) => Math.floor((i * test.count) / Math.min(1000, test.count))));
+    const heldOut = subset(
+      test,
+      Int32Array.from({ length: Math.min(1000, test.count) }, (_, i) =>
+        Math.floor((i * test.count) / Math.min(1000, test.count)),
+      ),
+    );
     const result = await attack.run(ctx, {
       victim,
       substitute,
@@ -104,7 +126,9 @@ export async function runAttack(ctx: RunContext, req: RunAttackRequest): Promise
       params: params.values,
       iterations: req.iterations,
       batchSize: req.batchSize,
-      checkpoint: req.checkpointEvery ? { dir: `${resolve(req.outDir)}.work`, every: req.checkpointEvery, keepTrajectory: req.keepTrajectory } : undefined,
+      checkpoint: req.checkpointEvery
+        ? { dir: `${resolve(req.outDir)}.work`, every: req.checkpointEvery, keepTrajectory: req.keepTrajectory }
+        : undefined,
       resume: req.resume,
       block: req.block,
       scenario,
@@ -113,9 +137,16 @@ export async function runAttack(ctx: RunContext, req: RunAttackRequest): Promise
       const accuracy = evaluate(result.model, test).accuracy;
       const victimLabels = predictLabels(victim.model, test);
       const surrogateLabels = predictLabels(result.model, test);
-      const agreement = victimLabels.reduce((n, v, i) => n + (v === surrogateLabels[i] ? 1 : 0), 0) / Math.max(1, test.count);
-      const victimAccuracy = victimLabels.reduce((n, v, i) => n + (v === test.labels[i] ? 1 : 0), 0) / Math.max(1, test.count);
-      const meta = await saveModel(result.model, req.outDir, { ...result.modelMeta, testAccuracy: accuracy, seed: ctx.seed, backend: activeBackend()?.backend });
+      const agreement =
+        victimLabels.reduce((n, v, i) => n + (v === surrogateLabels[i] ? 1 : 0), 0) / Math.max(1, test.count);
+      const victimAccuracy =
+        victimLabels.reduce((n, v, i) => n + (v === test.labels[i] ? 1 : 0), 0) / Math.max(1, test.count);
+      const meta = await saveModel(result.model, req.outDir, {
+        ...result.modelMeta,
+        testAccuracy: accuracy,
+        seed: ctx.seed,
+        backend: activeBackend()?.backend,
+      });
       return {
         model: resolve(req.outDir),
         attack: attack.id,

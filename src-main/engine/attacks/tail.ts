@@ -57,11 +57,16 @@ export function inferenceTail(model: tf.LayersModel, block: string): (z: tf.Tens
   const plan: { layer: tf.layers.Layer; node: Node; conv?: Conv2DConfig }[] = [];
   const known = new Set<number>([blockOut.id]);
   for (const layer of model.layers.slice(model.layers.indexOf(blockLayer) + 1)) {
-    const node = (layer.inboundNodes as unknown as Node[]).find((n) => n.outboundLayer === layer && n.outputTensors.some((t) => own.has(t.id)));
+    const node = (layer.inboundNodes as unknown as Node[]).find(
+      (n) => n.outboundLayer === layer && n.outputTensors.some((t) => own.has(t.id)),
+    );
     if (!node || !node.inputTensors.every((t) => known.has(t.id))) continue;
     node.outputTensors.forEach((t) => known.add(t.id));
     const cfg = layer.getClassName() === 'Conv2D' ? (layer.getConfig() as unknown as Conv2DConfig) : undefined;
-    const fast = cfg && (cfg.dataFormat ?? 'channelsLast') === 'channelsLast' && (cfg.activation === 'linear' || cfg.activation === 'relu');
+    const fast =
+      cfg &&
+      (cfg.dataFormat ?? 'channelsLast') === 'channelsLast' &&
+      (cfg.activation === 'linear' || cfg.activation === 'relu');
     plan.push({ layer, node, conv: fast ? cfg : undefined });
   }
   const outputId = model.outputs[0].id;
@@ -74,8 +79,16 @@ export function inferenceTail(model: tf.LayersModel, block: string): (z: tf.Tens
         let out: tf.Tensor | tf.Tensor[];
         if (conv) {
           const [kernel, bias] = layer.getWeights();
-          const pair = (v: number | number[] | undefined): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v ?? 1, v ?? 1]);
-          let y: tf.Tensor = tf.conv2d(inputs[0] as tf.Tensor4D, kernel as tf.Tensor4D, pair(conv.strides), conv.padding, 'NHWC', pair(conv.dilationRate));
+          const pair = (v: number | number[] | undefined): [number, number] =>
+            Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v ?? 1, v ?? 1];
+          let y: tf.Tensor = tf.conv2d(
+            inputs[0] as tf.Tensor4D,
+            kernel as tf.Tensor4D,
+            pair(conv.strides),
+            conv.padding,
+            'NHWC',
+            pair(conv.dilationRate),
+          );
           if (conv.useBias && bias) y = y.add(bias);
           out = conv.activation === 'relu' ? tf.relu(y) : y;
         } else {

@@ -15,7 +15,12 @@ export interface AttackBenchResult {
   passesPerSec: number;
 }
 
-export async function benchAttacks(victim: LoadedModel, substitute: ImageSet, iterations: Record<string, number>, onResult?: (r: AttackBenchResult) => void): Promise<AttackBenchResult[]> {
+export async function benchAttacks(
+  victim: LoadedModel,
+  substitute: ImageSet,
+  iterations: Record<string, number>,
+  onResult?: (r: AttackBenchResult) => void,
+): Promise<AttackBenchResult[]> {
   const results: AttackBenchResult[] = [];
   for (const attack of ATTACKS) {
     const n = iterations[attack.id];

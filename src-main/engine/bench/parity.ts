@@ -82,7 +82,12 @@ export interface InitCheck {
 export interface ParityCaseResult {
   arch: string;
   backend: string;
-  config: Required<Pick<ParityCase, 'iterations' | 'batchSize' | 'learningRate' | 'schedule' | 'seed'>> & { archOptions: Record<string, number>; optimizer: OptimizerConfig; weightDecayScope: string; inputShape: number[] };
+  config: Required<Pick<ParityCase, 'iterations' | 'batchSize' | 'learningRate' | 'schedule' | 'seed'>> & {
+    archOptions: Record<string, number>;
+    optimizer: OptimizerConfig;
+    weightDecayScope: string;
+    inputShape: number[];
+  };
   torchVersion: string;
   referenceDtype: string;
   losses: { engine: number[]; torch: number[] };
@@ -154,7 +159,10 @@ export async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
   await tf.ready();
 }
 
-export function relDiff(a: Float32Array, ref: Float32Array): { maxAbsDiff: number; maxAbsRef: number; relDiff: number } {
+export function relDiff(
+  a: Float32Array,
+  ref: Float32Array,
+): { maxAbsDiff: number; maxAbsRef: number; relDiff: number } {
   if (a.length !== ref.length) throw new Error(`length ${a.length} vs ${ref.length}`);
   let maxAbsDiff = 0;
   let maxAbsRef = 0;
@@ -225,8 +233,16 @@ function initChecks(model: tf.LayersModel): InitCheck[] {
     const mean = s / v.length;
     const std = Math.sqrt(Math.max(0, s2 / v.length - mean * mean));
     const expectedStd = cls === 'Conv2D' ? Math.sqrt(2 / fanIn) : 1 / Math.sqrt(3 * fanIn);
-    const cfg = layer.getConfig().kernelInitializer as { className?: string; config?: Record<string, unknown> } | undefined;
-    out.push({ name: layer.name, fanIn, std, expectedStd, ratio: std / expectedStd, initializer: cfg ? `${cfg.className ?? ''} ${JSON.stringify(cfg.config ?? {})}` : '' });
+    const cfg = layer.getConfig().kernelInitializer as
+      { className?: string; config?: Record<string, unknown> } | undefined;
+    out.push({
+      name: layer.name,
+      fanIn,
+      std,
+      expectedStd,
+      ratio: std / expectedStd,
+      initializer: cfg ? `${cfg.className ?? ''} ${JSON.stringify(cfg.config ?? {})}` : '',
+    });
   }
   return out;
 }
@@ -309,8 +325,13 @@ function lockstepCheck(
  * Runs one case on the active backend: writes the exchange files, trains with the engine,
  * runs PyTorch, and compares. `data` must be normalised (as the loaders return it).
  */
-export async function runParityCase(spec: ParityCase, data: ImageSet, opts: ParityOptions = {}): Promise<ParityCaseResult> {
-  if (data.count < spec.batchSize) throw new Error(`parity: ${data.count} images cannot fill a batch of ${spec.batchSize}`);
+export async function runParityCase(
+  spec: ParityCase,
+  data: ImageSet,
+  opts: ParityOptions = {},
+): Promise<ParityCaseResult> {
+  if (data.count < spec.batchSize)
+    throw new Error(`parity: ${data.count} images cannot fill a batch of ${spec.batchSize}`);
   const root = opts.root ?? process.cwd();
   const script = opts.script ?? join(root, 'bench', 'parity', 'torch_parity.py');
   const dir = mkdtempSync(join(tmpdir(), 'oa-parity-'));
@@ -318,7 +339,11 @@ export async function runParityCase(spec: ParityCase, data: ImageSet, opts: Pari
   const schedule = spec.schedule ?? 'cosine';
   const seed = spec.seed ?? 7;
   const optimizer: OptimizerConfig = { ...DEFAULT_OPTIMIZER, ...spec.optimizer };
-  const archOptions = Object.fromEntries(Object.entries({ width: spec.width, blocks: spec.blocks, depth: spec.depth, hidden: spec.hidden }).filter(([, v]) => v !== undefined)) as Record<string, number>;
+  const archOptions = Object.fromEntries(
+    Object.entries({ width: spec.width, blocks: spec.blocks, depth: spec.depth, hidden: spec.hidden }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  ) as Record<string, number>;
   const inputShape: [number, number, number] = [data.height, data.width, data.channels];
   const built = buildModel(spec.arch, { inputShape, numClasses: data.numClasses, seed, ...archOptions });
   const model = built.model;
@@ -339,7 +364,8 @@ export async function runParityCase(spec: ParityCase, data: ImageSet, opts: Pari
     {
       const { x, y } = batchTensors(data, at(0));
       const { value, grads, stats } = lossAndGradients(model, x, y, vars);
-      for (const [name, g] of Object.entries(grads)) engineGrads.set(varKey.get(name) ?? name, Float32Array.from(g.dataSync() as Float32Array));
+      for (const [name, g] of Object.entries(grads))
+        engineGrads.set(varKey.get(name) ?? name, Float32Array.from(g.dataSync() as Float32Array));
       tf.dispose([x, y, value, stats, ...Object.values(grads)]);
     }
     for (const s of slots) {
@@ -366,7 +392,13 @@ export async function runParityCase(spec: ParityCase, data: ImageSet, opts: Pari
     const finalEngine = new Map(slots.map((s) => [s.key, Float32Array.from(s.lv.read().dataSync() as Float32Array)]));
 
     const initialWeights: Record<string, { file: string; shape: number[] }> = {};
-    slots.forEach((s, i) => (initialWeights[s.key] = { file: f32(dir, `init_${i}.f32`, initial.get(s.key)!), shape: s.lv.shape as number[] }));
+    slots.forEach(
+      (s, i) =>
+        (initialWeights[s.key] = {
+          file: f32(dir, `init_${i}.f32`, initial.get(s.key)!),
+          shape: s.lv.shape as number[],
+        }),
+    );
     const manifest = {
       arch: spec.arch,
       inputShape,
@@ -389,8 +421,14 @@ export async function runParityCase(spec: ParityCase, data: ImageSet, opts: Pari
       dtype: opts.referenceDtype ?? 'float64',
     };
     writeFileSync(join(dir, 'case.json'), JSON.stringify(manifest));
-    const res = spawnSync(opts.python ?? PYTHON, [script, dir], { encoding: 'utf8', timeout: opts.timeoutMs ?? 600_000 });
-    if (res.status !== 0) throw new Error(`torch_parity.py failed (${res.status ?? res.error?.message}): ${(res.stderr ?? '').trim().split('\n').slice(-5).join('\n')}`);
+    const res = spawnSync(opts.python ?? PYTHON, [script, dir], {
+      encoding: 'utf8',
+      timeout: opts.timeoutMs ?? 600_000,
+    });
+    if (res.status !== 0)
+      throw new Error(
+        `torch_parity.py failed (${res.status ?? res.error?.message}): ${(res.stderr ?? '').trim().split('\n').slice(-5).join('\n')}`,
+      );
     const torchOut = JSON.parse(readFileSync(join(dir, 'torch.json'), 'utf8')) as {
       torchVersion: string;
       step1Loss: number;
@@ -412,7 +450,11 @@ export async function runParityCase(spec: ParityCase, data: ImageSet, opts: Pari
       }
       gradients.push({ name: key, shape, ...relDiff(mine, readF32(dir, file)) });
     }
-    const finalWeights: TensorDiff[] = Object.entries(torchOut.final).map(([key, file]) => ({ name: key, shape: initialWeights[key].shape, ...relDiff(finalEngine.get(key)!, readF32(dir, file)) }));
+    const finalWeights: TensorDiff[] = Object.entries(torchOut.final).map(([key, file]) => ({
+      name: key,
+      shape: initialWeights[key].shape,
+      ...relDiff(finalEngine.get(key)!, readF32(dir, file)),
+    }));
     let lossMaxRelDiff = engineLosses.length === torchOut.losses.length ? 0 : NaN;
     engineLosses.forEach((l, i) => {
       const d = Math.abs(l - torchOut.losses[i]) / Math.abs(torchOut.losses[i]);
@@ -425,7 +467,9 @@ export async function runParityCase(spec: ParityCase, data: ImageSet, opts: Pari
     const step1 = { engine: engineLosses[0], torch: torchOut.losses[0] };
     // First step whose loss differs by more than float32 noise (1e-4): where the two
     // free-running trajectories part, if they do.
-    const parting = engineLosses.findIndex((l, i) => !(Math.abs(l - torchOut.losses[i]) <= 1e-4 * Math.abs(torchOut.losses[i])));
+    const parting = engineLosses.findIndex(
+      (l, i) => !(Math.abs(l - torchOut.losses[i]) <= 1e-4 * Math.abs(torchOut.losses[i])),
+    );
     const firstPartingStep = parting < 0 ? null : parting + 1;
     // Where the free-running curve misses the target against the float64 reference, the same
     // PyTorch run in float32 says how far float32 arithmetic alone carries the trajectory
@@ -446,13 +490,25 @@ export async function runParityCase(spec: ParityCase, data: ImageSet, opts: Pari
           'the signature of a float32 rounding event at a ReLU kink (an input within rounding of 0 takes the other side), which the dynamics then amplify.' +
           (float32Floor !== undefined
             ? ` PyTorch's own float32 run of this case drifts ${float32Floor.toExponential(2)} from its float64 run, the engine ${lossMaxRelDiff.toExponential(2)}` +
-              (withinFloat32Floor ? ': within float32 arithmetic, counted as agreeing.' : ': beyond float32 arithmetic, a failure.')
+              (withinFloat32Floor
+                ? ': within float32 arithmetic, counted as agreeing.'
+                : ': beyond float32 arithmetic, a failure.')
             : '')
         : undefined;
     return {
       arch: spec.arch,
       backend: tf.getBackend(),
-      config: { iterations: spec.iterations, batchSize: spec.batchSize, learningRate: lr, schedule, seed, archOptions, optimizer, weightDecayScope: WEIGHT_DECAY_SCOPE, inputShape },
+      config: {
+        iterations: spec.iterations,
+        batchSize: spec.batchSize,
+        learningRate: lr,
+        schedule,
+        seed,
+        archOptions,
+        optimizer,
+        weightDecayScope: WEIGHT_DECAY_SCOPE,
+        inputShape,
+      },
       torchVersion: torchOut.torchVersion,
       referenceDtype: opts.referenceDtype ?? 'float64',
       losses: { engine: engineLosses, torch: torchOut.losses },
@@ -483,10 +539,19 @@ export async function runParityCase(spec: ParityCase, data: ImageSet, opts: Pari
  * Runs the case's PyTorch side again in float32 (in a copy of its manifest) and returns the
  * largest relative difference of that loss curve from the float64 one.
  */
-function torchFloat32LossDrift(opts: ParityOptions, script: string, dir: string, manifest: object, float64Losses: number[]): number {
+function torchFloat32LossDrift(
+  opts: ParityOptions,
+  script: string,
+  dir: string,
+  manifest: object,
+  float64Losses: number[],
+): number {
   writeFileSync(join(dir, 'case.json'), JSON.stringify({ ...manifest, dtype: 'float32' }));
   const res = spawnSync(opts.python ?? PYTHON, [script, dir], { encoding: 'utf8', timeout: opts.timeoutMs ?? 600_000 });
-  if (res.status !== 0) throw new Error(`torch_parity.py (float32) failed (${res.status ?? res.error?.message}): ${(res.stderr ?? '').trim().split('\n').slice(-5).join('\n')}`);
+  if (res.status !== 0)
+    throw new Error(
+      `torch_parity.py (float32) failed (${res.status ?? res.error?.message}): ${(res.stderr ?? '').trim().split('\n').slice(-5).join('\n')}`,
+    );
   const losses = (JSON.parse(readFileSync(join(dir, 'torch.json'), 'utf8')) as { losses: number[] }).losses;
   return losses.reduce((m, l, i) => Math.max(m, Math.abs(l - float64Losses[i]) / Math.abs(float64Losses[i])), 0);
 }
@@ -531,7 +596,15 @@ export async function runParitySuite(data: ImageSet, opts: ParitySuiteOptions): 
       await useBackend(backend);
       for (const arch of opts.archs) {
         const r = await runParityCase(
-          { arch, width: opts.width, ...PARITY_ARCH_OPTIONS[arch], iterations: opts.iterations, batchSize: opts.batchSize, seed: opts.seed, learningRate: opts.learningRate },
+          {
+            arch,
+            width: opts.width,
+            ...PARITY_ARCH_OPTIONS[arch],
+            iterations: opts.iterations,
+            batchSize: opts.batchSize,
+            seed: opts.seed,
+            learningRate: opts.learningRate,
+          },
           data,
           opts,
         );

@@ -24,7 +24,15 @@ export function vggbn32(): tf.LayersModel {
   let first = true;
   for (const filters of [32, 64, 128]) {
     for (let i = 0; i < 2; i++) {
-      layers.push(tf.layers.conv2d({ ...(first ? { inputShape: [32, 32, 3] } : {}), filters, kernelSize: 3, padding: 'same', useBias: false }));
+      layers.push(
+        tf.layers.conv2d({
+          ...(first ? { inputShape: [32, 32, 3] } : {}),
+          filters,
+          kernelSize: 3,
+          padding: 'same',
+          useBias: false,
+        }),
+      );
       layers.push(tf.layers.batchNormalization({ axis: -1 }), tf.layers.reLU());
       first = false;
     }

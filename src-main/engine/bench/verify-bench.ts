@@ -40,12 +40,23 @@ export function forwardRate(model: tf.LayersModel, data: ImageSet, reps = 5): nu
   return (idx.length * 1000) / times[Math.floor(times.length / 2)];
 }
 
-export async function benchVerify(victim: LoadedModel, suspect: LoadedModel, data: ImageSet, defenseIds: string[], seed = 0): Promise<DefenseBenchResult[]> {
+export async function benchVerify(
+  victim: LoadedModel,
+  suspect: LoadedModel,
+  data: ImageSet,
+  defenseIds: string[],
+  seed = 0,
+): Promise<DefenseBenchResult[]> {
   const rate = forwardRate(suspect.model, data);
   const results: DefenseBenchResult[] = [];
   for (const { defense, params } of resolveDefenses(defenseIds)) {
     let scoreQueries = 0;
-    const ctx: RunContext = { seed, progress: (e) => { if (e.stage.endsWith('.score') && e.values?.queries !== undefined) scoreQueries = e.values.queries; } };
+    const ctx: RunContext = {
+      seed,
+      progress: (e) => {
+        if (e.stage.endsWith('.score') && e.values?.queries !== undefined) scoreQueries = e.values.queries;
+      },
+    };
     let t = performance.now();
     const fingerprints = await defense.extract(ctx, victim, data, params);
     const extractSeconds = (performance.now() - t) / 1000;

@@ -22,7 +22,12 @@ import { getArch } from '../models/zoo';
 import { createRng } from '../rng';
 import { trainModel, type TrainModelRequest } from '../training/train-model';
 import type { ModelMeta } from '../../../src-shared/domain/model';
-import { writeCalibration, type Calibration, type CalibrationMetric, type CalibrationReference } from './calibration-file';
+import {
+  writeCalibration,
+  type Calibration,
+  type CalibrationMetric,
+  type CalibrationReference,
+} from './calibration-file';
 import { computeThreshold, type ThresholdRule } from './rules';
 
 /** Reference seeds start here; attacks' Negative models must use seeds outside [base, base + K). */
@@ -62,11 +67,17 @@ export interface CalibrateResult {
 }
 
 /** Resolves defence ids and their parameters, refusing unknown ids and bad values up front. */
-export function resolveDefenses(ids: readonly string[], overrides: Record<string, Record<string, unknown>> = {}): { defense: Defense; params: ParamValues }[] {
+export function resolveDefenses(
+  ids: readonly string[],
+  overrides: Record<string, Record<string, unknown>> = {},
+): { defense: Defense; params: ParamValues }[] {
   return ids.map((id) => {
     const defense = getDefense(id);
     const r = resolveParams(defense.params, overrides[id] ?? {});
-    if (!r.ok) throw new AuditError('INVALID_ARGUMENT', `Bad parameters for ${id}: ${r.problems.join('; ')}`, { hint: `See the parameters of ${id} with \`ownership-audit defenses\`.` });
+    if (!r.ok)
+      throw new AuditError('INVALID_ARGUMENT', `Bad parameters for ${id}: ${r.problems.join('; ')}`, {
+        hint: `See the parameters of ${id} with \`ownership-audit defenses\`.`,
+      });
     return { defense, params: r.values };
   });
 }
@@ -94,11 +105,18 @@ export async function scoreSuspect(
 
 export async function calibrate(ctx: RunContext, req: CalibrateRequest): Promise<CalibrateResult> {
   if (!(req.references >= 2)) {
-    throw new AuditError('INVALID_ARGUMENT', `Calibration needs at least 2 reference models, got ${req.references}`, { hint: 'Pass --references 5 or more (the paper uses several).' });
+    throw new AuditError('INVALID_ARGUMENT', `Calibration needs at least 2 reference models, got ${req.references}`, {
+      hint: 'Pass --references 5 or more (the paper uses several).',
+    });
   }
   const outFile = resolve(req.outFile);
   const victim = await loadModel(req.victimDir);
-  const data = await loadDataset(req.dataDir, { inputShape: victim.meta.inputShape, normalization: victim.meta.normalization, maxTrain: req.maxTrain, maxTest: req.maxTest });
+  const data = await loadDataset(req.dataDir, {
+    inputShape: victim.meta.inputShape,
+    normalization: victim.meta.normalization,
+    maxTrain: req.maxTrain,
+    maxTest: req.maxTest,
+  });
   const chosen = resolveDefenses(req.defenses ?? [...DEFAULT_DEFENSES], req.defenseParams);
 
   // 1. Fingerprints from the victim, persisted beside the calibration.
@@ -123,7 +141,12 @@ export async function calibrate(ctx: RunContext, req: CalibrateRequest): Promise
     const suspect = await loadModel(ref.path);
     try {
       for (const s of await scoreSuspect(ctx, victim, suspect, sets)) {
-        if (s.value === null) throw new AuditError('NOT_APPLICABLE', `Metric ${s.id} does not apply to reference ${ref.path}: ${s.reason}`, { hint: 'Reference models must have the victim architecture.' });
+        if (s.value === null)
+          throw new AuditError(
+            'NOT_APPLICABLE',
+            `Metric ${s.id} does not apply to reference ${ref.path}: ${s.reason}`,
+            { hint: 'Reference models must have the victim architecture.' },
+          );
         valuesByMetric.set(s.id, [...(valuesByMetric.get(s.id) ?? []), s.value]);
       }
     } finally {
@@ -150,7 +173,12 @@ export async function calibrate(ctx: RunContext, req: CalibrateRequest): Promise
     backend: activeBackend()?.backend ?? 'unknown',
     victim: { path: resolve(req.victimDir), contentHash: victim.meta.contentHash, lineage: victim.meta.lineage },
     data: { path: resolve(req.dataDir) },
-    defenses: sets.map((s) => ({ id: s.defense.id, params: s.fingerprints.params, fingerprintsFile: s.file, fingerprintsHash: s.hash })),
+    defenses: sets.map((s) => ({
+      id: s.defense.id,
+      params: s.fingerprints.params,
+      fingerprintsFile: s.file,
+      fingerprintsHash: s.hash,
+    })),
     references,
     metrics,
   };
@@ -176,13 +204,19 @@ export function planReferences(req: CalibrateRequest, meta: ModelMeta, outFile: 
   try {
     getArch(meta.arch);
   } catch {
-    throw new AuditError('NOT_APPLICABLE', `The victim's architecture "${meta.arch}" is not a built-in one, so reference models cannot be trained for it`, {
-      hint: 'Calibrate with a zoo architecture (cnn, vgg, resnet), or train reference models yourself and pass them as suspects.',
-    });
+    throw new AuditError(
+      'NOT_APPLICABLE',
+      `The victim's architecture "${meta.arch}" is not a built-in one, so reference models cannot be trained for it`,
+      {
+        hint: 'Calibrate with a zoo architecture (cnn, vgg, resnet), or train reference models yourself and pass them as suspects.',
+      },
+    );
   }
   const recipe = meta.training ?? {};
   const baseLr = req.learningRate ?? (typeof recipe.learningRate === 'number' ? recipe.learningRate : 0.05);
-  const baseIterations = req.referenceIterations ?? (req.referenceEpochs === undefined && typeof recipe.iterations === 'number' ? recipe.iterations : undefined);
+  const baseIterations =
+    req.referenceIterations ??
+    (req.referenceEpochs === undefined && typeof recipe.iterations === 'number' ? recipe.iterations : undefined);
   const noise = req.noise ?? 0.1;
   const refDir = `${outFile}.references`;
   return Array.from({ length: req.references }, (_, index) => {
@@ -211,7 +245,12 @@ export function planReferences(req: CalibrateRequest, meta: ModelMeta, outFile: 
 }
 
 /** Trains (or reuses) every planned reference, `workers` at a time. */
-async function trainReferences(ctx: RunContext, req: CalibrateRequest, victim: LoadedModel, outFile: string): Promise<CalibrationReference[]> {
+async function trainReferences(
+  ctx: RunContext,
+  req: CalibrateRequest,
+  victim: LoadedModel,
+  outFile: string,
+): Promise<CalibrationReference[]> {
   const plans = planReferences(req, victim.meta, outFile);
   mkdirSync(`${outFile}.references`, { recursive: true });
   const pending: ReferencePlan[] = [];
@@ -225,7 +264,13 @@ async function trainReferences(ctx: RunContext, req: CalibrateRequest, victim: L
       await trainModel({
         ...request,
         signal: ctx.signal,
-        onProgress: (p) => ctx.progress?.({ stage: `reference-${request.seed - REFERENCE_SEED_BASE}`, iteration: p.iteration, total: p.totalIterations, values: { loss: p.loss, accuracy: p.accuracy } }),
+        onProgress: (p) =>
+          ctx.progress?.({
+            stage: `reference-${request.seed - REFERENCE_SEED_BASE}`,
+            iteration: p.iteration,
+            total: p.totalIterations,
+            values: { loss: p.loss, accuracy: p.accuracy },
+          }),
       });
     });
   const queue = [...pending];
@@ -234,7 +279,9 @@ async function trainReferences(ctx: RunContext, req: CalibrateRequest, victim: L
     Array.from({ length: workers }, async () => {
       for (let plan = queue.shift(); plan; plan = queue.shift()) {
         throwIfCancelled(ctx, 'Calibration');
-        ctx.log?.(`training reference ${plan.index + 1}/${plans.length} (seed ${plan.seed}, lr ${plan.learningRate.toPrecision(3)})`);
+        ctx.log?.(
+          `training reference ${plan.index + 1}/${plans.length} (seed ${plan.seed}, lr ${plan.learningRate.toPrecision(3)})`,
+        );
         await runner(plan.request);
       }
     }),
@@ -243,7 +290,15 @@ async function trainReferences(ctx: RunContext, req: CalibrateRequest, victim: L
   for (const plan of plans) {
     const { model, meta } = await loadModel(plan.dir);
     model.dispose();
-    out.push({ path: plan.dir, contentHash: meta.contentHash, lineage: meta.lineage, seed: plan.seed, learningRate: plan.learningRate, iterations: meta.training?.iterations as number | undefined, testAccuracy: meta.testAccuracy });
+    out.push({
+      path: plan.dir,
+      contentHash: meta.contentHash,
+      lineage: meta.lineage,
+      seed: plan.seed,
+      learningRate: plan.learningRate,
+      iterations: meta.training?.iterations as number | undefined,
+      testAccuracy: meta.testAccuracy,
+    });
   }
   return out;
 }

@@ -52,10 +52,17 @@ export function readCalibration(file: string): Calibration {
   try {
     c = JSON.parse(readFileSync(file, 'utf8')) as Calibration;
   } catch (cause) {
-    throw new AuditError('CALIBRATION_MISMATCH', 'The calibration file cannot be read', { path: file, hint: 'Pass a file written by `ownership-audit calibrate`.', cause });
+    throw new AuditError('CALIBRATION_MISMATCH', 'The calibration file cannot be read', {
+      path: file,
+      hint: 'Pass a file written by `ownership-audit calibrate`.',
+      cause,
+    });
   }
   if (c.formatVersion !== 1 || !c.victim || !Array.isArray(c.metrics) || !Array.isArray(c.defenses)) {
-    throw new AuditError('CALIBRATION_MISMATCH', 'The file is not an Ownership Audit calibration', { path: file, hint: 'Pass a file written by `ownership-audit calibrate`.' });
+    throw new AuditError('CALIBRATION_MISMATCH', 'The file is not an Ownership Audit calibration', {
+      path: file,
+      hint: 'Pass a file written by `ownership-audit calibrate`.',
+    });
   }
   return c;
 }

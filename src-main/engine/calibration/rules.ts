@@ -48,20 +48,31 @@ function sampleStd(xs: number[]): number {
 
 /** Inverse standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9). */
 export function normalQuantile(p: number): number {
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
+  ];
   const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const lo = 0.02425;
   if (p <= 0 || p >= 1) throw new RangeError(`p must be in (0, 1), got ${p}`);
   if (p < lo) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    return (
+      (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    );
   }
   if (p > 1 - lo) return -normalQuantile(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  return (
+    ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+  );
 }
 
 /** Student-t quantile via the Cornish-Fisher expansion around the normal (good to ~1e-3 for df >= 3). */
@@ -70,7 +81,12 @@ export function studentTQuantile(p: number, df: number): number {
   const z3 = z ** 3;
   const z5 = z ** 5;
   const z7 = z ** 7;
-  return z + (z3 + z) / (4 * df) + (5 * z5 + 16 * z3 + 3 * z) / (96 * df ** 2) + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * df ** 3);
+  return (
+    z +
+    (z3 + z) / (4 * df) +
+    (5 * z5 + 16 * z3 + 3 * z) / (96 * df ** 2) +
+    (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * df ** 3)
+  );
 }
 
 export function empiricalQuantile(xs: number[], q: number): number {
@@ -87,10 +103,16 @@ export function empiricalQuantile(xs: number[], q: number): number {
  * suspect with the slightest difference counts as derived.
  */
 export function isDegenerate(values: number[]): boolean {
-  return values.length === 0 || values.every((v) => Math.abs(v - values[0]) <= 1e-12 * Math.max(1, Math.abs(values[0])));
+  return (
+    values.length === 0 || values.every((v) => Math.abs(v - values[0]) <= 1e-12 * Math.max(1, Math.abs(values[0])))
+  );
 }
 
-export function computeThreshold(kind: MetricKind, referenceValues: number[], rule: ThresholdRule = { name: 'paper' }): Threshold {
+export function computeThreshold(
+  kind: MetricKind,
+  referenceValues: number[],
+  rule: ThresholdRule = { name: 'paper' },
+): Threshold {
   const values = referenceValues.filter(Number.isFinite);
   if (values.length === 0) return { tau: Number.NaN, rule, degenerate: true };
   const param = rule.parameter ?? DEFAULT_RULE_PARAMETER[rule.name];
@@ -119,5 +141,9 @@ export function computeThreshold(kind: MetricKind, referenceValues: number[], ru
       tau = (param as number) * mean(values);
       break;
   }
-  return { tau, rule: { name: rule.name, ...(param !== undefined ? { parameter: param } : {}) }, degenerate: isDegenerate(values) };
+  return {
+    tau,
+    rule: { name: rule.name, ...(param !== undefined ? { parameter: param } : {}) },
+    degenerate: isDegenerate(values),
+  };
 }

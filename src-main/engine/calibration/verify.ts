@@ -37,20 +37,34 @@ export interface VerifyResult {
   calibration?: string;
 }
 
-export function loadCalibratedFingerprints(calibration: Calibration, file: string, victimHash: string): { defense: Defense; fingerprints: Fingerprints }[] {
+export function loadCalibratedFingerprints(
+  calibration: Calibration,
+  file: string,
+  victimHash: string,
+): { defense: Defense; fingerprints: Fingerprints }[] {
   if (calibration.victim.contentHash !== victimHash) {
-    throw new AuditError('CALIBRATION_MISMATCH', 'The calibration was made for another victim model (content hashes differ)', {
-      path: file,
-      hint: 'Calibrate this victim with `ownership-audit calibrate`, or pass the victim the calibration was made for.',
-    });
+    throw new AuditError(
+      'CALIBRATION_MISMATCH',
+      'The calibration was made for another victim model (content hashes differ)',
+      {
+        path: file,
+        hint: 'Calibrate this victim with `ownership-audit calibrate`, or pass the victim the calibration was made for.',
+      },
+    );
   }
   return calibration.defenses.map((d) => {
     if (!existsSync(d.fingerprintsFile)) {
-      throw new AuditError('CALIBRATION_MISMATCH', `The calibration's ${d.id} fingerprints are missing`, { path: d.fingerprintsFile, hint: 'Keep the .fingerprints folder beside the calibration file, or calibrate again.' });
+      throw new AuditError('CALIBRATION_MISMATCH', `The calibration's ${d.id} fingerprints are missing`, {
+        path: d.fingerprintsFile,
+        hint: 'Keep the .fingerprints folder beside the calibration file, or calibrate again.',
+      });
     }
     const fingerprints = readFingerprints(d.fingerprintsFile);
     if (fingerprintHash(fingerprints) !== d.fingerprintsHash || fingerprints.victimHash !== victimHash) {
-      throw new AuditError('CALIBRATION_MISMATCH', `The ${d.id} fingerprints changed since the calibration`, { path: d.fingerprintsFile, hint: 'Calibrate again: thresholds only hold for the fingerprints they were computed with.' });
+      throw new AuditError('CALIBRATION_MISMATCH', `The ${d.id} fingerprints changed since the calibration`, {
+        path: d.fingerprintsFile,
+        hint: 'Calibrate again: thresholds only hold for the fingerprints they were computed with.',
+      });
     }
     return { defense: getDefense(d.id), fingerprints };
   });
@@ -60,7 +74,12 @@ export async function verify(ctx: RunContext, req: VerifyRequest): Promise<Verif
   const victim = await loadModel(req.victimDir);
   const suspect = await loadModel(req.suspectDir);
   try {
-    const data = await loadDataset(req.dataDir, { inputShape: victim.meta.inputShape, normalization: victim.meta.normalization, maxTrain: victim.meta.normalization ? 1 : undefined, maxTest: req.maxTest });
+    const data = await loadDataset(req.dataDir, {
+      inputShape: victim.meta.inputShape,
+      normalization: victim.meta.normalization,
+      maxTrain: victim.meta.normalization ? 1 : undefined,
+      maxTest: req.maxTest,
+    });
     let calibration: Calibration | undefined;
     let sets: { defense: Defense; fingerprints: Fingerprints }[];
     if (req.calibrationFile) {
@@ -98,12 +117,26 @@ export async function verify(ctx: RunContext, req: VerifyRequest): Promise<Verif
       const b = predictLabels(suspect.model, data.test);
       agreement = a.reduce((n, v, i) => n + (v === b[i] ? 1 : 0), 0) / Math.max(1, a.length);
     }
-    metrics.push({ id: 'fidelity.accuracy', kind: 'similarity', value: accuracy, applicable: accuracy !== null, votes: false });
-    metrics.push({ id: 'fidelity.agreement', kind: 'similarity', value: agreement, applicable: agreement !== null, votes: false });
+    metrics.push({
+      id: 'fidelity.accuracy',
+      kind: 'similarity',
+      value: accuracy,
+      applicable: accuracy !== null,
+      votes: false,
+    });
+    metrics.push({
+      id: 'fidelity.agreement',
+      kind: 'similarity',
+      value: agreement,
+      applicable: agreement !== null,
+      votes: false,
+    });
     const scored = calibration ? applyThresholds(metrics) : metrics;
     return {
       metrics: scored,
-      ...(calibration ? { verdict: decide(scored, req.rule ?? 'majority'), calibration: resolve(req.calibrationFile as string) } : {}),
+      ...(calibration
+        ? { verdict: decide(scored, req.rule ?? 'majority'), calibration: resolve(req.calibrationFile as string) }
+        : {}),
       suspect: { path: resolve(req.suspectDir), lineage: suspect.meta.lineage, contentHash: suspect.meta.contentHash },
     };
   } finally {

@@ -22,13 +22,17 @@ function checkMagic(data: Uint8Array, expected: number, file: string, what: stri
   const magic = readU32(data, 0);
   if (magic !== expected) {
     const hex = (v: number): string => `0x${v.toString(16).padStart(8, '0')}`;
-    throw new AuditError('DATASET_CORRUPT', `IDX ${what} file has magic number ${hex(magic)}, expected ${hex(expected)}`, {
-      path: file,
-      hint:
-        magic === (expected === IDX_IMAGES_MAGIC ? IDX_LABELS_MAGIC : IDX_IMAGES_MAGIC)
-          ? 'The images and labels files seem swapped; check the file names.'
-          : 'This is not an unsigned-byte IDX file (or it is damaged); re-download it.',
-    });
+    throw new AuditError(
+      'DATASET_CORRUPT',
+      `IDX ${what} file has magic number ${hex(magic)}, expected ${hex(expected)}`,
+      {
+        path: file,
+        hint:
+          magic === (expected === IDX_IMAGES_MAGIC ? IDX_LABELS_MAGIC : IDX_IMAGES_MAGIC)
+            ? 'The images and labels files seem swapped; check the file names.'
+            : 'This is not an unsigned-byte IDX file (or it is damaged); re-download it.',
+      },
+    );
   }
   if (data.length < headerBytes) {
     throw new AuditError('DATASET_CORRUPT', `IDX ${what} file is too short for its header (${data.length} bytes)`, {
@@ -56,10 +60,14 @@ export function parseIdxImages(data: Uint8Array, file: string): Omit<RawSplit, '
   const height = readU32(data, 8);
   const width = readU32(data, 12);
   if (count === 0 || height === 0 || width === 0 || height > 65536 || width > 65536) {
-    throw new AuditError('DATASET_CORRUPT', `IDX images header has invalid dimensions ${count} x ${height} x ${width}`, {
-      path: file,
-      hint: 'The header is damaged; re-download the file.',
-    });
+    throw new AuditError(
+      'DATASET_CORRUPT',
+      `IDX images header has invalid dimensions ${count} x ${height} x ${width}`,
+      {
+        path: file,
+        hint: 'The header is damaged; re-download the file.',
+      },
+    );
   }
   checkLength(data, 16 + count * height * width, file, 'images');
   return { pixels: data.subarray(16), count, height, width, channels: 1 };

@@ -31,7 +31,15 @@ import {
   resizeImages,
   scaleToUnit,
 } from './transform';
-import type { Dataset, DatasetLayout, ImageSet, InputShape, LoadDatasetOptions, Normalization, RawSplit } from './types';
+import type {
+  Dataset,
+  DatasetLayout,
+  ImageSet,
+  InputShape,
+  LoadDatasetOptions,
+  Normalization,
+  RawSplit,
+} from './types';
 
 const IDX_FILES = {
   trainImages: 'train-images-idx3-ubyte',
@@ -89,7 +97,9 @@ async function probeDir(dir: string): Promise<Probe> {
     if (batches.length === 0) missing.push('data_batch_1.bin..data_batch_5.bin');
     if (!files.has('test_batch.bin')) missing.push('test_batch.bin');
     if (missing.length > 0) return incomplete('CIFAR-10 binary', missing);
-    return { found: { layout: 'cifar10-binary', root: dir, trainFiles: batches, testFile: path.join(dir, 'test_batch.bin') } };
+    return {
+      found: { layout: 'cifar10-binary', root: dir, trainFiles: batches, testFile: path.join(dir, 'test_batch.bin') },
+    };
   }
 
   // CIFAR-100 binary.
@@ -97,7 +107,12 @@ async function probeDir(dir: string): Promise<Probe> {
     if (!files.has('train.bin')) return incomplete('CIFAR-100 binary', ['train.bin']);
     if (!files.has('test.bin')) return incomplete('CIFAR-100 binary', ['test.bin']);
     return {
-      found: { layout: 'cifar100-binary', root: dir, trainFile: path.join(dir, 'train.bin'), testFile: path.join(dir, 'test.bin') },
+      found: {
+        layout: 'cifar100-binary',
+        root: dir,
+        trainFile: path.join(dir, 'train.bin'),
+        testFile: path.join(dir, 'test.bin'),
+      },
     };
   }
 
@@ -105,7 +120,9 @@ async function probeDir(dir: string): Promise<Probe> {
   if (dirs.has('train') || dirs.has('test')) {
     if (!dirs.has('train')) return incomplete('image-folder', ['train/<class>/']);
     if (!dirs.has('test')) return incomplete('image-folder', ['test/<class>/']);
-    return { found: { layout: 'image-folder', root: dir, trainDir: path.join(dir, 'train'), testDir: path.join(dir, 'test') } };
+    return {
+      found: { layout: 'image-folder', root: dir, trainDir: path.join(dir, 'train'), testDir: path.join(dir, 'test') },
+    };
   }
   return { none: true, subdirs: [...dirs], names: entries.map((e) => (e.isDir ? `${e.name}/` : e.name)) };
 }
@@ -149,7 +166,8 @@ export async function detectLayout(dir: string): Promise<DetectedLayout> {
 }
 
 function checkOptions(dir: string, opts: LoadDatasetOptions): void {
-  const bad = (message: string, hint: string): AuditError => new AuditError('INVALID_ARGUMENT', message, { path: dir, hint });
+  const bad = (message: string, hint: string): AuditError =>
+    new AuditError('INVALID_ARGUMENT', message, { path: dir, hint });
   if (opts.inputShape !== undefined) {
     const s = opts.inputShape;
     const ok =
@@ -171,7 +189,10 @@ function checkOptions(dir: string, opts: LoadDatasetOptions): void {
   for (const key of ['maxTrain', 'maxTest'] as const) {
     const v = opts[key];
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
-      throw bad(`Invalid ${key} ${String(v)}`, `Give ${key} as a positive whole number, or leave it out to use every image.`);
+      throw bad(
+        `Invalid ${key} ${String(v)}`,
+        `Give ${key} as a positive whole number, or leave it out to use every image.`,
+      );
     }
   }
 }
@@ -186,25 +207,35 @@ interface RawDataset {
 function checkLabelRange(labels: Int32Array, numClasses: number, file: string, why: string): void {
   for (let i = 0; i < labels.length; i++) {
     if (labels[i] >= numClasses) {
-      throw new AuditError('DATASET_CORRUPT', `Label ${labels[i]} at index ${i} is not below the class count ${numClasses}`, {
-        path: file,
-        hint: why,
-      });
+      throw new AuditError(
+        'DATASET_CORRUPT',
+        `Label ${labels[i]} at index ${i} is not below the class count ${numClasses}`,
+        {
+          path: file,
+          hint: why,
+        },
+      );
     }
   }
 }
 
 async function readIdx(d: Extract<DetectedLayout, { layout: 'idx' }>): Promise<RawDataset> {
   const f = d.files;
-  const [ti, tl, vi, vl] = await Promise.all([f.trainImages, f.trainLabels, f.testImages, f.testLabels].map(readMaybeGz));
+  const [ti, tl, vi, vl] = await Promise.all(
+    [f.trainImages, f.trainLabels, f.testImages, f.testLabels].map(readMaybeGz),
+  );
   const split = (imgs: Uint8Array, labs: Uint8Array, imgFile: string, labFile: string): RawSplit => {
     const images = parseIdxImages(imgs, imgFile);
     const labels = parseIdxLabels(labs, labFile);
     if (labels.length !== images.count) {
-      throw new AuditError('DATASET_MISMATCH', `Label file has ${labels.length} labels but the image file has ${images.count} images`, {
-        path: labFile,
-        hint: `Use the labels file that belongs to ${path.basename(imgFile)} (re-download both).`,
-      });
+      throw new AuditError(
+        'DATASET_MISMATCH',
+        `Label file has ${labels.length} labels but the image file has ${images.count} images`,
+        {
+          path: labFile,
+          hint: `Use the labels file that belongs to ${path.basename(imgFile)} (re-download both).`,
+        },
+      );
     }
     return { ...images, labels };
   };
@@ -222,7 +253,12 @@ async function readIdx(d: Extract<DetectedLayout, { layout: 'idx' }>): Promise<R
   let numClasses = 0;
   for (let i = 0; i < train.labels.length; i++) numClasses = Math.max(numClasses, train.labels[i] + 1);
   if (names !== undefined) {
-    checkLabelRange(train.labels, names.length, f.trainLabels, `classes.txt lists ${names.length} classes; fix it or the labels file.`);
+    checkLabelRange(
+      train.labels,
+      names.length,
+      f.trainLabels,
+      `classes.txt lists ${names.length} classes; fix it or the labels file.`,
+    );
     numClasses = names.length;
   }
   checkLabelRange(

@@ -6,7 +6,14 @@
  */
 import { AuditError } from '../errors';
 import { createRng, shuffledIndices, type Rng } from '../rng';
-import { balancedQuotas, countPerClass, denormalizedImages, normalizeInPlace, resizeImages, copyNormalization } from './transform';
+import {
+  balancedQuotas,
+  countPerClass,
+  denormalizedImages,
+  normalizeInPlace,
+  resizeImages,
+  copyNormalization,
+} from './transform';
 import type { ImageSet, Normalization } from './types';
 
 function invalid(message: string, hint: string): AuditError {
@@ -37,7 +44,10 @@ export function parsePartition(spec: string): { k: number; n: number } {
   const k = m ? Number(m[1]) : NaN;
   const n = m ? Number(m[2]) : NaN;
   if (!m || n < 1 || k >= n) {
-    throw invalid(`Invalid partition "${spec}"`, 'Write it as k/n with 0 <= k < n, e.g. "0/2" for the first half and "1/2" for the second.');
+    throw invalid(
+      `Invalid partition "${spec}"`,
+      'Write it as k/n with 0 <= k < n, e.g. "0/2" for the first half and "1/2" for the second.',
+    );
   }
   return { k, n };
 }
@@ -60,7 +70,12 @@ function indicesByClass(labels: ArrayLike<number>, numClasses: number): number[]
  * are shuffled (seeded) and dealt round-robin, the dealing continuing from class to class,
  * so every class and every part differ in size by at most one.
  */
-export function partitionAssignment(labels: ArrayLike<number>, numClasses: number, n: number, seed: number): Int32Array {
+export function partitionAssignment(
+  labels: ArrayLike<number>,
+  numClasses: number,
+  n: number,
+  seed: number,
+): Int32Array {
   checkPart(0, n);
   const rng = createRng(seed);
   const part = new Int32Array(labels.length);
@@ -74,7 +89,13 @@ export function partitionAssignment(labels: ArrayLike<number>, numClasses: numbe
 }
 
 /** Ascending indices of part `k` of `n` (see `partitionAssignment`). */
-export function partitionIndices(labels: ArrayLike<number>, numClasses: number, k: number, n: number, seed: number): Int32Array {
+export function partitionIndices(
+  labels: ArrayLike<number>,
+  numClasses: number,
+  k: number,
+  n: number,
+  seed: number,
+): Int32Array {
   checkPart(k, n);
   const part = partitionAssignment(labels, numClasses, n, seed);
   const out: number[] = [];
@@ -107,7 +128,12 @@ export function disjointComplement(set: ImageSet, k: number, n: number, seed: nu
  * shared equally between the classes (as far as each class has images; leftover places to
  * the lowest class indices), drawn within each class by a seeded shuffle.
  */
-export function classBalancedIndices(labels: ArrayLike<number>, numClasses: number, fraction: number, seed: number): Int32Array {
+export function classBalancedIndices(
+  labels: ArrayLike<number>,
+  numClasses: number,
+  fraction: number,
+  seed: number,
+): Int32Array {
   if (!(fraction > 0 && fraction <= 1)) {
     throw invalid(`Invalid fraction ${fraction}`, 'Give a fraction in (0, 1], e.g. 0.1 for 10% of the training split.');
   }

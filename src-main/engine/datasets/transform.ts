@@ -102,9 +102,13 @@ export function resizeImages(
 ): Float32Array {
   if (from.height === to.height && from.width === to.width && from.channels === to.channels) return images;
   if (![1, 3].includes(from.channels) || ![1, 3].includes(to.channels)) {
-    throw new AuditError('INVALID_ARGUMENT', `Cannot convert ${from.channels}-channel images to ${to.channels} channels`, {
-      hint: 'Use 1 (grayscale) or 3 (RGB) channels.',
-    });
+    throw new AuditError(
+      'INVALID_ARGUMENT',
+      `Cannot convert ${from.channels}-channel images to ${to.channels} channels`,
+      {
+        hint: 'Use 1 (grayscale) or 3 (RGB) channels.',
+      },
+    );
   }
   const { height: h0, width: w0, channels: c0 } = from;
   const { height: h1, width: w1, channels: c1 } = to;
@@ -203,7 +207,7 @@ export function checkNormalization(norm: Normalization, channels: number): void 
     throw new AuditError(
       'INVALID_ARGUMENT',
       `Normalisation statistics do not fit ${channels}-channel images (mean ${JSON.stringify(norm.mean)}, std ${JSON.stringify(norm.std)})`,
-      { hint: 'Pass one finite mean and one positive std per channel, e.g. the victim data set\'s `normalization`.' },
+      { hint: "Pass one finite mean and one positive std per channel, e.g. the victim data set's `normalization`." },
     );
   }
 }

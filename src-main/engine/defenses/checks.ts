@@ -20,11 +20,19 @@ export function resolveDefenseParams(defense: Pick<Defense, 'id' | 'params'>, gi
 }
 
 /** Not applicable when the fingerprints are another defence's or another victim's. */
-export function fingerprintMismatch(defenseId: string, victim: LoadedModel, fp: Fingerprints | undefined): Applicability | undefined {
+export function fingerprintMismatch(
+  defenseId: string,
+  victim: LoadedModel,
+  fp: Fingerprints | undefined,
+): Applicability | undefined {
   if (!fp) return undefined;
-  if (fp.defense !== defenseId) return { applicable: false, reason: `the fingerprints were extracted by ${fp.defense}, not ${defenseId}` };
+  if (fp.defense !== defenseId)
+    return { applicable: false, reason: `the fingerprints were extracted by ${fp.defense}, not ${defenseId}` };
   if (fp.victimHash !== victim.meta.contentHash) {
-    return { applicable: false, reason: `the fingerprints were extracted from another victim (content hash ${fp.victimHash.slice(0, 12)}..., this victim ${victim.meta.contentHash.slice(0, 12)}...)` };
+    return {
+      applicable: false,
+      reason: `the fingerprints were extracted from another victim (content hash ${fp.victimHash.slice(0, 12)}..., this victim ${victim.meta.contentHash.slice(0, 12)}...)`,
+    };
   }
   return undefined;
 }
@@ -40,7 +48,10 @@ export function inputMismatch(victim: LoadedModel, suspect: LoadedModel): Applic
 export function classMismatch(victim: LoadedModel, suspect: LoadedModel): Applicability | undefined {
   return victim.meta.numClasses === suspect.meta.numClasses
     ? undefined
-    : { applicable: false, reason: `the suspect has ${suspect.meta.numClasses} classes, the victim ${victim.meta.numClasses}` };
+    : {
+        applicable: false,
+        reason: `the suspect has ${suspect.meta.numClasses} classes, the victim ${victim.meta.numClasses}`,
+      };
 }
 
 /** score() refuses what applicability() refuses, with the same reason. */
@@ -60,9 +71,13 @@ export function fingerprintArray(fp: Fingerprints, name: string, rank?: number):
     });
   }
   if (rank !== undefined && a.shape.length !== rank) {
-    throw new AuditError('INVALID_ARGUMENT', `The ${fp.defense} fingerprint array "${name}" has shape [${a.shape}], expected rank ${rank}`, {
-      hint: 'The fingerprint file is damaged; extract the fingerprints again.',
-    });
+    throw new AuditError(
+      'INVALID_ARGUMENT',
+      `The ${fp.defense} fingerprint array "${name}" has shape [${a.shape}], expected rank ${rank}`,
+      {
+        hint: 'The fingerprint file is damaged; extract the fingerprints again.',
+      },
+    );
   }
   if ((a.shape[0] ?? 0) === 0) {
     throw new AuditError('INVALID_ARGUMENT', `The ${fp.defense} fingerprint set is empty ("${name}" has no rows)`, {

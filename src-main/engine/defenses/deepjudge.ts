@@ -36,7 +36,14 @@ import { AuditError } from '../errors';
 import type { LoadedModel } from '../models/io';
 import { isSplitPoint } from '../models/validate';
 import { shuffledIndices } from '../rng';
-import { emptyFingerprintError, fingerprintArray, fingerprintMismatch, inputMismatch, requireApplicable, resolveDefenseParams } from './checks';
+import {
+  emptyFingerprintError,
+  fingerprintArray,
+  fingerprintMismatch,
+  inputMismatch,
+  requireApplicable,
+  resolveDefenseParams,
+} from './checks';
 import { searchInputs } from './input-search';
 import { argmaxRows, layerActivationDistance, layerOutputDistance, softmaxRows } from './math';
 import { allImages, checkProbeData, concatRows, gatherImages, inputBounds } from './probe-data';
@@ -51,12 +58,50 @@ const METRICS: readonly MetricSpec[] = [
 ];
 
 const PARAMS: readonly ParamSpec[] = [
-  { key: 'block', type: 'integer', default: 0, min: 0, help: "Block to compare: 1-based index into the victim's blocks; 0 = the victim's default DeepJudge block (paper: block 3)." },
-  { key: 'seeds', type: 'integer', default: 50, min: 1, max: 10000, help: 'Correctly classified, highest-confidence samples used as test seeds.' },
-  { key: 'fuzzSteps', type: 'integer', default: 100, min: 0, max: 10000, help: 'Adam steps per white-box test (DeepJudge: up to 1000); 0 = seeds only, no generated tests.' },
-  { key: 'm', type: 'number', default: 3, min: 0, help: "Fuzzing goal: a channel's mean activation above m times its maximum over the seeds." },
-  { key: 'fuzzLr', type: 'number', default: 0.1, min: 1e-6, max: 10, help: 'Adam learning rate on the input, in model-input units.' },
-  { key: 'ladNormalized', type: 'boolean', default: false, help: "LAD divided by the channel count as in the paper's Eq. 2 (values in [0, 1]); default: summed over channels, the scale of the paper's tables." },
+  {
+    key: 'block',
+    type: 'integer',
+    default: 0,
+    min: 0,
+    help: "Block to compare: 1-based index into the victim's blocks; 0 = the victim's default DeepJudge block (paper: block 3).",
+  },
+  {
+    key: 'seeds',
+    type: 'integer',
+    default: 50,
+    min: 1,
+    max: 10000,
+    help: 'Correctly classified, highest-confidence samples used as test seeds.',
+  },
+  {
+    key: 'fuzzSteps',
+    type: 'integer',
+    default: 100,
+    min: 0,
+    max: 10000,
+    help: 'Adam steps per white-box test (DeepJudge: up to 1000); 0 = seeds only, no generated tests.',
+  },
+  {
+    key: 'm',
+    type: 'number',
+    default: 3,
+    min: 0,
+    help: "Fuzzing goal: a channel's mean activation above m times its maximum over the seeds.",
+  },
+  {
+    key: 'fuzzLr',
+    type: 'number',
+    default: 0.1,
+    min: 1e-6,
+    max: 10,
+    help: 'Adam learning rate on the input, in model-input units.',
+  },
+  {
+    key: 'ladNormalized',
+    type: 'boolean',
+    default: false,
+    help: "LAD divided by the channel count as in the paper's Eq. 2 (values in [0, 1]); default: summed over channels, the scale of the paper's tables.",
+  },
 ];
 
 /** The block a `block` parameter names for this victim. Throws UNKNOWN_BLOCK when out of range. */
@@ -64,9 +109,13 @@ export function deepJudgeBlock(meta: Pick<ModelMeta, 'blocks' | 'defaultDeepJudg
   if (index === 0) return meta.defaultDeepJudgeBlock;
   const name = meta.blocks[index - 1];
   if (name === undefined) {
-    throw new AuditError('UNKNOWN_BLOCK', `DeepJudge block ${index} does not exist: the victim has ${meta.blocks.length} blocks (${meta.blocks.join(', ')})`, {
-      hint: `Pass block=1..${meta.blocks.length}, or 0 for the victim's default (${meta.defaultDeepJudgeBlock}).`,
-    });
+    throw new AuditError(
+      'UNKNOWN_BLOCK',
+      `DeepJudge block ${index} does not exist: the victim has ${meta.blocks.length} blocks (${meta.blocks.join(', ')})`,
+      {
+        hint: `Pass block=1..${meta.blocks.length}, or 0 for the victim's default (${meta.defaultDeepJudgeBlock}).`,
+      },
+    );
   }
   return name;
 }
@@ -88,7 +137,10 @@ function applicability(victim: LoadedModel, suspect: LoadedModel, fp?: Fingerpri
   const va = victim.meta.arch;
   const sa = suspect.meta.arch;
   if (va !== sa && va !== 'imported' && sa !== 'imported') {
-    return { applicable: false, reason: `DeepJudge compares the same neurons of two models of one architecture; the suspect is ${sa}, the victim ${va}` };
+    return {
+      applicable: false,
+      reason: `DeepJudge compares the same neurons of two models of one architecture; the suspect is ${sa}, the victim ${va}`,
+    };
   }
   const block = fingerprintBlock(victim, fp);
   const problem = blockProblem(suspect.model, block);
@@ -96,12 +148,20 @@ function applicability(victim: LoadedModel, suspect: LoadedModel, fp?: Fingerpri
   const vShape = layerOutputShape(victim.model, block);
   const sShape = layerOutputShape(suspect.model, block);
   if (!vShape || !sShape || vShape.join() !== sShape.join()) {
-    return { applicable: false, reason: `block "${block}" has shape [${sShape ?? '?'}] in the suspect and [${vShape ?? '?'}] in the victim` };
+    return {
+      applicable: false,
+      reason: `block "${block}" has shape [${sShape ?? '?'}] in the suspect and [${vShape ?? '?'}] in the victim`,
+    };
   }
   return { applicable: true };
 }
 
-async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, given: ParamValues): Promise<Fingerprints> {
+async function extract(
+  ctx: RunContext,
+  victim: LoadedModel,
+  data: ImageSet,
+  given: ParamValues,
+): Promise<Fingerprints> {
   const params = resolveDefenseParams({ id: DEEPJUDGE_ID, params: PARAMS }, given);
   checkProbeData(data, victim.meta.inputShape, 'DeepJudge');
   const block = deepJudgeBlock(victim.meta, params.block as number);
@@ -118,7 +178,8 @@ async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, giv
   const pred = argmaxRows(probs, classes);
   const correct: number[] = [];
   for (let i = 0; i < data.count; i++) if (pred[i] === data.labels[i]) correct.push(i);
-  if (correct.length === 0) throw emptyFingerprintError('DeepJudge', 'the victim classifies none of the given samples correctly');
+  if (correct.length === 0)
+    throw emptyFingerprintError('DeepJudge', 'the victim classifies none of the given samples correctly');
   const confidence = (i: number): number => probs[i * classes + pred[i]];
   correct.sort((a, b) => confidence(b) - confidence(a) || a - b);
   const seedIndices = correct.slice(0, params.seeds as number);
@@ -137,7 +198,8 @@ async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, giv
   if (steps > 0) {
     // Goal per channel: m times its maximum over the seeds.
     const goal = new Float32Array(channels).fill(-Infinity);
-    for (let i = 0; i < seedIndices.length; i++) for (let c = 0; c < channels; c++) goal[c] = Math.max(goal[c], seedActs.data[i * channels + c]);
+    for (let i = 0; i < seedIndices.length; i++)
+      for (let c = 0; c < channels; c++) goal[c] = Math.max(goal[c], seedActs.data[i * channels + c]);
     for (let c = 0; c < channels; c++) goal[c] *= params.m as number;
     const order = shuffledIndices(channels, contextRng(ctx, 1));
     neurons = seedIndices.map((_, s) => order[s % channels]);
@@ -155,7 +217,10 @@ async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, giv
         const acts = channelMeans(head.apply(x, { training: false }) as tf.Tensor);
         const pick = tf.oneHot(tf.tensor1d(neurons.slice(offset, offset + b), 'int32'), channels);
         const value = acts.mul(pick).sum(1) as tf.Tensor1D;
-        return { loss: value.neg(), reached: value.greater(tf.tensor1d(targets.slice(offset, offset + b))).cast('float32') as tf.Tensor1D };
+        return {
+          loss: value.neg(),
+          reached: value.greater(tf.tensor1d(targets.slice(offset, offset + b))).cast('float32') as tf.Tensor1D,
+        };
       },
     });
     queries += search.queries;
@@ -185,24 +250,38 @@ async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, giv
   };
 }
 
-async function score(ctx: RunContext, victim: LoadedModel, suspect: LoadedModel, fp: Fingerprints): Promise<Record<string, number>> {
+async function score(
+  ctx: RunContext,
+  victim: LoadedModel,
+  suspect: LoadedModel,
+  fp: Fingerprints,
+): Promise<Record<string, number>> {
   const block = fingerprintBlock(victim, fp);
-  const problem = fingerprintMismatch(DEEPJUDGE_ID, victim, fp) === undefined ? blockProblem(suspect.model, block) : undefined;
+  const problem =
+    fingerprintMismatch(DEEPJUDGE_ID, victim, fp) === undefined ? blockProblem(suspect.model, block) : undefined;
   if (problem) {
     throw new AuditError('UNKNOWN_BLOCK', `DeepJudge cannot read the suspect at block "${block}": ${problem}`, {
-      hint: 'DeepJudge needs a suspect of the victim\'s architecture; leave it out of DeepJudge for this suspect.',
+      hint: "DeepJudge needs a suspect of the victim's architecture; leave it out of DeepJudge for this suspect.",
     });
   }
   requireApplicable(DEEPJUDGE_ID, applicability(victim, suspect, fp));
   const inputs = fingerprintArray(fp, 'inputs', 4);
   const victimActs = fingerprintArray(fp, 'activations', 2);
   throwIfCancelled(ctx, 'DeepJudge scoring');
-  const acts = queryModel(blockHead(suspect.model, block), inputs, { role: 'suspect', what: 'DeepJudge fingerprints', map: channelMeans });
+  const acts = queryModel(blockHead(suspect.model, block), inputs, {
+    role: 'suspect',
+    what: 'DeepJudge fingerprints',
+    map: channelMeans,
+  });
   const channels = victimActs.shape[1];
   if (acts.shape[1] !== channels || acts.shape[0] !== victimActs.shape[0]) {
-    throw new AuditError('INVALID_ARGUMENT', `DeepJudge: the suspect gives [${acts.shape}] activations where the fingerprints hold [${victimActs.shape}]`, {
-      hint: 'Extract the fingerprints again for this victim.',
-    });
+    throw new AuditError(
+      'INVALID_ARGUMENT',
+      `DeepJudge: the suspect gives [${acts.shape}] activations where the fingerprints hold [${victimActs.shape}]`,
+      {
+        hint: 'Extract the fingerprints again for this victim.',
+      },
+    );
   }
   const result = {
     'deepjudge.lod': layerOutputDistance(victimActs.data, acts.data, channels),
@@ -215,7 +294,8 @@ async function score(ctx: RunContext, victim: LoadedModel, suspect: LoadedModel,
 export const deepJudgeDefense: Defense = {
   id: DEEPJUDGE_ID,
   title: 'DeepJudge (LOD, LAD)',
-  paper: 'Chen et al., "Copy, Right? A Testing Framework for Copyright Protection of Deep Learning Models", IEEE S&P 2022',
+  paper:
+    'Chen et al., "Copy, Right? A Testing Framework for Copyright Protection of Deep Learning Models", IEEE S&P 2022',
   access: 'white-box',
   metrics: METRICS,
   params: PARAMS,

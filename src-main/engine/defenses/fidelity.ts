@@ -17,7 +17,14 @@ import type { ParamSpec, ParamValues } from '../../../src-shared/params';
 import { contextRng, throwIfCancelled, type RunContext } from '../context';
 import type { ImageSet } from '../datasets/types';
 import type { LoadedModel } from '../models/io';
-import { classMismatch, fingerprintArray, fingerprintMismatch, inputMismatch, requireApplicable, resolveDefenseParams } from './checks';
+import {
+  classMismatch,
+  fingerprintArray,
+  fingerprintMismatch,
+  inputMismatch,
+  requireApplicable,
+  resolveDefenseParams,
+} from './checks';
 import { argmaxRows, matchingRate } from './math';
 import { allImages, checkProbeData, gatherImages, labelArray, sampleIndices } from './probe-data';
 import { queryModel } from './query';
@@ -31,19 +38,40 @@ const METRICS: readonly MetricSpec[] = [
 ];
 
 const PARAMS: readonly ParamSpec[] = [
-  { key: 'samples', type: 'integer', default: 1000, min: 0, max: 1_000_000, help: 'Labelled inputs drawn at random and stored with the fingerprints; 0 = all of the given data.' },
+  {
+    key: 'samples',
+    type: 'integer',
+    default: 1000,
+    min: 0,
+    max: 1_000_000,
+    help: 'Labelled inputs drawn at random and stored with the fingerprints; 0 = all of the given data.',
+  },
 ];
 
 function applicability(victim: LoadedModel, suspect: LoadedModel, fp?: Fingerprints): Applicability {
-  return fingerprintMismatch(FIDELITY_ID, victim, fp) ?? inputMismatch(victim, suspect) ?? classMismatch(victim, suspect) ?? { applicable: true };
+  return (
+    fingerprintMismatch(FIDELITY_ID, victim, fp) ??
+    inputMismatch(victim, suspect) ??
+    classMismatch(victim, suspect) ?? { applicable: true }
+  );
 }
 
-function predict(model: LoadedModel, inputs: FingerprintArray, role: 'victim' | 'suspect', ctx?: RunContext): Int32Array {
+function predict(
+  model: LoadedModel,
+  inputs: FingerprintArray,
+  role: 'victim' | 'suspect',
+  ctx?: RunContext,
+): Int32Array {
   const logits = queryModel(model.model, inputs, { role, what: 'fidelity data', ctx });
   return argmaxRows(logits.data, logits.shape[1]);
 }
 
-async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, given: ParamValues): Promise<Fingerprints> {
+async function extract(
+  ctx: RunContext,
+  victim: LoadedModel,
+  data: ImageSet,
+  given: ParamValues,
+): Promise<Fingerprints> {
   const params = resolveDefenseParams({ id: FIDELITY_ID, params: PARAMS }, given);
   checkProbeData(data, victim.meta.inputShape, 'Fidelity');
   const want = params.samples as number;
@@ -55,13 +83,28 @@ async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, giv
     defense: FIDELITY_ID,
     params,
     victimHash: victim.meta.contentHash,
-    arrays: { inputs, labels: labelArray(Array.from(idx, (i) => data.labels[i])), victimLabels: labelArray(victimLabels) },
-    info: { samples: idx.length, victimAccuracy: matchingRate(Array.from(idx, (i) => data.labels[i]), victimLabels) },
+    arrays: {
+      inputs,
+      labels: labelArray(Array.from(idx, (i) => data.labels[i])),
+      victimLabels: labelArray(victimLabels),
+    },
+    info: {
+      samples: idx.length,
+      victimAccuracy: matchingRate(
+        Array.from(idx, (i) => data.labels[i]),
+        victimLabels,
+      ),
+    },
     queries: idx.length,
   };
 }
 
-async function score(ctx: RunContext, victim: LoadedModel, suspect: LoadedModel, fp: Fingerprints): Promise<Record<string, number>> {
+async function score(
+  ctx: RunContext,
+  victim: LoadedModel,
+  suspect: LoadedModel,
+  fp: Fingerprints,
+): Promise<Record<string, number>> {
   requireApplicable(FIDELITY_ID, applicability(victim, suspect, fp));
   const inputs = fingerprintArray(fp, 'inputs', 4);
   const labels = fingerprintArray(fp, 'labels', 1);
@@ -69,7 +112,10 @@ async function score(ctx: RunContext, victim: LoadedModel, suspect: LoadedModel,
   throwIfCancelled(ctx, 'Fidelity scoring');
   const pred = predict(suspect, inputs, 'suspect', ctx);
   ctx.progress?.({ stage: 'fidelity.score', iteration: 1, total: 1, values: { queries: inputs.shape[0] } });
-  return { 'fidelity.accuracy': matchingRate(labels.data, pred), 'fidelity.agreement': matchingRate(victimLabels.data, pred) };
+  return {
+    'fidelity.accuracy': matchingRate(labels.data, pred),
+    'fidelity.agreement': matchingRate(victimLabels.data, pred),
+  };
 }
 
 /** Both fidelity figures of `suspect` on the whole of `data` (no fingerprint file). */
@@ -79,7 +125,10 @@ export function measureFidelity(victim: LoadedModel, suspect: LoadedModel, data:
   const inputs = allImages(data);
   const pred = predict(suspect, inputs, 'suspect');
   const reference = predict(victim, inputs, 'victim');
-  return { 'fidelity.accuracy': matchingRate(data.labels.subarray(0, data.count), pred), 'fidelity.agreement': matchingRate(reference, pred) };
+  return {
+    'fidelity.accuracy': matchingRate(data.labels.subarray(0, data.count), pred),
+    'fidelity.agreement': matchingRate(reference, pred),
+  };
 }
 
 export const fidelityDefense: Defense = {

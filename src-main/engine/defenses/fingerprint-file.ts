@@ -18,17 +18,24 @@ interface StoredFingerprints extends Omit<Fingerprints, 'arrays'> {
 }
 
 function encodeArray(a: FingerprintArray): StoredArray {
-  return { shape: a.shape, base64: Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).toString('base64') };
+  return {
+    shape: a.shape,
+    base64: Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).toString('base64'),
+  };
 }
 
 function decodeArray(s: StoredArray, file: string): FingerprintArray {
   const bytes = Buffer.from(s.base64, 'base64');
   const count = s.shape.reduce((p, d) => p * d, 1);
   if (bytes.byteLength !== count * 4) {
-    throw new AuditError('INVALID_ARGUMENT', `A fingerprint array holds ${bytes.byteLength / 4} values where its shape [${s.shape}] needs ${count}`, {
-      path: file,
-      hint: 'The fingerprint file is damaged; extract the fingerprints again.',
-    });
+    throw new AuditError(
+      'INVALID_ARGUMENT',
+      `A fingerprint array holds ${bytes.byteLength / 4} values where its shape [${s.shape}] needs ${count}`,
+      {
+        path: file,
+        hint: 'The fingerprint file is damaged; extract the fingerprints again.',
+      },
+    );
   }
   const data = new Float32Array(count);
   new Uint8Array(data.buffer).set(bytes);
@@ -49,13 +56,23 @@ export function deserializeFingerprints(text: string, file = '<memory>'): Finger
   try {
     stored = JSON.parse(text) as StoredFingerprints;
   } catch (cause) {
-    throw new AuditError('INVALID_ARGUMENT', 'The fingerprint file is not valid JSON', { path: file, hint: 'Extract the fingerprints again.', cause });
+    throw new AuditError('INVALID_ARGUMENT', 'The fingerprint file is not valid JSON', {
+      path: file,
+      hint: 'Extract the fingerprints again.',
+      cause,
+    });
   }
   if (stored.formatVersion !== 1 || typeof stored.defense !== 'string' || typeof stored.arrays !== 'object') {
-    throw new AuditError('INVALID_ARGUMENT', 'The file is not an Ownership Audit fingerprint set', { path: file, hint: 'Pass a file written by extract or calibrate.' });
+    throw new AuditError('INVALID_ARGUMENT', 'The file is not an Ownership Audit fingerprint set', {
+      path: file,
+      hint: 'Pass a file written by extract or calibrate.',
+    });
   }
   const { formatVersion: _v, ...rest } = stored;
-  return { ...rest, arrays: Object.fromEntries(Object.entries(stored.arrays).map(([k, a]) => [k, decodeArray(a, file)])) };
+  return {
+    ...rest,
+    arrays: Object.fromEntries(Object.entries(stored.arrays).map(([k, a]) => [k, decodeArray(a, file)])),
+  };
 }
 
 /** sha256 of the serialised fingerprints: what a calibration pins. */
@@ -74,7 +91,11 @@ export function readFingerprints(file: string): Fingerprints {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new AuditError('INVALID_ARGUMENT', 'The fingerprint file cannot be read', { path: file, hint: 'Check the path.', cause });
+    throw new AuditError('INVALID_ARGUMENT', 'The fingerprint file cannot be read', {
+      path: file,
+      hint: 'Check the path.',
+      cause,
+    });
   }
   return deserializeFingerprints(text, file);
 }

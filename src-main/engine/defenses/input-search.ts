@@ -68,7 +68,16 @@ export async function searchInputs(o: InputSearchOptions): Promise<InputSearchRe
     for (let bi = 0; bi < batches; bi++) {
       const offset = bi * batch;
       const b = Math.min(batch, n - offset);
-      const r = await searchBatch(o, o.start.data.slice(offset * per, (offset + b) * per), [b, ...rowShape], offset, lower, upper, bi, batches);
+      const r = await searchBatch(
+        o,
+        o.start.data.slice(offset * per, (offset + b) * per),
+        [b, ...rowShape],
+        offset,
+        lower,
+        upper,
+        bi,
+        batches,
+      );
       out.set(r.inputs, offset * per);
       reachedAll.set(r.reached, offset);
       queries += r.queries;
@@ -156,7 +165,12 @@ async function searchBatch(
         tf.tidy(() => x.assign(tf.minimum(tf.maximum(x, lower), upper)));
       }
       tf.dispose(Object.values(grads));
-      o.ctx.progress?.({ stage: o.stage, iteration: batchIndex * (o.steps + 1) + s + 1, total: batches * (o.steps + 1), values: { reached: done.reduce((p, d) => p + d, 0) } });
+      o.ctx.progress?.({
+        stage: o.stage,
+        iteration: batchIndex * (o.steps + 1) + s + 1,
+        total: batches * (o.steps + 1),
+        values: { reached: done.reduce((p, d) => p + d, 0) },
+      });
       if (allDone) break;
       await nextTurn();
     }

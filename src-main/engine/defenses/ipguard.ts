@@ -33,7 +33,14 @@ import type { ParamSpec, ParamValues } from '../../../src-shared/params';
 import { contextRng, throwIfCancelled, type RunContext } from '../context';
 import type { ImageSet } from '../datasets/types';
 import type { LoadedModel } from '../models/io';
-import { classMismatch, fingerprintArray, fingerprintMismatch, inputMismatch, requireApplicable, resolveDefenseParams } from './checks';
+import {
+  classMismatch,
+  fingerprintArray,
+  fingerprintMismatch,
+  inputMismatch,
+  requireApplicable,
+  resolveDefenseParams,
+} from './checks';
 import { searchInputs } from './input-search';
 import { argmaxRows, argminRows, matchingRate } from './math';
 import { checkProbeData, gatherImages, inputBounds, labelArray, sampleIndices } from './probe-data';
@@ -45,11 +52,44 @@ export const IPGUARD_ID = 'ipguard';
 const METRICS: readonly MetricSpec[] = [{ id: 'ipguard.mr', kind: 'similarity', label: 'IPGuard MR', identity: 1 }];
 
 const PARAMS: readonly ParamSpec[] = [
-  { key: 'fingerprints', type: 'integer', default: 100, min: 1, max: 10000, help: 'Boundary fingerprints, one per seed drawn at random from the data.' },
-  { key: 'target', type: 'enum', default: 'random', choices: ['random', 'least-likely'], help: 'Target class j: a random other class, or the least likely one.' },
-  { key: 'k', type: 'number', default: 0.5, min: 0, help: 'Margin in logits by which the point crosses into class j (small k with least-likely targets gives degenerate thresholds).' },
-  { key: 'steps', type: 'integer', default: 200, min: 1, max: 10000, help: 'Adam steps per fingerprint at most (IPGuard: 1000).' },
-  { key: 'lr', type: 'number', default: 0.01, min: 1e-6, max: 10, help: 'Adam learning rate on the input, in model-input units.' },
+  {
+    key: 'fingerprints',
+    type: 'integer',
+    default: 100,
+    min: 1,
+    max: 10000,
+    help: 'Boundary fingerprints, one per seed drawn at random from the data.',
+  },
+  {
+    key: 'target',
+    type: 'enum',
+    default: 'random',
+    choices: ['random', 'least-likely'],
+    help: 'Target class j: a random other class, or the least likely one.',
+  },
+  {
+    key: 'k',
+    type: 'number',
+    default: 0.5,
+    min: 0,
+    help: 'Margin in logits by which the point crosses into class j (small k with least-likely targets gives degenerate thresholds).',
+  },
+  {
+    key: 'steps',
+    type: 'integer',
+    default: 200,
+    min: 1,
+    max: 10000,
+    help: 'Adam steps per fingerprint at most (IPGuard: 1000).',
+  },
+  {
+    key: 'lr',
+    type: 'number',
+    default: 0.01,
+    min: 1e-6,
+    max: 10,
+    help: 'Adam learning rate on the input, in model-input units.',
+  },
 ];
 
 /** IPGuard's per-sample loss on logits z ([b, C]) for sources i and targets j. */
@@ -68,10 +108,19 @@ export function ipguardLoss(z: tf.Tensor2D, source: tf.Tensor1D, target: tf.Tens
 }
 
 function applicability(victim: LoadedModel, suspect: LoadedModel, fp?: Fingerprints): Applicability {
-  return fingerprintMismatch(IPGUARD_ID, victim, fp) ?? inputMismatch(victim, suspect) ?? classMismatch(victim, suspect) ?? { applicable: true };
+  return (
+    fingerprintMismatch(IPGUARD_ID, victim, fp) ??
+    inputMismatch(victim, suspect) ??
+    classMismatch(victim, suspect) ?? { applicable: true }
+  );
 }
 
-async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, given: ParamValues): Promise<Fingerprints> {
+async function extract(
+  ctx: RunContext,
+  victim: LoadedModel,
+  data: ImageSet,
+  given: ParamValues,
+): Promise<Fingerprints> {
   const params = resolveDefenseParams({ id: IPGUARD_ID, params: PARAMS }, given);
   checkProbeData(data, victim.meta.inputShape, 'IPGuard');
   const stage = 'ipguard.extract';
@@ -105,12 +154,20 @@ async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, giv
     objective: (x, offset) => {
       const b = x.shape[0];
       const z = victim.model.apply(x, { training: false }) as tf.Tensor2D;
-      const loss = ipguardLoss(z, tf.tensor1d(source.slice(offset, offset + b), 'int32'), tf.tensor1d(target.slice(offset, offset + b), 'int32'), k);
+      const loss = ipguardLoss(
+        z,
+        tf.tensor1d(source.slice(offset, offset + b), 'int32'),
+        tf.tensor1d(target.slice(offset, offset + b), 'int32'),
+        k,
+      );
       return { loss, reached: loss.lessEqual(0).cast('float32') as tf.Tensor1D };
     },
   });
   queries += search.queries;
-  const labels = argmaxRows(queryModel(victim.model, search.inputs, { role: 'victim', what: 'IPGuard fingerprints' }).data, classes);
+  const labels = argmaxRows(
+    queryModel(victim.model, search.inputs, { role: 'victim', what: 'IPGuard fingerprints' }).data,
+    classes,
+  );
   queries += n;
   let onTarget = 0;
   for (let i = 0; i < n; i++) if (labels[i] === target[i]) onTarget++;
@@ -126,7 +183,12 @@ async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, giv
   };
 }
 
-async function score(ctx: RunContext, victim: LoadedModel, suspect: LoadedModel, fp: Fingerprints): Promise<Record<string, number>> {
+async function score(
+  ctx: RunContext,
+  victim: LoadedModel,
+  suspect: LoadedModel,
+  fp: Fingerprints,
+): Promise<Record<string, number>> {
   requireApplicable(IPGUARD_ID, applicability(victim, suspect, fp));
   const inputs = fingerprintArray(fp, 'inputs', 4);
   const labels = fingerprintArray(fp, 'labels', 1);
@@ -140,7 +202,8 @@ async function score(ctx: RunContext, victim: LoadedModel, suspect: LoadedModel,
 export const ipGuardDefense: Defense = {
   id: IPGUARD_ID,
   title: 'IPGuard (MR)',
-  paper: 'Cao et al., "IPGuard: Protecting Intellectual Property of Deep Neural Networks via Fingerprinting the Classification Boundary", AsiaCCS 2021',
+  paper:
+    'Cao et al., "IPGuard: Protecting Intellectual Property of Deep Neural Networks via Fingerprinting the Classification Boundary", AsiaCCS 2021',
   access: 'black-box',
   metrics: METRICS,
   params: PARAMS,

@@ -93,7 +93,11 @@ export function choleskySolve(l: Float64Array, n: number, b: Float64Array, k: nu
  * Eigendecomposition of a symmetric n x n matrix by cyclic Jacobi rotations:
  * A = V diag(values) V^T, V's columns the eigenvectors (row-major n x n).
  */
-export function symmetricEigen(a: Float64Array, n: number, maxSweeps = 100): { values: Float64Array; vectors: Float64Array } {
+export function symmetricEigen(
+  a: Float64Array,
+  n: number,
+  maxSweeps = 100,
+): { values: Float64Array; vectors: Float64Array } {
   const m = Float64Array.from(a);
   const v = new Float64Array(n * n);
   for (let i = 0; i < n; i++) v[i * n + i] = 1;
@@ -182,9 +186,17 @@ export interface LeastSquaresResult {
  * W = pinv(M^T M) M^T Y for a design matrix M (rows x cols) and targets Y (rows x k): the
  * least-squares (minimum-norm where not unique) solution of M W = Y.
  */
-export function leastSquares(m: Float64Array, rows: number, cols: number, y: Float64Array, k: number): LeastSquaresResult {
-  if (m.length !== rows * cols) throw new RangeError(`leastSquares: M holds ${m.length} values, ${rows}x${cols} needs ${rows * cols}`);
-  if (y.length !== rows * k) throw new RangeError(`leastSquares: Y holds ${y.length} values, ${rows}x${k} needs ${rows * k}`);
+export function leastSquares(
+  m: Float64Array,
+  rows: number,
+  cols: number,
+  y: Float64Array,
+  k: number,
+): LeastSquaresResult {
+  if (m.length !== rows * cols)
+    throw new RangeError(`leastSquares: M holds ${m.length} values, ${rows}x${cols} needs ${rows * cols}`);
+  if (y.length !== rows * k)
+    throw new RangeError(`leastSquares: Y holds ${y.length} values, ${rows}x${k} needs ${rows * k}`);
   const g = gram(m, rows, cols);
   const b = transposeTimes(m, rows, cols, y, k);
   const l = cholesky(g, cols);

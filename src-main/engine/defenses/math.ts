@@ -6,7 +6,8 @@
 
 /** Rows of a flat row-major matrix: `data.length / cols`, checked to divide exactly. */
 export function rowCount(data: ArrayLike<number>, cols: number): number {
-  if (!(cols > 0) || data.length % cols !== 0) throw new RangeError(`${data.length} values do not form rows of ${cols}`);
+  if (!(cols > 0) || data.length % cols !== 0)
+    throw new RangeError(`${data.length} values do not form rows of ${cols}`);
   return data.length / cols;
 }
 
@@ -54,7 +55,13 @@ export function argminRows(data: ArrayLike<number>, cols: number): Int32Array {
 }
 
 /** Euclidean norm of a - b over `len` values starting at the given offsets. */
-export function l2Distance(a: ArrayLike<number>, b: ArrayLike<number>, aOffset = 0, bOffset = 0, len = a.length): number {
+export function l2Distance(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  aOffset = 0,
+  bOffset = 0,
+  len = a.length,
+): number {
   let s = 0;
   for (let j = 0; j < len; j++) {
     const d = a[aOffset + j] - b[bOffset + j];
@@ -68,7 +75,13 @@ export function l2Distance(a: ArrayLike<number>, b: ArrayLike<number>, aOffset =
  * for zero vectors, where the cosine is undefined: two zero vectors are identical (1); a
  * zero vector against a non-zero one shares no direction (0).
  */
-export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>, aOffset = 0, bOffset = 0, len = a.length): number {
+export function cosineSimilarity(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  aOffset = 0,
+  bOffset = 0,
+  len = a.length,
+): number {
   let dot = 0;
   let na = 0;
   let nb = 0;
@@ -119,7 +132,13 @@ export function activationPattern(v: ArrayLike<number>, offset = 0, len = v.leng
  * channels, averaged over inputs (the scale of the paper's tables). With `normalized`, also
  * divided by the channel count (Eq. 2 as printed: values in [0, 1]).
  */
-export function layerActivationDistance(a: ArrayLike<number>, b: ArrayLike<number>, channels: number, normalized = false, threshold = 0.5): number {
+export function layerActivationDistance(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  channels: number,
+  normalized = false,
+  threshold = 0.5,
+): number {
   checkSameLength(a, b);
   const n = rowCount(a, channels);
   if (n === 0) throw new RangeError('LAD of an empty set');
@@ -136,7 +155,11 @@ export function layerActivationDistance(a: ArrayLike<number>, b: ArrayLike<numbe
  * ModelDiff's decision distance vector: DDV_k = 1 - cos(F(x_k), F(x'_k)) for K pairs.
  * `first`, `second`: [K, classes] outputs (probabilities) on x_k and x'_k.
  */
-export function pairDecisionDistances(first: ArrayLike<number>, second: ArrayLike<number>, classes: number): Float32Array {
+export function pairDecisionDistances(
+  first: ArrayLike<number>,
+  second: ArrayLike<number>,
+  classes: number,
+): Float32Array {
   checkSameLength(first, second);
   const k = rowCount(first, classes);
   const out = new Float32Array(k);
@@ -152,7 +175,8 @@ export function pairwiseDistances(outputs: ArrayLike<number>, classes: number): 
   const n = rowCount(outputs, classes);
   const out = new Float32Array((n * (n - 1)) / 2);
   let p = 0;
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) out[p++] = l2Distance(outputs, outputs, i * classes, j * classes, classes);
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) out[p++] = l2Distance(outputs, outputs, i * classes, j * classes, classes);
   return out;
 }
 

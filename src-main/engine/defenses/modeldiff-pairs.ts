@@ -35,7 +35,13 @@ export interface PgdOptions {
 }
 
 /** Adversarial partners of `seeds` for `labels` on `model`. Spends steps x n queries. */
-export async function pgdPartners(model: tf.LayersModel, seeds: FingerprintArray, labels: Int32Array, numClasses: number, o: PgdOptions): Promise<{ inputs: FingerprintArray; queries: number }> {
+export async function pgdPartners(
+  model: tf.LayersModel,
+  seeds: FingerprintArray,
+  labels: Int32Array,
+  numClasses: number,
+  o: PgdOptions,
+): Promise<{ inputs: FingerprintArray; queries: number }> {
   const n = inputCount(seeds);
   const rowShape = seeds.shape.slice(1) as [number, number, number];
   const per = rowShape[0] * rowShape[1] * rowShape[2];
@@ -44,13 +50,18 @@ export async function pgdPartners(model: tf.LayersModel, seeds: FingerprintArray
   const lower = tf.tensor1d(o.bounds.lower);
   const upper = tf.tensor1d(o.bounds.upper);
   const alpha = tf.tensor1d(o.eps.map((e) => (2.5 * e) / Math.max(1, o.steps)));
-  const lossOf = (y: tf.Tensor) => (x: tf.Tensor): tf.Scalar => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: false }) as tf.Tensor) as tf.Scalar;
+  const lossOf =
+    (y: tf.Tensor) =>
+    (x: tf.Tensor): tf.Scalar =>
+      tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: false }) as tf.Tensor) as tf.Scalar;
   let queries = 0;
   try {
     for (let start = 0, bi = 0; start < n; start += QUERY_BATCH, bi++) {
       const b = Math.min(QUERY_BATCH, n - start);
       const x0 = tf.tensor4d(seeds.data.slice(start * per, (start + b) * per), [b, ...rowShape]);
-      const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels.slice(start, start + b), 'int32'), numClasses).cast('float32'));
+      const y = tf.tidy(() =>
+        tf.oneHot(tf.tensor1d(labels.slice(start, start + b), 'int32'), numClasses).cast('float32'),
+      );
       const lo = tf.tidy(() => tf.maximum(x0.sub(eps), lower));
       const hi = tf.tidy(() => tf.minimum(x0.add(eps), upper));
       const grad = tf.grad(lossOf(y));
@@ -62,7 +73,11 @@ export async function pgdPartners(model: tf.LayersModel, seeds: FingerprintArray
           x = tf.tidy(() => tf.minimum(tf.maximum(prev.add(grad(prev).sign().mul(alpha)), lo), hi));
           prev.dispose();
           queries += b;
-          o.ctx.progress?.({ stage: o.stage, iteration: bi * o.steps + s + 1, total: Math.ceil(n / QUERY_BATCH) * o.steps });
+          o.ctx.progress?.({
+            stage: o.stage,
+            iteration: bi * o.steps + s + 1,
+            total: Math.ceil(n / QUERY_BATCH) * o.steps,
+          });
           await nextTurn();
         }
         out.set(x.dataSync(), start * per);
@@ -87,13 +102,19 @@ export interface MutationOptions {
 }
 
 /** ModelDiff's mutation search for partners of `seeds` (see the file comment). Spends n + 2 x iterations queries. */
-export async function mutationPartners(model: tf.LayersModel, seeds: FingerprintArray, numClasses: number, o: MutationOptions): Promise<{ inputs: FingerprintArray; queries: number; accepted: number }> {
+export async function mutationPartners(
+  model: tf.LayersModel,
+  seeds: FingerprintArray,
+  numClasses: number,
+  o: MutationOptions,
+): Promise<{ inputs: FingerprintArray; queries: number; accepted: number }> {
   const n = inputCount(seeds);
   const rowShape = seeds.shape.slice(1);
   const per = rowShape.reduce((p, d) => p * d, 1);
   const channels = rowShape[rowShape.length - 1];
   const C = numClasses;
-  const probsOf = (a: FingerprintArray): Float32Array => softmaxRows(queryModel(model, a, { role: 'victim', what: 'ModelDiff mutation search' }).data, C);
+  const probsOf = (a: FingerprintArray): Float32Array =>
+    softmaxRows(queryModel(model, a, { role: 'victim', what: 'ModelDiff mutation search' }).data, C);
   const base = probsOf(seeds);
   const partners = Float32Array.from(seeds.data);
   const cur = Float32Array.from(base);
@@ -119,7 +140,14 @@ export async function mutationPartners(model: tf.LayersModel, seeds: Fingerprint
     candidate.set(row, per);
     candidate[d] = Math.min(o.bounds.upper[ch], row[d] + o.eps[ch]);
     candidate[per + d] = Math.max(o.bounds.lower[ch], row[d] - o.eps[ch]);
-    const p = softmaxRows(queryModel(model, { shape: [2, ...rowShape], data: candidate }, { role: 'victim', what: 'ModelDiff mutation search' }).data, C);
+    const p = softmaxRows(
+      queryModel(
+        model,
+        { shape: [2, ...rowShape], data: candidate },
+        { role: 'victim', what: 'ModelDiff mutation search' },
+      ).data,
+      C,
+    );
     queries += 2;
     const oldDiv = l2Distance(cur, base, k * C, k * C, C);
     let oldRow = 0;

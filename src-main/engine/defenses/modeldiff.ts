@@ -24,7 +24,14 @@ import type { ParamSpec, ParamValues } from '../../../src-shared/params';
 import { contextRng, throwIfCancelled, type RunContext } from '../context';
 import type { ImageSet } from '../datasets/types';
 import type { LoadedModel } from '../models/io';
-import { emptyFingerprintError, fingerprintArray, fingerprintMismatch, inputMismatch, requireApplicable, resolveDefenseParams } from './checks';
+import {
+  emptyFingerprintError,
+  fingerprintArray,
+  fingerprintMismatch,
+  inputMismatch,
+  requireApplicable,
+  resolveDefenseParams,
+} from './checks';
 import { argmaxRows, cosineSimilarity, pairDecisionDistances, pairwiseDistances, softmaxRows } from './math';
 import { mutationPartners, pgdPartners } from './modeldiff-pairs';
 import { allImages, checkProbeData, concatRows, gatherImages, inputBounds, pixelUnit, sampleFrom } from './probe-data';
@@ -33,16 +40,58 @@ import type { Applicability, Defense, FingerprintArray, Fingerprints, MetricSpec
 
 export const MODELDIFF_ID = 'modeldiff';
 
-const METRICS: readonly MetricSpec[] = [{ id: 'modeldiff.ddv', kind: 'similarity', label: 'ModelDiff DDV', identity: 1 }];
+const METRICS: readonly MetricSpec[] = [
+  { id: 'modeldiff.ddv', kind: 'similarity', label: 'ModelDiff DDV', identity: 1 },
+];
 
 const PARAMS: readonly ParamSpec[] = [
-  { key: 'seeds', type: 'integer', default: 100, min: 2, max: 10000, help: 'Input pairs K, from correctly classified samples drawn at random.' },
-  { key: 'pairs', type: 'enum', default: 'pgd', choices: ['pgd', 'mutation'], help: "Partner of each seed: a PGD adversarial example on the victim, or ModelDiff's single-coordinate mutation search." },
-  { key: 'eps', type: 'number', default: 0.03, min: 0, max: 1, help: 'PGD L-infinity budget in [0, 1]-pixel units (converted with the data normalisation).' },
+  {
+    key: 'seeds',
+    type: 'integer',
+    default: 100,
+    min: 2,
+    max: 10000,
+    help: 'Input pairs K, from correctly classified samples drawn at random.',
+  },
+  {
+    key: 'pairs',
+    type: 'enum',
+    default: 'pgd',
+    choices: ['pgd', 'mutation'],
+    help: "Partner of each seed: a PGD adversarial example on the victim, or ModelDiff's single-coordinate mutation search.",
+  },
+  {
+    key: 'eps',
+    type: 'number',
+    default: 0.03,
+    min: 0,
+    max: 1,
+    help: 'PGD L-infinity budget in [0, 1]-pixel units (converted with the data normalisation).',
+  },
   { key: 'pgdSteps', type: 'integer', default: 10, min: 1, max: 1000, help: 'PGD steps (step size 2.5 eps / steps).' },
-  { key: 'mutationEps', type: 'number', default: 0.2, min: 0, max: 1, help: 'Size of one mutation in [0, 1]-pixel units.' },
-  { key: 'mutationIterations', type: 'integer', default: 1000, min: 1, max: 100000, help: 'Mutation search iterations (2 queries each).' },
-  { key: 'variant', type: 'enum', default: 'ddv', choices: ['ddv', 'eq3'], help: "'ddv': DDV_k = 1 - cos(F(x_k), F(x'_k)) as ModelDiff defines it; 'eq3': pairwise L2 distances over all outputs (RemovalNet Eq. 3)." },
+  {
+    key: 'mutationEps',
+    type: 'number',
+    default: 0.2,
+    min: 0,
+    max: 1,
+    help: 'Size of one mutation in [0, 1]-pixel units.',
+  },
+  {
+    key: 'mutationIterations',
+    type: 'integer',
+    default: 1000,
+    min: 1,
+    max: 100000,
+    help: 'Mutation search iterations (2 queries each).',
+  },
+  {
+    key: 'variant',
+    type: 'enum',
+    default: 'ddv',
+    choices: ['ddv', 'eq3'],
+    help: "'ddv': DDV_k = 1 - cos(F(x_k), F(x'_k)) as ModelDiff defines it; 'eq3': pairwise L2 distances over all outputs (RemovalNet Eq. 3).",
+  },
 ];
 
 /** A model's DDV on the fingerprint outputs ([2K, classes]: the K firsts, then the K partners). */
@@ -62,17 +111,29 @@ function probabilities(model: LoadedModel, inputs: FingerprintArray, role: 'vict
   return { shape: logits.shape, data: softmaxRows(logits.data, logits.shape[1]) };
 }
 
-async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, given: ParamValues): Promise<Fingerprints> {
+async function extract(
+  ctx: RunContext,
+  victim: LoadedModel,
+  data: ImageSet,
+  given: ParamValues,
+): Promise<Fingerprints> {
   const params = resolveDefenseParams({ id: MODELDIFF_ID, params: PARAMS }, given);
   checkProbeData(data, victim.meta.inputShape, 'ModelDiff');
   const stage = 'modeldiff.extract';
   const classes = victim.meta.numClasses;
   ctx.progress?.({ stage, iteration: 0, total: 2 });
-  const pred = argmaxRows(queryModel(victim.model, allImages(data), { role: 'victim', what: 'seed data', ctx }).data, classes);
+  const pred = argmaxRows(
+    queryModel(victim.model, allImages(data), { role: 'victim', what: 'seed data', ctx }).data,
+    classes,
+  );
   let queries = data.count;
   const correct: number[] = [];
   for (let i = 0; i < data.count; i++) if (pred[i] === data.labels[i]) correct.push(i);
-  if (correct.length < 2) throw emptyFingerprintError('ModelDiff', `the victim classifies ${correct.length} of the given samples correctly; ModelDiff needs at least 2`);
+  if (correct.length < 2)
+    throw emptyFingerprintError(
+      'ModelDiff',
+      `the victim classifies ${correct.length} of the given samples correctly; ModelDiff needs at least 2`,
+    );
   const seedIndices = sampleFrom(correct, params.seeds as number, contextRng(ctx, 2));
   const seeds = gatherImages(data, seedIndices);
   throwIfCancelled(ctx, 'ModelDiff extraction');
@@ -95,14 +156,23 @@ async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, giv
     info.accepted = r.accepted;
   } else {
     const labels = Int32Array.from(seedIndices, (i) => data.labels[i]);
-    const r = await pgdPartners(victim.model, seeds, labels, classes, { eps: unit.map((u) => u * (params.eps as number)), steps: params.pgdSteps as number, bounds, ctx, stage: `${stage}:pgd` });
+    const r = await pgdPartners(victim.model, seeds, labels, classes, {
+      eps: unit.map((u) => u * (params.eps as number)),
+      steps: params.pgdSteps as number,
+      bounds,
+      ctx,
+      stage: `${stage}:pgd`,
+    });
     partners = r.inputs;
     queries += r.queries;
   }
   const inputs = concatRows(seeds, partners);
   const victimOutputs = probabilities(victim, inputs, 'victim');
   queries += inputs.shape[0];
-  const flipped = argmaxRows(victimOutputs.data.subarray(seedIndices.length * classes), classes).reduce((p, l, k) => p + (l !== data.labels[seedIndices[k]] ? 1 : 0), 0);
+  const flipped = argmaxRows(victimOutputs.data.subarray(seedIndices.length * classes), classes).reduce(
+    (p, l, k) => p + (l !== data.labels[seedIndices[k]] ? 1 : 0),
+    0,
+  );
   info.partnersMisclassified = flipped;
   ctx.progress?.({ stage, iteration: 2, total: 2, values: { pairs: seedIndices.length, queries } });
   return {
@@ -115,11 +185,20 @@ async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, giv
   };
 }
 
-async function score(ctx: RunContext, victim: LoadedModel, suspect: LoadedModel, fp: Fingerprints): Promise<Record<string, number>> {
+async function score(
+  ctx: RunContext,
+  victim: LoadedModel,
+  suspect: LoadedModel,
+  fp: Fingerprints,
+): Promise<Record<string, number>> {
   requireApplicable(MODELDIFF_ID, applicability(victim, suspect, fp));
   const inputs = fingerprintArray(fp, 'inputs', 4);
   const victimOutputs = fingerprintArray(fp, 'victimOutputs', 2);
-  if (inputs.shape[0] % 2 !== 0 || inputs.shape[0] !== victimOutputs.shape[0]) throw emptyFingerprintError('ModelDiff', `the fingerprint set holds ${inputs.shape[0]} inputs, not K pairs matching its ${victimOutputs.shape[0]} outputs`);
+  if (inputs.shape[0] % 2 !== 0 || inputs.shape[0] !== victimOutputs.shape[0])
+    throw emptyFingerprintError(
+      'ModelDiff',
+      `the fingerprint set holds ${inputs.shape[0]} inputs, not K pairs matching its ${victimOutputs.shape[0]} outputs`,
+    );
   throwIfCancelled(ctx, 'ModelDiff scoring');
   const variant = String(fp.params.variant ?? 'ddv');
   const suspectOutputs = probabilities(suspect, inputs, 'suspect');

@@ -18,18 +18,23 @@ export function imageSize(data: Pick<ImageSet, 'height' | 'width' | 'channels'>)
 export function gatherImages(data: ImageSet, indices: ArrayLike<number>): FingerprintArray {
   const per = imageSize(data);
   const out = new Float32Array(indices.length * per);
-  for (let i = 0; i < indices.length; i++) out.set(data.images.subarray(indices[i] * per, (indices[i] + 1) * per), i * per);
+  for (let i = 0; i < indices.length; i++)
+    out.set(data.images.subarray(indices[i] * per, (indices[i] + 1) * per), i * per);
   return { shape: [indices.length, data.height, data.width, data.channels], data: out };
 }
 
 /** All images of `data` as an [n, h, w, c] array (a view, not a copy). */
 export function allImages(data: ImageSet): FingerprintArray {
-  return { shape: [data.count, data.height, data.width, data.channels], data: data.images.subarray(0, data.count * imageSize(data)) };
+  return {
+    shape: [data.count, data.height, data.width, data.channels],
+    data: data.images.subarray(0, data.count * imageSize(data)),
+  };
 }
 
 /** Rows of `a` followed by rows of `b` (same row shape). */
 export function concatRows(a: FingerprintArray, b: FingerprintArray): FingerprintArray {
-  if (a.shape.slice(1).join() !== b.shape.slice(1).join()) throw new RangeError(`row shapes differ: [${a.shape}] vs [${b.shape}]`);
+  if (a.shape.slice(1).join() !== b.shape.slice(1).join())
+    throw new RangeError(`row shapes differ: [${a.shape}] vs [${b.shape}]`);
   const data = new Float32Array(a.data.length + b.data.length);
   data.set(a.data);
   data.set(b.data, a.data.length);
@@ -90,15 +95,23 @@ export function pixelUnit(data: ImageSet): Float32Array {
 /** Refuses an empty probe set or one whose images do not fit the model's input. */
 export function checkProbeData(data: ImageSet, inputShape: readonly number[], defense: string): void {
   if (data.count === 0) {
-    throw new AuditError('INVALID_ARGUMENT', `${defense} needs data to draw fingerprint seeds from, and the given set is empty`, {
-      hint: 'Pass the victim data set\'s test split (or any labelled data of the victim\'s task).',
-    });
+    throw new AuditError(
+      'INVALID_ARGUMENT',
+      `${defense} needs data to draw fingerprint seeds from, and the given set is empty`,
+      {
+        hint: "Pass the victim data set's test split (or any labelled data of the victim's task).",
+      },
+    );
   }
   const shape = [data.height, data.width, data.channels];
   if (shape.join() !== inputShape.join()) {
-    throw new AuditError('DATASET_MISMATCH', `${defense}: the data's images are ${shape.join('x')} but the victim takes ${inputShape.join('x')}`, {
-      hint: 'Load the data with the victim\'s input shape.',
-    });
+    throw new AuditError(
+      'DATASET_MISMATCH',
+      `${defense}: the data's images are ${shape.join('x')} but the victim takes ${inputShape.join('x')}`,
+      {
+        hint: "Load the data with the victim's input shape.",
+      },
+    );
   }
 }
 

@@ -71,9 +71,13 @@ export function assertFinite(data: ArrayLike<number>, rowLen: number, opts: Pick
   const bad = firstNonFinite(data);
   if (bad < 0) return;
   const row = Math.floor(bad / Math.max(1, rowLen));
-  throw new AuditError('MODEL_NOT_FINITE', `The ${opts.role} model produced a non-finite output (${data[bad]}) on input ${row} of the ${opts.what}`, {
-    hint: `Check the ${opts.role} model's weights (an attack that diverged leaves NaN) and that its inputs are normalised as the model expects.`,
-  });
+  throw new AuditError(
+    'MODEL_NOT_FINITE',
+    `The ${opts.role} model produced a non-finite output (${data[bad]}) on input ${row} of the ${opts.what}`,
+    {
+      hint: `Check the ${opts.role} model's weights (an attack that diverged leaves NaN) and that its inputs are normalised as the model expects.`,
+    },
+  );
 }
 
 /** Per-channel mean of a block output: [n, ..., C] -> [n, C] (the spatial mean DeepJudge compares). */
@@ -96,7 +100,11 @@ export function blockHead(model: tf.LayersModel, block: string): tf.LayersModel 
   const cached = byBlock?.get(block);
   if (cached) return cached;
   checkBlock(model, block);
-  const head = tf.model({ inputs: model.inputs, outputs: model.getLayer(block).output as tf.SymbolicTensor, name: `${model.name}_dj_${block}` });
+  const head = tf.model({
+    inputs: model.inputs,
+    outputs: model.getLayer(block).output as tf.SymbolicTensor,
+    name: `${model.name}_dj_${block}`,
+  });
   if (!byBlock) heads.set(model, (byBlock = new Map()));
   byBlock.set(block, head);
   return head;

@@ -82,12 +82,21 @@ export function rgbToLab(r: number, g: number, b: number): [number, number, numb
  * The working features of an HWC image: Lab (3 values per pixel) for 1- or 3-channel images
  * when colorSpace is 'lab', else the channels as they are. Not yet scaled by ratio.
  */
-export function workingColors(image: ArrayLike<number>, height: number, width: number, channels: number, colorSpace: 'lab' | 'raw'): { values: Float64Array; channels: number } {
+export function workingColors(
+  image: ArrayLike<number>,
+  height: number,
+  width: number,
+  channels: number,
+  colorSpace: 'lab' | 'raw',
+): { values: Float64Array; channels: number } {
   const n = height * width;
   if (colorSpace === 'lab' && (channels === 1 || channels === 3)) {
     const values = new Float64Array(n * 3);
     for (let p = 0; p < n; p++) {
-      const lab = channels === 3 ? rgbToLab(image[p * 3], image[p * 3 + 1], image[p * 3 + 2]) : rgbToLab(image[p], image[p], image[p]);
+      const lab =
+        channels === 3
+          ? rgbToLab(image[p * 3], image[p * 3 + 1], image[p * 3 + 2])
+          : rgbToLab(image[p], image[p], image[p]);
       values[p * 3] = lab[0];
       values[p * 3 + 1] = lab[1];
       values[p * 3 + 2] = lab[2];
@@ -204,9 +213,17 @@ export function quickshiftFeatures(
  * Quickshift segmentation of one HWC image with pixels in [0, 1] (de-normalised). Defaults
  * are LIME's: kernelSize 4, ratio 0.2, maxDist 200, Lab colour space, seed 42.
  */
-export function quickshift(image: ArrayLike<number>, height: number, width: number, channels: number, opts: QuickshiftOptions = {}): QuickshiftResult {
+export function quickshift(
+  image: ArrayLike<number>,
+  height: number,
+  width: number,
+  channels: number,
+  opts: QuickshiftOptions = {},
+): QuickshiftResult {
   if (image.length !== height * width * channels) {
-    throw new RangeError(`quickshift: image holds ${image.length} values, ${height}x${width}x${channels} needs ${height * width * channels}`);
+    throw new RangeError(
+      `quickshift: image holds ${image.length} values, ${height}x${width}x${channels} needs ${height * width * channels}`,
+    );
   }
   const ratio = opts.ratio ?? LIME_QUICKSHIFT.ratio;
   const { values, channels: k } = workingColors(image, height, width, channels, opts.colorSpace ?? 'lab');

@@ -12,12 +12,7 @@ import { zestDefense } from './zest';
 import { metricVotes, type Defense, type MetricSpec } from './types';
 
 /** The fingerprinting defences: their metrics vote on the verdict. */
-export const DEFENSES: readonly Defense[] = [
-  deepJudgeDefense,
-  zestDefense,
-  modelDiffDefense,
-  ipGuardDefense,
-];
+export const DEFENSES: readonly Defense[] = [deepJudgeDefense, zestDefense, modelDiffDefense, ipGuardDefense];
 
 /** Fidelity: measured like a defence (fingerprints = a stored labelled sample), never votes. */
 export const FIDELITY: Defense = fidelityDefense;
@@ -35,7 +30,9 @@ export const VOTING_METRICS: readonly MetricSpec[] = ALL_METRICS.filter(metricVo
 export function getDefense(id: string): Defense {
   const d = SCORERS.find((s) => s.id === id);
   if (!d) {
-    throw new AuditError('INVALID_ARGUMENT', `Unknown defence "${id}"`, { hint: `Known defences: ${SCORERS.map((s) => s.id).join(', ')}.` });
+    throw new AuditError('INVALID_ARGUMENT', `Unknown defence "${id}"`, {
+      hint: `Known defences: ${SCORERS.map((s) => s.id).join(', ')}.`,
+    });
   }
   return d;
 }
@@ -46,5 +43,7 @@ export function getMetric(id: string): { metric: MetricSpec; defense: Defense } 
     const metric = defense.metrics.find((m) => m.id === id);
     if (metric) return { metric, defense };
   }
-  throw new AuditError('INVALID_ARGUMENT', `Unknown metric "${id}"`, { hint: `Known metrics: ${ALL_METRICS.map((m) => m.id).join(', ')}.` });
+  throw new AuditError('INVALID_ARGUMENT', `Unknown metric "${id}"`, {
+    hint: `Known metrics: ${ALL_METRICS.map((m) => m.id).join(', ')}.`,
+  });
 }

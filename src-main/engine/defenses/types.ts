@@ -73,7 +73,12 @@ export interface Defense {
    */
   extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, params: ParamValues): Promise<Fingerprints>;
   /** One value per metric id of this defence. */
-  score(ctx: RunContext, victim: LoadedModel, suspect: LoadedModel, fingerprints: Fingerprints): Promise<Record<string, number>>;
+  score(
+    ctx: RunContext,
+    victim: LoadedModel,
+    suspect: LoadedModel,
+    fingerprints: Fingerprints,
+  ): Promise<Record<string, number>>;
 }
 
 /** Convenience for defences: a tensor's values as a FingerprintArray. */

@@ -55,8 +55,22 @@ export const ZEST_METRICS: readonly MetricSpec[] = [
 ];
 
 export const ZEST_PARAMS: readonly ParamSpec[] = [
-  { key: 'references', type: 'integer', default: 32, min: 1, max: 4096, help: 'Reference images drawn from the data (ZEST: 128; default 32 to keep a CPU audit in minutes).' },
-  { key: 'masks', type: 'integer', default: 200, min: 2, max: 10000, help: 'Random segment masks per reference image (ZEST: 1000, the RemovalNet runs: 500; default 200 for CPU budgets). Identical masked images are queried once, so with few segments per image this costs little.' },
+  {
+    key: 'references',
+    type: 'integer',
+    default: 32,
+    min: 1,
+    max: 4096,
+    help: 'Reference images drawn from the data (ZEST: 128; default 32 to keep a CPU audit in minutes).',
+  },
+  {
+    key: 'masks',
+    type: 'integer',
+    default: 200,
+    min: 2,
+    max: 10000,
+    help: 'Random segment masks per reference image (ZEST: 1000, the RemovalNet runs: 500; default 200 for CPU budgets). Identical masked images are queried once, so with few segments per image this costs little.',
+  },
   {
     key: 'segmentation',
     type: 'enum',
@@ -64,11 +78,44 @@ export const ZEST_PARAMS: readonly ParamSpec[] = [
     choices: ['auto', 'quickshift', 'grid'],
     help: "Superpixels: LIME's quickshift (ZEST), a regular grid (the reference run's simplified ZEST), or auto: quickshift for colour images, grid for grayscale, where LIME's quickshift settings give 28x28 Fashion-MNIST images 1.25 segments on average (measured against scikit-image) and ZEST degenerates to comparing logits.",
   },
-  { key: 'gridSize', type: 'integer', default: 4, min: 1, max: 64, help: 'Cells per side with segmentation=grid (reference run: 4, i.e. 16 segments).' },
-  { key: 'kernelSize', type: 'number', default: 4, min: 1, max: 32, help: 'Quickshift Gaussian kernel width (LIME: 4).' },
-  { key: 'ratio', type: 'number', default: 0.2, min: 0, max: 1, help: 'Quickshift weight of colour against position (LIME: 0.2).' },
-  { key: 'maxDist', type: 'number', default: 200, min: 0, help: 'Quickshift cut-off for links between pixels (LIME: 200).' },
-  { key: 'alignment', type: 'enum', default: 'greedy', choices: ['greedy', 'none'], help: "Class alignment before comparing: ZEST's greedy matching, or none (same class order, same class count)." },
+  {
+    key: 'gridSize',
+    type: 'integer',
+    default: 4,
+    min: 1,
+    max: 64,
+    help: 'Cells per side with segmentation=grid (reference run: 4, i.e. 16 segments).',
+  },
+  {
+    key: 'kernelSize',
+    type: 'number',
+    default: 4,
+    min: 1,
+    max: 32,
+    help: 'Quickshift Gaussian kernel width (LIME: 4).',
+  },
+  {
+    key: 'ratio',
+    type: 'number',
+    default: 0.2,
+    min: 0,
+    max: 1,
+    help: 'Quickshift weight of colour against position (LIME: 0.2).',
+  },
+  {
+    key: 'maxDist',
+    type: 'number',
+    default: 200,
+    min: 0,
+    help: 'Quickshift cut-off for links between pixels (LIME: 200).',
+  },
+  {
+    key: 'alignment',
+    type: 'enum',
+    default: 'greedy',
+    choices: ['greedy', 'none'],
+    help: "Class alignment before comparing: ZEST's greedy matching, or none (same class order, same class count).",
+  },
   { key: 'batchSize', type: 'integer', default: 256, min: 1, max: 4096, help: 'Masked images per forward pass.' },
 ];
 
@@ -118,7 +165,10 @@ function checkSameLength(a: ArrayLike<number>, b: ArrayLike<number>): void {
 
 export type ZestMetric = 'l2' | 'cosine';
 
-const DISTANCES: Record<ZestMetric, (a: ArrayLike<number>, b: ArrayLike<number>) => number> = { l2: l2Distance, cosine: cosineDistance };
+const DISTANCES: Record<ZestMetric, (a: ArrayLike<number>, b: ArrayLike<number>) => number> = {
+  l2: l2Distance,
+  cosine: cosineDistance,
+};
 
 function column(w: ArrayLike<number>, rows: number, cols: number, j: number): Float64Array {
   const out = new Float64Array(rows);
@@ -143,8 +193,16 @@ export interface Alignment {
  * increasing distance, the closest unused class of the other is taken. Ties go to the first
  * pair in row-major order (numpy argmin).
  */
-export function greedyAlign(w1: ArrayLike<number>, c1: number, w2: ArrayLike<number>, c2: number, rows: number, metric: ZestMetric): Alignment {
-  if (w1.length !== rows * c1 || w2.length !== rows * c2) throw new RangeError('greedyAlign: weight shapes do not match rows x classes');
+export function greedyAlign(
+  w1: ArrayLike<number>,
+  c1: number,
+  w2: ArrayLike<number>,
+  c2: number,
+  rows: number,
+  metric: ZestMetric,
+): Alignment {
+  if (w1.length !== rows * c1 || w2.length !== rows * c2)
+    throw new RangeError('greedyAlign: weight shapes do not match rows x classes');
   const victimFirst = c1 <= c2;
   const [p, cp, q, cq] = victimFirst ? [w1, c1, w2, c2] : [w2, c2, w1, c1];
   const dist = DISTANCES[metric];
@@ -197,7 +255,8 @@ export function zestDistances(
   const out = { l2: 0, cosine: 0 };
   for (const metric of ['l2', 'cosine'] as const) {
     if (alignment === 'none') {
-      if (victimClasses !== suspectClasses) throw new RangeError(`alignment 'none' needs equal class counts, got ${victimClasses} and ${suspectClasses}`);
+      if (victimClasses !== suspectClasses)
+        throw new RangeError(`alignment 'none' needs equal class counts, got ${victimClasses} and ${suspectClasses}`);
       out[metric] = DISTANCES[metric](victim, suspect);
     } else {
       const { a, b } = greedyAlign(victim, victimClasses, suspect, suspectClasses, rows, metric);
@@ -247,7 +306,9 @@ function probesFromFingerprints(fp: Fingerprints): ZestProbes {
   const need = (key: string) => {
     const a = fp.arrays[key];
     if (!a) {
-      throw new AuditError('INVALID_ARGUMENT', `The ZEST fingerprints lack the array '${key}'`, { hint: 'Extract the ZEST fingerprints again.' });
+      throw new AuditError('INVALID_ARGUMENT', `The ZEST fingerprints lack the array '${key}'`, {
+        hint: 'Extract the ZEST fingerprints again.',
+      });
     }
     return a;
   };
@@ -264,10 +325,30 @@ function probesFromFingerprints(fp: Fingerprints): ZestProbes {
     total += segmentCounts[i];
   }
   const numMasks = masks.shape[0];
-  if (images.shape.length !== 4 || segments.data.length !== count * height * width || segmentCounts.length !== count || masks.shape[1] !== total || masks.data.length !== numMasks * total) {
-    throw new AuditError('INVALID_ARGUMENT', 'The ZEST fingerprint arrays do not fit together', { hint: 'The fingerprint file is damaged; extract the fingerprints again.' });
+  if (
+    images.shape.length !== 4 ||
+    segments.data.length !== count * height * width ||
+    segmentCounts.length !== count ||
+    masks.shape[1] !== total ||
+    masks.data.length !== numMasks * total
+  ) {
+    throw new AuditError('INVALID_ARGUMENT', 'The ZEST fingerprint arrays do not fit together', {
+      hint: 'The fingerprint file is damaged; extract the fingerprints again.',
+    });
   }
-  return { images: images.data, count, height, width, channels, segments: Int32Array.from(segments.data), segmentCounts, offsets, totalSegments: total, numMasks, masks: masks.data };
+  return {
+    images: images.data,
+    count,
+    height,
+    width,
+    channels,
+    segments: Int32Array.from(segments.data),
+    segmentCounts,
+    offsets,
+    totalSegments: total,
+    numMasks,
+    masks: masks.data,
+  };
 }
 
 function modelClasses(model: tf.LayersModel): number {
@@ -283,7 +364,10 @@ function modelClasses(model: tf.LayersModel): number {
  * this turns thousands of queries into a handful. The least-squares problem still sees every
  * mask row, so the result equals ZEST's, which queries every row.
  */
-export function distinctProbes(probes: ZestProbes): { rowToQuery: Int32Array; queries: Array<{ image: number; mask: number }> } {
+export function distinctProbes(probes: ZestProbes): {
+  rowToQuery: Int32Array;
+  queries: Array<{ image: number; mask: number }>;
+} {
   const { count, numMasks, totalSegments } = probes;
   const rowToQuery = new Int32Array(count * numMasks);
   const queries: Array<{ image: number; mask: number }> = [];
@@ -347,11 +431,17 @@ export async function limeSignature(
         for (let c = 0; c < channels; c++) buf[dst + p * channels + c] = probes.images[src + p * channels + c];
       }
     }
-    const out = tf.tidy(() => model.predict(tf.tensor4d(buf, [n, height, width, channels]), { batchSize: n }) as tf.Tensor);
+    const out = tf.tidy(
+      () => model.predict(tf.tensor4d(buf, [n, height, width, channels]), { batchSize: n }) as tf.Tensor,
+    );
     let values: Float32Array;
     try {
       if (out.rank !== 2) {
-        throw new AuditError('MODEL_NOT_CLASSIFIER', `The model outputs shape [${out.shape}], ZEST needs [batch, classes] logits`, { hint: 'Use an image classifier with one logits output.' });
+        throw new AuditError(
+          'MODEL_NOT_CLASSIFIER',
+          `The model outputs shape [${out.shape}], ZEST needs [batch, classes] logits`,
+          { hint: 'Use an image classifier with one logits output.' },
+        );
       }
       const outWidth = out.shape[1] ?? 0;
       if (outWidth !== classes) {
@@ -372,7 +462,8 @@ export async function limeSignature(
   for (let i = 0; i < count; i++) {
     const k = probes.segmentCounts[i];
     const m = new Float64Array(numMasks * k);
-    for (let r = 0; r < numMasks; r++) for (let j = 0; j < k; j++) m[r * k + j] = probes.masks[r * totalSegments + probes.offsets[i] + j];
+    for (let r = 0; r < numMasks; r++)
+      for (let j = 0; j < k; j++) m[r * k + j] = probes.masks[r * totalSegments + probes.offsets[i] + j];
     const y = new Float64Array(numMasks * classes);
     for (let r = 0; r < numMasks; r++) {
       const q = rowToQuery[i * numMasks + r];
@@ -397,7 +488,8 @@ export function gridSegments(height: number, width: number, g: number): { labels
   const gc = Math.max(1, Math.min(g, width));
   const labels = new Int32Array(height * width);
   for (let r = 0; r < height; r++)
-    for (let c = 0; c < width; c++) labels[r * width + c] = Math.floor((r * gr) / height) * gc + Math.floor((c * gc) / width);
+    for (let c = 0; c < width; c++)
+      labels[r * width + c] = Math.floor((r * gr) / height) * gc + Math.floor((c * gc) / width);
   return { labels, count: gr * gc };
 }
 
@@ -408,7 +500,9 @@ function numParam(params: ParamValues, key: string): number {
   const spec = ZEST_PARAMS.find((s) => s.key === key);
   const v = params[key] ?? spec?.default;
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new AuditError('INVALID_ARGUMENT', `ZEST parameter ${key} must be a number, got ${String(v)}`, { hint: 'Pass the parameters resolved against zestDefense.params.' });
+    throw new AuditError('INVALID_ARGUMENT', `ZEST parameter ${key} must be a number, got ${String(v)}`, {
+      hint: 'Pass the parameters resolved against zestDefense.params.',
+    });
   }
   return v;
 }
@@ -417,7 +511,11 @@ function segmentationParam(params: ParamValues, channels: number): 'quickshift' 
   const v = params.segmentation ?? 'auto';
   if (v === 'auto') return channels === 1 ? 'grid' : 'quickshift';
   if (v !== 'quickshift' && v !== 'grid') {
-    throw new AuditError('INVALID_ARGUMENT', `ZEST parameter segmentation must be quickshift or grid, got ${String(v)}`, { hint: 'Use segmentation=quickshift (ZEST) or segmentation=grid.' });
+    throw new AuditError(
+      'INVALID_ARGUMENT',
+      `ZEST parameter segmentation must be quickshift or grid, got ${String(v)}`,
+      { hint: 'Use segmentation=quickshift (ZEST) or segmentation=grid.' },
+    );
   }
   return v;
 }
@@ -425,7 +523,9 @@ function segmentationParam(params: ParamValues, channels: number): 'quickshift' 
 function alignmentParam(params: ParamValues): 'greedy' | 'none' {
   const v = params.alignment ?? 'greedy';
   if (v !== 'greedy' && v !== 'none') {
-    throw new AuditError('INVALID_ARGUMENT', `ZEST parameter alignment must be greedy or none, got ${String(v)}`, { hint: 'Use alignment=greedy (ZEST) or alignment=none.' });
+    throw new AuditError('INVALID_ARGUMENT', `ZEST parameter alignment must be greedy or none, got ${String(v)}`, {
+      hint: 'Use alignment=greedy (ZEST) or alignment=none.',
+    });
   }
   return v;
 }
@@ -434,7 +534,12 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, given: ParamValues): Promise<Fingerprints> {
+async function extract(
+  ctx: RunContext,
+  victim: LoadedModel,
+  data: ImageSet,
+  given: ParamValues,
+): Promise<Fingerprints> {
   const stage = 'zest.extract';
   const params = resolveDefenseParams({ id: ZEST_ID, params: ZEST_PARAMS }, given);
   const references = Math.floor(numParam(params, 'references'));
@@ -448,16 +553,28 @@ async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, giv
   const segmentation = segmentationParam(params, channels);
   const gridSize = Math.floor(numParam(params, 'gridSize'));
   if (!sameShape([height, width, channels], victim.meta.inputShape)) {
-    throw new AuditError('DATASET_MISMATCH', `The data's images are ${height}x${width}x${channels}, the victim takes ${victim.meta.inputShape.join('x')}`, {
-      hint: "Pass data in the victim's input shape.",
-    });
+    throw new AuditError(
+      'DATASET_MISMATCH',
+      `The data's images are ${height}x${width}x${channels}, the victim takes ${victim.meta.inputShape.join('x')}`,
+      {
+        hint: "Pass data in the victim's input shape.",
+      },
+    );
   }
-  if (data.count < 1) throw new AuditError('INVALID_ARGUMENT', 'ZEST needs at least one image to draw references from', { hint: 'Pass a non-empty data split.' });
-  if (numMasks < 2) throw new AuditError('INVALID_ARGUMENT', `ZEST needs at least 2 masks per image, got ${numMasks}`, { hint: 'Use masks >= 2 (ZEST: 1000).' });
+  if (data.count < 1)
+    throw new AuditError('INVALID_ARGUMENT', 'ZEST needs at least one image to draw references from', {
+      hint: 'Pass a non-empty data split.',
+    });
+  if (numMasks < 2)
+    throw new AuditError('INVALID_ARGUMENT', `ZEST needs at least 2 masks per image, got ${numMasks}`, {
+      hint: 'Use masks >= 2 (ZEST: 1000).',
+    });
 
   // Reference images: a seeded draw without replacement, kept in data order.
   const count = Math.min(references, data.count);
-  const chosen = Array.from(shuffledIndices(data.count, contextRng(ctx, STREAM_REFERENCES)).subarray(0, count)).sort((a, b) => a - b);
+  const chosen = Array.from(shuffledIndices(data.count, contextRng(ctx, STREAM_REFERENCES)).subarray(0, count)).sort(
+    (a, b) => a - b,
+  );
   const per = height * width * channels;
   const hw = height * width;
   const images = new Float32Array(count * per);
@@ -475,7 +592,10 @@ async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, giv
       const c = t % channels;
       pixels[t] = images[i * per + t] * std[c] + mean[c];
     }
-    const seg = segmentation === 'grid' ? gridSegments(height, width, gridSize) : quickshift(pixels, height, width, channels, { kernelSize, ratio, maxDist, seed: QUICKSHIFT_SEED });
+    const seg =
+      segmentation === 'grid'
+        ? gridSegments(height, width, gridSize)
+        : quickshift(pixels, height, width, channels, { kernelSize, ratio, maxDist, seed: QUICKSHIFT_SEED });
     segments.set(seg.labels, i * hw);
     segmentCounts[i] = seg.count;
   }
@@ -488,7 +608,8 @@ async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, giv
   let offset = 0;
   for (let i = 0; i < count; i++) {
     const k = segmentCounts[i];
-    for (let m = 0; m < numMasks; m++) for (let j = 0; j < k; j++) masks[m * totalSegments + offset + j] = m === 0 ? 1 : rng.int(2);
+    for (let m = 0; m < numMasks; m++)
+      for (let j = 0; j < k; j++) masks[m * totalSegments + offset + j] = m === 0 ? 1 : rng.int(2);
     offset += k;
   }
 
@@ -517,12 +638,20 @@ async function extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, giv
     meanSegments: totalSegments / count,
     inputShape: [height, width, channels],
     victimClasses: sig.classes,
-    segmentation: segmentation === 'grid' ? `grid ${gridSize}x${gridSize}` : `quickshift kernel ${kernelSize}, ratio ${ratio}, max dist ${maxDist}, on ${data.normalization ? 'de-normalised' : 'given'} pixels in Lab`,
+    segmentation:
+      segmentation === 'grid'
+        ? `grid ${gridSize}x${gridSize}`
+        : `quickshift kernel ${kernelSize}, ratio ${ratio}, max dist ${maxDist}, on ${data.normalization ? 'de-normalised' : 'given'} pixels in Lab`,
   };
   return fp;
 }
 
-async function score(ctx: RunContext, victim: LoadedModel, suspect: LoadedModel, fp: Fingerprints): Promise<Record<string, number>> {
+async function score(
+  ctx: RunContext,
+  victim: LoadedModel,
+  suspect: LoadedModel,
+  fp: Fingerprints,
+): Promise<Record<string, number>> {
   requireApplicable(ZEST_ID, applicability(victim, suspect, fp));
   const probes = probesFromFingerprints(fp);
   const batchSize = Math.floor(numParam(fp.params, 'batchSize'));
@@ -541,11 +670,22 @@ async function score(ctx: RunContext, victim: LoadedModel, suspect: LoadedModel,
   }
   const s = await limeSignature(ctx, suspect.model, probes, { batchSize, stage: 'zest.score', role: 'suspect' });
   if (alignment === 'none' && s.classes !== victimClasses) {
-    throw new AuditError('INVALID_ARGUMENT', `ZEST with alignment=none needs equal class counts; the victim has ${victimClasses}, the suspect ${s.classes}`, {
-      hint: 'Use alignment=greedy to compare models with different class counts.',
-    });
+    throw new AuditError(
+      'INVALID_ARGUMENT',
+      `ZEST with alignment=none needs equal class counts; the victim has ${victimClasses}, the suspect ${s.classes}`,
+      {
+        hint: 'Use alignment=greedy to compare models with different class counts.',
+      },
+    );
   }
-  const d = zestDistances(victimWeights, victimClasses, roundToFloat32(s.weights), s.classes, probes.totalSegments, alignment);
+  const d = zestDistances(
+    victimWeights,
+    victimClasses,
+    roundToFloat32(s.weights),
+    s.classes,
+    probes.totalSegments,
+    alignment,
+  );
   ctx.log?.(`zest: ${s.queries} suspect queries, l2 ${d.l2.toPrecision(6)}, cosine ${d.cosine.toPrecision(6)}`);
   return { 'zest.l2': d.l2, 'zest.cosine': d.cosine };
 }
@@ -555,10 +695,16 @@ function applicability(victim: LoadedModel, suspect: LoadedModel, fp?: Fingerpri
   if (mismatch) return mismatch;
   const probeShape = fp?.arrays.images ? fp.arrays.images.shape.slice(1) : victim.meta.inputShape;
   if (!sameShape(probeShape, suspect.meta.inputShape)) {
-    return { applicable: false, reason: `ZEST feeds the suspect ${probeShape.join('x')} probe images; it takes ${suspect.meta.inputShape.join('x')}` };
+    return {
+      applicable: false,
+      reason: `ZEST feeds the suspect ${probeShape.join('x')} probe images; it takes ${suspect.meta.inputShape.join('x')}`,
+    };
   }
   if (fp && fp.params.alignment === 'none' && victim.meta.numClasses !== suspect.meta.numClasses) {
-    return { applicable: false, reason: `alignment=none needs equal class counts (victim ${victim.meta.numClasses}, suspect ${suspect.meta.numClasses})` };
+    return {
+      applicable: false,
+      reason: `alignment=none needs equal class counts (victim ${victim.meta.numClasses}, suspect ${suspect.meta.numClasses})`,
+    };
   }
   return { applicable: true };
 }
@@ -566,7 +712,8 @@ function applicability(victim: LoadedModel, suspect: LoadedModel, fp?: Fingerpri
 export const zestDefense: Defense = {
   id: ZEST_ID,
   title: 'ZEST (LIME model distance)',
-  paper: 'Jia, Chen, Guan, Shamsabadi, Papernot: A Zest of LIME: Towards Architecture-Independent Model Distances (ICLR 2022)',
+  paper:
+    'Jia, Chen, Guan, Shamsabadi, Papernot: A Zest of LIME: Towards Architecture-Independent Model Distances (ICLR 2022)',
   access: 'black-box',
   metrics: ZEST_METRICS,
   params: ZEST_PARAMS,

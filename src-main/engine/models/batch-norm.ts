@@ -67,7 +67,9 @@ export class TorchBatchNormalization extends StockBatchNormalization {
 
 // Layer's static fromConfig (new cls(config)) is inherited at run time; the declared
 // constructor type above does not carry it.
-tf.serialization.registerClass(TorchBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.layers.Layer>);
+tf.serialization.registerClass(
+  TorchBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.layers.Layer>,
+);
 
 /** A BatchNormalization layer with PyTorch's moving-variance update (see the module comment). */
 export function batchNormalization(args: BatchNormArgs): tf.layers.Layer {

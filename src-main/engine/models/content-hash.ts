@@ -35,7 +35,8 @@ function stringifySorted(v: unknown): string {
 function modelConfig(topology: unknown): unknown {
   if (typeof topology !== 'object' || topology === null) return topology;
   const t = topology as Record<string, unknown>;
-  const cfg = typeof t.model_config === 'object' && t.model_config !== null ? (t.model_config as Record<string, unknown>) : t;
+  const cfg =
+    typeof t.model_config === 'object' && t.model_config !== null ? (t.model_config as Record<string, unknown>) : t;
   return { class_name: cfg.class_name, config: cfg.config };
 }
 

@@ -57,7 +57,10 @@ export const MODEL_JSON_FILE = 'model.json';
 export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
 
 /** What the caller supplies to saveModel; the rest is derived from the model and its files. */
-export type ModelMetaInput = Omit<ModelMeta, 'formatVersion' | 'contentHash' | 'inputShape' | 'numClasses' | 'createdAt'> & {
+export type ModelMetaInput = Omit<
+  ModelMeta,
+  'formatVersion' | 'contentHash' | 'inputShape' | 'numClasses' | 'createdAt'
+> & {
   /** ISO 8601; defaults to now. */
   createdAt?: string;
 };
@@ -107,10 +110,14 @@ export async function saveModel(
 
   const cls = classifierShape(model);
   if (!cls.ok) {
-    throw new AuditError('MODEL_NOT_CLASSIFIER', `Refusing to save a model that is not an image classifier: ${cls.problem}`, {
-      hint: 'Ownership Audit works on models with one image input [null, h, w, c] and one output [null, classes].',
-      path: target,
-    });
+    throw new AuditError(
+      'MODEL_NOT_CLASSIFIER',
+      `Refusing to save a model that is not an image classifier: ${cls.problem}`,
+      {
+        hint: 'Ownership Audit works on models with one image input [null, h, w, c] and one output [null, classes].',
+        path: target,
+      },
+    );
   }
   checkBlocksForSave(model, meta, target);
 
@@ -208,10 +215,14 @@ function checkBlocksForSave(model: tf.LayersModel, meta: ModelMetaInput, target:
       });
     }
     if (!isSplitPoint(model, b)) {
-      throw new AuditError('INVALID_ARGUMENT', `Block '${b}' is not a split point: some input-to-output path bypasses it`, {
-        hint: `Use a layer every path passes through. Split points: ${splitPoints(model).join(', ')}`,
-        path: target,
-      });
+      throw new AuditError(
+        'INVALID_ARGUMENT',
+        `Block '${b}' is not a split point: some input-to-output path bypasses it`,
+        {
+          hint: `Use a layer every path passes through. Split points: ${splitPoints(model).join(', ')}`,
+          path: target,
+        },
+      );
     }
   }
 }
@@ -384,7 +395,8 @@ async function statOrUndefined(p: string): Promise<Stats | undefined> {
   try {
     return await fsp.stat(p);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return undefined;
     throw e;
   }
 }
@@ -433,10 +445,14 @@ export async function loadModel(dirOrModelJson: string, opts: LoadModelOptions =
   try {
     const cls = classifierShape(model);
     if (!cls.ok) {
-      throw new AuditError('MODEL_NOT_CLASSIFIER', `The model is not an image classifier: ${cls.problem}`, atModelJson(
-        'Ownership Audit needs one image input [null, height, width, channels] and one output [null, classes] ' +
-          'with at least 2 classes. Export the classifier itself (not a feature extractor or a multi-head model).',
-      ));
+      throw new AuditError(
+        'MODEL_NOT_CLASSIFIER',
+        `The model is not an image classifier: ${cls.problem}`,
+        atModelJson(
+          'Ownership Audit needs one image input [null, height, width, channels] and one output [null, classes] ' +
+            'with at least 2 classes. Export the classifier itself (not a feature extractor or a multi-head model).',
+        ),
+      );
     }
     // Checked after building so that a more specific problem (shapes, classes) is reported first.
     if (sidecar && sidecar.contentHash !== contentHash) {
@@ -462,7 +478,9 @@ export async function loadModel(dirOrModelJson: string, opts: LoadModelOptions =
         );
       }
       const names = layerNames(model);
-      const missing = [sidecar.defaultAttackBlock, sidecar.defaultDeepJudgeBlock, ...sidecar.blocks].filter((b) => !names.includes(b));
+      const missing = [sidecar.defaultAttackBlock, sidecar.defaultDeepJudgeBlock, ...sidecar.blocks].filter(
+        (b) => !names.includes(b),
+      );
       if (missing.length > 0) {
         throw new AuditError('MODEL_FORMAT', `${MODEL_META_FILE} names blocks the model lacks: ${missing.join(', ')}`, {
           hint: `Re-save the model, or delete ${MODEL_META_FILE} and pass splitLayer. Layers: ${names.join(', ')}`,
@@ -492,7 +510,9 @@ async function locateModel(p: string): Promise<{ dir: string; modelJsonPath: str
   if (st.isDirectory()) {
     const modelJsonPath = path.join(abs, MODEL_JSON_FILE);
     if (!(await statOrUndefined(modelJsonPath))?.isFile()) {
-      const jsons = (await fsp.readdir(abs).catch(() => [] as string[])).filter((f) => f.endsWith('.json') && f !== MODEL_META_FILE);
+      const jsons = (await fsp.readdir(abs).catch(() => [] as string[])).filter(
+        (f) => f.endsWith('.json') && f !== MODEL_META_FILE,
+      );
       throw new AuditError('MODEL_NOT_FOUND', `The directory has no ${MODEL_JSON_FILE}`, {
         hint:
           jsons.length > 0
@@ -579,10 +599,14 @@ async function readWeights(
     for (const f of files) {
       const st = await statOrUndefined(f);
       if (!st?.isFile()) {
-        throw new AuditError('MODEL_WEIGHTS', `Weight shard missing (listed in ${MODEL_JSON_FILE} weight group ${g + 1})`, {
-          hint: `Copy all ${files.length} shard file(s) of this group next to ${MODEL_JSON_FILE}: ${group.paths.join(', ')}`,
-          path: f,
-        });
+        throw new AuditError(
+          'MODEL_WEIGHTS',
+          `Weight shard missing (listed in ${MODEL_JSON_FILE} weight group ${g + 1})`,
+          {
+            hint: `Copy all ${files.length} shard file(s) of this group next to ${MODEL_JSON_FILE}: ${group.paths.join(', ')}`,
+            path: f,
+          },
+        );
       }
       sizes.push(st.size);
     }
@@ -611,10 +635,14 @@ async function readWeights(
     for (const [i, f] of files.entries()) {
       const buf = await fsp.readFile(f);
       if (buf.byteLength !== sizes[i]) {
-        throw new AuditError('MODEL_WEIGHTS', `Weight shard changed size while reading (expected ${sizes[i]} bytes, got ${buf.byteLength})`, {
-          hint: 'Another process is writing the model; load it again when that is done.',
-          path: f,
-        });
+        throw new AuditError(
+          'MODEL_WEIGHTS',
+          `Weight shard changed size while reading (expected ${sizes[i]} bytes, got ${buf.byteLength})`,
+          {
+            hint: 'Another process is writing the model; load it again when that is done.',
+            path: f,
+          },
+        );
       }
       data.set(buf, gOff);
       shardStarts.push([gOff, f]);
@@ -639,7 +667,12 @@ function resolveShard(dir: string, p: string, modelJsonPath: string): string {
   }
   const resolved = path.resolve(dir, rel);
   const inside = path.relative(dir, resolved);
-  if (path.isAbsolute(rel) || /^[a-z][a-z0-9+.-]*:\/\//i.test(rel) || inside.startsWith('..') || path.isAbsolute(inside)) {
+  if (
+    path.isAbsolute(rel) ||
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(rel) ||
+    inside.startsWith('..') ||
+    path.isAbsolute(inside)
+  ) {
     throw new AuditError('MODEL_FORMAT', `Weight path '${p}' points outside the model directory`, {
       hint: 'Weight shard paths in model.json must be relative file names inside the model directory.',
       path: modelJsonPath,
@@ -736,10 +769,15 @@ async function buildModel(
  * Slow path, only after TF.js refused the weights: builds the topology without weights and
  * compares its variables with the manifest, to say which weight is wrong.
  */
-async function describeWeightMismatch(parsed: ParsedModelJson, specs: tf.io.WeightsManifestEntry[]): Promise<string | undefined> {
+async function describeWeightMismatch(
+  parsed: ParsedModelJson,
+  specs: tf.io.WeightsManifestEntry[],
+): Promise<string | undefined> {
   let model: tf.LayersModel;
   try {
-    model = await tf.models.modelFromJSON({ modelTopology: parsed.modelTopology } as Parameters<typeof tf.models.modelFromJSON>[0]);
+    model = await tf.models.modelFromJSON({ modelTopology: parsed.modelTopology } as Parameters<
+      typeof tf.models.modelFromJSON
+    >[0]);
   } catch {
     return undefined;
   }
@@ -765,7 +803,9 @@ async function describeWeightMismatch(parsed: ParsedModelJson, specs: tf.io.Weig
       used.add(key);
       const spec = bySpec.get(key) as tf.io.WeightsManifestEntry;
       if (spec.shape.length !== w.shape.length || spec.shape.some((d, i) => d !== w.shape[i])) {
-        problems.push(`'${key}' has shape ${JSON.stringify(spec.shape)} in the manifest, the layer expects ${JSON.stringify(w.shape)}`);
+        problems.push(
+          `'${key}' has shape ${JSON.stringify(spec.shape)} in the manifest, the layer expects ${JSON.stringify(w.shape)}`,
+        );
       }
     }
     for (const k of bySpec.keys()) {
@@ -778,7 +818,12 @@ async function describeWeightMismatch(parsed: ParsedModelJson, specs: tf.io.Weig
   }
 }
 
-function applyBlockOptions(model: tf.LayersModel, base: ModelMeta, opts: LoadModelOptions, modelJsonPath: string): ModelMeta {
+function applyBlockOptions(
+  model: tf.LayersModel,
+  base: ModelMeta,
+  opts: LoadModelOptions,
+  modelJsonPath: string,
+): ModelMeta {
   if (opts.blocks === undefined && opts.splitLayer === undefined) return base;
   const blocks = opts.blocks ? [...opts.blocks] : [...base.blocks];
   if (opts.splitLayer !== undefined && !blocks.includes(opts.splitLayer)) blocks.push(opts.splitLayer);
@@ -793,7 +838,12 @@ function applyBlockOptions(model: tf.LayersModel, base: ModelMeta, opts: LoadMod
   const order = layerNames(model);
   blocks.sort((a, b) => order.indexOf(a) - order.indexOf(b));
   const pick = (current: string) => opts.splitLayer ?? (blocks.includes(current) ? current : blocks[blocks.length - 1]);
-  return { ...base, blocks, defaultAttackBlock: pick(base.defaultAttackBlock), defaultDeepJudgeBlock: pick(base.defaultDeepJudgeBlock) };
+  return {
+    ...base,
+    blocks,
+    defaultAttackBlock: pick(base.defaultAttackBlock),
+    defaultDeepJudgeBlock: pick(base.defaultDeepJudgeBlock),
+  };
 }
 
 function checkSplitLayers(model: tf.LayersModel, blocks: string[], modelJsonPath: string): void {
@@ -806,10 +856,14 @@ function checkSplitLayers(model: tf.LayersModel, blocks: string[], modelJsonPath
       });
     }
     if (!isSplitPoint(model, b)) {
-      throw new AuditError('INVALID_ARGUMENT', `Layer '${b}' is not a split point: some input-to-output path bypasses it`, {
-        hint: `Split at a layer every path passes through (not inside a residual branch). Split points: ${splitPoints(model).join(', ')}`,
-        path: modelJsonPath,
-      });
+      throw new AuditError(
+        'INVALID_ARGUMENT',
+        `Layer '${b}' is not a split point: some input-to-output path bypasses it`,
+        {
+          hint: `Split at a layer every path passes through (not inside a residual branch). Split points: ${splitPoints(model).join(', ')}`,
+          path: modelJsonPath,
+        },
+      );
     }
   }
 }
@@ -859,4 +913,3 @@ async function importedMeta(
     ...(notes ? { notes } : {}),
   };
 }
-

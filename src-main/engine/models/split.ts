@@ -29,9 +29,13 @@ export function checkBlock(model: tf.LayersModel, block: string): void {
     });
   }
   if (!isSplitPoint(model, block)) {
-    throw new AuditError('UNKNOWN_BLOCK', `Layer "${block}" is not a split point: some path from input to output bypasses it`, {
-      hint: 'Choose a layer every path passes through, such as the output of a stage.',
-    });
+    throw new AuditError(
+      'UNKNOWN_BLOCK',
+      `Layer "${block}" is not a split point: some path from input to output bypasses it`,
+      {
+        hint: 'Choose a layer every path passes through, such as the output of a stage.',
+      },
+    );
   }
 }
 
@@ -57,14 +61,21 @@ export function splitAtBlock(model: tf.LayersModel, block: string): SplitModel {
     if (!node) continue;
     const inputs = node.inputTensors.map(resolveTensor);
     if (inputs.some((t) => t === undefined)) continue; // belongs to the head side only
-    const applied = layer.apply(inputs.length === 1 ? inputs[0]! : (inputs as tf.SymbolicTensor[])) as tf.SymbolicTensor | tf.SymbolicTensor[];
+    const applied = layer.apply(inputs.length === 1 ? inputs[0]! : (inputs as tf.SymbolicTensor[])) as
+      tf.SymbolicTensor | tf.SymbolicTensor[];
     const outs = Array.isArray(applied) ? applied : [applied];
     node.outputTensors.forEach((t, i) => mapped.set(t.id, outs[i]));
   }
   const tailOut = model.outputs.map((o) => mapped.get(o.id));
   if (tailOut.some((t) => t === undefined)) {
-    throw new AuditError('UNKNOWN_BLOCK', `The model cannot be split at "${block}"`, { hint: 'Choose another split point.' });
+    throw new AuditError('UNKNOWN_BLOCK', `The model cannot be split at "${block}"`, {
+      hint: 'Choose another split point.',
+    });
   }
-  const tail = tf.model({ inputs: latentInput, outputs: tailOut as tf.SymbolicTensor[], name: `${model.name}_tail_${block}` });
+  const tail = tf.model({
+    inputs: latentInput,
+    outputs: tailOut as tf.SymbolicTensor[],
+    name: `${model.name}_tail_${block}`,
+  });
   return { block, head, tail, latentShape };
 }

@@ -74,7 +74,9 @@ export function parseModelJson(json: unknown): { ok: true; value: ParsedModelJso
     value: {
       modelTopology: topo,
       weightsManifest: json.weightsManifest as tf.io.WeightsManifestConfig,
-      trainingConfig: isObject(json.trainingConfig) ? (json.trainingConfig as unknown as tf.io.TrainingConfig) : undefined,
+      trainingConfig: isObject(json.trainingConfig)
+        ? (json.trainingConfig as unknown as tf.io.TrainingConfig)
+        : undefined,
       format: typeof json.format === 'string' ? json.format : undefined,
       generatedBy: typeof json.generatedBy === 'string' ? json.generatedBy : undefined,
       convertedBy: typeof json.convertedBy === 'string' ? json.convertedBy : null,
@@ -90,11 +92,13 @@ const CONTAINER_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 /** Every layer in a topology (recursing into nested models and wrappers), with its class. */
 export function topologyLayers(modelTopology: unknown): Array<{ className: string; name: string }> {
   const out: Array<{ className: string; name: string }> = [];
-  const root = isObject(modelTopology) && isObject(modelTopology.model_config) ? modelTopology.model_config : modelTopology;
+  const root =
+    isObject(modelTopology) && isObject(modelTopology.model_config) ? modelTopology.model_config : modelTopology;
   const visit = (node: unknown): void => {
     if (!isObject(node) || typeof node.class_name !== 'string') return;
     const cfg = node.config;
-    const name = isObject(cfg) && typeof cfg.name === 'string' ? cfg.name : typeof node.name === 'string' ? node.name : '?';
+    const name =
+      isObject(cfg) && typeof cfg.name === 'string' ? cfg.name : typeof node.name === 'string' ? node.name : '?';
     out.push({ className: node.class_name, name });
     if (CONTAINER_CLASSES.has(node.class_name)) {
       const layers = Array.isArray(cfg) ? cfg : isObject(cfg) && Array.isArray(cfg.layers) ? cfg.layers : [];
@@ -119,7 +123,15 @@ export function unknownLayers(modelTopology: unknown): Array<{ className: string
 // ---------------------------------------------------------------------------------------
 // weight bytes
 
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+const DTYPE_BYTES: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  complex64: 8,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+};
 
 export function numElements(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -206,15 +218,25 @@ export function classifierShape(
   const outShape = model.outputs[0].shape;
   const posInt = (d: number | null): d is number => typeof d === 'number' && Number.isInteger(d) && d > 0;
   if (inShape.length === 4 && inShape[0] !== null) {
-    return { ok: false, problem: `its input has a fixed batch size (${fmt(inShape)}); re-export it with batch size None` };
+    return {
+      ok: false,
+      problem: `its input has a fixed batch size (${fmt(inShape)}); re-export it with batch size None`,
+    };
   }
   if (inShape.length !== 4 || !posInt(inShape[1]) || !posInt(inShape[2]) || !posInt(inShape[3])) {
-    return { ok: false, problem: `its input has shape ${fmt(inShape)}, not an image batch [null, height, width, channels]` };
+    return {
+      ok: false,
+      problem: `its input has shape ${fmt(inShape)}, not an image batch [null, height, width, channels]`,
+    };
   }
   if (outShape.length !== 2 || outShape[0] !== null || !posInt(outShape[1]) || outShape[1] < 2) {
     return { ok: false, problem: `its output has shape ${fmt(outShape)}, not class scores [null, C] with C >= 2` };
   }
-  return { ok: true, inputShape: [inShape[1], inShape[2], inShape[3]] as [number, number, number], numClasses: outShape[1] };
+  return {
+    ok: true,
+    inputShape: [inShape[1], inShape[2], inShape[3]] as [number, number, number],
+    numClasses: outShape[1],
+  };
 }
 
 export function layerNames(model: tf.LayersModel): string[] {

@@ -23,8 +23,16 @@ const STATE = 'state.json';
 const WEIGHTS = 'tensors.bin';
 const SPECS = 'tensors.json';
 
-export async function writeCheckpoint(dir: string, model: tf.LayersModel, optimizer: Optimizer, state: CheckpointState): Promise<void> {
-  const named: { name: string; tensor: tf.Tensor }[] = model.weights.map((w, i) => ({ name: `w${i}`, tensor: w.read() }));
+export async function writeCheckpoint(
+  dir: string,
+  model: tf.LayersModel,
+  optimizer: Optimizer,
+  state: CheckpointState,
+): Promise<void> {
+  const named: { name: string; tensor: tf.Tensor }[] = model.weights.map((w, i) => ({
+    name: `w${i}`,
+    tensor: w.read(),
+  }));
   for (const s of optimizer.state().tensors) named.push({ name: `o${s.name}`, tensor: s.tensor });
   const { data, specs } = await tf.io.encodeWeights(named);
   const tmp = `${dir}.tmp-${process.pid}`;
@@ -44,7 +52,12 @@ export function hasCheckpoint(dir: string): boolean {
 }
 
 /** Loads a checkpoint into `model` and `optimizer`; returns its state. */
-export function readCheckpoint(dir: string, model: tf.LayersModel, optimizer: Optimizer, optionsKey: string): CheckpointState {
+export function readCheckpoint(
+  dir: string,
+  model: tf.LayersModel,
+  optimizer: Optimizer,
+  optionsKey: string,
+): CheckpointState {
   let state: CheckpointState;
   let decoded: tf.NamedTensorMap;
   try {

@@ -24,7 +24,14 @@ export interface OptimizerConfig {
   epsilon: number;
 }
 
-export const DEFAULT_OPTIMIZER: OptimizerConfig = { name: 'sgd', momentum: 0.9, weightDecay: 5e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+export const DEFAULT_OPTIMIZER: OptimizerConfig = {
+  name: 'sgd',
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+};
 
 /**
  * Optimiser state is kept per position in the variable list it was created with, not per

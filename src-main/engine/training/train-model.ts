@@ -69,7 +69,10 @@ export interface TrainModelResult {
 }
 
 /** The training images of a request: part k of n of the split when `partition` is set (see `partitionSeed`). */
-export function trainingPart(train: ImageSet, req: Pick<TrainModelRequest, 'partition' | 'partitionSeed' | 'seed'>): ImageSet {
+export function trainingPart(
+  train: ImageSet,
+  req: Pick<TrainModelRequest, 'partition' | 'partitionSeed' | 'seed'>,
+): ImageSet {
   if (!req.partition) return train;
   const { k, n } = parsePartition(req.partition);
   return partition(train, k, n, req.partitionSeed ?? req.seed);
@@ -100,7 +103,8 @@ export async function trainModel(req: TrainModelRequest): Promise<TrainModelResu
     const every = req.evaluateEvery;
     const afterStep = every
       ? (done: number, total: number) => {
-          if (done % every === 0 || done === total) curve.push({ iteration: done, epoch: done / perEpoch, testAccuracy: evaluate(model, data.test).accuracy });
+          if (done % every === 0 || done === total)
+            curve.push({ iteration: done, epoch: done / perEpoch, testAccuracy: evaluate(model, data.test).accuracy });
         }
       : undefined;
     const options: TrainOptions = {
@@ -109,7 +113,10 @@ export async function trainModel(req: TrainModelRequest): Promise<TrainModelResu
       batchSize: req.batchSize,
       learningRate: req.learningRate,
       schedule: req.schedule,
-      optimizer: { name: req.optimizer ?? 'sgd', ...(req.weightDecay !== undefined ? { weightDecay: req.weightDecay } : {}) },
+      optimizer: {
+        name: req.optimizer ?? 'sgd',
+        ...(req.weightDecay !== undefined ? { weightDecay: req.weightDecay } : {}),
+      },
       seed: req.seed,
       signal: req.signal,
       onProgress: req.onProgress,
@@ -131,7 +138,14 @@ export async function trainModel(req: TrainModelRequest): Promise<TrainModelResu
       seed: req.seed,
       backend: activeBackend()?.backend,
       normalization: data.normalization,
-      training: { iterations: result.iterations, batchSize: req.batchSize ?? 128, learningRate: req.learningRate, optimizer: req.optimizer ?? 'sgd', schedule: req.schedule ?? 'cosine', seconds: result.elapsedMs / 1000 },
+      training: {
+        iterations: result.iterations,
+        batchSize: req.batchSize ?? 128,
+        learningRate: req.learningRate,
+        optimizer: req.optimizer ?? 'sgd',
+        schedule: req.schedule ?? 'cosine',
+        seconds: result.elapsedMs / 1000,
+      },
     });
     if (req.checkpointEvery) rmSync(checkpointDir, { recursive: true, force: true });
     return {

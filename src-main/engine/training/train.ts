@@ -62,7 +62,14 @@ export interface TrainResult {
   examplesPerSec: number;
 }
 
-const DEFAULTS = { batchSize: 128, learningRate: 0.05, schedule: 'cosine' as ScheduleName, seed: 0, progressEvery: 10, warmupIterations: 0 };
+const DEFAULTS = {
+  batchSize: 128,
+  learningRate: 0.05,
+  schedule: 'cosine' as ScheduleName,
+  seed: 0,
+  progressEvery: 10,
+  warmupIterations: 0,
+};
 
 export function iterationsFor(opts: Pick<TrainOptions, 'epochs' | 'iterations' | 'batchSize'>, count: number): number {
   if (opts.iterations !== undefined) return opts.iterations;
@@ -75,22 +82,40 @@ export async function train(model: tf.LayersModel, data: ImageSet, options: Trai
   const optimizerConfig: OptimizerConfig = { ...DEFAULT_OPTIMIZER, ...o.optimizer };
   const batchSize = Math.min(o.batchSize, data.count);
   if (!(batchSize >= 1) || !(o.learningRate > 0)) {
-    throw new AuditError('INVALID_ARGUMENT', `Invalid training options: batch size ${o.batchSize}, learning rate ${o.learningRate}`, {
-      hint: 'Use a batch size of at least 1 and a positive learning rate.',
-    });
+    throw new AuditError(
+      'INVALID_ARGUMENT',
+      `Invalid training options: batch size ${o.batchSize}, learning rate ${o.learningRate}`,
+      {
+        hint: 'Use a batch size of at least 1 and a positive learning rate.',
+      },
+    );
   }
   const perEpoch = Math.max(1, Math.floor(data.count / batchSize));
   const total = iterationsFor({ ...o, batchSize }, data.count);
   const vars = o.trainableVariables ?? model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = new Optimizer(optimizerConfig, vars);
-  const optionsKey = JSON.stringify({ total, batchSize, lr: o.learningRate, schedule: o.schedule, opt: optimizerConfig, seed: o.seed, n: data.count });
+  const optionsKey = JSON.stringify({
+    total,
+    batchSize,
+    lr: o.learningRate,
+    schedule: o.schedule,
+    opt: optimizerConfig,
+    seed: o.seed,
+    n: data.count,
+  });
 
   let start = 0;
   if (o.resume && o.checkpoint && hasCheckpoint(o.checkpoint.dir)) {
     start = readCheckpoint(o.checkpoint.dir, model, optimizer, optionsKey).iteration;
   }
   const saveCheckpoint = async (iteration: number) => {
-    if (o.checkpoint) await writeCheckpoint(o.checkpoint.dir, model, optimizer, { formatVersion: 1, iteration, optimizerStep: iteration, optionsKey });
+    if (o.checkpoint)
+      await writeCheckpoint(o.checkpoint.dir, model, optimizer, {
+        formatVersion: 1,
+        iteration,
+        optimizerStep: iteration,
+        optionsKey,
+      });
   };
 
   const t0 = performance.now();
@@ -108,7 +133,9 @@ export async function train(model: tf.LayersModel, data: ImageSet, options: Trai
       if (o.signal?.aborted) {
         await saveCheckpoint(it);
         throw new AuditError('CANCELLED', `Training cancelled at iteration ${it} of ${total}`, {
-          hint: o.checkpoint ? `Run again with resume to continue from the checkpoint in ${o.checkpoint.dir}.` : 'Run again to start over.',
+          hint: o.checkpoint
+            ? `Run again with resume to continue from the checkpoint in ${o.checkpoint.dir}.`
+            : 'Run again to start over.',
         });
       }
       const epoch = Math.floor(it / perEpoch);
@@ -116,11 +143,15 @@ export async function train(model: tf.LayersModel, data: ImageSet, options: Trai
       const lr = learningRateAt(o.schedule, o.learningRate, it, total, o.warmupIterations);
       const [loss, correct] = trainStep(model, data, idx, vars, optimizer, lr);
       if (!Number.isFinite(loss)) {
-        throw new AuditError('TRAINING_DIVERGED', `The loss became ${loss} at iteration ${it + 1} (learning rate ${lr.toPrecision(3)})`, {
-          hint:
-            'Lower the learning rate, check that the data are normalised and free of NaN, or resume from the last checkpoint' +
-            (o.checkpoint ? ` (iteration ${lastCheckpoint} in ${o.checkpoint.dir}).` : '.'),
-        });
+        throw new AuditError(
+          'TRAINING_DIVERGED',
+          `The loss became ${loss} at iteration ${it + 1} (learning rate ${lr.toPrecision(3)})`,
+          {
+            hint:
+              'Lower the learning rate, check that the data are normalised and free of NaN, or resume from the last checkpoint' +
+              (o.checkpoint ? ` (iteration ${lastCheckpoint} in ${o.checkpoint.dir}).` : '.'),
+          },
+        );
       }
       lastLoss = loss;
       windowLoss += loss;
@@ -153,7 +184,13 @@ export async function train(model: tf.LayersModel, data: ImageSet, options: Trai
     optimizer.dispose();
   }
   const elapsedMs = performance.now() - t0;
-  return { iterations: total, resumedFrom: start, finalLoss: lastLoss, elapsedMs, examplesPerSec: ((total - start) * batchSize * 1000) / Math.max(1e-9, elapsedMs) };
+  return {
+    iterations: total,
+    resumedFrom: start,
+    finalLoss: lastLoss,
+    elapsedMs,
+    examplesPerSec: ((total - start) * batchSize * 1000) / Math.max(1e-9, elapsedMs),
+  };
 }
 
 /**

@@ -50,7 +50,9 @@ export function applyThresholds(scores: MetricScore[]): MetricScore[] {
 }
 
 export function decide(scores: MetricScore[], rule: VoteRule = 'majority'): Verdict {
-  const voting = scores.filter((s) => s.votes && s.applicable && !s.degenerate && s.value !== null && s.tau !== undefined);
+  const voting = scores.filter(
+    (s) => s.votes && s.applicable && !s.degenerate && s.value !== null && s.tau !== undefined,
+  );
   const votes = voting.filter((s) => isFlagged(s.kind, s.value as number, s.tau as number)).length;
   const of = voting.length;
   let derived: boolean;

@@ -49,7 +49,12 @@ function transpose2d(backend: BackendWasm, t: TensorInfo, r: number, c: number):
 
 /** Plain [m,k]·[k,n] on XNNPACK via the stock kernel; `a`/`b` are 2-D row-major buffers. */
 function gemm(backend: BackendWasm, a: TensorInfo, b: TensorInfo, m: number, k: number, n: number): TensorInfo {
-  return runKernel(backend, 'BatchMatMul', { a: view(a, [1, m, k]), b: view(b, [1, k, n]) }, { transposeA: false, transposeB: false });
+  return runKernel(
+    backend,
+    'BatchMatMul',
+    { a: view(a, [1, m, k]), b: view(b, [1, k, n]) },
+    { transposeA: false, transposeB: false },
+  );
 }
 
 function batchMatMul(args: KernelArgs): TensorInfo {

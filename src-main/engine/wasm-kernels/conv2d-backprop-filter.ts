@@ -76,7 +76,8 @@ function chunkedTranspose(
   const out = backend.makeOutput([total], 'float32');
   const xv = heapF32(backend, x);
   const ov = heapF32(backend, out);
-  for (const [off, stride] of zeroRows) for (let c = 0; c < ci; c++) ov.fill(0, off + c * stride, off + c * stride + wn);
+  for (const [off, stride] of zeroRows)
+    for (let c = 0; c < ci; c++) ov.fill(0, off + c * stride, off + c * stride + wn);
 
   const row = new Float32Array(ci * wn);
   const n4 = n - (n % 4);
@@ -114,8 +115,7 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const backend = asBackend(args);
   const x = input(args, 'x');
   const dy = input(args, 'dy');
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    args.attrs as unknown as Conv2DBackpropFilterAttrs;
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as Conv2DBackpropFilterAttrs;
   if (dataFormat === 'NCHW') throw new Error('wasm Conv2DBackpropFilter supports only NHWC');
 
   const info = backend_util.computeConv2DInfo(

@@ -22,7 +22,13 @@ export function leadingAxesCount(axis: number | number[], shape: number[]): numb
 }
 
 /** Sum (scale 1) or mean (scale 1/R) of float32 x over its first k axes. */
-export function reduceLeading(backend: BackendWasm, x: TensorInfo, k: number, keepDims: boolean, mean: boolean): TensorInfo {
+export function reduceLeading(
+  backend: BackendWasm,
+  x: TensorInfo,
+  k: number,
+  keepDims: boolean,
+  mean: boolean,
+): TensorInfo {
   const rest = x.shape.slice(k);
   const c = util.sizeFromShape(rest);
   const r = util.sizeFromShape(x.shape.slice(0, k));
@@ -38,7 +44,10 @@ export function reduceLeading(backend: BackendWasm, x: TensorInfo, k: number, ke
     for (let j = 0; j < c; j++) {
       const i = base + j;
       acc[j] +=
-        xv[i] + xv[i + c] + (xv[i + 2 * c] + xv[i + 3 * c]) + (xv[i + 4 * c] + xv[i + 5 * c] + (xv[i + 6 * c] + xv[i + 7 * c]));
+        xv[i] +
+        xv[i + c] +
+        (xv[i + 2 * c] + xv[i + 3 * c]) +
+        (xv[i + 4 * c] + xv[i + 5 * c] + (xv[i + 6 * c] + xv[i + 7 * c]));
     }
   }
   for (; row < r; row++) {

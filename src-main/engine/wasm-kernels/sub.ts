@@ -18,7 +18,13 @@ function sub(args: KernelArgs): TensorInfo {
   const s = splitChannelOperands(backend, a, b);
   if (s === null) return runKernel(backend, 'Sub', { a, b });
   const c = s.values.length;
-  if (s.fullIsA) return channelAffine(backend, s.full, new Float64Array(c).fill(1), s.values.map((v) => -v));
+  if (s.fullIsA)
+    return channelAffine(
+      backend,
+      s.full,
+      new Float64Array(c).fill(1),
+      s.values.map((v) => -v),
+    );
   return channelAffine(backend, s.full, new Float64Array(c).fill(-1), s.values);
 }
 

@@ -45,7 +45,10 @@ export class AppState {
     this.initError = null;
     this.info = info.value;
     this.catalog = catalog.value;
-    this.wizard = new WizardState(this.client, catalog.value, { workers: info.value.defaultWorkers, canBrowse: this.mode === 'electron' });
+    this.wizard = new WizardState(this.client, catalog.value, {
+      workers: info.value.defaultWorkers,
+      canBrowse: this.mode === 'electron',
+    });
     this.ready = true;
   }
 

@@ -32,7 +32,12 @@ export function tokenFromHash(hash: string): string | null {
 }
 
 function looksLikeClient(x: unknown): x is AuditClient {
-  return typeof x === 'object' && x !== null && typeof (x as { engineInfo?: unknown }).engineInfo === 'function' && typeof (x as { onEvent?: unknown }).onEvent === 'function';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as { engineInfo?: unknown }).engineInfo === 'function' &&
+    typeof (x as { onEvent?: unknown }).onEvent === 'function'
+  );
 }
 
 export function pickClient(win: WindowLike, createHttpClient: HttpClientFactory): ClientChoice {
@@ -42,7 +47,8 @@ export function pickClient(win: WindowLike, createHttpClient: HttpClientFactory)
     return {
       ok: false,
       title: 'No connection to the audit engine',
-      message: 'This window has no engine bridge: the page was opened outside the desktop app and outside the browser mode.',
+      message:
+        'This window has no engine bridge: the page was opened outside the desktop app and outside the browser mode.',
       hint: 'Start the desktop app with `npm start`, or run `npx ownership-audit serve` and open the address it prints.',
     };
   }

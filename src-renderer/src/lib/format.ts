@@ -99,6 +99,12 @@ export async function settle<T>(p: Promise<Result<T>>): Promise<Result<T>> {
   try {
     return await p;
   } catch (err) {
-    return { ok: false, error: toApiError(err, 'The connection to the workbench engine failed: check that it still runs, then try again.') };
+    return {
+      ok: false,
+      error: toApiError(
+        err,
+        'The connection to the workbench engine failed: check that it still runs, then try again.',
+      ),
+    };
   }
 }

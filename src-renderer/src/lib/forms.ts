@@ -17,7 +17,8 @@ export function rangeText(spec: ParamSpec): string {
 
 /** Why this value does not fit its spec, or '' when it does. */
 export function fieldProblem(spec: ParamSpec, value: unknown): string {
-  if (value === null || value === undefined || (typeof value === 'number' && !Number.isFinite(value))) return 'needs a value';
+  if (value === null || value === undefined || (typeof value === 'number' && !Number.isFinite(value)))
+    return 'needs a value';
   const r = resolveParams([spec], { [spec.key]: value });
   return r.ok ? '' : r.problems[0].replace(`${spec.key} `, '');
 }

@@ -13,11 +13,25 @@ export type StatusFilter = RunStatus | 'all';
 /** Runs whose status matches and whose name or id contains the query (case-insensitive). */
 export function filterRuns(runs: readonly RunSummary[], status: StatusFilter, query: string): RunSummary[] {
   const q = query.trim().toLowerCase();
-  return runs.filter((r) => (status === 'all' || r.status === status) && (!q || r.name.toLowerCase().includes(q) || r.id.toLowerCase().includes(q)));
+  return runs.filter(
+    (r) =>
+      (status === 'all' || r.status === status) &&
+      (!q || r.name.toLowerCase().includes(q) || r.id.toLowerCase().includes(q)),
+  );
 }
 
 /** Rows of two tables matched by attack label and scenario, with whether their verdicts differ. */
-export function compareRows(a: readonly ResultRow[], b: readonly ResultRow[]): { key: string; label: string; scenario: string; left: ResultRow | null; right: ResultRow | null; differs: boolean }[] {
+export function compareRows(
+  a: readonly ResultRow[],
+  b: readonly ResultRow[],
+): {
+  key: string;
+  label: string;
+  scenario: string;
+  left: ResultRow | null;
+  right: ResultRow | null;
+  differs: boolean;
+}[] {
   const key = (r: ResultRow): string => `${r.label}\u0000${r.scenario}`;
   const keys: string[] = [];
   for (const r of [...a, ...b]) if (!keys.includes(key(r))) keys.push(key(r));
@@ -26,7 +40,15 @@ export function compareRows(a: readonly ResultRow[], b: readonly ResultRow[]): {
     const right = b.find((r) => key(r) === k) ?? null;
     const verdict = (r: ResultRow | null): string => (r ? r.ownership.label.split(' ')[0] : '');
     const [label, scenario] = k.split('\u0000');
-    return { key: k, label, scenario, left, right, differs: !!left && !!right && left.ownership.total > 0 && right.ownership.total > 0 && verdict(left) !== verdict(right) };
+    return {
+      key: k,
+      label,
+      scenario,
+      left,
+      right,
+      differs:
+        !!left && !!right && left.ownership.total > 0 && right.ownership.total > 0 && verdict(left) !== verdict(right),
+    };
   });
 }
 
@@ -100,7 +122,10 @@ export class HistoryState {
     const [a, b] = this.compareIds;
     this.compareLoading = true;
     this.compareError = null;
-    const [ra, rb] = await Promise.all([settle(this.client.getRun({ runId: a })), settle(this.client.getRun({ runId: b })) ]);
+    const [ra, rb] = await Promise.all([
+      settle(this.client.getRun({ runId: a })),
+      settle(this.client.getRun({ runId: b })),
+    ]);
     this.compareLoading = false;
     if (!ra.ok || !rb.ok) {
       this.compareError = !ra.ok ? ra.error : (rb as { ok: false; error: ApiError }).error;
@@ -136,7 +161,8 @@ export class HistoryState {
     }
     this.pendingDelete = null;
     this.compareIds = this.compareIds.filter((x) => x !== run.id);
-    if (this.comparing && (this.comparing.left.run.id === run.id || this.comparing.right.run.id === run.id)) this.comparing = null;
+    if (this.comparing && (this.comparing.left.run.id === run.id || this.comparing.right.run.id === run.id))
+      this.comparing = null;
     await this.load();
     return true;
   }

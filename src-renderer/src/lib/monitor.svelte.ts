@@ -12,7 +12,10 @@ import type { LossesChartData, TrajectoryChartData } from '../../../src-shared/c
 import type { ApiError, AuditClient, AuditEvent, JobView, RunDetail } from '../../../src-shared/contract/api';
 import { metricLabel, settle } from './format';
 
-export type MonitorClient = Pick<AuditClient, 'getRun' | 'pauseRun' | 'cancelRun' | 'resumeRun' | 'exportReport' | 'onEvent'>;
+export type MonitorClient = Pick<
+  AuditClient,
+  'getRun' | 'pauseRun' | 'cancelRun' | 'resumeRun' | 'exportReport' | 'onEvent'
+>;
 
 export interface LiveJob {
   key: string;
@@ -146,7 +149,15 @@ export class RunMonitorState {
     // progress
     const prev = this.jobs[e.key] ?? this.blankJob(e.key, e.label);
     const values = e.event.values ?? {};
-    this.setJob({ ...prev, label: e.label, status: 'running', stage: e.event.stage, iteration: e.event.iteration, total: e.event.total, values: { ...prev.values, ...values } });
+    this.setJob({
+      ...prev,
+      label: e.label,
+      status: 'running',
+      stage: e.event.stage,
+      iteration: e.event.iteration,
+      total: e.event.total,
+      values: { ...prev.values, ...values },
+    });
     if (this.status === 'pending') this.status = 'running';
     this.jobsDone = e.done;
     this.jobsTotal = e.total;
@@ -160,12 +171,27 @@ export class RunMonitorState {
       this.lastLossJob = e.key;
     }
     if (typeof values.fidelity === 'number' && Number.isFinite(values.fidelity)) {
-      this.liveFidelity = { ...this.liveFidelity, [e.key]: appendPoint(this.liveFidelity[e.key] ?? [], e.event.iteration, values.fidelity) };
+      this.liveFidelity = {
+        ...this.liveFidelity,
+        [e.key]: appendPoint(this.liveFidelity[e.key] ?? [], e.event.iteration, values.fidelity),
+      };
     }
   }
 
   private blankJob(key: string, label: string): LiveJob {
-    return { key, label, kind: kindOfKey(key), status: 'pending', attempt: 0, stage: null, iteration: null, total: null, values: {}, error: null, seconds: null };
+    return {
+      key,
+      label,
+      kind: kindOfKey(key),
+      status: 'pending',
+      attempt: 0,
+      stage: null,
+      iteration: null,
+      total: null,
+      values: {},
+      error: null,
+      seconds: null,
+    };
   }
 
   private setJob(job: LiveJob): void {
@@ -213,7 +239,8 @@ export class RunMonitorState {
   private merge(d: RunDetail): void {
     this.detail = d;
     // The stored status is authoritative once the run has stopped; while it runs, events are newer.
-    if (TERMINAL.includes(d.run.status) || this.status === 'pending' || !TERMINAL.includes(this.status)) this.status = d.run.status;
+    if (TERMINAL.includes(d.run.status) || this.status === 'pending' || !TERMINAL.includes(this.status))
+      this.status = d.run.status;
     this.jobsTotal = d.run.jobs;
     this.jobsDone = Math.max(d.run.done, d.jobs.filter((j) => j.status === 'done').length);
     if (TERMINAL.includes(d.run.status)) this.etaSeconds = null;
@@ -309,7 +336,10 @@ export class RunMonitorState {
       const pts = new Map<number, number>();
       for (const p of this.detail?.curves[key] ?? []) pts.set(p.iteration, p.fidelity);
       for (const [it, v] of this.liveFidelity[key] ?? []) pts.set(it, v);
-      return { name: this.jobs[key]?.label ?? key, points: [...pts.entries()].sort((a, b) => a[0] - b[0]).map(([it, v]): [number, number] => [it, v * 100]) };
+      return {
+        name: this.jobs[key]?.label ?? key,
+        points: [...pts.entries()].sort((a, b) => a[0] - b[0]).map(([it, v]): [number, number] => [it, v * 100]),
+      };
     });
     return { title: 'Fidelity over the attack', series, yName: 'test accuracy %' };
   }
@@ -317,30 +347,43 @@ export class RunMonitorState {
   /** Metric ids that have checkpoint values. */
   get trajectoryMetrics(): string[] {
     const ids = new Set<string>();
-    for (const t of this.detail?.trajectories ?? []) for (const p of t.points) for (const [id, v] of Object.entries(p.metrics)) if (v.normalized !== null) ids.add(id);
+    for (const t of this.detail?.trajectories ?? [])
+      for (const p of t.points) for (const [id, v] of Object.entries(p.metrics)) if (v.normalized !== null) ids.add(id);
     const wanted = this.detail?.run.spec.checkpoints?.metrics ?? [];
     return [...wanted.filter((m) => ids.has(m)), ...[...ids].filter((m) => !wanted.includes(m))];
   }
 
   trajectoryChart(): TrajectoryChartData | null {
     const metrics = this.trajectoryMetrics;
-    const metricId = this.trajectoryMetric && metrics.includes(this.trajectoryMetric) ? this.trajectoryMetric : metrics[0];
+    const metricId =
+      this.trajectoryMetric && metrics.includes(this.trajectoryMetric) ? this.trajectoryMetric : metrics[0];
     if (!metricId) return null;
     const column = this.detail?.table.metrics.find((m) => m.id === metricId);
     const series = (this.detail?.trajectories ?? []).map((t) => ({
       name: this.jobs[t.suspectKey]?.label ?? t.suspectKey,
       points: t.points.flatMap((p) => {
         const m = p.metrics[metricId];
-        return m && m.normalized !== null && Number.isFinite(p.fidelity) ? [{ iteration: p.iteration, fidelity: p.fidelity, normalized: m.normalized }] : [];
+        return m && m.normalized !== null && Number.isFinite(p.fidelity)
+          ? [{ iteration: p.iteration, fidelity: p.fidelity, normalized: m.normalized }]
+          : [];
       }),
     }));
-    return { metricId, metricLabel: metricLabel(metricId), kind: column?.kind ?? null, series: series.filter((s) => s.points.length > 0), title: `Fidelity against ${metricLabel(metricId)} / tau at each checkpoint` };
+    return {
+      metricId,
+      metricLabel: metricLabel(metricId),
+      kind: column?.kind ?? null,
+      series: series.filter((s) => s.points.length > 0),
+      title: `Fidelity against ${metricLabel(metricId)} / tau at each checkpoint`,
+    };
   }
 
   // ---------------------------------------------------------------------------------------
   // Actions
 
-  private async act(kind: 'pause' | 'cancel' | 'resume', call: () => Promise<{ ok: true } | { ok: false; error: ApiError }>): Promise<boolean> {
+  private async act(
+    kind: 'pause' | 'cancel' | 'resume',
+    call: () => Promise<{ ok: true } | { ok: false; error: ApiError }>,
+  ): Promise<boolean> {
     this.busy = kind;
     this.actionError = null;
     const r = await call();
@@ -362,7 +405,9 @@ export class RunMonitorState {
   }
 
   async resume(workers?: number): Promise<boolean> {
-    const ok = await this.act('resume', () => settle(this.client.resumeRun({ runId: this.runId, ...(workers ? { workers } : {}) })));
+    const ok = await this.act('resume', () =>
+      settle(this.client.resumeRun({ runId: this.runId, ...(workers ? { workers } : {}) })),
+    );
     if (ok) this.status = 'running';
     return ok;
   }

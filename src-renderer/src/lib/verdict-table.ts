@@ -68,7 +68,12 @@ export function verdictTableView(table: ResultsTable): VerdictTableView {
       cells: table.metrics.map((m) => {
         const v = r.metrics[m.id];
         if (!v) return { id: m.id, text: r.suspects ? 'n/a' : '-', flagged: '', allFlagged: false };
-        return { id: m.id, text: formatMetricCell(v), flagged: v.tau === null ? '' : `flagged ${v.flagged}/${v.n}`, allFlagged: v.n > 0 && v.flagged === v.n };
+        return {
+          id: m.id,
+          text: formatMetricCell(v),
+          flagged: v.tau === null ? '' : `flagged ${v.flagged}/${v.n}`,
+          allFlagged: v.n > 0 && v.flagged === v.n,
+        };
       }),
       ownership: label,
       verdict: label.startsWith('Yes') ? 'yes' : label.startsWith('No') ? 'no' : 'pending',

@@ -6,8 +6,25 @@
  *
  * No DOM here: the screens bind to these fields, the tests drive them directly.
  */
-import { ARCH_NAMES, THRESHOLD_RULE_NAMES, VOTE_RULES, isPartition, parseAuditSpec, SCENARIO_ID_RE, type AuditSpec } from '../../../src-shared/audit/spec';
-import type { ApiError, AuditClient, CalibrationSummary, Catalog, CatalogEntry, DatasetPreview, ModelSummary, SpecCheck } from '../../../src-shared/contract/api';
+import {
+  ARCH_NAMES,
+  THRESHOLD_RULE_NAMES,
+  VOTE_RULES,
+  isPartition,
+  parseAuditSpec,
+  SCENARIO_ID_RE,
+  type AuditSpec,
+} from '../../../src-shared/audit/spec';
+import type {
+  ApiError,
+  AuditClient,
+  CalibrationSummary,
+  Catalog,
+  CatalogEntry,
+  DatasetPreview,
+  ModelSummary,
+  SpecCheck,
+} from '../../../src-shared/contract/api';
 import { resolveParams, type ParamSpec } from '../../../src-shared/params';
 import { settle } from './format';
 
@@ -16,30 +33,41 @@ export type StepId = 'victim' | 'data' | 'defences' | 'attacks' | 'review';
 export const STEPS: readonly { id: StepId; title: string; help: string }[] = [
   { id: 'victim', title: 'Victim', help: 'The model whose ownership you want to protect.' },
   { id: 'data', title: 'Data', help: "The test set that measures fidelity, and the attacker's substitute data." },
-  { id: 'defences', title: 'Defences', help: 'The fingerprinting defences to audit and how their thresholds are calibrated.' },
+  {
+    id: 'defences',
+    title: 'Defences',
+    help: 'The fingerprinting defences to audit and how their thresholds are calibrated.',
+  },
   { id: 'attacks', title: 'Attacks', help: 'The removal attacks each defence must withstand, with seeds and budgets.' },
   { id: 'review', title: 'Review', help: 'The audit spec as it will run; start it here.' },
 ];
 
 /** One line per choice, shown next to it. */
 export const HELP = {
-  victimDemo: 'The committed demo CNN, trained on the embedded Fashion-MNIST subset (89.8 % test accuracy): nothing to prepare.',
-  victimFolder: 'A model saved by `ownership-audit train` or the attack command: the folder that holds model.json and its metadata.',
+  victimDemo:
+    'The committed demo CNN, trained on the embedded Fashion-MNIST subset (89.8 % test accuracy): nothing to prepare.',
+  victimFolder:
+    'A model saved by `ownership-audit train` or the attack command: the folder that holds model.json and its metadata.',
   victimTrain: 'Trains a victim from a zoo architecture as the first job of the audit; pick its data, seed and epochs.',
-  dataTrain: "The data set the victim was trained on: its test split measures fidelity and S_LTD draws from its training split.",
-  dataTest: "Leave empty to use the test split of the victim's data set; or name another data folder whose test split to use.",
-  maxTest: 'Test images used for fidelity and fingerprints: fewer is faster, more is steadier. Empty = the whole test split.',
+  dataTrain:
+    'The data set the victim was trained on: its test split measures fidelity and S_LTD draws from its training split.',
+  dataTest:
+    "Leave empty to use the test split of the victim's data set; or name another data folder whose test split to use.",
+  maxTest:
+    'Test images used for fidelity and fingerprints: fewer is faster, more is steadier. Empty = the whole test split.',
   ltd: "S_LTD: the attacker holds a share of the victim's own training data (the paper uses 10 %).",
   lsd: 'S_LSD: the attacker holds other data of the same task: another data set folder, or another part "k/n" of the victim\'s data.',
-  calibrationBuild: 'Trains K reference models independently of the victim; each threshold tau separates them from derived models.',
+  calibrationBuild:
+    'Trains K reference models independently of the victim; each threshold tau separates them from derived models.',
   calibrationReuse: 'Reuses the thresholds of an earlier audit of the same victim: no reference models to train.',
   references: 'K reference models: more give steadier thresholds and take longer (the paper uses 5-10).',
   rule: 'How tau follows from the reference values: "paper" takes the closest reference; the others fit a distribution.',
-  referenceIterations: 'Training iterations per reference model; empty = the victim\'s own recipe.',
+  referenceIterations: "Training iterations per reference model; empty = the victim's own recipe.",
   verdict: 'How the metrics vote on each suspect: majority (paper), any metric, or all metrics.',
   seeds: 'One suspect per seed: comma-separated non-negative integers. More seeds give mean ± std per row.',
   iterations: 'Optimiser steps per attack (the paper runs 1000); cost grows linearly.',
-  checkpoints: 'Scores suspects every N iterations to draw fidelity against normalised distance; empty = final models only.',
+  checkpoints:
+    'Scores suspects every N iterations to draw fidelity against normalised distance; empty = final models only.',
   workers: 'Parallel worker processes for this audit: one per core on CPU backends, one on a GPU.',
 } as const;
 
@@ -79,9 +107,13 @@ export interface AttackEntry {
   block: string;
 }
 
-export type PreviewState = { status: 'loading' } | { status: 'ok'; value: DatasetPreview } | { status: 'error'; error: ApiError };
+export type PreviewState =
+  { status: 'loading' } | { status: 'ok'; value: DatasetPreview } | { status: 'error'; error: ApiError };
 
-export type WizardClient = Pick<AuditClient, 'inspectModel' | 'previewDataset' | 'checkSpec' | 'startRun' | 'listCalibrations' | 'pickPath'>;
+export type WizardClient = Pick<
+  AuditClient,
+  'inspectModel' | 'previewDataset' | 'checkSpec' | 'startRun' | 'listCalibrations' | 'pickPath'
+>;
 
 export interface WizardOptions {
   /** Worker processes by default (EngineInfo.defaultWorkers). */
@@ -125,7 +157,8 @@ export function paramProblems(specs: readonly ParamSpec[], values: ParamInput): 
   const problems: string[] = [];
   const given: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(values)) {
-    if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) problems.push(`${k} needs a value`);
+    if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)))
+      problems.push(`${k} needs a value`);
     else given[k] = v;
   }
   const r = resolveParams(specs, given);
@@ -134,7 +167,11 @@ export function paramProblems(specs: readonly ParamSpec[], values: ParamInput): 
 }
 
 /** The values that differ from their defaults, and those in `keep` (what the spec needs to say). */
-export function changedParams(specs: readonly ParamSpec[], values: ParamInput, keep: readonly string[] = []): Record<string, number | boolean | string> | undefined {
+export function changedParams(
+  specs: readonly ParamSpec[],
+  values: ParamInput,
+  keep: readonly string[] = [],
+): Record<string, number | boolean | string> | undefined {
   const out: Record<string, number | boolean | string> = {};
   for (const [k, v] of Object.entries(values)) {
     if (v === null || v === undefined) continue;
@@ -214,7 +251,12 @@ export class WizardState {
   startError = $state.raw<ApiError | null>(null);
 
   /** Fields of a loaded spec the form does not edit, kept as they were. */
-  private extras: { victimTrain?: Record<string, unknown>; data?: Record<string, unknown>; calibration?: Record<string, unknown>; sweeps?: unknown[] } = {};
+  private extras: {
+    victimTrain?: Record<string, unknown>;
+    data?: Record<string, unknown>;
+    calibration?: Record<string, unknown>;
+    sweeps?: unknown[];
+  } = {};
   private checkTimer: ReturnType<typeof setTimeout> | null = null;
   private checkSeq = 0;
 
@@ -241,7 +283,9 @@ export class WizardState {
     this.dataTrain = this.catalog.demo.data;
     this.dataTest = '';
     this.maxTest = null;
-    this.scenarios = [{ uid: uid(), kind: 'ltd', id: null, fraction: 0.1, lsdSource: 'partition', data: '', partition: '1/2' }];
+    this.scenarios = [
+      { uid: uid(), kind: 'ltd', id: null, fraction: 0.1, lsdSource: 'partition', data: '', partition: '1/2' },
+    ];
     this.defences = this.catalog.defenses.map((d) => ({ id: d.id, enabled: true, params: defaults(d.params) }));
     this.calibrationMode = 'build';
     this.references = 5;
@@ -259,7 +303,15 @@ export class WizardState {
   }
 
   private attackEntry(a: CatalogEntry, enabled: boolean): AttackEntry {
-    return { uid: uid(), name: a.id, enabled, params: defaults(a.params), seeds: a.id === 'negative' ? '777' : '1', iterations: 300, block: '' };
+    return {
+      uid: uid(),
+      name: a.id,
+      enabled,
+      params: defaults(a.params),
+      seeds: a.id === 'negative' ? '777' : '1',
+      iterations: 300,
+      block: '',
+    };
   }
 
   /** Fills the form from a spec (a preset, or a run to repeat). */
@@ -289,18 +341,46 @@ export class WizardState {
     this.scenarios = spec.scenarios.map((s) => {
       const e: ScenarioEntry =
         s.kind === 'ltd'
-          ? { uid: uid(), kind: 'ltd', id: s.id, fraction: s.fraction, lsdSource: 'partition', data: '', partition: '1/2' }
-          : { uid: uid(), kind: 'lsd', id: s.id, fraction: 0.1, lsdSource: s.data ? 'data' : 'partition', data: s.data ?? '', partition: s.partition ?? '1/2' };
+          ? {
+              uid: uid(),
+              kind: 'ltd',
+              id: s.id,
+              fraction: s.fraction,
+              lsdSource: 'partition',
+              data: '',
+              partition: '1/2',
+            }
+          : {
+              uid: uid(),
+              kind: 'lsd',
+              id: s.id,
+              fraction: 0.1,
+              lsdSource: s.data ? 'data' : 'partition',
+              data: s.data ?? '',
+              partition: s.partition ?? '1/2',
+            };
       if (autoScenarioId(e) === s.id) e.id = null;
       return e;
     });
     const chosen = new Map<string, (typeof spec.defenses)[number]>(spec.defenses.map((d) => [d.id, d]));
     // The spec's order first (it orders the table's columns and keeps the spec's hash), then the rest.
-    const defenceOrder = [...spec.defenses.map((d) => d.id as string), ...this.catalog.defenses.map((d) => d.id).filter((id) => !chosen.has(id))];
+    const defenceOrder = [
+      ...spec.defenses.map((d) => d.id as string),
+      ...this.catalog.defenses.map((d) => d.id).filter((id) => !chosen.has(id)),
+    ];
     this.defences = defenceOrder.flatMap((id) => {
       const d = this.catalog.defenses.find((x) => x.id === id);
       const given = chosen.get(id)?.params ?? {};
-      return d ? [{ id: d.id, enabled: chosen.has(d.id), params: { ...defaults(d.params), ...given }, explicit: Object.keys(given) }] : [];
+      return d
+        ? [
+            {
+              id: d.id,
+              enabled: chosen.has(d.id),
+              params: { ...defaults(d.params), ...given },
+              explicit: Object.keys(given),
+            },
+          ]
+        : [];
     });
     if ('reuse' in spec.calibration) {
       this.calibrationMode = 'reuse';
@@ -336,7 +416,8 @@ export class WizardState {
         });
       }
     }
-    for (const a of this.catalog.attacks) if (!spec.attacks.some((g) => g.name === a.id)) entries.push(this.attackEntry(a, false));
+    for (const a of this.catalog.attacks)
+      if (!spec.attacks.some((g) => g.name === a.id)) entries.push(this.attackEntry(a, false));
     this.attacks = entries;
     this.checkpointsEvery = spec.checkpoints?.every ?? null;
     this.checkpointMetrics = spec.checkpoints?.metrics ? [...spec.checkpoints.metrics] : [];
@@ -356,7 +437,15 @@ export class WizardState {
   // Editing helpers
 
   addScenario(kind: 'ltd' | 'lsd'): void {
-    this.scenarios.push({ uid: uid(), kind, id: null, fraction: 0.1, lsdSource: 'partition', data: '', partition: '1/2' });
+    this.scenarios.push({
+      uid: uid(),
+      kind,
+      id: null,
+      fraction: 0.1,
+      lsdSource: 'partition',
+      data: '',
+      partition: '1/2',
+    });
   }
 
   removeScenario(entryUid: number): void {
@@ -377,14 +466,17 @@ export class WizardState {
     const a = this.attacks.find((x) => x.uid === entryUid);
     if (!a) return;
     // The last entry of an attack stays in the list, switched off.
-    if (this.attacks.filter((x) => x.name === a.name).length > 1) this.attacks = this.attacks.filter((x) => x.uid !== entryUid);
+    if (this.attacks.filter((x) => x.name === a.name).length > 1)
+      this.attacks = this.attacks.filter((x) => x.uid !== entryUid);
     else a.enabled = false;
   }
 
   /** Metric ids of the enabled defences. */
   get availableMetrics(): { id: string; kind: string }[] {
     const on = new Set(this.defences.filter((d) => d.enabled).map((d) => d.id));
-    return this.catalog.defenses.filter((d) => on.has(d.id)).flatMap((d) => d.metrics.map((m) => ({ id: m.id, kind: m.kind })));
+    return this.catalog.defenses
+      .filter((d) => on.has(d.id))
+      .flatMap((d) => d.metrics.map((m) => ({ id: m.id, kind: m.kind })));
   }
 
   /** The folder the victim step inspects (null when the victim is trained by the audit). */
@@ -415,16 +507,29 @@ export class WizardState {
   }
 
   private buildSpec(): Record<string, unknown> {
-    const specs = (id: string, list: readonly CatalogEntry[]): ParamSpec[] => list.find((x) => x.id === id)?.params ?? [];
+    const specs = (id: string, list: readonly CatalogEntry[]): ParamSpec[] =>
+      list.find((x) => x.id === id)?.params ?? [];
     const victim =
       this.victimMode === 'train'
-        ? { train: { ...(this.extras.victimTrain ?? {}), arch: this.trainArch, data: this.trainData.trim(), seed: this.trainSeed, ...(this.trainEpochs !== null ? { epochs: this.trainEpochs } : {}) } }
+        ? {
+            train: {
+              ...(this.extras.victimTrain ?? {}),
+              arch: this.trainArch,
+              data: this.trainData.trim(),
+              seed: this.trainSeed,
+              ...(this.trainEpochs !== null ? { epochs: this.trainEpochs } : {}),
+            },
+          }
         : { model: this.victimPath ?? '' };
     const ids = this.scenarioIds();
     const scenarios = this.scenarios.map((s, i) =>
       s.kind === 'ltd'
         ? { id: ids[i], kind: 'ltd', fraction: s.fraction }
-        : { id: ids[i], kind: 'lsd', ...(s.lsdSource === 'data' ? { data: s.data.trim() } : { partition: s.partition.trim() }) },
+        : {
+            id: ids[i],
+            kind: 'lsd',
+            ...(s.lsdSource === 'data' ? { data: s.data.trim() } : { partition: s.partition.trim() }),
+          },
     );
     const defenses = this.defences
       .filter((d) => d.enabled)
@@ -438,7 +543,14 @@ export class WizardState {
         : {
             ...(this.extras.calibration ?? {}),
             references: this.references,
-            ...(this.rule !== 'paper' || this.ruleParameter !== null ? { rule: { name: this.rule, ...(this.ruleParameter !== null && this.rule !== 'paper' ? { parameter: this.ruleParameter } : {}) } } : {}),
+            ...(this.rule !== 'paper' || this.ruleParameter !== null
+              ? {
+                  rule: {
+                    name: this.rule,
+                    ...(this.ruleParameter !== null && this.rule !== 'paper' ? { parameter: this.ruleParameter } : {}),
+                  },
+                }
+              : {}),
             ...(this.referenceIterations !== null ? { referenceIterations: this.referenceIterations } : {}),
           };
     const attacks = this.attacks
@@ -462,12 +574,19 @@ export class WizardState {
       version: 1,
       name: this.name.trim(),
       victim,
-      data: { train: this.dataTrain.trim(), ...(this.dataTest.trim() ? { test: this.dataTest.trim() } : {}), ...(this.maxTest !== null ? { maxTest: this.maxTest } : {}), ...(this.extras.data ?? {}) },
+      data: {
+        train: this.dataTrain.trim(),
+        ...(this.dataTest.trim() ? { test: this.dataTest.trim() } : {}),
+        ...(this.maxTest !== null ? { maxTest: this.maxTest } : {}),
+        ...(this.extras.data ?? {}),
+      },
       scenarios,
       defenses,
       calibration,
       attacks,
-      ...(this.checkpointsEvery !== null ? { checkpoints: { every: this.checkpointsEvery, ...(metrics.length ? { metrics } : {}) } } : {}),
+      ...(this.checkpointsEvery !== null
+        ? { checkpoints: { every: this.checkpointsEvery, ...(metrics.length ? { metrics } : {}) } }
+        : {}),
       verdict: { rule: this.verdictRule },
       ...(this.extras.sweeps ? { sweeps: this.extras.sweeps } : {}),
     };
@@ -537,13 +656,16 @@ export class WizardState {
     const p: string[] = [];
     if (this.victimMode === 'folder') {
       if (!this.modelPath.trim()) p.push('Enter the model folder: the one that holds model.json.');
-      else if (this.modelError && this.inspectedPath === this.modelPath.trim()) p.push(`${this.modelError.message}${this.modelError.hint ? ` ${this.modelError.hint}` : ''}`);
+      else if (this.modelError && this.inspectedPath === this.modelPath.trim())
+        p.push(`${this.modelError.message}${this.modelError.hint ? ` ${this.modelError.hint}` : ''}`);
     } else if (this.victimMode === 'demo') {
-      if (this.modelError && this.inspectedPath === this.catalog.demo.model) p.push(`The demo model cannot be read: ${this.modelError.message}`);
+      if (this.modelError && this.inspectedPath === this.catalog.demo.model)
+        p.push(`The demo model cannot be read: ${this.modelError.message}`);
     } else {
       if (!this.trainData.trim()) p.push('Enter the data set folder to train the victim on.');
       if (!isInt(this.trainSeed) || this.trainSeed < 0) p.push('The training seed must be a whole number, 0 or more.');
-      if (this.trainEpochs !== null && !(num(this.trainEpochs) && this.trainEpochs > 0)) p.push('Epochs must be a number above 0 (fractions allowed, e.g. 0.5).');
+      if (this.trainEpochs !== null && !(num(this.trainEpochs) && this.trainEpochs > 0))
+        p.push('Epochs must be a number above 0 (fractions allowed, e.g. 0.5).');
     }
     return p;
   }
@@ -559,21 +681,25 @@ export class WizardState {
       const pv = this.previews[this.dataTest.trim()];
       if (pv?.status === 'error') p.push(`Test set: ${pv.error.message}`);
     }
-    if (this.maxTest !== null && !(isInt(this.maxTest) && this.maxTest >= 1)) p.push('Test images must be a whole number of at least 1, or empty for all.');
+    if (this.maxTest !== null && !(isInt(this.maxTest) && this.maxTest >= 1))
+      p.push('Test images must be a whole number of at least 1, or empty for all.');
     if (this.scenarios.length === 0) p.push('Add a substitute scenario: the data the attacker holds (S_LTD or S_LSD).');
     const ids = this.scenarioIds();
     this.scenarios.forEach((s, i) => {
       const name = s.kind === 'ltd' ? `S_LTD ${i + 1}` : `S_LSD ${i + 1}`;
       if (s.kind === 'ltd') {
-        if (!(num(s.fraction) && s.fraction > 0 && s.fraction <= 1)) p.push(`${name}: the fraction must be above 0 % and at most 100 %.`);
+        if (!(num(s.fraction) && s.fraction > 0 && s.fraction <= 1))
+          p.push(`${name}: the fraction must be above 0 % and at most 100 %.`);
       } else if (s.lsdSource === 'data') {
         if (!s.data.trim()) p.push(`${name}: enter the other data set's folder.`);
-        else if (s.data.trim() === this.dataTrain.trim()) p.push(`${name}: that is the victim's own data set; use S_LTD or a partition instead.`);
+        else if (s.data.trim() === this.dataTrain.trim())
+          p.push(`${name}: that is the victim's own data set; use S_LTD or a partition instead.`);
         else {
           const pv = this.previews[s.data.trim()];
           if (pv?.status === 'error') p.push(`${name}: ${pv.error.message}`);
         }
-      } else if (!isPartition(s.partition)) p.push(`${name}: the partition must look like "k/n" with 0 <= k < n, e.g. "1/2".`);
+      } else if (!isPartition(s.partition))
+        p.push(`${name}: the partition must look like "k/n" with 0 <= k < n, e.g. "1/2".`);
       if (!SCENARIO_ID_RE.test(ids[i])) p.push(`${name}: its id "${ids[i]}" must be letters, digits, '.', '_' or '-'.`);
     });
     const dup = ids.find((id, i) => ids.indexOf(id) !== i);
@@ -590,16 +716,26 @@ export class WizardState {
       for (const q of paramProblems(entry?.params ?? [], d.params)) p.push(`${entry?.title ?? d.id}: ${q}.`);
     }
     if (this.calibrationMode === 'reuse') {
-      if (!this.reuseId) p.push(this.calibrations.length ? 'Pick the stored calibration to reuse.' : 'No stored calibration to reuse yet: build one with K reference models.');
+      if (!this.reuseId)
+        p.push(
+          this.calibrations.length
+            ? 'Pick the stored calibration to reuse.'
+            : 'No stored calibration to reuse yet: build one with K reference models.',
+        );
     } else {
-      if (!(isInt(this.references) && this.references >= 2 && this.references <= 1000)) p.push('K must be a whole number from 2 to 1000: tau needs at least two reference models.');
+      if (!(isInt(this.references) && this.references >= 2 && this.references <= 1000))
+        p.push('K must be a whole number from 2 to 1000: tau needs at least two reference models.');
       const q = this.ruleParameter;
       if (q !== null && this.rule !== 'paper') {
-        if ((this.rule === 'normal' || this.rule === 'confidence') && !(num(q) && q > 0 && q < 1)) p.push(`The ${this.rule} rule's parameter must lie strictly between 0 and 1.`);
-        if (this.rule === 'quantile' && !(num(q) && q >= 0 && q <= 1)) p.push("The quantile rule's q must lie in [0, 1].");
-        if (this.rule === 'reference-ratio' && !(num(q) && q > 0)) p.push("The reference-ratio rule's ratio must be above 0.");
+        if ((this.rule === 'normal' || this.rule === 'confidence') && !(num(q) && q > 0 && q < 1))
+          p.push(`The ${this.rule} rule's parameter must lie strictly between 0 and 1.`);
+        if (this.rule === 'quantile' && !(num(q) && q >= 0 && q <= 1))
+          p.push("The quantile rule's q must lie in [0, 1].");
+        if (this.rule === 'reference-ratio' && !(num(q) && q > 0))
+          p.push("The reference-ratio rule's ratio must be above 0.");
       }
-      if (this.referenceIterations !== null && !(isInt(this.referenceIterations) && this.referenceIterations >= 1)) p.push('Reference iterations must be a whole number of at least 1, or empty.');
+      if (this.referenceIterations !== null && !(isInt(this.referenceIterations) && this.referenceIterations >= 1))
+        p.push('Reference iterations must be a whole number of at least 1, or empty.');
     }
     return p;
   }
@@ -614,10 +750,13 @@ export class WizardState {
       for (const q of paramProblems(entry?.params ?? [], a.params)) p.push(`${title}: ${q}.`);
       const s = parseSeeds(a.seeds);
       if (!s.ok) p.push(`${title}: seeds ${s.problem}.`);
-      if (!(isInt(a.iterations) && a.iterations >= 1)) p.push(`${title}: iterations must be a whole number of at least 1.`);
+      if (!(isInt(a.iterations) && a.iterations >= 1))
+        p.push(`${title}: iterations must be a whole number of at least 1.`);
     }
-    if (this.checkpointsEvery !== null && !(isInt(this.checkpointsEvery) && this.checkpointsEvery >= 1)) p.push('Checkpoints: "every" must be a whole number of iterations, or empty for none.');
-    if (this.workers !== null && !(isInt(this.workers) && this.workers >= 1 && this.workers <= 64)) p.push('Workers must be a whole number from 1 to 64.');
+    if (this.checkpointsEvery !== null && !(isInt(this.checkpointsEvery) && this.checkpointsEvery >= 1))
+      p.push('Checkpoints: "every" must be a whole number of iterations, or empty for none.');
+    if (this.workers !== null && !(isInt(this.workers) && this.workers >= 1 && this.workers <= 64))
+      p.push('Workers must be a whole number from 1 to 64.');
     return p;
   }
 
@@ -669,7 +808,12 @@ export class WizardState {
     const json = this.specJson;
     const seq = ++this.checkSeq;
     this.checking = true;
-    const r = await settle(this.client.checkSpec({ spec: JSON.parse(json) as unknown, ...(this.workers !== null && isInt(this.workers) ? { workers: this.workers } : {}) }));
+    const r = await settle(
+      this.client.checkSpec({
+        spec: JSON.parse(json) as unknown,
+        ...(this.workers !== null && isInt(this.workers) ? { workers: this.workers } : {}),
+      }),
+    );
     if (seq !== this.checkSeq) return;
     this.checking = false;
     this.checkedJson = json;
@@ -699,7 +843,12 @@ export class WizardState {
     if (!this.canStart) return null;
     this.starting = true;
     this.startError = null;
-    const r = await settle(this.client.startRun({ spec: JSON.parse(this.specJson) as unknown, ...(this.workers !== null && isInt(this.workers) ? { workers: this.workers } : {}) }));
+    const r = await settle(
+      this.client.startRun({
+        spec: JSON.parse(this.specJson) as unknown,
+        ...(this.workers !== null && isInt(this.workers) ? { workers: this.workers } : {}),
+      }),
+    );
     this.starting = false;
     if (!r.ok) {
       this.startError = r.error;

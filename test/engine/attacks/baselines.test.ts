@@ -21,14 +21,31 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const request = (over: Partial<AttackRequest> = {}): AttackRequest => ({ victim, substitute: substituteSet(), params: {}, iterations: 4, batchSize: 16, ...over });
-const layerBytes = (m: tf.LayersModel, name: string) => m.getLayer(name).getWeights().map((w) => Buffer.from((w.dataSync() as Float32Array).buffer.slice(0)));
+const request = (over: Partial<AttackRequest> = {}): AttackRequest => ({
+  victim,
+  substitute: substituteSet(),
+  params: {},
+  iterations: 4,
+  batchSize: 16,
+  ...over,
+});
+const layerBytes = (m: tf.LayersModel, name: string) =>
+  m
+    .getLayer(name)
+    .getWeights()
+    .map((w) => Buffer.from((w.dataSync() as Float32Array).buffer.slice(0)));
 
 describe('FT(r)', () => {
   it('counts parameter tensors as the code does: the last floor(n * r) are trained', () => {
     // 10 parameter tensors: conv, bn gamma/beta, conv, bn gamma/beta, fc kernel/bias, logits kernel/bias.
     const plan = freezeAllButLast(victim.model, 0.5);
-    expect(plan.tuned.map((v) => v.name.replace(/_\d+$/, ''))).toEqual(['b2c1_bn/beta', 'fc/kernel', 'fc/bias', 'logits/kernel', 'logits/bias']);
+    expect(plan.tuned.map((v) => v.name.replace(/_\d+$/, ''))).toEqual([
+      'b2c1_bn/beta',
+      'fc/kernel',
+      'fc/bias',
+      'logits/kernel',
+      'logits/bias',
+    ]);
     expect(plan.frozenLayers).toEqual(['b1c1_conv', 'b1c1_bn', 'b2c1_conv']);
     plan.dispose();
     expect(() => freezeAllButLast(victim.model, 0.05)).toThrow(/trains no parameter tensor/);
@@ -36,7 +53,8 @@ describe('FT(r)', () => {
 
   it('leaves the frozen layers bit-identical (BatchNorm statistics included) and trains the rest', async () => {
     const r = await fineTune.run({ seed: 2 }, request({ params: { ratio: 0.5, learningRate: 0.05 } }));
-    for (const name of ['b1c1_conv', 'b1c1_bn', 'b2c1_conv']) expect(layerBytes(r.model, name)).toEqual(layerBytes(victim.model, name));
+    for (const name of ['b1c1_conv', 'b1c1_bn', 'b2c1_conv'])
+      expect(layerBytes(r.model, name)).toEqual(layerBytes(victim.model, name));
     for (const name of ['fc', 'logits']) expect(layerBytes(r.model, name)).not.toEqual(layerBytes(victim.model, name));
     expect(r.lineageStep).toBe('finetune(0.5)');
     r.model.dispose();
@@ -47,7 +65,9 @@ describe('FT(r)', () => {
     expect(r.compute.forwardPasses).toBe(4 * 16); // no labelling queries
     r.model.dispose();
     const other = { ...substituteSet(), numClasses: 5 };
-    await expect(fineTune.run({ seed: 2 }, request({ substitute: other, params: { labels: 'true' } }))).rejects.toMatchObject({ code: 'DATASET_MISMATCH' });
+    await expect(
+      fineTune.run({ seed: 2 }, request({ substitute: other, params: { labels: 'true' } })),
+    ).rejects.toMatchObject({ code: 'DATASET_MISMATCH' });
   });
 });
 
@@ -75,10 +95,20 @@ describe('WP(p)', () => {
     tf.dispose([a, b]);
   });
 
-  for (const [scope, ratio] of [['all', 0.5], ['conv', 0.8]] as const) {
+  for (const [scope, ratio] of [
+    ['all', 0.5],
+    ['conv', 0.8],
+  ] as const) {
     it(`holds exactly the asked share of ${scope} kernels at zero through fine-tuning (p = ${ratio})`, async () => {
       const dir = join(tmp, `prune-${scope}`);
-      const r = await prune.run({ seed: 4 }, request({ iterations: 6, params: { ratio, scope, learningRate: 0.05 }, checkpoint: { dir, every: 2, keepTrajectory: true } }));
+      const r = await prune.run(
+        { seed: 4 },
+        request({
+          iterations: 6,
+          params: { ratio, scope, learningRate: 0.05 },
+          checkpoint: { dir, every: 2, keepTrajectory: true },
+        }),
+      );
       const { total } = zerosIn(victim.model, scope);
       const expected = Math.round(ratio * total);
       expect(zerosIn(r.model, scope).zeros).toBe(expected);
@@ -131,7 +161,10 @@ describe('Negative', () => {
 
 describe('KnockoffNets', () => {
   it('queries the victim once per image of a random budget and records a learning curve', async () => {
-    const r = await knockoff.run({ seed: 3 }, request({ iterations: 6, heldOut: heldOutSet(), evalEvery: 3, params: { budget: 20 } }));
+    const r = await knockoff.run(
+      { seed: 3 },
+      request({ iterations: 6, heldOut: heldOutSet(), evalEvery: 3, params: { budget: 20 } }),
+    );
     expect(r.lineageStep).toBe('knockoff(random,20)');
     // 20 queries, then 6 batches of 16 (capped at the 20 transfer images: 16).
     expect(r.compute.forwardPasses).toBe(20 + 6 * 16);

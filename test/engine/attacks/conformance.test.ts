@@ -110,10 +110,14 @@ describe.each(ATTACKS.map((a) => [a.id, a] as const))('%s conforms to the Attack
       return w;
     };
     expect(await once()).toEqual(await once());
-    await expect(attack.run({ seed: 8 }, request({ params: { bogus: 1 } }))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(attack.run({ seed: 8 }, request({ params: { bogus: 1 } }))).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
     const numeric = attack.params.find((p) => p.type === 'number' && p.min !== undefined);
     if (numeric && numeric.type === 'number') {
-      await expect(attack.run({ seed: 8 }, request({ params: { [numeric.key]: numeric.min! - 1 } }))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(
+        attack.run({ seed: 8 }, request({ params: { [numeric.key]: numeric.min! - 1 } })),
+      ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     }
   });
 
@@ -121,7 +125,9 @@ describe.each(ATTACKS.map((a) => [a.id, a] as const))('%s conforms to the Attack
     const before = tf.memory().numTensors;
     const bad = substituteSet();
     bad.images.fill(Number.NaN);
-    await expect(attack.run({ seed: 3 }, request({ substitute: bad, heldOut: undefined, iterations: 2 }))).rejects.toMatchObject({ code: 'TRAINING_DIVERGED' });
+    await expect(
+      attack.run({ seed: 3 }, request({ substitute: bad, heldOut: undefined, iterations: 2 })),
+    ).rejects.toMatchObject({ code: 'TRAINING_DIVERGED' });
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -28,7 +28,12 @@ export function tinyMeta(built: ReturnType<typeof buildModel>): ModelMeta {
 /** buildModel('cnn', 8x8x1, 3 classes, 2 blocks of width 4, hidden 8), trained 40 steps on bands. */
 export async function tinyVictim(): Promise<LoadedModel> {
   const built = buildModel('cnn', { inputShape: SHAPE, numClasses: 3, seed: 1, blocks: 2, width: 4, hidden: 8 });
-  await train(built.model, bandImages(96, { side: 8, classes: 3, seed: 2 }), { iterations: 40, batchSize: 16, learningRate: 0.05, seed: 7 });
+  await train(built.model, bandImages(96, { side: 8, classes: 3, seed: 2 }), {
+    iterations: 40,
+    batchSize: 16,
+    learningRate: 0.05,
+    seed: 7,
+  });
   return { model: built.model, meta: tinyMeta(built) };
 }
 

@@ -66,15 +66,25 @@ describe('shuffleChannels', () => {
 
 describe('reverseLatent (Algorithm 1)', () => {
   const latentOf = () => {
-    const { x, y } = batchTensors(substituteSet(), Array.from({ length: 24 }, (_, i) => i));
-    const z = (splitAtBlock(buildTwin(), 'block2').head.predict(x) as tf.Tensor);
+    const { x, y } = batchTensors(
+      substituteSet(),
+      Array.from({ length: 24 }, (_, i) => i),
+    );
+    const z = splitAtBlock(buildTwin(), 'block2').head.predict(x) as tf.Tensor;
     const labels = (victim.model.predict(x) as tf.Tensor).argMax(-1) as tf.Tensor1D;
     tf.dispose([x, y]);
     return { z, labels };
   };
   // A twin of the victim (same weights) so splitting never adds nodes to the victim's layers.
   const buildTwin = () => {
-    const m = buildModel('cnn', { inputShape: [8, 8, 1], numClasses: 3, seed: 1, blocks: 2, width: 4, hidden: 8 }).model;
+    const m = buildModel('cnn', {
+      inputShape: [8, 8, 1],
+      numClasses: 3,
+      seed: 1,
+      blocks: 2,
+      width: 4,
+      hidden: 8,
+    }).model;
     m.setWeights(victim.model.getWeights());
     return m;
   };
@@ -119,7 +129,15 @@ describe('reverseLatent (Algorithm 1)', () => {
   it("starts at z + tan(U(0,1)) with the authors' code init: a positive offset of mean -ln(cos 1) = 0.616", () => {
     const { z, labels } = latentOf();
     const tail = inferenceTail(victim.model, 'block2');
-    const zp = reverseLatent(tail, z, labels, 3, { steps: 0, shuffleRatio: 0, stepSize: 0.01, lambda: 0.1, noise: 1e-3, init: 'code', rng: createRng(3) });
+    const zp = reverseLatent(tail, z, labels, 3, {
+      steps: 0,
+      shuffleRatio: 0,
+      stepSize: 0.01,
+      lambda: 0.1,
+      noise: 1e-3,
+      init: 'code',
+      rng: createRng(3),
+    });
     const [mean, min, max] = tf.tidy(() => {
       const d = zp.sub(z);
       return [d.mean().dataSync()[0], d.min().dataSync()[0], d.max().dataSync()[0]];
@@ -133,7 +151,15 @@ describe('reverseLatent (Algorithm 1)', () => {
 
   it('runs the tail as the model does: inferenceTail equals the split tail in values and input gradients', () => {
     for (const arch of ['cnn', 'resnet'] as const) {
-      const built = buildModel(arch, { inputShape: [8, 8, 3], numClasses: 4, seed: 2, blocks: 2, width: 4, depth: 1, hidden: 8 });
+      const built = buildModel(arch, {
+        inputShape: [8, 8, 3],
+        numClasses: 4,
+        seed: 2,
+        blocks: 2,
+        width: 4,
+        depth: 1,
+        hidden: 8,
+      });
       const fast = inferenceTail(built.model, 'block1');
       const { head, tail } = splitAtBlock(built.model, 'block1');
       const z = head.predict(tf.randomNormal([3, 8, 8, 3], 0, 1, 'float32', 4)) as tf.Tensor;
@@ -198,10 +224,19 @@ describe('removalNetLoss', () => {
     const lse = m + Math.log(v.reduce((s, x) => s + Math.exp(x - m), 0));
     return v.map((x) => x - lse);
   };
-  const f = [[2, 0], [0, 1]];
-  const z2 = [[0.75, 0.25], [0.4, 0.6]];
+  const f = [
+    [2, 0],
+    [0, 1],
+  ];
+  const z2 = [
+    [0.75, 0.25],
+    [0.4, 0.6],
+  ];
   const y = [0, 1];
-  const zs = [[1, 2], [0, 1]];
+  const zs = [
+    [1, 2],
+    [0, 1],
+  ];
   const inputs = () => ({
     f: tf.tensor2d(f),
     z2: tf.tensor2d(z2),
@@ -209,20 +244,27 @@ describe('removalNetLoss', () => {
     zp: tf.zeros([2, 1, 1, 2]),
     oh: tf.oneHot(tf.tensor1d(y, 'int32'), 2) as tf.Tensor2D,
   });
-  const ce = (f.map((row, i) => -logSoftmax(row)[y[i]]).reduce((a, b) => a + b) / 2);
+  const ce = f.map((row, i) => -logSoftmax(row)[y[i]]).reduce((a, b) => a + b) / 2;
 
-  it("code form: alpha*T^2*KL (batchmean, z2 softened again) + beta*MSE (mean) + gamma*CE (mean)", () => {
+  it('code form: alpha*T^2*KL (batchmean, z2 softened again) + beta*MSE (mean) + gamma*CE (mean)', () => {
     const t = 2;
-    const kl = f
-      .map((row, i) => {
-        const lq = logSoftmax(z2[i].map((v) => v / t));
-        const lp = logSoftmax(row.map((v) => v / t));
-        return lq.reduce((s, l, c) => s + Math.exp(l) * (l - lp[c]), 0);
-      })
-      .reduce((a, b) => a + b) / 2;
+    const kl =
+      f
+        .map((row, i) => {
+          const lq = logSoftmax(z2[i].map((v) => v / t));
+          const lp = logSoftmax(row.map((v) => v / t));
+          return lq.reduce((s, l, c) => s + Math.exp(l) * (l - lp[c]), 0);
+        })
+        .reduce((a, b) => a + b) / 2;
     const mse = (1 + 4 + 0 + 1) / 4;
     const x = inputs();
-    const terms = removalNetLoss(x.f, x.zs, x.zp, x.z2, x.oh, { form: 'code', alpha: 0.2, beta: 2, gamma: 0.6, temperature: t });
+    const terms = removalNetLoss(x.f, x.zs, x.zp, x.z2, x.oh, {
+      form: 'code',
+      alpha: 0.2,
+      beta: 2,
+      gamma: 0.6,
+      temperature: t,
+    });
     expect(terms.kl.dataSync()[0]).toBeCloseTo(0.2 * t * t * kl, 5);
     expect(terms.feat.dataSync()[0]).toBeCloseTo(2 * mse, 5);
     expect(terms.ce.dataSync()[0]).toBeCloseTo(0.6 * ce, 5);
@@ -230,21 +272,35 @@ describe('removalNetLoss', () => {
     tf.dispose([...Object.values(x), ...Object.values(terms)]);
   });
 
-  it('paper form: alpha*CE + (1-alpha)*KL(z2 || softmax f) (batchmean) + beta*||zs - z\'||_2 (per sample, mean; or rms)', () => {
-    const kl = f
-      .map((row, i) => {
-        const lp = logSoftmax(row);
-        return z2[i].reduce((s, q, c) => s + q * (Math.log(q) - lp[c]), 0);
-      })
-      .reduce((a, b) => a + b) / 2;
+  it("paper form: alpha*CE + (1-alpha)*KL(z2 || softmax f) (batchmean) + beta*||zs - z'||_2 (per sample, mean; or rms)", () => {
+    const kl =
+      f
+        .map((row, i) => {
+          const lp = logSoftmax(row);
+          return z2[i].reduce((s, q, c) => s + q * (Math.log(q) - lp[c]), 0);
+        })
+        .reduce((a, b) => a + b) / 2;
     const feat = (Math.sqrt(5) + 1) / 2;
     const x = inputs();
-    const terms = removalNetLoss(x.f, x.zs, x.zp, x.z2, x.oh, { form: 'paper', alpha: 0.2, beta: 2, gamma: 0.6, temperature: 20 });
+    const terms = removalNetLoss(x.f, x.zs, x.zp, x.z2, x.oh, {
+      form: 'paper',
+      alpha: 0.2,
+      beta: 2,
+      gamma: 0.6,
+      temperature: 20,
+    });
     expect(terms.ce.dataSync()[0]).toBeCloseTo(0.2 * ce, 5);
     expect(terms.kl.dataSync()[0]).toBeCloseTo(0.8 * kl, 5);
     expect(terms.feat.dataSync()[0]).toBeCloseTo(2 * feat, 5);
     // 'rms': the same distance over sqrt(latent size) (2 values per sample here).
-    const rms = removalNetLoss(x.f, x.zs, x.zp, x.z2, x.oh, { form: 'paper', featureNorm: 'rms', alpha: 0.2, beta: 2, gamma: 0.6, temperature: 20 });
+    const rms = removalNetLoss(x.f, x.zs, x.zp, x.z2, x.oh, {
+      form: 'paper',
+      featureNorm: 'rms',
+      alpha: 0.2,
+      beta: 2,
+      gamma: 0.6,
+      temperature: 20,
+    });
     expect(rms.feat.dataSync()[0]).toBeCloseTo((2 * feat) / Math.sqrt(2), 5);
     tf.dispose([...Object.values(x), ...Object.values(terms), ...Object.values(rms)]);
   });
@@ -284,10 +340,16 @@ describe('RemovalNet attack', () => {
         request({ checkpoint: { dir, every: 2, keepTrajectory: true }, progressEvery: 1 }),
       ),
     ).rejects.toMatchObject({ code: 'CANCELLED' });
-    const resumed = await removalNet.run({ seed: 21 }, request({ checkpoint: { dir, every: 2, keepTrajectory: true }, resume: true }));
+    const resumed = await removalNet.run(
+      { seed: 21 },
+      request({ checkpoint: { dir, every: 2, keepTrajectory: true }, resume: true }),
+    );
     expect(weightBytes(resumed.model)).toEqual(expected);
     expect(resumed.compute.iterations).toBe(5);
-    expect(resumed.trajectory?.map((d) => d.slice(dir.length))).toEqual(['/trajectory/iter-000002', '/trajectory/iter-000004']);
+    expect(resumed.trajectory?.map((d) => d.slice(dir.length))).toEqual([
+      '/trajectory/iter-000002',
+      '/trajectory/iter-000004',
+    ]);
     const loaded = await loadModel(resumed.trajectory![1]);
     expect(loaded.meta.lineage).toBe(`train(cnn,bands)-removalnet(block2)@4`);
     expect(existsSync(join(dir, 'state'))).toBe(true);
@@ -299,18 +361,34 @@ describe('RemovalNet attack', () => {
     const dir = join(tmp, 'other');
     const first = await removalNet.run({ seed: 5 }, request({ iterations: 2, checkpoint: { dir, every: 1 } }));
     first.model.dispose();
-    await expect(removalNet.run({ seed: 5 }, request({ iterations: 2, checkpoint: { dir, every: 1 }, resume: true, params: { alpha: 0.5 } }))).rejects.toMatchObject({
+    await expect(
+      removalNet.run(
+        { seed: 5 },
+        request({ iterations: 2, checkpoint: { dir, every: 1 }, resume: true, params: { alpha: 0.5 } }),
+      ),
+    ).rejects.toMatchObject({
       code: 'CHECKPOINT',
     });
   });
 
   it('names the scenario, block, loss form and latent model in the lineage and records a fidelity curve', async () => {
-    const r = await removalNet.run({ seed: 1 }, request({ iterations: 2, scenario: 'ltd', heldOut: heldOutSet(), params: { loss: 'paper', latentModel: 'victim', latentInit: 'noise' }, block: 'block1' }));
+    const r = await removalNet.run(
+      { seed: 1 },
+      request({
+        iterations: 2,
+        scenario: 'ltd',
+        heldOut: heldOutSet(),
+        params: { loss: 'paper', latentModel: 'victim', latentInit: 'noise' },
+        block: 'block1',
+      }),
+    );
     expect(r.lineageStep).toBe('removalnet(ltd,block1,paper,victim-latent,noise-init)');
     expect(r.modelMeta.lineage).toBe('train(cnn,bands)-removalnet(ltd,block1,paper,victim-latent,noise-init)');
     expect(r.curve?.map((p) => p.iteration)).toEqual([0, 1, 2]);
     expect(r.curve?.[0].fidelity).toBeGreaterThan(0.9);
     r.model.dispose();
-    await expect(removalNet.run({ seed: 1 }, request({ block: 'nope' }))).rejects.toMatchObject({ code: 'UNKNOWN_BLOCK' });
+    await expect(removalNet.run({ seed: 1 }, request({ block: 'nope' }))).rejects.toMatchObject({
+      code: 'UNKNOWN_BLOCK',
+    });
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { computeThreshold, empiricalQuantile, isDegenerate, normalQuantile, studentTQuantile } from '../../../src-main/engine/calibration/rules';
+import {
+  computeThreshold,
+  empiricalQuantile,
+  isDegenerate,
+  normalQuantile,
+  studentTQuantile,
+} from '../../../src-main/engine/calibration/rules';
 import { applyThresholds, decide, groupVerdict, type MetricScore } from '../../../src-main/engine/verdict/verdict';
 
 describe('threshold rules', () => {
@@ -11,11 +17,17 @@ describe('threshold rules', () => {
   it('normal rule at p = 0.05: mean -/+ 1.6449 sample std', () => {
     // mean 3.5, sample std sqrt(5/3) = 1.290994
     expect(computeThreshold('distance', refs, { name: 'normal' }).tau).toBeCloseTo(3.5 - 1.644854 * 1.290994, 5);
-    expect(computeThreshold('similarity', refs, { name: 'normal', parameter: 0.05 }).tau).toBeCloseTo(3.5 + 1.644854 * 1.290994, 5);
+    expect(computeThreshold('similarity', refs, { name: 'normal', parameter: 0.05 }).tau).toBeCloseTo(
+      3.5 + 1.644854 * 1.290994,
+      5,
+    );
   });
   it('confidence rule: a one-sided prediction bound with the t quantile', () => {
     // t_{0.99, 3} = 4.541; spread = 4.541 * 1.290994 * sqrt(1.25)
-    expect(computeThreshold('distance', refs, { name: 'confidence', parameter: 0.99 }).tau).toBeCloseTo(3.5 - 4.541 * 1.290994 * Math.sqrt(1.25), 0);
+    expect(computeThreshold('distance', refs, { name: 'confidence', parameter: 0.99 }).tau).toBeCloseTo(
+      3.5 - 4.541 * 1.290994 * Math.sqrt(1.25),
+      0,
+    );
     expect(studentTQuantile(0.975, 10)).toBeCloseTo(2.228, 2);
     expect(studentTQuantile(0.99, 30)).toBeCloseTo(2.457, 2);
   });
@@ -38,11 +50,28 @@ describe('threshold rules', () => {
 });
 
 describe('verdict', () => {
-  const m = (id: string, kind: 'distance' | 'similarity', value: number | null, tau: number, extra: Partial<MetricScore> = {}): MetricScore => ({
-    id, kind, value, tau, applicable: value !== null, votes: true, ...extra,
+  const m = (
+    id: string,
+    kind: 'distance' | 'similarity',
+    value: number | null,
+    tau: number,
+    extra: Partial<MetricScore> = {},
+  ): MetricScore => ({
+    id,
+    kind,
+    value,
+    tau,
+    applicable: value !== null,
+    votes: true,
+    ...extra,
   });
   it('flags strictly: a value equal to tau is not evidence', () => {
-    const [a, b, c, d] = applyThresholds([m('a', 'distance', 1.99, 2), m('b', 'distance', 2, 2), m('c', 'similarity', 0.9, 0.9), m('d', 'similarity', 0.91, 0.9)]);
+    const [a, b, c, d] = applyThresholds([
+      m('a', 'distance', 1.99, 2),
+      m('b', 'distance', 2, 2),
+      m('c', 'similarity', 0.9, 0.9),
+      m('d', 'similarity', 0.91, 0.9),
+    ]);
     expect([a.flagged, b.flagged, c.flagged, d.flagged]).toEqual([true, false, false, true]);
     expect(a.normalized).toBeCloseTo(0.995, 12);
   });

@@ -17,13 +17,23 @@ function writeCifar10(dir: string): void {
   mkdirSync(dir, { recursive: true });
   // Batches 1 and 2 (2 + 1 records), test batch 2 records; batch 2 is offset to be distinct.
   writeFileSync(path.join(dir, 'data_batch_1.bin'), cifarRecords([[3], [9]], value));
-  writeFileSync(path.join(dir, 'data_batch_2.bin'), cifarRecords([[0]], (_, c, p) => value(2, c, p)));
-  writeFileSync(path.join(dir, 'test_batch.bin'), cifarRecords([[5], [1]], (k, c, p) => value(k + 10, c, p)));
+  writeFileSync(
+    path.join(dir, 'data_batch_2.bin'),
+    cifarRecords([[0]], (_, c, p) => value(2, c, p)),
+  );
+  writeFileSync(
+    path.join(dir, 'test_batch.bin'),
+    cifarRecords([[5], [1]], (k, c, p) => value(k + 10, c, p)),
+  );
   writeFileSync(path.join(dir, 'batches.meta.txt'), `${CIFAR10_NAMES.join('\n')}\n\n`);
 }
 
 /** Undo normalisation and return the uint8 value at (n, y, x, c). */
-function rawAt(set: { images: Float32Array; normalization?: { mean: number[]; std: number[] } }, i: number, c: number): number {
+function rawAt(
+  set: { images: Float32Array; normalization?: { mean: number[]; std: number[] } },
+  i: number,
+  c: number,
+): number {
   const norm = set.normalization!;
   return Math.round((set.images[i] * norm.std[c] + norm.mean[c]) * 255);
 }
@@ -37,7 +47,9 @@ describe('CIFAR-10 binary', () => {
     const d = await loadDataset(dir);
     expect(d.layout).toBe('cifar10-binary');
     expect(d.classNames).toEqual(CIFAR10_NAMES);
-    expect([d.train.count, d.train.height, d.train.width, d.train.channels, d.train.numClasses]).toEqual([3, 32, 32, 3, 10]);
+    expect([d.train.count, d.train.height, d.train.width, d.train.channels, d.train.numClasses]).toEqual([
+      3, 32, 32, 3, 10,
+    ]);
     expect(Array.from(d.train.labels)).toEqual([3, 9, 0]);
     expect(Array.from(d.test.labels)).toEqual([5, 1]);
     for (const [img, y, x, c] of [
@@ -59,8 +71,14 @@ describe('CIFAR-10 binary', () => {
       [0, 255, 51],
       [255, 255, 153],
     ];
-    writeFileSync(path.join(dir, 'data_batch_1.bin'), cifarRecords([[0], [1]], (k, c) => consts[k][c]));
-    writeFileSync(path.join(dir, 'test_batch.bin'), cifarRecords([[0]], () => 102));
+    writeFileSync(
+      path.join(dir, 'data_batch_1.bin'),
+      cifarRecords([[0], [1]], (k, c) => consts[k][c]),
+    );
+    writeFileSync(
+      path.join(dir, 'test_batch.bin'),
+      cifarRecords([[0]], () => 102),
+    );
     const d = await loadDataset(dir);
     expect(d.classNames).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     const { mean, std } = d.normalization;
@@ -102,7 +120,16 @@ describe('CIFAR-100 binary', () => {
   it('uses the fine label and fine_label_names.txt', async () => {
     const dir = fresh();
     mkdirSync(dir);
-    writeFileSync(path.join(dir, 'train.bin'), cifarRecords([[4, 99], [19, 7]], value));
+    writeFileSync(
+      path.join(dir, 'train.bin'),
+      cifarRecords(
+        [
+          [4, 99],
+          [19, 7],
+        ],
+        value,
+      ),
+    );
     writeFileSync(path.join(dir, 'test.bin'), cifarRecords([[0, 42]], value));
     const names = Array.from({ length: 100 }, (_, i) => `fine${i}`);
     writeFileSync(path.join(dir, 'fine_label_names.txt'), names.join('\n'));

@@ -70,7 +70,13 @@ export function cifarRecords(labels: number[][], image: (n: number, c: number, p
 }
 
 /** Writes an RGB (channels 3) or grayscale (channels 1) PNG, or a JPEG when the name ends in .jpg. */
-export async function writeImage(file: string, w: number, h: number, channels: 1 | 3, pixels: ArrayLike<number>): Promise<void> {
+export async function writeImage(
+  file: string,
+  w: number,
+  h: number,
+  channels: 1 | 3,
+  pixels: ArrayLike<number>,
+): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
   let img = sharp(Buffer.from(Uint8Array.from(pixels)), { raw: { width: w, height: h, channels } });
   if (channels === 1) img = img.toColourspace('b-w');

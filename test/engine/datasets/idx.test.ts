@@ -35,7 +35,13 @@ describe('IDX layout', () => {
       [d.train, TRAIN],
       [d.test, TEST],
     ] as const) {
-      expect([set.count, set.height, set.width, set.channels, set.numClasses]).toEqual([split.labels.length, 2, 3, 1, 3]);
+      expect([set.count, set.height, set.width, set.channels, set.numClasses]).toEqual([
+        split.labels.length,
+        2,
+        3,
+        1,
+        3,
+      ]);
       expect(Array.from(set.labels)).toEqual(split.labels);
       expect(set.images.length).toBe(split.pixels.length);
       split.pixels.forEach((p, i) => expect(set.images[i]).toBeCloseTo(norm(p), 5));
@@ -70,7 +76,9 @@ describe('IDX layout', () => {
     const d = await loadDataset(dir, { maxTrain: 5, maxTest: 3 });
     // Quotas for 5 of [4, 3, 3]: 2, 2, 1 (leftover places to the lowest classes).
     expect(Array.from(d.train.labels)).toEqual([0, 0, 1, 1, 2]);
-    const raw = Array.from(d.train.images, (v) => Math.round((v * d.normalization.std[0] + d.normalization.mean[0]) * 255));
+    const raw = Array.from(d.train.images, (v) =>
+      Math.round((v * d.normalization.std[0] + d.normalization.mean[0]) * 255),
+    );
     expect(raw).toEqual([0, 10, 30, 40, 50]);
     expect(Array.from(d.test.labels)).toEqual([2, 1, 0]);
     // Statistics come from the kept images only.
@@ -81,7 +89,11 @@ describe('IDX layout', () => {
 
   it('resizes and converts to RGB when inputShape asks for it', async () => {
     const dir = fresh();
-    writeIdx(dir, { h: 2, w: 2, labels: [0, 1], pixels: [0, 0, 0, 0, 255, 255, 255, 255] }, { h: 2, w: 2, labels: [1], pixels: [255, 255, 255, 255] });
+    writeIdx(
+      dir,
+      { h: 2, w: 2, labels: [0, 1], pixels: [0, 0, 0, 0, 255, 255, 255, 255] },
+      { h: 2, w: 2, labels: [1], pixels: [255, 255, 255, 255] },
+    );
     const d = await loadDataset(dir, { inputShape: [4, 3, 3] });
     expect([d.train.height, d.train.width, d.train.channels]).toEqual([4, 3, 3]);
     expect(d.train.images.length).toBe(2 * 4 * 3 * 3);

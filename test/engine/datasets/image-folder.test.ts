@@ -24,7 +24,8 @@ async function writeFolders(dir: string): Promise<void> {
   writeFileSync(path.join(dir, 'train', 'dog', 'notes.txt'), 'ignored');
 }
 
-const toRaw = (v: number, c: number, norm: { mean: number[]; std: number[] }): number => Math.round((v * norm.std[c] + norm.mean[c]) * 255) + 0;
+const toRaw = (v: number, c: number, norm: { mean: number[]; std: number[] }): number =>
+  Math.round((v * norm.std[c] + norm.mean[c]) * 255) + 0;
 
 describe('image folders', () => {
   const base = fresh();
@@ -34,7 +35,9 @@ describe('image folders', () => {
     const d = await loadDataset(base);
     expect(d.layout).toBe('image-folder');
     expect(d.classNames).toEqual(['cat', 'dog']);
-    expect([d.train.count, d.train.height, d.train.width, d.train.channels, d.train.numClasses]).toEqual([3, 2, 3, 3, 2]);
+    expect([d.train.count, d.train.height, d.train.width, d.train.channels, d.train.numClasses]).toEqual([
+      3, 2, 3, 3, 2,
+    ]);
     expect(Array.from(d.train.labels)).toEqual([0, 1, 1]);
     expect(Array.from(d.test.labels)).toEqual([0, 1]);
     const raw = Array.from(d.train.images, (v, i) => toRaw(v, i % 3, d.normalization));

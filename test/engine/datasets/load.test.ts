@@ -23,7 +23,9 @@ describe('layout detection and general errors', () => {
     writeFileSync(path.join(dir, 'data.csv'), '1,2,3\n');
     await expectAuditError(loadDataset(dir), 'DATASET_FORMAT', dir);
     const error = await loadDataset(dir).catch((e: unknown) => e);
-    expect(isAuditError(error) && error.hint).toMatch(/train-images-idx3-ubyte.*data_batch_1\.bin.*train\.bin.*train\/<class>/);
+    expect(isAuditError(error) && error.hint).toMatch(
+      /train-images-idx3-ubyte.*data_batch_1\.bin.*train\.bin.*train\/<class>/,
+    );
     expect((error as Error).message).toContain('data.csv');
   });
 
@@ -43,17 +45,25 @@ describe('layout detection and general errors', () => {
     writeIdx(dir, { h: 1, w: 1, labels: [0], pixels: [0] }, { h: 1, w: 1, labels: [0], pixels: [0] });
     await expectAuditError(loadDataset(dir, { maxTrain: 0 }), 'INVALID_ARGUMENT', dir);
     await expectAuditError(loadDataset(dir, { inputShape: [28, 28, 2] }), 'INVALID_ARGUMENT', dir);
-    await expectAuditError(loadDataset(dir, { normalization: { mean: [0, 0, 0], std: [1, 1, 1] } }), 'INVALID_ARGUMENT', dir);
+    await expectAuditError(
+      loadDataset(dir, { normalization: { mean: [0, 0, 0], std: [1, 1, 1] } }),
+      'INVALID_ARGUMENT',
+      dir,
+    );
   });
 });
 
-describe('normalisation with another data set\'s statistics', () => {
+describe("normalisation with another data set's statistics", () => {
   it('normalizeWith and opts.normalization agree with a hand computation', async () => {
     const victimDir = fresh();
     // Victim train pixels 0, 255 -> mean 0.5, std 0.5.
     writeIdx(victimDir, { h: 1, w: 2, labels: [0], pixels: [0, 255] }, { h: 1, w: 2, labels: [0], pixels: [255, 255] });
     const otherDir = fresh();
-    writeIdx(otherDir, { h: 1, w: 2, labels: [0, 1], pixels: [51, 102, 153, 204] }, { h: 1, w: 2, labels: [1], pixels: [0, 51] });
+    writeIdx(
+      otherDir,
+      { h: 1, w: 2, labels: [0, 1], pixels: [51, 102, 153, 204] },
+      { h: 1, w: 2, labels: [1], pixels: [0, 51] },
+    );
     const victim = await loadDataset(victimDir);
     expect(victim.normalization.mean[0]).toBeCloseTo(0.5, 10);
     expect(victim.normalization.std[0]).toBeCloseTo(0.5, 10);
@@ -73,7 +83,15 @@ describe('normalisation with another data set\'s statistics', () => {
     expect(other.train.images[0]).toBeCloseTo((0.2 - other.normalization.mean[0]) / other.normalization.std[0], 5);
 
     // A hand-built set without normalisation is taken as [0, 1] pixels.
-    const plain: ImageSet = { images: Float32Array.from([0, 1]), labels: Int32Array.from([0]), count: 1, height: 1, width: 2, channels: 1, numClasses: 1 };
+    const plain: ImageSet = {
+      images: Float32Array.from([0, 1]),
+      labels: Int32Array.from([0]),
+      count: 1,
+      height: 1,
+      width: 2,
+      channels: 1,
+      numClasses: 1,
+    };
     expect(Array.from(normalizeWith(plain, victim.normalization).images)).toEqual([-1, 1]);
   });
 });
@@ -82,7 +100,12 @@ describe('symbolic links', () => {
   it('follows linked data files', async () => {
     const { symlinkSync } = await import('node:fs');
     const real = fresh();
-    const files = writeIdx(real, { h: 1, w: 1, labels: [0, 1], pixels: [0, 255] }, { h: 1, w: 1, labels: [1], pixels: [255] }, true);
+    const files = writeIdx(
+      real,
+      { h: 1, w: 1, labels: [0, 1], pixels: [0, 255] },
+      { h: 1, w: 1, labels: [1], pixels: [255] },
+      true,
+    );
     const linked = fresh();
     mkdirSync(linked);
     for (const file of Object.values(files)) symlinkSync(file, path.join(linked, path.basename(file)));

@@ -36,7 +36,9 @@ describe('real data', () => {
       demo ??= await loadDataset(DEMO);
       const full = await loadDataset(FASHION);
       expect(full.layout).toBe('idx');
-      expect([full.train.count, full.test.count, full.train.height, full.train.width, full.train.channels]).toEqual([60000, 10000, 28, 28, 1]);
+      expect([full.train.count, full.test.count, full.train.height, full.train.width, full.train.channels]).toEqual([
+        60000, 10000, 28, 28, 1,
+      ]);
       expect(perClass(full.train.labels)).toEqual(new Array(10).fill(6000));
       // Published Fashion-MNIST statistics: mean 0.2860, std 0.3530.
       expect(full.normalization.mean[0]).toBeCloseTo(0.286, 3);

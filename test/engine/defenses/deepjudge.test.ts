@@ -1,7 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deepJudgeBlock, deepJudgeDefense as dj } from '../../../src-main/engine/defenses/deepjudge';
-import { deserializeFingerprints, fingerprintHash, serializeFingerprints } from '../../../src-main/engine/defenses/fingerprint-file';
+import {
+  deserializeFingerprints,
+  fingerprintHash,
+  serializeFingerprints,
+} from '../../../src-main/engine/defenses/fingerprint-file';
 import type { Fingerprints } from '../../../src-main/engine/defenses/types';
 import { argmaxRows, softmaxRows } from '../../../src-main/engine/defenses/math';
 import { ctx, poisoned, tensorsLeftBy, tiny, useCpu, zoo, type Zoo } from './fixtures';
@@ -33,7 +37,9 @@ describe('DeepJudge extraction', () => {
     expect(neurons).toHaveLength(12);
     expect(new Set(neurons).size).toBe(8); // 12 seeds cover all 8 channels
     // Seeds are correctly classified and sorted by confidence.
-    const logits = tf.tidy(() => z.victim.model.predict(tf.tensor4d(fp.arrays.inputs.data.slice(0, 12 * 64), [12, 8, 8, 1])) as tf.Tensor);
+    const logits = tf.tidy(
+      () => z.victim.model.predict(tf.tensor4d(fp.arrays.inputs.data.slice(0, 12 * 64), [12, 8, 8, 1])) as tf.Tensor,
+    );
     const probs = softmaxRows(logits.dataSync(), 4);
     logits.dispose();
     const conf = Array.from(argmaxRows(probs, 4), (c, i) => probs[i * 4 + c]);
@@ -65,19 +71,30 @@ describe('DeepJudge extraction', () => {
     expect(seedsOnly.arrays.activations.shape).toEqual([5, 4]);
     expect(deepJudgeBlock(z.victim.meta, 2)).toBe('block2');
     await expect(dj.extract(ctx(), z.victim, z.test, { block: 9 })).rejects.toMatchObject({ code: 'UNKNOWN_BLOCK' });
-    await expect(dj.extract(ctx(), z.victim, z.test, { seeds: 'many' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(dj.extract(ctx(), z.victim, z.test, { seeds: 'many' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 
   it('refuses data the victim gets all wrong, and empty data', async () => {
     const wrong = { ...z.test, labels: z.test.labels.map((l) => (l + 1) % 4) };
     await expect(dj.extract(ctx(), z.victim, wrong, PARAMS)).rejects.toThrow(/classifies none/);
-    await expect(dj.extract(ctx(), z.victim, { ...z.test, count: 0, images: new Float32Array(0), labels: new Int32Array(0) }, PARAMS)).rejects.toThrow(/empty/);
+    await expect(
+      dj.extract(
+        ctx(),
+        z.victim,
+        { ...z.test, count: 0, images: new Float32Array(0), labels: new Int32Array(0) },
+        PARAMS,
+      ),
+    ).rejects.toThrow(/empty/);
   });
 
   it('stops when cancelled', async () => {
     const ac = new AbortController();
     ac.abort();
-    await expect(dj.extract(ctx(7, { signal: ac.signal }), z.victim, z.test, PARAMS)).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(dj.extract(ctx(7, { signal: ac.signal }), z.victim, z.test, PARAMS)).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
   });
 });
 
@@ -102,14 +119,20 @@ describe('DeepJudge scores', () => {
     expect(b['deepjudge.lod']).toBe(a['deepjudge.lod']);
   });
 
-  it('does not apply to another architecture, another latent shape, or another victim\'s fingerprints', async () => {
+  it("does not apply to another architecture, another latent shape, or another victim's fingerprints", async () => {
     const other = dj.applicability(z.victim, z.otherArch, fp);
     expect(other.applicable).toBe(false);
     expect(other.reason).toMatch(/architecture/);
     await expect(dj.score(ctx(), z.victim, z.otherArch, fp)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     const wide = tiny({ seed: 5, width: 8, name: 'wide' });
-    expect(dj.applicability(z.victim, wide, fp)).toMatchObject({ applicable: false, reason: expect.stringMatching(/shape/) });
-    expect(dj.applicability(z.independent, z.victim, fp)).toMatchObject({ applicable: false, reason: expect.stringMatching(/another victim/) });
+    expect(dj.applicability(z.victim, wide, fp)).toMatchObject({
+      applicable: false,
+      reason: expect.stringMatching(/shape/),
+    });
+    expect(dj.applicability(z.independent, z.victim, fp)).toMatchObject({
+      applicable: false,
+      reason: expect.stringMatching(/another victim/),
+    });
     expect(dj.applicability(z.victim, z.finetuned, fp)).toEqual({ applicable: true });
   });
 
@@ -121,15 +144,25 @@ describe('DeepJudge scores', () => {
 
   it('scores the same after a round trip through the fingerprint file format', async () => {
     const back = deserializeFingerprints(serializeFingerprints(fp));
-    expect(await dj.score(ctx(), z.victim, z.independent, back)).toEqual(await dj.score(ctx(), z.victim, z.independent, fp));
+    expect(await dj.score(ctx(), z.victim, z.independent, back)).toEqual(
+      await dj.score(ctx(), z.victim, z.independent, fp),
+    );
   });
 
   it('non-finite suspect activations: MODEL_NOT_FINITE', async () => {
-    await expect(dj.score(ctx(), z.victim, poisoned(z.victim, 'b1c1_conv'), fp)).rejects.toMatchObject({ code: 'MODEL_NOT_FINITE' });
+    await expect(dj.score(ctx(), z.victim, poisoned(z.victim, 'b1c1_conv'), fp)).rejects.toMatchObject({
+      code: 'MODEL_NOT_FINITE',
+    });
   });
 
   it('an empty fingerprint set is refused', async () => {
-    const empty: Fingerprints = { ...fp, arrays: { inputs: { shape: [0, 8, 8, 1], data: new Float32Array(0) }, activations: { shape: [0, 8], data: new Float32Array(0) } } };
+    const empty: Fingerprints = {
+      ...fp,
+      arrays: {
+        inputs: { shape: [0, 8, 8, 1], data: new Float32Array(0) },
+        activations: { shape: [0, 8], data: new Float32Array(0) },
+      },
+    };
     await expect(dj.score(ctx(), z.victim, z.finetuned, empty)).rejects.toThrow(/empty/);
   });
 

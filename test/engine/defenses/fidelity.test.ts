@@ -41,14 +41,18 @@ describe('fidelity', () => {
     const victimAcc = evaluate(z.victim.model, z.test).accuracy;
     // The victim is (close to) perfect here, so agreement tracks accuracy.
     expect(victimAcc).toBeGreaterThan(0.9);
-    expect(Math.abs(direct['fidelity.agreement'] - direct['fidelity.accuracy'])).toBeLessThanOrEqual(1 - victimAcc + 1e-9);
+    expect(Math.abs(direct['fidelity.agreement'] - direct['fidelity.accuracy'])).toBeLessThanOrEqual(
+      1 - victimAcc + 1e-9,
+    );
     const all = await fid.extract(ctx(), z.victim, z.test, { samples: 0 });
     expect(await fid.score(ctx(), z.victim, untrained, all)).toEqual(direct);
   });
 
   it('round trip through the file format; refuses another class count', async () => {
     const back = deserializeFingerprints(serializeFingerprints(fp));
-    expect(await fid.score(ctx(), z.victim, z.finetuned, back)).toEqual(await fid.score(ctx(), z.victim, z.finetuned, fp));
+    expect(await fid.score(ctx(), z.victim, z.finetuned, back)).toEqual(
+      await fid.score(ctx(), z.victim, z.finetuned, fp),
+    );
     expect(fid.applicability(z.victim, tiny({ seed: 3, classes: 3, name: 'three' }), fp).applicable).toBe(false);
   });
 

@@ -38,7 +38,15 @@ interface TinyOptions {
 export function tiny(o: TinyOptions): LoadedModel {
   const arch = o.arch ?? 'cnn';
   const classes = o.classes ?? CLASSES;
-  const built = buildModel(arch, { inputShape: [SIDE, SIDE, 1], numClasses: classes, seed: o.seed, blocks: o.blocks ?? 2, width: o.width ?? 4, depth: 1, hidden: 16 });
+  const built = buildModel(arch, {
+    inputShape: [SIDE, SIDE, 1],
+    numClasses: classes,
+    seed: o.seed,
+    blocks: o.blocks ?? 2,
+    width: o.width ?? 4,
+    depth: 1,
+    hidden: 16,
+  });
   const meta: ModelMeta = {
     formatVersion: 1,
     arch,

@@ -17,7 +17,10 @@ function run(lower: number) {
     what: 'test search',
     objective: (x) => {
       const v = x.reshape([2]) as tf.Tensor1D;
-      return { loss: v.square() as tf.Tensor1D, reached: v.less(tf.tensor1d([0.95, -Infinity])).cast('float32') as tf.Tensor1D };
+      return {
+        loss: v.square() as tf.Tensor1D,
+        reached: v.less(tf.tensor1d([0.95, -Infinity])).cast('float32') as tf.Tensor1D,
+      };
     },
   });
 }

@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deserializeFingerprints, fingerprintHash, serializeFingerprints } from '../../../src-main/engine/defenses/fingerprint-file';
+import {
+  deserializeFingerprints,
+  fingerprintHash,
+  serializeFingerprints,
+} from '../../../src-main/engine/defenses/fingerprint-file';
 import { ipguardLoss, ipGuardDefense as ipg } from '../../../src-main/engine/defenses/ipguard';
 import { argmaxRows, argminRows } from '../../../src-main/engine/defenses/math';
 import type { Fingerprints } from '../../../src-main/engine/defenses/types';
@@ -39,11 +43,13 @@ describe('IPGuard loss', () => {
 });
 
 describe('IPGuard extraction', () => {
-  it('boundary points labelled with the victim\'s argmax, most of them pushed across to the target class', () => {
+  it("boundary points labelled with the victim's argmax, most of them pushed across to the target class", () => {
     expect(fp.arrays.inputs.shape).toEqual([16, 8, 8, 1]);
     expect(fp.arrays.labels.shape).toEqual([16]);
     const labels = Array.from(fp.arrays.labels.data);
-    const logits = tf.tidy(() => z.victim.model.predict(tf.tensor4d(fp.arrays.inputs.data, [16, 8, 8, 1])) as tf.Tensor);
+    const logits = tf.tidy(
+      () => z.victim.model.predict(tf.tensor4d(fp.arrays.inputs.data, [16, 8, 8, 1])) as tf.Tensor,
+    );
     expect(Array.from(argmaxRows(logits.dataSync(), 4))).toEqual(labels);
     logits.dispose();
     const sources = fp.info.sources as number[];
@@ -55,7 +61,12 @@ describe('IPGuard extraction', () => {
 
   it('least-likely targets: the class with the lowest logit on the seed', async () => {
     // A negligible learning rate leaves the points (almost) at their seeds.
-    const ll = await ipg.extract(ctx(), z.victim, z.test, { fingerprints: 4, steps: 1, lr: 1e-6, target: 'least-likely' });
+    const ll = await ipg.extract(ctx(), z.victim, z.test, {
+      fingerprints: 4,
+      steps: 1,
+      lr: 1e-6,
+      target: 'least-likely',
+    });
     const logits = tf.tidy(() => z.victim.model.predict(tf.tensor4d(ll.arrays.inputs.data, [4, 8, 8, 1])) as tf.Tensor);
     expect(ll.info.targets).toEqual(Array.from(argminRows(logits.dataSync(), 4)));
     expect(ll.info.sources).toEqual(Array.from(argmaxRows(logits.dataSync(), 4)));
@@ -69,7 +80,9 @@ describe('IPGuard extraction', () => {
   it('stops when cancelled', async () => {
     const ac = new AbortController();
     ac.abort();
-    await expect(ipg.extract(ctx(7, { signal: ac.signal }), z.victim, z.test, PARAMS)).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(ipg.extract(ctx(7, { signal: ac.signal }), z.victim, z.test, PARAMS)).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
   });
 });
 
@@ -90,12 +103,17 @@ describe('IPGuard scores', () => {
     expect(mr).toBeGreaterThanOrEqual(0);
     expect(mr).toBeLessThanOrEqual(1);
     const five = tiny({ seed: 8, classes: 5, name: 'five' });
-    expect(ipg.applicability(z.victim, five, fp)).toMatchObject({ applicable: false, reason: expect.stringMatching(/5 classes/) });
+    expect(ipg.applicability(z.victim, five, fp)).toMatchObject({
+      applicable: false,
+      reason: expect.stringMatching(/5 classes/),
+    });
   });
 
   it('scores the same after a round trip through the fingerprint file format', async () => {
     const back = deserializeFingerprints(serializeFingerprints(fp));
-    expect(await ipg.score(ctx(), z.victim, z.independent, back)).toEqual(await ipg.score(ctx(), z.victim, z.independent, fp));
+    expect(await ipg.score(ctx(), z.victim, z.independent, back)).toEqual(
+      await ipg.score(ctx(), z.victim, z.independent, fp),
+    );
   });
 
   it('non-finite outputs: MODEL_NOT_FINITE (suspect at scoring, victim at extraction)', async () => {
@@ -105,7 +123,13 @@ describe('IPGuard scores', () => {
   });
 
   it('an empty fingerprint set is refused', async () => {
-    const empty: Fingerprints = { ...fp, arrays: { inputs: { shape: [0, 8, 8, 1], data: new Float32Array(0) }, labels: { shape: [0], data: new Float32Array(0) } } };
+    const empty: Fingerprints = {
+      ...fp,
+      arrays: {
+        inputs: { shape: [0, 8, 8, 1], data: new Float32Array(0) },
+        labels: { shape: [0], data: new Float32Array(0) },
+      },
+    };
     await expect(ipg.score(ctx(), z.victim, z.finetuned, empty)).rejects.toThrow(/empty/);
   });
 

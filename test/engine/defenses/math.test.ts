@@ -24,7 +24,19 @@ const f32 = (rows: number[][]): Float32Array => Float32Array.from(rows.flat());
 describe('DeepJudge metrics on hand-made channel vectors', () => {
   it('LOD is the mean per-input L2 distance', () => {
     // input 1: ||(0,0) - (3,4)|| = 5; input 2: identical, 0.
-    expect(layerOutputDistance(f32([[0, 0], [1, 1]]), f32([[3, 4], [1, 1]]), 2)).toBeCloseTo(2.5, 6);
+    expect(
+      layerOutputDistance(
+        f32([
+          [0, 0],
+          [1, 1],
+        ]),
+        f32([
+          [3, 4],
+          [1, 1],
+        ]),
+        2,
+      ),
+    ).toBeCloseTo(2.5, 6);
     expect(layerOutputDistance(f32([[1, 2, 3]]), f32([[1, 2, 3]]), 3)).toBe(0);
   });
 
@@ -37,8 +49,14 @@ describe('DeepJudge metrics on hand-made channel vectors', () => {
   });
 
   it('LAD sums the pattern differences over channels and averages over inputs (Eq. 2 form divides by C)', () => {
-    const a = f32([[1, 2, 3], [0, 10, 10]]);
-    const b = f32([[3, 2, 1], [0, 10, 10]]);
+    const a = f32([
+      [1, 2, 3],
+      [0, 10, 10],
+    ]);
+    const b = f32([
+      [3, 2, 1],
+      [0, 10, 10],
+    ]);
     // input 1: [0,0,1] vs [1,0,0] -> 2; input 2: equal -> 0.
     expect(layerActivationDistance(a, b, 3)).toBe(1);
     expect(layerActivationDistance(a, b, 3, true)).toBeCloseTo(2 / 6, 10);
@@ -60,14 +78,44 @@ describe('DeepJudge metrics on hand-made channel vectors', () => {
 });
 
 describe('ModelDiff DDV on hand-made outputs', () => {
-  it('DDV_k = 1 - cos(F(x_k), F(x_k\'))', () => {
-    const ddv = pairDecisionDistances(f32([[1, 0], [1, 0]]), f32([[1, 0], [0, 1]]), 2);
+  it("DDV_k = 1 - cos(F(x_k), F(x_k'))", () => {
+    const ddv = pairDecisionDistances(
+      f32([
+        [1, 0],
+        [1, 0],
+      ]),
+      f32([
+        [1, 0],
+        [0, 1],
+      ]),
+      2,
+    );
     expect(Array.from(ddv)).toEqual([0, 1]);
   });
 
   it('similarity is the cosine of the two DDVs', () => {
-    const v = pairDecisionDistances(f32([[1, 0], [1, 0]]), f32([[1, 0], [0, 1]]), 2); // [0, 1]
-    const s = pairDecisionDistances(f32([[1, 0], [0.6, 0.8]]), f32([[0, 1], [0.6, 0.8]]), 2); // [1, 0]
+    const v = pairDecisionDistances(
+      f32([
+        [1, 0],
+        [1, 0],
+      ]),
+      f32([
+        [1, 0],
+        [0, 1],
+      ]),
+      2,
+    ); // [0, 1]
+    const s = pairDecisionDistances(
+      f32([
+        [1, 0],
+        [0.6, 0.8],
+      ]),
+      f32([
+        [0, 1],
+        [0.6, 0.8],
+      ]),
+      2,
+    ); // [1, 0]
     expect(cosineSimilarity(v, s)).toBe(0);
     expect(cosineSimilarity(v, Float32Array.from([0, 2]))).toBeCloseTo(1, 12);
     expect(cosineSimilarity([1, 1], [1, 0])).toBeCloseTo(Math.SQRT1_2, 6);
@@ -78,12 +126,27 @@ describe('ModelDiff DDV on hand-made outputs', () => {
     expect(cosineSimilarity([0, 0], [1, 0])).toBe(0);
   });
 
-  it("Eq. 3: pairwise L2 distances in (0,1), (0,2), (1,2) order", () => {
-    const d = pairwiseDistances(f32([[0, 0], [3, 4], [0, 1]]), 2);
+  it('Eq. 3: pairwise L2 distances in (0,1), (0,2), (1,2) order', () => {
+    const d = pairwiseDistances(
+      f32([
+        [0, 0],
+        [3, 4],
+        [0, 1],
+      ]),
+      2,
+    );
     expect(d[0]).toBeCloseTo(5, 6);
     expect(d[1]).toBeCloseTo(1, 6);
     expect(d[2]).toBeCloseTo(Math.sqrt(18), 5);
-    expect(meanPairwiseDistance(f32([[0, 0], [3, 4]]), 2)).toBeCloseTo(5, 6);
+    expect(
+      meanPairwiseDistance(
+        f32([
+          [0, 0],
+          [3, 4],
+        ]),
+        2,
+      ),
+    ).toBeCloseTo(5, 6);
     expect(meanPairwiseDistance(f32([[0, 0]]), 2)).toBe(0);
   });
 });

@@ -1,5 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deserializeFingerprints, fingerprintHash, serializeFingerprints } from '../../../src-main/engine/defenses/fingerprint-file';
+import {
+  deserializeFingerprints,
+  fingerprintHash,
+  serializeFingerprints,
+} from '../../../src-main/engine/defenses/fingerprint-file';
 import { decisionDistanceVector, modelDiffDefense as md } from '../../../src-main/engine/defenses/modeldiff';
 import { pgdPartners } from '../../../src-main/engine/defenses/modeldiff-pairs';
 import { inputBounds, pixelUnit } from '../../../src-main/engine/defenses/probe-data';
@@ -45,7 +49,13 @@ describe('ModelDiff extraction', () => {
     expect(Array.from(bounds.lower)).toEqual([-2]);
     expect(Array.from(bounds.upper)).toEqual([2]);
     const seeds = { shape: [4, 8, 8, 1], data: z.test.images.slice(0, 4 * 64) };
-    const r = await pgdPartners(z.victim.model, seeds, z.test.labels.slice(0, 4), 4, { eps: pixelUnit(norm).map((u) => u * 0.03), steps: 3, bounds, ctx: ctx(), stage: 't' });
+    const r = await pgdPartners(z.victim.model, seeds, z.test.labels.slice(0, 4), 4, {
+      eps: pixelUnit(norm).map((u) => u * 0.03),
+      steps: 3,
+      bounds,
+      ctx: ctx(),
+      stage: 't',
+    });
     const d = maxAbsDiff(seeds.data, r.inputs.data);
     expect(d).toBeLessThanOrEqual(0.03 / std + 1e-6);
     expect(d).toBeGreaterThan(0.03);
@@ -101,23 +111,33 @@ describe('ModelDiff scores', () => {
     expect(Number.isFinite((await md.score(ctx(), z.victim, five, fp))['modeldiff.ddv'])).toBe(true);
   });
 
-  it('refuses a suspect with other inputs and another victim\'s fingerprints', async () => {
+  it("refuses a suspect with other inputs and another victim's fingerprints", async () => {
     const big = { ...z.finetuned, meta: { ...z.finetuned.meta, inputShape: [16, 16, 1] as [number, number, number] } };
-    expect(md.applicability(z.victim, big, fp)).toMatchObject({ applicable: false, reason: expect.stringMatching(/16x16x1/) });
+    expect(md.applicability(z.victim, big, fp)).toMatchObject({
+      applicable: false,
+      reason: expect.stringMatching(/16x16x1/),
+    });
     await expect(md.score(ctx(), z.independent, z.finetuned, fp)).rejects.toThrow(/another victim/);
   });
 
   it('scores the same after a round trip through the fingerprint file format', async () => {
     const back = deserializeFingerprints(serializeFingerprints(fp));
-    expect(await md.score(ctx(), z.victim, z.independent, back)).toEqual(await md.score(ctx(), z.victim, z.independent, fp));
+    expect(await md.score(ctx(), z.victim, z.independent, back)).toEqual(
+      await md.score(ctx(), z.victim, z.independent, fp),
+    );
   });
 
   it('non-finite suspect outputs: MODEL_NOT_FINITE', async () => {
-    await expect(md.score(ctx(), z.victim, poisoned(z.victim, 'logits'), fp)).rejects.toMatchObject({ code: 'MODEL_NOT_FINITE' });
+    await expect(md.score(ctx(), z.victim, poisoned(z.victim, 'logits'), fp)).rejects.toMatchObject({
+      code: 'MODEL_NOT_FINITE',
+    });
   });
 
   it('empty fingerprints and hopeless data are refused', async () => {
-    const empty: Fingerprints = { ...fp, arrays: { ...fp.arrays, inputs: { shape: [0, 8, 8, 1], data: new Float32Array(0) } } };
+    const empty: Fingerprints = {
+      ...fp,
+      arrays: { ...fp.arrays, inputs: { shape: [0, 8, 8, 1], data: new Float32Array(0) } },
+    };
     await expect(md.score(ctx(), z.victim, z.finetuned, empty)).rejects.toThrow(/empty/);
     const wrong = { ...z.test, labels: z.test.labels.map((l) => (l + 1) % 4) };
     await expect(md.extract(ctx(), z.victim, wrong, PARAMS)).rejects.toThrow(/at least 2/);

@@ -1,6 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../../src-main/engine/context';
-import { ALL_METRICS, DEFENSES, FIDELITY, SCORERS, VOTING_METRICS, getDefense, getMetric } from '../../../src-main/engine/defenses/registry';
+import {
+  ALL_METRICS,
+  DEFENSES,
+  FIDELITY,
+  SCORERS,
+  VOTING_METRICS,
+  getDefense,
+  getMetric,
+} from '../../../src-main/engine/defenses/registry';
 import { paramDefaults, resolveParams } from '../../../src-shared/params';
 import { ctx, useCpu, zoo } from './fixtures';
 
@@ -18,7 +26,15 @@ const SMALL: Record<string, Record<string, unknown>> = {
 describe('defence registry', () => {
   it('lists the metrics with the ids the store, CLI and report use', () => {
     const ids = ALL_METRICS.map((m) => m.id);
-    for (const id of ['deepjudge.lod', 'deepjudge.lad', 'modeldiff.ddv', 'ipguard.mr', 'fidelity.accuracy', 'fidelity.agreement']) expect(ids).toContain(id);
+    for (const id of [
+      'deepjudge.lod',
+      'deepjudge.lad',
+      'modeldiff.ddv',
+      'ipguard.mr',
+      'fidelity.accuracy',
+      'fidelity.agreement',
+    ])
+      expect(ids).toContain(id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(VOTING_METRICS.map((m) => m.id)).not.toContain('fidelity.accuracy');
     expect(DEFENSES.map((d) => d.id)).not.toContain('fidelity');
@@ -28,13 +44,19 @@ describe('defence registry', () => {
   it('finds defences and metrics by id, and names the known ones otherwise', () => {
     expect(getDefense('ipguard').id).toBe('ipguard');
     expect(getDefense('fidelity')).toBe(FIDELITY);
-    expect(getMetric('deepjudge.lad')).toMatchObject({ metric: { kind: 'distance', identity: 0 }, defense: { id: 'deepjudge' } });
+    expect(getMetric('deepjudge.lad')).toMatchObject({
+      metric: { kind: 'distance', identity: 0 },
+      defense: { id: 'deepjudge' },
+    });
     expect(getMetric('modeldiff.ddv').metric).toMatchObject({ kind: 'similarity', identity: 1 });
     expect(() => getDefense('watermark')).toThrow(/Unknown defence "watermark"/);
     try {
       getDefense('watermark');
     } catch (e) {
-      expect(e).toMatchObject({ code: 'INVALID_ARGUMENT', hint: expect.stringMatching(/deepjudge.*modeldiff.*ipguard.*fidelity/) });
+      expect(e).toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        hint: expect.stringMatching(/deepjudge.*modeldiff.*ipguard.*fidelity/),
+      });
     }
     expect(() => getMetric('x.y')).toThrow(/Unknown metric/);
   });

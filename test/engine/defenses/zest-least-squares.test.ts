@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { cholesky, choleskySolve, gram, leastSquares, matmul, pinvSymmetric, symmetricEigen } from '../../../src-main/engine/defenses/least-squares';
+import {
+  cholesky,
+  choleskySolve,
+  gram,
+  leastSquares,
+  matmul,
+  pinvSymmetric,
+  symmetricEigen,
+} from '../../../src-main/engine/defenses/least-squares';
 import { createRng } from '../../../src-main/engine/rng';
 
 const f64 = (a: number[]) => Float64Array.from(a);
@@ -43,7 +51,8 @@ describe('least squares W = pinv(M^T M) M^T Y', () => {
     // eigen: A V = V diag(values)
     const { values, vectors } = symmetricEigen(g, n);
     const av = matmul(g, n, n, vectors, n);
-    for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) expect(av[i * n + k]).toBeCloseTo(vectors[i * n + k] * values[k], 10);
+    for (let i = 0; i < n; i++)
+      for (let k = 0; k < n; k++) expect(av[i * n + k]).toBeCloseTo(vectors[i * n + k] * values[k], 10);
     // pinv of a non-singular matrix is its inverse
     const inv = pinvSymmetric(g, n);
     const id = matmul(g, n, n, inv, n);

@@ -44,14 +44,24 @@ function meta(name: string, inputShape: [number, number, number] = [SIDE, SIDE, 
 }
 
 function tinyCnn(seed: number, name: string): LoadedModel {
-  const built = buildModel('cnn', { inputShape: [SIDE, SIDE, 1], numClasses: CLASSES, seed, blocks: 2, width: 4, hidden: 8 });
+  const built = buildModel('cnn', {
+    inputShape: [SIDE, SIDE, 1],
+    numClasses: CLASSES,
+    seed,
+    blocks: 2,
+    width: 4,
+    hidden: 8,
+  });
   return { model: built.model, meta: meta(name) };
 }
 
 /** logits = x . a per class, no bias: the LIME fit of such a model is exact. */
 function linearModel(weights: Float32Array, name: string): LoadedModel {
   const model = tf.sequential({
-    layers: [tf.layers.flatten({ inputShape: [SIDE, SIDE, 1] }), tf.layers.dense({ units: CLASSES, useBias: false, kernelInitializer: 'zeros' })],
+    layers: [
+      tf.layers.flatten({ inputShape: [SIDE, SIDE, 1] }),
+      tf.layers.dense({ units: CLASSES, useBias: false, kernelInitializer: 'zeros' }),
+    ],
   });
   model.layers[1].setWeights([tf.tensor2d(weights, [SIDE * SIDE, CLASSES])]);
   return { model, meta: meta(name) };
@@ -87,7 +97,12 @@ beforeAll(async () => {
   await train(independent.model, trainSet, { iterations: 25, batchSize: 16, learningRate: 0.05, seed: 2 });
   finetuned = tinyCnn(1, 'finetuned');
   finetuned.model.setWeights(victim.model.getWeights());
-  await train(finetuned.model, bandImages(64, { side: SIDE, classes: CLASSES, seed: 13 }), { iterations: 3, batchSize: 16, learningRate: 0.005, seed: 3 });
+  await train(finetuned.model, bandImages(64, { side: SIDE, classes: CLASSES, seed: 13 }), {
+    iterations: 3,
+    batchSize: 16,
+    learningRate: 0.005,
+    seed: 3,
+  });
 });
 
 describe('ZEST pure helpers', () => {
@@ -182,7 +197,14 @@ describe('ZEST defence', () => {
       ['zest.l2', 'distance', 0],
       ['zest.cosine', 'distance', 0],
     ]);
-    expect(paramDefaults(zestDefense.params)).toMatchObject({ references: 32, masks: 200, kernelSize: 4, ratio: 0.2, maxDist: 200, segmentation: 'auto' });
+    expect(paramDefaults(zestDefense.params)).toMatchObject({
+      references: 32,
+      masks: 200,
+      kernelSize: 4,
+      ratio: 0.2,
+      maxDist: 200,
+      segmentation: 'auto',
+    });
   });
 
   it('fits a linear model exactly: masked segments are 0 after normalisation, no intercept', async () => {
@@ -198,7 +220,8 @@ describe('ZEST defence', () => {
       for (let j = 0; j < 4; j++)
         for (let c = 0; c < CLASSES; c++) {
           let expected = 0;
-          for (let p = 0; p < SIDE * SIDE; p++) if (seg[i * SIDE * SIDE + p] === j) expected += a[p * CLASSES + c] * imgs[i * SIDE * SIDE + p];
+          for (let p = 0; p < SIDE * SIDE; p++)
+            if (seg[i * SIDE * SIDE + p] === j) expected += a[p * CLASSES + c] * imgs[i * SIDE * SIDE + p];
           expect(w.data[(i * 4 + j) * CLASSES + c]).toBeCloseTo(expected, 4);
         }
     lin.model.dispose();
@@ -251,26 +274,37 @@ describe('ZEST defence', () => {
 
   it('reports progress and honours cancellation', async () => {
     const stages: string[] = [];
-    await zestDefense.extract(ctx(3, { progress: (e) => stages.push(e.stage) }), victim, data, params({ ...GRID, batchSize: 16 }));
+    await zestDefense.extract(
+      ctx(3, { progress: (e) => stages.push(e.stage) }),
+      victim,
+      data,
+      params({ ...GRID, batchSize: 16 }),
+    );
     expect(stages.length).toBeGreaterThan(1);
     expect(stages.every((s) => s === 'zest.extract')).toBe(true);
     const ac = new AbortController();
     ac.abort();
-    const err = await zestDefense.extract(ctx(3, { signal: ac.signal }), victim, data, params(GRID)).catch((e: unknown) => e);
+    const err = await zestDefense
+      .extract(ctx(3, { signal: ac.signal }), victim, data, params(GRID))
+      .catch((e: unknown) => e);
     expect(isAuditError(err) && err.code).toBe('CANCELLED');
   });
 
   it('refuses non-finite outputs, other input shapes and foreign fingerprints', async () => {
     const fp = await zestDefense.extract(ctx(), victim, data, params(GRID));
     const broken = tinyCnn(4, 'broken');
-    broken.model.setWeights(broken.model.getWeights().map((w, i, all) => (i === all.length - 1 ? tf.fill(w.shape, NaN) : w)));
+    broken.model.setWeights(
+      broken.model.getWeights().map((w, i, all) => (i === all.length - 1 ? tf.fill(w.shape, NaN) : w)),
+    );
     const err = await zestDefense.score(ctx(), victim, broken, fp).catch((e: unknown) => e);
     expect(isAuditError(err) && err.code).toBe('MODEL_NOT_FINITE');
 
     const wide: LoadedModel = { model: victim.model, meta: meta('wide', [16, 16, 1]) };
     expect(zestDefense.applicability(victim, wide, fp).applicable).toBe(false);
     expect(zestDefense.applicability(victim, independent, fp)).toEqual({ applicable: true });
-    const foreign = await zestDefense.score(ctx(), victim, independent, { ...fp, defense: 'deepjudge' }).catch((e: unknown) => e);
+    const foreign = await zestDefense
+      .score(ctx(), victim, independent, { ...fp, defense: 'deepjudge' })
+      .catch((e: unknown) => e);
     expect(isAuditError(foreign) && foreign.code).toBe('INVALID_ARGUMENT');
     // fingerprints of another victim
     expect(zestDefense.applicability(independent, victim, fp).applicable).toBe(false);

@@ -25,7 +25,9 @@ export const cnnArch: ArchSpec = {
       const filters = width * 2 ** (b - 1);
       for (let d = 1; d <= depth; d++) x = convBnRelu(x, filters, rng, `b${b}c${d}`);
       // 'same' pooling keeps odd sizes (7 -> 4) instead of dropping the last row.
-      x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'same', name: `block${b}` }).apply(x) as tf.SymbolicTensor;
+      x = tf.layers
+        .maxPooling2d({ poolSize: 2, strides: 2, padding: 'same', name: `block${b}` })
+        .apply(x) as tf.SymbolicTensor;
     }
     const logits = denseHead(x, hidden, opts.numClasses, rng);
     return tf.model({ inputs: input, outputs: logits, name: 'cnn' });

@@ -37,19 +37,34 @@ export interface BuiltModel {
 /** Builds an architecture with seeded initialisation. */
 export function buildModel(arch: string, opts: ArchOptions): BuiltModel {
   const spec = getArch(arch);
-  const config = { ...spec.defaults, ...stripUndefined({ blocks: opts.blocks, width: opts.width, depth: opts.depth, hidden: opts.hidden }) };
+  const config = {
+    ...spec.defaults,
+    ...stripUndefined({ blocks: opts.blocks, width: opts.width, depth: opts.depth, hidden: opts.hidden }),
+  };
   for (const [k, v] of Object.entries(config)) {
     if (!Number.isInteger(v) || v < 0 || (k !== 'hidden' && v < 1)) {
-      throw new AuditError('INVALID_ARGUMENT', `Architecture option ${k}=${v} is not a positive integer`, { hint: 'Pass whole numbers for --blocks, --width, --depth and --hidden.' });
+      throw new AuditError('INVALID_ARGUMENT', `Architecture option ${k}=${v} is not a positive integer`, {
+        hint: 'Pass whole numbers for --blocks, --width, --depth and --hidden.',
+      });
     }
   }
   const minSide = 2 ** config.blocks;
   if (opts.inputShape[0] < minSide || opts.inputShape[1] < minSide) {
-    throw new AuditError('INVALID_ARGUMENT', `${arch} with ${config.blocks} blocks needs inputs of at least ${minSide}x${minSide}, got ${opts.inputShape.join('x')}`, {
-      hint: 'Use fewer blocks or larger inputs.',
-    });
+    throw new AuditError(
+      'INVALID_ARGUMENT',
+      `${arch} with ${config.blocks} blocks needs inputs of at least ${minSide}x${minSide}, got ${opts.inputShape.join('x')}`,
+      {
+        hint: 'Use fewer blocks or larger inputs.',
+      },
+    );
   }
   const model = spec.build({ ...opts, ...config });
   const blocks = Array.from({ length: config.blocks }, (_, i) => `block${i + 1}`);
-  return { model, blocks, defaultAttackBlock: spec.defaultAttackBlock(config.blocks), defaultDeepJudgeBlock: spec.defaultDeepJudgeBlock(config.blocks), config };
+  return {
+    model,
+    blocks,
+    defaultAttackBlock: spec.defaultAttackBlock(config.blocks),
+    defaultDeepJudgeBlock: spec.defaultDeepJudgeBlock(config.blocks),
+    config,
+  };
 }

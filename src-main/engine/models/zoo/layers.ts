@@ -29,7 +29,10 @@ export function heNormal(rng: Rng, fanIn: number): Initializer {
  * PyTorch's nn.Linear default: kernel kaiming_uniform_(a = sqrt 5) and bias, both
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in)). Kernel seed first, then bias seed.
  */
-export function linearDefault(rng: Rng, fanIn: number): { kernelInitializer: Initializer; biasInitializer: Initializer } {
+export function linearDefault(
+  rng: Rng,
+  fanIn: number,
+): { kernelInitializer: Initializer; biasInitializer: Initializer } {
   const bound = 1 / Math.sqrt(Math.max(1, fanIn));
   return {
     kernelInitializer: tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: rng.seed() }),
@@ -78,5 +81,7 @@ export function denseHead(x: tf.SymbolicTensor, hidden: number, numClasses: numb
   const fc = tf.layers
     .dense({ units: hidden, activation: 'relu', ...linearDefault(rng, channelsOf(flat)), name: 'fc' })
     .apply(flat) as tf.SymbolicTensor;
-  return tf.layers.dense({ units: numClasses, ...linearDefault(rng, hidden), name: 'logits' }).apply(fc) as tf.SymbolicTensor;
+  return tf.layers
+    .dense({ units: numClasses, ...linearDefault(rng, hidden), name: 'logits' })
+    .apply(fc) as tf.SymbolicTensor;
 }

@@ -12,14 +12,29 @@ import { stripUndefined } from './cnn';
 import { bn, channelsOf, convBnRelu, heNormal, linearDefault } from './layers';
 import type { ArchOptions, ArchSpec } from './types';
 
-function residualUnit(x: tf.SymbolicTensor, filters: number, strides: number, rng: Rng, name: string, last: string | undefined): tf.SymbolicTensor {
+function residualUnit(
+  x: tf.SymbolicTensor,
+  filters: number,
+  strides: number,
+  rng: Rng,
+  name: string,
+  last: string | undefined,
+): tf.SymbolicTensor {
   const inChannels = channelsOf(x);
   const a = convBnRelu(x, filters, rng, `${name}a`, { strides });
   const b = convBnRelu(a, filters, rng, `${name}b`, { relu: false });
   let shortcut = x;
   if (strides !== 1 || inChannels !== filters) {
     const proj = tf.layers
-      .conv2d({ filters, kernelSize: 1, strides, padding: 'same', useBias: false, kernelInitializer: heNormal(rng, inChannels), name: `${name}_proj` })
+      .conv2d({
+        filters,
+        kernelSize: 1,
+        strides,
+        padding: 'same',
+        useBias: false,
+        kernelInitializer: heNormal(rng, inChannels),
+        name: `${name}_proj`,
+      })
       .apply(x) as tf.SymbolicTensor;
     shortcut = bn(proj, `${name}_proj_bn`);
   }
@@ -48,7 +63,9 @@ export const resnetArch: ArchSpec = {
       }
     }
     const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
-    const logits = tf.layers.dense({ units: opts.numClasses, ...linearDefault(rng, channelsOf(pooled)), name: 'logits' }).apply(pooled) as tf.SymbolicTensor;
+    const logits = tf.layers
+      .dense({ units: opts.numClasses, ...linearDefault(rng, channelsOf(pooled)), name: 'logits' })
+      .apply(pooled) as tf.SymbolicTensor;
     return tf.model({ inputs: input, outputs: logits, name: 'resnet' });
   },
 };

@@ -26,7 +26,9 @@ export const vggArch: ArchSpec = {
     for (let b = 1; b <= blocks; b++) {
       const filters = Math.min(width * 2 ** (b - 1), 512);
       for (let d = 1; d <= depth; d++) x = convBnRelu(x, filters, rng, `b${b}c${d}`);
-      x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'same', name: `block${b}` }).apply(x) as tf.SymbolicTensor;
+      x = tf.layers
+        .maxPooling2d({ poolSize: 2, strides: 2, padding: 'same', name: `block${b}` })
+        .apply(x) as tf.SymbolicTensor;
     }
     const logits = denseHead(x, hidden, opts.numClasses, rng);
     return tf.model({ inputs: input, outputs: logits, name: 'vgg' });
