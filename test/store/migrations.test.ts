@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
 import { AuditError } from '../../src-main/engine/errors';
-import { LATEST_VERSION, MIGRATIONS, migrate, openStore, userVersion } from '../../src-main/store';
+import { LATEST_VERSION, MIGRATIONS, migrate, openStore, userVersion, type Migration } from '../../src-main/store';
 import { useTempDirs } from './helpers';
 
 const { dir, track } = useTempDirs();
@@ -107,6 +108,19 @@ describe('migrations', () => {
   it('are numbered 1, 2, ... and the latest is 2', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2]);
     expect(LATEST_VERSION).toBe(2);
+  });
+
+  it('live one per file, NNN-what-it-does.ts, listed in the order of their numbers', async () => {
+    const folder = fileURLToPath(new URL('../../src-main/store/migrations/', import.meta.url));
+    const files = readdirSync(folder)
+      .filter((f) => /^\d{3}-[a-z0-9-]+\.ts$/.test(f))
+      .sort();
+    expect(files.length).toBe(MIGRATIONS.length);
+    for (const [i, file] of files.entries()) {
+      const exported = Object.values(await import(path.join(folder, file))) as Migration[];
+      expect(exported, file).toEqual([MIGRATIONS[i]]);
+      expect(MIGRATIONS[i].version, file).toBe(Number(file.slice(0, 3)));
+    }
   });
 
   it('migration 1 creates exactly the initial tables, columns, keys and run_id indices', () => {

@@ -1,29 +1,16 @@
 /**
- * Schema migrations, numbered from 1 and tracked in `PRAGMA user_version` (0 = empty
- * database). Each runs in its own IMMEDIATE transaction together with the version bump,
- * so a crash leaves the database at the previous version, never half-migrated, and two
- * processes opening a fresh database at once do not both apply the same migration (the
- * second waits on the write lock, then sees the new version and skips).
- *
- * Never edit a released migration: add a new one. Tests pin what each one creates.
+ * Migration 1: the initial schema. Landed; never edit it (add a new migration instead).
  */
-import type Database from 'better-sqlite3';
-
-export interface Migration {
-  version: number;
-  name: string;
-  up(db: Database.Database): void;
-}
+import type { Migration } from './types';
 
 const RUN_STATUSES = `'pending','running','paused','cancelled','failed','completed'`;
 const JOB_STATUSES = `'pending','running','done','failed','cancelled'`;
 
-export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'initial schema',
-    up(db) {
-      db.exec(`
+export const migration001: Migration = {
+  version: 1,
+  name: 'initial schema',
+  up(db) {
+    db.exec(`
         CREATE TABLE models (
           id INTEGER PRIMARY KEY,
           path TEXT NOT NULL,
@@ -156,53 +143,5 @@ export const MIGRATIONS: readonly Migration[] = [
           PRIMARY KEY (run_id, suspect_key, iteration)
         );
       `);
-    },
   },
-  {
-    version: 2,
-    name: 'reports; resumable-run lookup index',
-    up(db) {
-      db.exec(`
-        CREATE TABLE reports (
-          id INTEGER PRIMARY KEY,
-          run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-          format TEXT NOT NULL,
-          path TEXT NOT NULL,
-          created_at TEXT NOT NULL
-        );
-        CREATE INDEX reports_run_id ON reports(run_id);
-        -- findResumableRun: spec hash + "not completed", newest first.
-        CREATE INDEX runs_spec_hash_status ON runs(spec_hash, status);
-      `);
-    },
-  },
-];
-
-export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
-
-export function userVersion(db: Database.Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
-}
-
-/**
- * Applies every migration above the database's version, up to `target` (default: all).
- * Returns the versions applied. The caller checks first that the database is not newer
- * than the code.
- */
-export function migrate(db: Database.Database, target: number = LATEST_VERSION): number[] {
-  const applied: number[] = [];
-  for (const m of MIGRATIONS) {
-    if (m.version > target) break;
-    const apply = db.transaction(() => {
-      // Re-read under the write lock: another process may have migrated meanwhile.
-      if (userVersion(db) >= m.version) return false;
-      m.up(db);
-      // user_version is part of the database header, so this write commits or rolls
-      // back with the migration itself.
-      db.pragma(`user_version = ${m.version}`);
-      return true;
-    });
-    if (apply.immediate()) applied.push(m.version);
-  }
-  return applied;
-}
+};
