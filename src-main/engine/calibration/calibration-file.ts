@@ -4,10 +4,11 @@
  * content hash), the defence parameters, every reference model with its values, and the
  * rule that turned those values into tau.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { ParamValues } from '../../../src-shared/params';
 import type { MetricKind } from '../defenses/types';
 import { AuditError } from '../errors';
+import { writeFileAtomicSync } from '../files/atomic-write';
 import type { ThresholdRule } from './rules';
 
 export interface CalibrationReference {
@@ -42,9 +43,7 @@ export interface Calibration {
 }
 
 export function writeCalibration(file: string, c: Calibration): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(c, null, 2)}\n`);
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, `${JSON.stringify(c, null, 2)}\n`);
 }
 
 export function readCalibration(file: string): Calibration {

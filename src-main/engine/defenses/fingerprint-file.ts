@@ -3,8 +3,9 @@
  * (little-endian float32), and a content hash so a calibration can pin the exact set.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { AuditError } from '../errors';
+import { writeFileAtomicSync } from '../files/atomic-write';
 import type { FingerprintArray, Fingerprints } from './types';
 
 interface StoredArray {
@@ -81,9 +82,7 @@ export function fingerprintHash(fp: Fingerprints): string {
 }
 
 export function writeFingerprints(file: string, fp: Fingerprints): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, serializeFingerprints(fp));
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, serializeFingerprints(fp));
 }
 
 export function readFingerprints(file: string): Fingerprints {

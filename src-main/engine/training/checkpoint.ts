@@ -1,13 +1,14 @@
 /**
  * Training checkpoints: every model weight (trainable and BatchNorm statistics) and the
  * optimiser's slots, by position, in one binary file plus a JSON state. Written to a
- * temporary directory and renamed over the old one, so a killed process leaves either the
- * previous checkpoint or the new one, never half of each.
+ * temporary directory and renamed over the old one (replaceDirAtomic), so a killed process
+ * leaves either the previous checkpoint or the new one, never half of each.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AuditError } from '../errors';
+import { replaceDirAtomic } from '../files/atomic-write';
 import type { Optimizer } from './optimizers';
 
 export interface CheckpointState {
@@ -35,16 +36,11 @@ export async function writeCheckpoint(
   }));
   for (const s of optimizer.state().tensors) named.push({ name: `o${s.name}`, tensor: s.tensor });
   const { data, specs } = await tf.io.encodeWeights(named);
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, WEIGHTS), Buffer.from(data as ArrayBuffer));
-  writeFileSync(join(tmp, SPECS), JSON.stringify(specs));
-  writeFileSync(join(tmp, STATE), JSON.stringify(state, null, 2));
-  const old = `${dir}.old-${process.pid}`;
-  if (existsSync(dir)) renameSync(dir, old);
-  renameSync(tmp, dir);
-  rmSync(old, { recursive: true, force: true });
+  await replaceDirAtomic(dir, async (tmp) => {
+    writeFileSync(join(tmp, WEIGHTS), Buffer.from(data as ArrayBuffer));
+    writeFileSync(join(tmp, SPECS), JSON.stringify(specs));
+    writeFileSync(join(tmp, STATE), JSON.stringify(state, null, 2));
+  });
 }
 
 export function hasCheckpoint(dir: string): boolean {
