@@ -17,7 +17,7 @@ import { readCalibration } from '../engine/calibration/calibration-file';
 import type { ProgressEvent } from '../engine/context';
 import { AuditError } from '../engine/errors';
 import type { AuditStore, JobRecord } from '../store/types';
-import type { CalibrateJobResult, ScoreJobResult, TrainVictimResult } from './executors';
+import type { CalibrateJobResult, ScoreJobResult } from './executors';
 import { planJobs } from './plan';
 import { loadResultsTable } from './results';
 import { estimateEta, readyJobs } from './scheduler';
@@ -394,18 +394,9 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
   };
 }
 
-/** Turns a finished job's result into store records (models, calibration, suspects). */
+/** Turns a finished job's result into store records (calibration, suspects). */
 function recordResult(store: AuditStore, runId: string, job: JobRecord, result: unknown): void {
-  if (job.kind === 'train-victim') {
-    const r = result as TrainVictimResult;
-    store.upsertModel({
-      path: r.model,
-      contentHash: r.contentHash,
-      arch: r.arch,
-      lineage: r.lineage,
-      metrics: { testAccuracy: r.testAccuracy },
-    });
-  } else if (job.kind === 'calibrate') {
+  if (job.kind === 'calibrate') {
     const r = result as CalibrateJobResult;
     if (!store.listCalibrations().some((c) => resolve(c.filePath) === resolve(r.file))) {
       store.importCalibration({ filePath: r.file, document: readCalibration(r.file), victimHash: r.victimHash, runId });
@@ -487,12 +478,5 @@ function recordResult(store: AuditStore, runId: string, job: JobRecord, result: 
       (attack.curve ?? []).map((c) => ({ iteration: c.iteration, fidelity: c.fidelity, agreement: c.agreement })),
       r.checkpoints.map((c) => ({ iteration: c.iteration, path: c.path })),
     );
-    store.upsertModel({
-      path: attack.model,
-      contentHash: r.final.suspect.contentHash,
-      arch: '',
-      lineage: attack.lineage,
-      metrics: { testAccuracy: attack.fidelity.accuracy, agreement: attack.fidelity.agreement },
-    });
   }
 }

@@ -7,11 +7,9 @@ import type {
   CalibrationRecord,
   CheckpointRecord,
   CurvePoint,
-  DatasetRecord,
   JobRecord,
   JobStatus,
   MetricValue,
-  ModelRecord,
   ReportRecord,
   RunRecord,
   SuspectRecord,
@@ -119,39 +117,6 @@ export function jobFromRow(r: JobRow): JobRecord {
     result: fromJson(r.result_json),
     progress: fromJson(r.progress_json),
   };
-}
-
-export interface ModelRow {
-  id: number;
-  path: string;
-  content_hash: string;
-  arch: string;
-  lineage: string;
-  metrics_json: string;
-  created_at: string;
-}
-
-export function modelFromRow(r: ModelRow): ModelRecord {
-  return {
-    id: r.id,
-    path: r.path,
-    contentHash: r.content_hash,
-    arch: r.arch,
-    lineage: r.lineage,
-    metrics: fromJson(r.metrics_json) as Record<string, number>,
-    createdAt: r.created_at,
-  };
-}
-
-export interface DatasetRow {
-  id: number;
-  source: string;
-  content_hash: string;
-  splits_json: string;
-}
-
-export function datasetFromRow(r: DatasetRow): DatasetRecord {
-  return { id: r.id, source: r.source, contentHash: r.content_hash, splits: fromJson(r.splits_json) };
 }
 
 export interface CalibrationRow {

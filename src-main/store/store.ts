@@ -17,11 +17,9 @@ import {
   calibrationFromRow,
   checkpointFromRow,
   curveFromRow,
-  datasetFromRow,
   fingerprintSetFromRow,
   jobFromRow,
   metricValueFromRow,
-  modelFromRow,
   reportFromRow,
   runFromRow,
   suspectFromRow,
@@ -31,12 +29,10 @@ import {
   type CalibrationRow,
   type CheckpointRow,
   type CurveRow,
-  type DatasetRow,
   type FingerprintSetRecord,
   type FingerprintSetRow,
   type JobRow,
   type MetricValueRow,
-  type ModelRow,
   type ReportRow,
   type RunRow,
   type SuspectRow,
@@ -46,10 +42,8 @@ import type {
   CalibrationRecord,
   CheckpointRecord,
   CurvePoint,
-  DatasetRecord,
   JobRecord,
   MetricValue,
-  ModelRecord,
   NewJob,
   ReportRecord,
   RunRecord,
@@ -327,36 +321,6 @@ export class SqliteAuditStore implements AuditStore {
 
   resetInterruptedJobs(runId: string): number {
     return this.stmt(`UPDATE jobs SET status = 'pending' WHERE run_id = ? AND status = 'running'`).run(runId).changes;
-  }
-
-  // ---- models and datasets (identified by content hash) ---------------------------------
-
-  /** The same bytes are one model: a later upsert updates where it lives and what we know of it. */
-  upsertModel(m: Omit<ModelRecord, 'id' | 'createdAt'>): ModelRecord {
-    const row = this.stmt(
-      `INSERT INTO models (path, content_hash, arch, lineage, metrics_json, created_at)
-      VALUES (@path, @content_hash, @arch, @lineage, @metrics_json, @created_at)
-      ON CONFLICT (content_hash) DO UPDATE SET path = excluded.path, arch = excluded.arch,
-        lineage = excluded.lineage, metrics_json = excluded.metrics_json
-      RETURNING *`,
-    ).get({
-      path: m.path,
-      content_hash: m.contentHash,
-      arch: m.arch,
-      lineage: m.lineage,
-      metrics_json: toJson(m.metrics),
-      created_at: now(),
-    }) as ModelRow;
-    return modelFromRow(row);
-  }
-
-  upsertDataset(d: Omit<DatasetRecord, 'id'>): DatasetRecord {
-    const row = this.stmt(
-      `INSERT INTO datasets (source, content_hash, splits_json) VALUES (@source, @content_hash, @splits_json)
-      ON CONFLICT (content_hash) DO UPDATE SET source = excluded.source, splits_json = excluded.splits_json
-      RETURNING *`,
-    ).get({ source: d.source, content_hash: d.contentHash, splits_json: toJson(d.splits) }) as DatasetRow;
-    return datasetFromRow(row);
   }
 
   // ---- calibrations ---------------------------------------------------------------------

@@ -54,24 +54,6 @@ export interface JobRecord extends NewJob {
   progress: unknown;
 }
 
-export interface ModelRecord {
-  id: number;
-  path: string;
-  contentHash: string;
-  arch: string;
-  lineage: string;
-  /** e.g. { testAccuracy, agreement } */
-  metrics: Record<string, number>;
-  createdAt: string;
-}
-
-export interface DatasetRecord {
-  id: number;
-  source: string;
-  contentHash: string;
-  splits: unknown;
-}
-
 export interface CalibrationRecord {
   id: string;
   createdAt: string;
@@ -187,9 +169,6 @@ export interface AuditStore {
   ): void;
   /** Jobs left 'running' by a dead process go back to 'pending' (their checkpoints stay). Returns how many. */
   resetInterruptedJobs(runId: string): number;
-
-  upsertModel(m: Omit<ModelRecord, 'id' | 'createdAt'>): ModelRecord;
-  upsertDataset(d: Omit<DatasetRecord, 'id'>): DatasetRecord;
 
   importCalibration(c: {
     filePath: string;

@@ -106,8 +106,8 @@ const V1_COLUMNS: Record<string, string[]> = {
 
 describe('migrations', () => {
   it('are numbered 1, 2, ... and the latest is 2', () => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2]);
-    expect(LATEST_VERSION).toBe(2);
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3]);
+    expect(LATEST_VERSION).toBe(3);
   });
 
   it('live one per file, NNN-what-it-does.ts, listed in the order of their numbers', async () => {
@@ -149,13 +149,29 @@ describe('migrations', () => {
   it('migration 2 adds reports and the (spec_hash, status) index on runs', () => {
     const db = new Database(':memory:');
     migrate(db, 1);
-    expect(migrate(db)).toEqual([2]);
+    expect(migrate(db, 2)).toEqual([2]);
     expect(userVersion(db)).toBe(2);
     expect(tables(db)).toEqual([...Object.keys(V1_COLUMNS), 'reports'].sort());
     expect(columns(db, 'reports')).toEqual(['id', 'run_id', 'format', 'path', 'created_at']);
     expect(foreignKeys(db, 'reports')).toEqual([{ table: 'runs', from: 'run_id', on_delete: 'CASCADE' }]);
     expect(indexColumns(db, 'runs_spec_hash_status')).toEqual(['spec_hash', 'status']);
     expect(indexColumns(db, 'reports_run_id')).toEqual(['run_id']);
+    expect(migrate(db, 2)).toEqual([]);
+    db.close();
+  });
+
+  it('migration 3 drops models and datasets and nothing else', () => {
+    const db = new Database(':memory:');
+    migrate(db, 2);
+    const before = db
+      .prepare(`SELECT type, name, sql FROM sqlite_schema WHERE tbl_name NOT IN ('models', 'datasets') ORDER BY name`)
+      .all();
+    expect(migrate(db)).toEqual([3]);
+    expect(userVersion(db)).toBe(3);
+    const v3 = [...Object.keys(V1_COLUMNS).filter((t) => t !== 'models' && t !== 'datasets'), 'reports'].sort();
+    expect(tables(db)).toEqual(v3);
+    // Every other table and index is exactly as migrations 1 and 2 made it.
+    expect(db.prepare(`SELECT type, name, sql FROM sqlite_schema ORDER BY name`).all()).toEqual(before);
     expect(migrate(db)).toEqual([]);
     db.close();
   });
@@ -183,7 +199,7 @@ describe('openStore and the schema version', () => {
     const file = path.join(dir(), 'nested', 'audit.db');
     const store = track(openStore(file));
     expect(store.path).toBe(file);
-    expect(store.schemaVersion()).toBe(2);
+    expect(store.schemaVersion()).toBe(3);
     expect(store.integrityCheck()).toBe('ok');
     const raw = new Database(file, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -196,7 +212,7 @@ describe('openStore and the schema version', () => {
     const spies = MIGRATIONS.map((m) => vi.spyOn(m, 'up'));
     try {
       const store = track(openStore(file));
-      expect(store.schemaVersion()).toBe(2);
+      expect(store.schemaVersion()).toBe(3);
       for (const s of spies) expect(s).not.toHaveBeenCalled();
     } finally {
       for (const s of spies) s.mockRestore();
@@ -213,9 +229,57 @@ describe('openStore and the schema version', () => {
     ).run();
     db.close();
     const store = track(openStore(file));
-    expect(store.schemaVersion()).toBe(2);
+    expect(store.schemaVersion()).toBe(3);
     expect(store.getRun('r-old')?.status).toBe('paused');
     expect(store.listReports('r-old')).toEqual([]);
+  });
+
+  it('upgrades a version-2 database with models and datasets rows to 3: the tables go, every other row stays', () => {
+    const file = path.join(dir(), 'audit.db');
+    const db = new Database(file);
+    db.pragma('foreign_keys = ON');
+    migrate(db, 2);
+    db.exec(`
+      INSERT INTO runs (id, name, spec_json, spec_hash, status, backend, versions_json, work_dir, created_at)
+        VALUES ('r-old', 'old', '{"v":1}', 'h', 'completed', 'wasm', '{}', '/w', '2026-01-01T00:00:00.000Z');
+      INSERT INTO jobs (run_id, key, kind, label, deps_json, payload_json, weight, status, result_json)
+        VALUES ('r-old', 'victim', 'train-victim', 'Victim', '[]', '{}', 1, 'done', '{"model":"/w/victim"}');
+      INSERT INTO calibrations (id, created_at, file_path, victim_hash, document_json, run_id)
+        VALUES ('c-old', '2026-01-01T00:00:00.000Z', '/w/cal.json', 'vh', '{"defenses":[]}', 'r-old');
+      INSERT INTO fingerprint_sets (calibration_id, defense, path, content_hash, params_json)
+        VALUES ('c-old', 'deepjudge', '/w/dj.json', 'f1', '{}');
+      INSERT INTO suspects (run_id, key, row_id, attack, label, scenario, seed, model_path, model_hash, accuracy,
+          agreement, victim_accuracy, derived, votes, votes_of, seconds, passes, iterations)
+        VALUES ('r-old', 'attack:ft:1', 'ft', 'finetune', 'FT', 'ltd', 1, '/w/s', 'sh', 0.8, 0.9, 0.85, 1, 3, 4, 1.5, 10, 5);
+      INSERT INTO metric_values (run_id, suspect_key, iteration, metric_id, value, tau, flagged, normalized)
+        VALUES ('r-old', 'attack:ft:1', NULL, 'deepjudge.rob', 0.1, 0.2, 1, 0.5);
+      INSERT INTO curves (run_id, suspect_key, iteration, fidelity, agreement) VALUES ('r-old', 'attack:ft:1', 5, 0.8, 0.9);
+      INSERT INTO checkpoints (run_id, suspect_key, iteration, path) VALUES ('r-old', 'attack:ft:1', 5, '/w/ck');
+      INSERT INTO reports (run_id, format, path, created_at) VALUES ('r-old', 'html', '/w/r.html', '2026-01-02T00:00:00.000Z');
+      INSERT INTO models (path, content_hash, arch, lineage, metrics_json, created_at)
+        VALUES ('/w/victim', 'vh', 'cnn', 'victim', '{"testAccuracy":0.9}', '2026-01-01T00:00:00.000Z');
+      INSERT INTO datasets (source, content_hash, splits_json) VALUES ('/data/x', 'd1', '{"train":100}');
+    `);
+    const kept = ['runs', 'jobs', 'calibrations', 'fingerprint_sets', 'suspects', 'metric_values', 'curves'];
+    const dump = (d: Database.Database) =>
+      Object.fromEntries([...kept, 'checkpoints', 'reports'].map((t) => [t, d.prepare(`SELECT * FROM ${t}`).all()]));
+    const before = dump(db);
+    db.close();
+
+    const store = track(openStore(file));
+    expect(store.schemaVersion()).toBe(3);
+    expect(store.integrityCheck()).toBe('ok');
+    const after = new Database(file, { readonly: true });
+    expect(tables(after)).not.toContain('models');
+    expect(tables(after)).not.toContain('datasets');
+    expect(dump(after)).toEqual(before);
+    expect(after.pragma('foreign_key_check')).toEqual([]);
+    after.close();
+    expect(store.getRun('r-old')?.spec).toEqual({ v: 1 });
+    expect(store.listSuspects('r-old').map((s) => s.key)).toEqual(['attack:ft:1']);
+    expect(store.listMetricValues('r-old')).toHaveLength(1);
+    expect(store.listReports('r-old').map((r) => r.path)).toEqual(['/w/r.html']);
+    expect(store.getCalibration('c-old')?.runId).toBe('r-old');
   });
 
   it('refuses a database from a newer app with STORE_VERSION and leaves it as it was', () => {

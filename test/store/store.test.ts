@@ -288,34 +288,6 @@ describe('jobs', () => {
   });
 });
 
-describe('models and datasets', () => {
-  it('upsert by content hash: one row per content, latest path and metrics', () => {
-    const { store } = fresh();
-    const m1 = store.upsertModel({
-      path: '/a',
-      contentHash: 'c1',
-      arch: 'cnn',
-      lineage: 'victim',
-      metrics: { testAccuracy: 0.9 },
-    });
-    const m2 = store.upsertModel({
-      path: '/b',
-      contentHash: 'c1',
-      arch: 'cnn',
-      lineage: 'victim',
-      metrics: { testAccuracy: 0.91, agreement: 1 },
-    });
-    const m3 = store.upsertModel({ path: '/c', contentHash: 'c2', arch: 'vgg', lineage: 'ref', metrics: {} });
-    expect(m2.id).toBe(m1.id);
-    expect(m2).toEqual({ ...m1, path: '/b', metrics: { testAccuracy: 0.91, agreement: 1 } });
-    expect(m3.id).not.toBe(m1.id);
-
-    const d1 = store.upsertDataset({ source: '/data/x', contentHash: 'd1', splits: { train: 100, test: 20 } });
-    const d2 = store.upsertDataset({ source: '/data/y', contentHash: 'd1', splits: { train: 100, test: 20 } });
-    expect(d2).toEqual({ id: d1.id, source: '/data/y', contentHash: 'd1', splits: { train: 100, test: 20 } });
-  });
-});
-
 const CALIBRATION = {
   formatVersion: 1,
   createdAt: '2026-05-01T10:00:00.000Z',

@@ -11,12 +11,13 @@
 import type Database from 'better-sqlite3';
 import { migration001 } from './001-initial-schema';
 import { migration002 } from './002-reports-resumable-run-index';
+import { migration003 } from './003-drop-models-datasets';
 import type { Migration } from './types';
 
 export type { Migration } from './types';
 
 /** Every migration, in landing order (one file each, numbered as they landed). */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
