@@ -13,8 +13,9 @@ import {
   type ModelMeta,
 } from '../../../src-shared/domain/model';
 import { AuditError } from '../errors';
+import { writeFileDurable } from '../files/atomic-write';
 import { computeContentHash } from './content-hash';
-import { durableWriteFile, MODEL_JSON_FILE, writeDirAtomically } from './model-dir';
+import { MODEL_JSON_FILE, writeDirAtomically } from './model-dir';
 import { classifierShape, findNonFinite, isSplitPoint, layerNames, splitPoints } from './validate';
 
 /** TF.js converter default: 4 MiB per shard. */
@@ -146,7 +147,7 @@ export async function saveModel(
     [MODEL_JSON_FILE, utf8(JSON.stringify(modelJson))],
     [MODEL_META_FILE, utf8(`${JSON.stringify(fullMeta, null, 2)}\n`)],
   ];
-  await writeDirAtomically(target, files, opts.writeFile ?? durableWriteFile);
+  await writeDirAtomically(target, files, opts.writeFile ?? writeFileDurable);
   return fullMeta;
 }
 
