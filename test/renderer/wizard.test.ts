@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseAuditSpec } from '../../src-shared/audit/spec';
-import {
-  STEPS,
-  WizardState,
-  autoScenarioId,
-  changedParams,
-  paramProblems,
-  parseSeeds,
-  stepOfProblem,
-} from '../../src-renderer/src/lib/wizard.svelte';
+import { WizardState } from '../../src-renderer/src/lib/wizard.svelte';
+import { paramProblems } from '../../src-renderer/src/lib/wizard/params';
+import { autoScenarioId, changedParams, parseSeeds } from '../../src-renderer/src/lib/wizard/spec-form';
+import { STEPS, stepOfProblem } from '../../src-renderer/src/lib/wizard/steps';
 import { DEMO, catalog, err, fakeClient, ok } from './fixtures';
 
 const stepIndex = (id: string) => STEPS.findIndex((s) => s.id === id);
