@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RunMonitorState, isLossKey, jobFraction, kindOfKey } from '../../src-renderer/src/lib/monitor.svelte';
+import { RunMonitorState } from '../../src-renderer/src/lib/monitor.svelte';
+import { isLossKey, jobFraction, kindOfKey } from '../../src-renderer/src/lib/monitor/jobs';
 import { detail, err, fakeClient, ok } from './fixtures';
 
 const RUN = 'r-20261130-100000-abcd';

@@ -4,53 +4,24 @@
  * (`getRun`: the Table-1 results, checkpoint trajectories, fidelity curves) whenever a job
  * finishes, so the verdict table fills in row by row.
  *
- * No DOM here: the screen draws `lossesChart()`, `fidelityChart()` and `trajectoryChart()`
- * with the shared echarts option builders; the tests feed events to `apply`.
+ * The pure parts are beside it: monitor/jobs.ts folds events and stored job views into one
+ * record per job, monitor/charts.ts computes the charts' data. No DOM here: the screen draws
+ * `lossesChart()`, `fidelityChart()` and `trajectoryChart()` with the shared echarts option
+ * builders; the tests feed events to `apply`.
  */
 import type { RunStatus } from '../../../src-shared/audit/results';
 import type { LossesChartData, TrajectoryChartData } from '../../../src-shared/charts';
-import type { ApiError, AuditClient, AuditEvent, JobView, RunDetail } from '../../../src-shared/contract/api';
-import { metricLabel, settle } from './format';
+import type { ApiError, AuditClient, AuditEvent, RunDetail } from '../../../src-shared/contract/api';
+import { settle } from './format';
+import { fidelityChart, lossesChart, trajectoryChart, trajectoryMetrics } from './monitor/charts';
+import { appendPoint, blankJob, isLossKey, jobFraction, mergeJobViews, type LiveJob } from './monitor/jobs';
 
 export type MonitorClient = Pick<
   AuditClient,
   'getRun' | 'pauseRun' | 'cancelRun' | 'resumeRun' | 'exportReport' | 'onEvent'
 >;
 
-export interface LiveJob {
-  key: string;
-  label: string;
-  kind: string;
-  status: JobView['status'];
-  attempt: number;
-  stage: string | null;
-  iteration: number | null;
-  total: number | null;
-  values: Record<string, number>;
-  error: string | null;
-  seconds: number | null;
-}
-
-/** Progress values that are losses (drawn on the losses chart). */
-const LOSS_KEYS = new Set(['loss', 'ce', 'kl', 'feat']);
-export function isLossKey(k: string): boolean {
-  return LOSS_KEYS.has(k) || /loss$/i.test(k);
-}
-
 const TERMINAL: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'paused'];
-
-/** The job kind from its key: 'attack:row:scen:1' -> 'attack', 'reference:0' -> 'reference'. */
-export function kindOfKey(key: string): string {
-  if (key === 'victim') return 'train-victim';
-  return key.split(':')[0] || key;
-}
-
-/** A job's own fraction done: 1 when done, iteration/total while running. */
-export function jobFraction(j: Pick<LiveJob, 'status' | 'iteration' | 'total'>): number {
-  if (j.status === 'done') return 1;
-  if (j.status !== 'running' || !j.total || j.iteration === null) return 0;
-  return Math.min(1, Math.max(0, j.iteration / j.total));
-}
 
 export class RunMonitorState {
   readonly client: MonitorClient;
@@ -127,7 +98,7 @@ export class RunMonitorState {
     if (e.type === 'job') {
       const prev = this.jobs[e.key];
       const job: LiveJob = {
-        ...(prev ?? this.blankJob(e.key, e.label)),
+        ...(prev ?? blankJob(e.key, e.label)),
         label: e.label,
         status: e.status,
         attempt: e.attempt,
@@ -147,7 +118,7 @@ export class RunMonitorState {
       return;
     }
     // progress
-    const prev = this.jobs[e.key] ?? this.blankJob(e.key, e.label);
+    const prev = this.jobs[e.key] ?? blankJob(e.key, e.label);
     const values = e.event.values ?? {};
     this.setJob({
       ...prev,
@@ -176,22 +147,6 @@ export class RunMonitorState {
         [e.key]: appendPoint(this.liveFidelity[e.key] ?? [], e.event.iteration, values.fidelity),
       };
     }
-  }
-
-  private blankJob(key: string, label: string): LiveJob {
-    return {
-      key,
-      label,
-      kind: kindOfKey(key),
-      status: 'pending',
-      attempt: 0,
-      stage: null,
-      iteration: null,
-      total: null,
-      values: {},
-      error: null,
-      seconds: null,
-    };
   }
 
   private setJob(job: LiveJob): void {
@@ -244,27 +199,7 @@ export class RunMonitorState {
     this.jobsTotal = d.run.jobs;
     this.jobsDone = Math.max(d.run.done, d.jobs.filter((j) => j.status === 'done').length);
     if (TERMINAL.includes(d.run.status)) this.etaSeconds = null;
-    const jobs = { ...this.jobs };
-    const order = d.jobs.map((j) => j.key);
-    for (const view of d.jobs) {
-      const live = jobs[view.key];
-      const stale = live && isTerminalJob(live.status) && !isTerminalJob(view.status);
-      const p = view.progress;
-      jobs[view.key] = {
-        key: view.key,
-        label: view.label,
-        kind: view.kind,
-        status: stale ? live.status : view.status,
-        attempt: Math.max(view.attempts, live?.attempt ?? 0),
-        stage: live?.stage ?? p?.stage ?? null,
-        iteration: live?.iteration ?? p?.iteration ?? null,
-        total: live?.total ?? p?.total ?? null,
-        values: { ...(p?.values ?? {}), ...(live?.values ?? {}) },
-        error: view.error ?? live?.error ?? null,
-        seconds: view.seconds,
-      };
-    }
-    for (const k of this.order) if (!order.includes(k)) order.push(k);
+    const { jobs, order } = mergeJobViews(this.jobs, this.order, d.jobs);
     this.jobs = jobs;
     this.order = order;
   }
@@ -320,61 +255,25 @@ export class RunMonitorState {
     return Object.keys(this.losses)[0] ?? null;
   }
 
+  /** A job's label, for chart series. */
+  private labelOf = (key: string): string => this.jobs[key]?.label ?? key;
+
   lossesChart(): LossesChartData {
-    const key = this.lossJob;
-    const series = key ? Object.entries(this.losses[key] ?? {}).map(([name, points]) => ({ name, points })) : [];
-    const all = series.flatMap((s) => s.points.map((p) => p[1]));
-    const positive = all.length > 0 && all.every((v) => v > 0);
-    const logY = positive && Math.max(...all) / Math.min(...all) > 100;
-    return { title: key ? `Losses: ${this.jobs[key]?.label ?? key}` : 'Losses', series, logY };
+    return lossesChart(this.losses, this.lossJob, this.labelOf);
   }
 
   /** Test accuracy over iterations of every attack job: stored curves, then live points. */
   fidelityChart(): LossesChartData {
-    const keys = new Set<string>([...Object.keys(this.detail?.curves ?? {}), ...Object.keys(this.liveFidelity)]);
-    const series = [...keys].map((key) => {
-      const pts = new Map<number, number>();
-      for (const p of this.detail?.curves[key] ?? []) pts.set(p.iteration, p.fidelity);
-      for (const [it, v] of this.liveFidelity[key] ?? []) pts.set(it, v);
-      return {
-        name: this.jobs[key]?.label ?? key,
-        points: [...pts.entries()].sort((a, b) => a[0] - b[0]).map(([it, v]): [number, number] => [it, v * 100]),
-      };
-    });
-    return { title: 'Fidelity over the attack', series, yName: 'test accuracy %' };
+    return fidelityChart(this.detail, this.liveFidelity, this.labelOf);
   }
 
   /** Metric ids that have checkpoint values. */
   get trajectoryMetrics(): string[] {
-    const ids = new Set<string>();
-    for (const t of this.detail?.trajectories ?? [])
-      for (const p of t.points) for (const [id, v] of Object.entries(p.metrics)) if (v.normalized !== null) ids.add(id);
-    const wanted = this.detail?.run.spec.checkpoints?.metrics ?? [];
-    return [...wanted.filter((m) => ids.has(m)), ...[...ids].filter((m) => !wanted.includes(m))];
+    return trajectoryMetrics(this.detail);
   }
 
   trajectoryChart(): TrajectoryChartData | null {
-    const metrics = this.trajectoryMetrics;
-    const metricId =
-      this.trajectoryMetric && metrics.includes(this.trajectoryMetric) ? this.trajectoryMetric : metrics[0];
-    if (!metricId) return null;
-    const column = this.detail?.table.metrics.find((m) => m.id === metricId);
-    const series = (this.detail?.trajectories ?? []).map((t) => ({
-      name: this.jobs[t.suspectKey]?.label ?? t.suspectKey,
-      points: t.points.flatMap((p) => {
-        const m = p.metrics[metricId];
-        return m && m.normalized !== null && Number.isFinite(p.fidelity)
-          ? [{ iteration: p.iteration, fidelity: p.fidelity, normalized: m.normalized }]
-          : [];
-      }),
-    }));
-    return {
-      metricId,
-      metricLabel: metricLabel(metricId),
-      kind: column?.kind ?? null,
-      series: series.filter((s) => s.points.length > 0),
-      title: `Fidelity against ${metricLabel(metricId)} / tau at each checkpoint`,
-    };
+    return trajectoryChart(this.detail, this.trajectoryMetric, this.labelOf);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -425,16 +324,4 @@ export class RunMonitorState {
     this.exported = { format, path: r.value.path };
     return r.value.path;
   }
-}
-
-function isTerminalJob(s: JobView['status']): boolean {
-  return s === 'done' || s === 'failed' || s === 'cancelled';
-}
-
-/** Adds a point, replacing one at the same iteration (a resumed job repeats some). */
-function appendPoint(points: [number, number][], iteration: number, value: number): [number, number][] {
-  const last = points[points.length - 1];
-  if (last && last[0] === iteration) return [...points.slice(0, -1), [iteration, value]];
-  if (last && last[0] > iteration) return [...points.filter((p) => p[0] < iteration), [iteration, value]];
-  return [...points, [iteration, value]];
 }
