@@ -19,6 +19,7 @@ import {
   cloneModel,
   derivedLineage,
   derivedMeta,
+  gradientStep,
   num,
   paramsOf,
   runAttackLoop,
@@ -102,7 +103,6 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
       modelMeta,
       step: ({ indices, lr, optimizer }) => {
         const { x, y: trueLabels } = batchTensors(req.substitute, indices);
-        let stats: tf.Tensor | undefined;
         const held: tf.Tensor[] = [];
         try {
           const teacher = tf.tidy(() => (victimTaps.apply(x) as tf.Tensor[]).slice());
@@ -112,7 +112,7 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
           if (!useTrue) held.push(labels);
           const yOneHot = tf.oneHot(labels, numClasses);
           held.push(yOneHot);
-          const { value, grads } = tf.variableGrads(() => {
+          const [loss, ce, feat] = gradientStep(optimizer, lr, vars, () => {
             const outs = taps.apply(x, { training: true }) as tf.Tensor[];
             const f = outs[blocks.length];
             const ce = tf.losses.softmaxCrossEntropy(yOneHot, f) as tf.Scalar;
@@ -121,17 +121,12 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
               feat = feat.add(outs[i].sub(t).square().mean());
             });
             const loss = ce.add(feat.mul(featureWeight)) as tf.Scalar;
-            stats = tf.keep(tf.stack([loss, ce, feat]));
-            return loss;
-          }, vars);
-          optimizer.apply(grads, lr);
-          tf.dispose([value, ...Object.values(grads)]);
-          const [loss, ce, feat] = stats!.dataSync();
+            return { loss, report: [loss, ce, feat] };
+          });
           const n = indices.length;
           return { values: { loss, ce, feat }, forward: 2 * n, backward: n };
         } finally {
           tf.dispose([x, trueLabels, ...held]);
-          stats?.dispose();
         }
       },
     });

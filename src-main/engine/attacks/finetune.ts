@@ -17,11 +17,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { ParamSpec } from '../../../src-shared/params';
 import { throwIfCancelled, type RunContext } from '../context';
 import { AuditError } from '../errors';
-import { trainStep } from '../training/train';
 import {
   LABELS_PARAM,
   checkRequest,
   cloneModel,
+  crossEntropyStep,
   derivedLineage,
   derivedMeta,
   num,
@@ -123,14 +123,7 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
         setup: { forward, backward: 0 },
         modelMeta,
         afterUpdate: restore,
-        step: ({ indices, lr, optimizer }) => {
-          const [loss, correct] = trainStep(surrogate, set, indices, vars, optimizer, lr);
-          return {
-            values: { loss, accuracy: correct / indices.length },
-            forward: indices.length,
-            backward: indices.length,
-          };
-        },
+        step: (a) => crossEntropyStep(surrogate, set, vars, a),
       });
       return { model: surrogate, lineageStep, modelMeta, ...loop };
     },

@@ -31,6 +31,7 @@ import {
   derivedLineage,
   derivedMeta,
   freshModel,
+  gradientStep,
   mixSeed,
   num,
   paramsOf,
@@ -158,22 +159,16 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
         for (let i = 0; i < n; i++)
           rows.set(answers.subarray(indices[i] * numClasses, (indices[i] + 1) * numClasses), i * numClasses);
         const target = tf.tensor2d(rows, [n, numClasses]);
-        let stats: tf.Tensor | undefined;
         try {
-          const { value, grads } = tf.variableGrads(() => {
+          const [loss, agreement] = gradientStep(optimizer, lr, vars, () => {
             const f = knockoff.apply(x, { training: true }) as tf.Tensor2D;
             // Soft-label cross-entropy, averaged over the batch.
             const loss = target.mul(tf.logSoftmax(f)).sum().div(-n) as tf.Scalar;
-            stats = tf.keep(tf.stack([loss, f.argMax(-1).equal(target.argMax(-1)).cast('float32').mean()]));
-            return loss;
-          }, vars);
-          optimizer.apply(grads, lr);
-          tf.dispose([value, ...Object.values(grads)]);
-          const [loss, agreement] = stats!.dataSync();
+            return { loss, report: [loss, f.argMax(-1).equal(target.argMax(-1)).cast('float32').mean()] };
+          });
           return { values: { loss, batchAgreement: agreement }, forward: n, backward: n };
         } finally {
           tf.dispose([x, y, target]);
-          stats?.dispose();
         }
       },
     });

@@ -19,9 +19,9 @@
 import type { ParamSpec } from '../../../src-shared/params';
 import { throwIfCancelled, type RunContext } from '../context';
 import { createRng } from '../rng';
-import { trainStep } from '../training/train';
 import {
   checkRequest,
+  crossEntropyStep,
   derivedMeta,
   freshModel,
   mixSeed,
@@ -104,14 +104,7 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
         poolSize: set.count,
         optionsKey: { params: p },
         modelMeta,
-        step: ({ indices, lr, optimizer }) => {
-          const [loss, correct] = trainStep(model, set, indices, vars, optimizer, lr);
-          return {
-            values: { loss, accuracy: correct / indices.length },
-            forward: indices.length,
-            backward: indices.length,
-          };
-        },
+        step: (a) => crossEntropyStep(model, set, vars, a),
       },
     );
     return { model, lineageStep, modelMeta, ...loop };

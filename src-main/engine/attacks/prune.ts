@@ -16,11 +16,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { ParamSpec } from '../../../src-shared/params';
 import { throwIfCancelled, type RunContext } from '../context';
 import { AuditError } from '../errors';
-import { trainStep } from '../training/train';
 import {
   LABELS_PARAM,
   checkRequest,
   cloneModel,
+  crossEntropyStep,
   derivedLineage,
   derivedMeta,
   num,
@@ -192,13 +192,9 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
         setup: { forward, backward: 0 },
         modelMeta,
         afterUpdate: () => m.apply(),
-        step: ({ indices, lr, optimizer }) => {
-          const [loss, correct] = trainStep(surrogate, set, indices, vars, optimizer, lr);
-          return {
-            values: { loss, accuracy: correct / indices.length, pruned: m.pruned / m.total },
-            forward: indices.length,
-            backward: indices.length,
-          };
+        step: (a) => {
+          const out = crossEntropyStep(surrogate, set, vars, a);
+          return { ...out, values: { ...out.values, pruned: m.pruned / m.total } };
         },
       });
       return { model: surrogate, lineageStep, modelMeta, ...loop };

@@ -38,6 +38,7 @@ import {
   cloneModel,
   derivedLineage,
   derivedMeta,
+  gradientStep,
   num,
   paramsOf,
   requestBlock,
@@ -249,7 +250,6 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
         ignored.dispose();
         const n = indices.length;
         const toDispose: tf.Tensor[] = [x];
-        let stats: tf.Tensor | undefined;
         try {
           const [z, y, probs, yOneHot] = tf.tidy(() => {
             const [zv, logits] = victimTaps.apply(x) as tf.Tensor[];
@@ -271,15 +271,11 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
             return tf.stack([d.div(base).mean(), keep]);
           });
           toDispose.push(latentStats);
-          const { value, grads } = tf.variableGrads(() => {
+          const [loss, kl, feat, ce] = gradientStep(optimizer, lr, vars, () => {
             const [zs, f] = taps.apply(x, { training: true }) as tf.Tensor[];
             const terms = removalNetLoss(f as tf.Tensor2D, zs, zPrime, targets, yOneHot as tf.Tensor2D, lossOptions);
-            stats = tf.keep(tf.stack([terms.total, terms.kl, terms.feat, terms.ce]));
-            return terms.total;
-          }, vars);
-          optimizer.apply(grads, lr);
-          tf.dispose([value, ...Object.values(grads)]);
-          const [loss, kl, feat, ce] = stats!.dataSync();
+            return { loss: terms.total, report: [terms.total, terms.kl, terms.feat, terms.ce] };
+          });
           const [latentShift, latentKeep] = latentStats.dataSync();
           let lambdaSum = 0;
           for (const l of lambdas) lambdaSum += l;
@@ -291,7 +287,6 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
           };
         } finally {
           tf.dispose(toDispose);
-          stats?.dispose();
         }
       },
     });
