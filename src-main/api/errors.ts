@@ -4,11 +4,11 @@
  * reaches a transport as an exception.
  */
 import type { ApiError, Result } from '../../src-shared/contract/api';
+import type { ErrorCode } from '../../src-shared/domain/errors';
 import { isAuditError } from '../engine/errors';
 
-/** Codes of failures that belong to the API layer itself (AuditError codes cover the engine). */
-export type ApiErrorCode =
-  'INVALID_ARGUMENT' | 'UNKNOWN_METHOD' | 'NOT_AVAILABLE' | 'RUN_NOT_ACTIVE' | 'RUN_BUSY' | 'FORBIDDEN' | 'INTERNAL';
+/** Codes the API layer raises: its own (src-shared/domain/errors.ts) and the engine's it re-raises. */
+export type ApiErrorCode = ErrorCode;
 
 /** An error the API layer raises on purpose (the engine's own errors are AuditErrors; a child's typed error keeps its code). */
 export class ApiFailure extends Error {

@@ -3,38 +3,9 @@
  * Each carries a stable `code` for the UI and the CLI, the offending `path` where there is
  * one, and a `hint` that says what to do next.
  */
-export type AuditErrorCode =
-  | 'DATASET_NOT_FOUND'
-  | 'DATASET_FORMAT'
-  | 'DATASET_CORRUPT'
-  | 'DATASET_MISMATCH'
-  | 'MODEL_NOT_FOUND'
-  | 'MODEL_FORMAT'
-  | 'MODEL_UNKNOWN_LAYER'
-  | 'MODEL_WEIGHTS'
-  | 'MODEL_SHAPE'
-  | 'MODEL_NOT_FINITE'
-  | 'MODEL_NOT_CLASSIFIER'
-  | 'UNKNOWN_ARCH'
-  | 'UNKNOWN_BLOCK'
-  | 'INVALID_ARGUMENT'
-  | 'BACKEND_UNAVAILABLE'
-  | 'TRAINING_DIVERGED'
-  | 'CANCELLED'
-  | 'CHECKPOINT'
-  | 'MODEL_WRITE'
-  | 'CALIBRATION_MISMATCH'
-  | 'NOT_APPLICABLE'
-  | 'NON_FINITE_OUTPUT'
-  | 'STORE_VERSION'
-  | 'STORE_CORRUPT'
-  | 'STORE_NOT_FOUND'
-  | 'SPEC_INVALID'
-  | 'RUN_NOT_FOUND'
-  | 'RUN_BUSY'
-  | 'WORKER_CRASHED'
-  | 'DEPENDENCY_FAILED'
-  | 'CHROMIUM_NOT_FOUND';
+import type { AuditErrorCode } from '../../src-shared/domain/errors';
+
+export type { AuditErrorCode };
 
 export class AuditError extends Error {
   readonly code: AuditErrorCode;

@@ -14,68 +14,20 @@ import { join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as echarts from 'echarts';
 import type { AuditSpec } from '../../src-shared/audit/spec';
-import type { ResultsTable, RowDef, Trajectory } from '../../src-shared/audit/results';
+import type { ResultsTable, Trajectory } from '../../src-shared/audit/results';
 import type { EfficiencyChartData, MetricBoxplotData, SweepChartData } from '../../src-shared/charts';
 import type { RunAttackResult } from '../engine/attacks/run-attack';
 import type { Calibration } from '../engine/calibration/calibration-file';
-import { getMetric } from '../engine/defenses/registry';
 import { AuditError } from '../engine/errors';
-import type { CalibrateJobResult, TrainVictimResult } from '../runner/executors';
+import { jobPayload, jobResult } from '../runner/jobs';
 import { loadResultsTable, loadTrajectories } from '../runner/results';
 import type { AuditStore, JobRecord, MetricValue, RunRecord, SuspectRecord } from '../store/types';
-import { sweepChartData, sweepVariantTest } from './sweeps';
+import { efficiencyData } from './efficiency';
+import { defenseName, displayLabel, metricInfo, type MetricInfo } from './names';
+import { sweepChartData } from './sweeps';
 
-/** Paper names of the attacks, for findings and figure legends. */
-export const ATTACK_NAMES: Record<string, string> = {
-  removalnet: 'RemovalNet',
-  finetune: 'FT',
-  prune: 'WP',
-  distill: 'Distill',
-  knockoff: 'KnockoffNets',
-  negative: 'Negative',
-};
-
-/** Paper names of the defences. */
-export const DEFENSE_NAMES: Record<string, string> = {
-  deepjudge: 'DeepJudge',
-  zest: 'ZEST',
-  modeldiff: 'ModelDiff',
-  ipguard: 'IPGuard',
-};
-
-/** A row's label with the attack id replaced by the paper's name: 'finetune(ratio=0.5)' -> 'FT(ratio=0.5)'. */
-export function displayLabel(row: Pick<RowDef, 'attack' | 'label'>): string {
-  const name = ATTACK_NAMES[row.attack];
-  if (name && row.label.startsWith(row.attack)) return name + row.label.slice(row.attack.length);
-  return row.label;
-}
-
-export interface MetricInfo {
-  id: string;
-  /** e.g. 'DeepJudge LOD'. */
-  label: string;
-  /** Defence id ('deepjudge'), the part of the metric id before the dot. */
-  defense: string;
-  defenseName: string;
-  kind: 'distance' | 'similarity' | null;
-}
-
-export function metricInfo(id: string): MetricInfo {
-  const defense = id.includes('.') ? id.slice(0, id.indexOf('.')) : id;
-  const defenseName = DEFENSE_NAMES[defense] ?? defense;
-  try {
-    const { metric } = getMetric(id);
-    return {
-      id,
-      label: metric.label,
-      defense,
-      defenseName,
-      kind: metric.kind === 'similarity' ? 'similarity' : 'distance',
-    };
-  } catch {
-    return { id, label: id, defense, defenseName, kind: null };
-  }
-}
+export { attackName, defenseName, displayLabel, metricInfo, type MetricInfo } from './names';
+export { comparableRemovalNet } from './efficiency';
 
 export interface AttackRun {
   /** The attack job's key (also the suspect's key). */
@@ -210,7 +162,7 @@ function readJsonFile(file: string): unknown {
 function findCalibration(store: AuditStore, run: RunRecord, jobs: JobRecord[]): ReportData['calibration'] {
   const spec = run.spec as AuditSpec;
   const job = jobs.find((j) => j.kind === 'calibrate');
-  const file = (job?.result as CalibrateJobResult | undefined)?.file;
+  const file = jobResult(job, 'calibrate')?.file;
   const all = store.listCalibrations();
   const record =
     (file ? all.find((c) => resolve(c.filePath) === resolve(file)) : undefined) ??
@@ -224,26 +176,8 @@ function findCalibration(store: AuditStore, run: RunRecord, jobs: JobRecord[]): 
   return null;
 }
 
-function payloadOf(j: JobRecord): Record<string, unknown> {
-  return j.payload && typeof j.payload === 'object' ? (j.payload as Record<string, unknown>) : {};
-}
-
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
-/**
- * The RemovalNet surrogates the efficiency figure marks, like with like: finished ones of a
- * row no sweep varies, on a scenario the stealing attack used too; all finished RemovalNet
- * surrogates when none qualify.
- */
-export function comparableRemovalNet(spec: AuditSpec, attacks: AttackRun[]): AttackRun[] {
-  const isVariant = sweepVariantTest(spec);
-  const all = attacks.filter((a) => a.attack === 'removalnet' && a.result);
-  const comparable = all.filter(
-    (a) => !isVariant(a.rowId, a.scenario) && attacks.some((k) => k.attack === 'knockoff' && k.scenario === a.scenario),
-  );
-  return comparable.length ? comparable : all;
-}
 
 /** Loads everything the report needs for one run; RUN_NOT_FOUND when there is no such run. */
 export async function collectReportData(store: AuditStore, runId: string): Promise<ReportData> {
@@ -270,18 +204,17 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
   const attacks: AttackRun[] = jobs
     .filter((j) => j.kind === 'attack')
     .map((j) => {
-      const p = payloadOf(j);
-      const result =
-        j.status === 'done' && j.result && typeof j.result === 'object' ? (j.result as RunAttackResult) : null;
+      const p = jobPayload(j, 'attack');
+      const result = jobResult(j, 'attack') ?? null;
       return {
         key: j.key,
-        rowId: str(p.rowId) ?? '',
-        label: str(p.label) ?? str(p.attack) ?? j.label,
-        attack: str(p.attack) ?? result?.attack ?? '',
-        scenario: str(p.scenario) ?? '-',
-        seed: num(p.seed) ?? 0,
+        rowId: str(p?.rowId) ?? '',
+        label: str(p?.label) ?? str(p?.attack) ?? j.label,
+        attack: str(p?.attack) ?? result?.attack ?? '',
+        scenario: str(p?.scenario) ?? '-',
+        seed: num(p?.seed) ?? 0,
         status: j.status,
-        block: str(p.block),
+        block: str(p?.block),
         result,
       };
     });
@@ -312,51 +245,25 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
     };
   });
 
-  // Efficiency (paper Fig. 7): KnockoffNets' learning curve against RemovalNet's cost.
-  const seriesName = (a: AttackRun): string =>
-    `${displayLabel(a)}${a.scenario !== '-' ? ` ${a.scenario}` : ''} seed ${a.seed}`;
-  const knockoff = attacks.filter(
-    (a) => a.attack === 'knockoff' && a.result?.curve?.length && a.result.compute.iterations > 0,
-  );
-  const removal = comparableRemovalNet(spec, attacks);
-  let efficiency: EfficiencyChartData | null = null;
-  let efficiencyReason: string | null = null;
-  if (knockoff.length === 0) {
-    efficiencyReason = attacks.some((a) => a.attack === 'knockoff')
-      ? 'the KnockoffNets attacks of this run recorded no learning curve'
-      : 'the run has no KnockoffNets attack';
-  } else {
-    efficiency = {
-      curves: knockoff.map((a) => {
-        const r = a.result as RunAttackResult;
-        const perIteration = r.compute.passes / r.compute.iterations;
-        return {
-          name: seriesName(a),
-          points: (r.curve ?? []).map((c) => ({ passes: c.iteration * perIteration, fidelity: c.fidelity })),
-        };
-      }),
-      marks: removal.map((a) => ({
-        name: seriesName(a),
-        passes: (a.result as RunAttackResult).compute.passes,
-        fidelity: (a.result as RunAttackResult).fidelity.accuracy,
-      })),
-      victimAccuracy: table.victimAccuracy,
-    };
-  }
+  const { efficiency, efficiencyReason } = efficiencyData(spec, attacks, table.victimAccuracy);
 
   // Paths the run used: the victim and the data, from the planned jobs (absolute there).
-  const attackPayloads = jobs.filter((j) => j.kind === 'attack').map(payloadOf);
-  const calibratePayload = payloadOf(jobs.find((j) => j.kind === 'calibrate') ?? ({ payload: {} } as JobRecord));
+  const attackPayloads = jobs.flatMap((j) => jobPayload(j, 'attack') ?? []);
+  const calibratePayload = jobPayload(
+    jobs.find((j) => j.kind === 'calibrate'),
+    'calibrate',
+  );
+  const calibrationData = calibratePayload && 'dataDir' in calibratePayload ? calibratePayload.dataDir : undefined;
   const victimJob = jobs.find((j) => j.kind === 'train-victim');
-  const victimResult = victimJob?.status === 'done' ? (victimJob.result as TrainVictimResult | null) : null;
+  const victimResult = jobResult(victimJob, 'train-victim') ?? null;
   const victimDir =
     str(attackPayloads[0]?.victimDir) ??
-    str(calibratePayload.victimDir) ??
+    str(calibratePayload?.victimDir) ??
     victimResult?.model ??
     str(calibration?.document.victim.path) ??
     null;
   const testDir =
-    str(attackPayloads[0]?.testDir) ?? str(attackPayloads[0]?.substituteDir) ?? str(calibratePayload.dataDir) ?? null;
+    str(attackPayloads[0]?.testDir) ?? str(attackPayloads[0]?.substituteDir) ?? str(calibrationData) ?? null;
   const dataDirs = new Map<string, string[]>();
   const addData = (p: unknown, role: string): void => {
     const s = str(p);
@@ -366,8 +273,8 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
     if (!roles.includes(role)) roles.push(role);
     dataDirs.set(key, roles);
   };
-  addData(str(payloadOf(victimJob ?? ({ payload: {} } as JobRecord)).dataDir), 'victim training');
-  addData(calibratePayload.dataDir, 'calibration');
+  addData(jobPayload(victimJob, 'train-victim')?.dataDir, 'victim training');
+  addData(calibrationData, 'calibration');
   for (const p of attackPayloads) addData(p.substituteDir, 'attacker substitute');
   for (const p of attackPayloads) addData(p.testDir, 'test (fidelity)');
   const data: HashedPath[] = [];
@@ -412,7 +319,7 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
   for (const d of doc?.defenses ?? [])
     models.push({
       role: 'fingerprints',
-      name: DEFENSE_NAMES[d.id] ?? d.id,
+      name: defenseName(d.id),
       path: d.fingerprintsFile,
       contentHash: d.fingerprintsHash,
     });

@@ -9,7 +9,8 @@
  * (not applicable) and metrics with a degenerate threshold do not vote.
  */
 import type { ResultRow } from '../../src-shared/audit/results';
-import { DEFENSE_NAMES, displayLabel, metricInfo, type ReportData } from './data';
+import { attackRole } from '../engine/attacks/registry';
+import { defenseName, displayLabel, metricInfo, type ReportData } from './data';
 
 export interface Finding {
   defense: string;
@@ -69,7 +70,7 @@ function fidelityPhrase(row: ResultRow): string {
 export function findings(data: ReportData): Finding[] {
   const out: Finding[] = [];
   for (const defense of defenceIds(data)) {
-    const name = DEFENSE_NAMES[defense] ?? defense;
+    const name = defenseName(defense);
     const columns = data.table.metrics.filter((c) => metricInfo(c.id).defense === defense);
     if (columns.length === 0) continue;
     const voting = columns.filter((c) => !c.degenerate).map((c) => c.id);
@@ -89,8 +90,11 @@ export function findings(data: ReportData): Finding[] {
       );
     let removalK = 0;
     let removalN = 0;
-    // RemovalNet first (the headline), then the other attacks in table order, then negative models.
-    const rank = (r: ResultRow): number => (r.attack === 'removalnet' ? 0 : r.attack === 'negative' ? 2 : 1);
+    // Removal attacks first (the headline), then the other attacks in table order, then independent (negative) models.
+    const rank = (r: ResultRow): number => {
+      const role = attackRole(r.attack);
+      return role === 'removal' ? 0 : role === 'independent' ? 2 : 1;
+    };
     const rows = data.table.rows
       .map((r, i) => ({ r, i }))
       .sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i)
@@ -109,7 +113,7 @@ export function findings(data: ReportData): Finding[] {
         );
         continue;
       }
-      if (row.attack === 'negative') {
+      if (attackRole(row.attack) === 'independent') {
         sentences.push(
           `${name} flags ${k} of ${n} independently trained negative ${plural(n, 'model')} as derived${k > 0 ? ' (false positives)' : ''}.`,
         );
@@ -118,7 +122,7 @@ export function findings(data: ReportData): Finding[] {
       sentences.push(
         `${name} still recognises ${k} of ${n} ${label} ${plural(n, 'surrogate')}${where}${fidelityPhrase(row)}.`,
       );
-      if (row.attack === 'removalnet') {
+      if (attackRole(row.attack) === 'removal') {
         removalK += k;
         removalN += n;
       }

@@ -11,6 +11,8 @@
  */
 import { formatNumber } from '../../src-shared/audit/results';
 import { FONT_FAMILY } from '../../src-shared/charts';
+import type { Verdict } from '../../src-shared/domain/verdict';
+import { attackRole } from '../engine/attacks/registry';
 import { displayLabel, type ReportData } from './data';
 import type { ReportFigure, ReportFigures } from './figures';
 import { findings, type Finding } from './findings';
@@ -116,6 +118,9 @@ ul.skipped { margin: 1mm 0 0 4mm; padding: 0; font-size: 8.5pt; }
 @media screen { body { max-width: 190mm; margin: 10mm auto; } }
 `;
 
+/** CSS class of the ownership cell. */
+const VERDICT_CLASS: Record<Verdict, string> = { derived: 'yes', 'not-derived': 'no', pending: '' };
+
 function resultsTable(data: ReportData): string {
   const t = data.table;
   const head = [
@@ -139,8 +144,8 @@ function resultsTable(data: ReportData): string {
         if (!v) return `<td class="num">${r.suspects ? 'n/a' : '-'}</td>`;
         return `<td class="num">${formatMetricCell(v)}<span class="flag">flagged ${v.flagged}/${v.n}</span></td>`;
       });
-      const own = r.ownership.label;
-      return `<tr><td class="label">${e(r.label)}</td><td>${e(r.scenario)}</td><td class="num">${r.suspects}</td><td class="num">${f.accuracy}</td><td class="num">${f.drop}</td>${cells.join('')}<td class="${own.startsWith('Yes') ? 'yes' : own.startsWith('No') ? 'no' : ''}">${e(own)}</td></tr>`;
+      const verdictClass = VERDICT_CLASS[r.ownership.verdict];
+      return `<tr><td class="label">${e(r.label)}</td><td>${e(r.scenario)}</td><td class="num">${r.suspects}</td><td class="num">${f.accuracy}</td><td class="num">${f.drop}</td>${cells.join('')}<td class="${verdictClass}">${e(r.ownership.label)}</td></tr>`;
     })
     .join('');
   const victim = t.victimAccuracy === null ? 'unknown' : `${percent(t.victimAccuracy)} %`;
@@ -261,7 +266,7 @@ export function reportHtml(data: ReportData, figures: ReportFigures): string {
   const figs = orderFigures(figures.figures);
   const found = findings(data);
   const wide = t.metrics.length > 7;
-  const removal = t.rows.filter((r) => r.attack === 'removalnet' && r.suspects > 0);
+  const removal = t.rows.filter((r) => attackRole(r.attack) === 'removal' && r.suspects > 0);
   const summary = removal.length
     ? `RemovalNet rows: ${removal.map((r) => `${e(displayLabel(r))}${r.scenario !== '-' ? ` (${e(r.scenario)})` : ''} ${e(r.ownership.label)}`).join('; ')}.`
     : 'This run has no finished RemovalNet row.';

@@ -16,6 +16,7 @@ import type SharpModule from 'sharp';
 import { tsneOption, type TsnePoint } from '../../src-shared/charts';
 import { loadDataset, type ImageSet } from '../engine/datasets';
 import { loadModel, type LoadedModel } from '../engine/models/io';
+import { attackRole } from '../engine/attacks/registry';
 import { displayLabel, type ReportData } from './data';
 import { FULL_WIDTH, chart, type ReportFigure, type ReportFigures, type SkippedFigure } from './figures';
 import { layerCam, overlay } from './layercam';
@@ -96,7 +97,7 @@ async function loadInputs(data: ReportData, count: number): Promise<Loaded | { r
     return i === -1 ? Number.MAX_SAFE_INTEGER : i;
   };
   const removal = data.suspects
-    .filter((s) => s.attack === 'removalnet')
+    .filter((s) => attackRole(s.attack) === 'removal')
     .sort((a, b) => rowIndex(a) - rowIndex(b) || a.seed - b.seed || (a.key < b.key ? -1 : 1));
   if (removal.length === 0) return { reason: 'the run has no RemovalNet surrogate to compare with the victim' };
   const suspect = removal.find((s) => existsSync(join(s.modelPath, 'model.json')));

@@ -9,10 +9,10 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { runAttack, type RunAttackRequest, type RunAttackResult } from '../engine/attacks/run-attack';
-import { calibrate, planReferences, type CalibrateRequest } from '../engine/calibration/calibrate';
+import { runAttack, type RunAttackResult } from '../engine/attacks/run-attack';
+import { calibrate, planReferences } from '../engine/calibration/calibrate';
 import { readCalibration } from '../engine/calibration/calibration-file';
-import { loadCalibratedFingerprints, verify, type VerifyResult } from '../engine/calibration/verify';
+import { loadCalibratedFingerprints, verify } from '../engine/calibration/verify';
 import { scoreSuspect } from '../engine/calibration/calibrate';
 import { throwIfCancelled, type RunContext } from '../engine/context';
 import { loadDataset } from '../engine/datasets';
@@ -20,63 +20,41 @@ import { AuditError } from '../engine/errors';
 import { loadModel } from '../engine/models/io';
 import { evaluate, predictLabels } from '../engine/training/evaluate';
 import { trainModel, type TrainModelRequest } from '../engine/training/train-model';
-import { applyThresholds, type MetricScore, type VoteRule } from '../engine/verdict/verdict';
+import { applyThresholds, type MetricScore } from '../engine/verdict/verdict';
+import type {
+  AnyJobResult,
+  AttackPayload,
+  CalibrateJobResult,
+  CalibratePayload,
+  CheckpointScore,
+  ReferencePayload,
+  ReferenceResult,
+  ScoreJobResult,
+  ScorePayload,
+  TrainVictimResult,
+  TypedJob,
+} from './jobs';
 
 /** Checkpoint interval of victim and reference trainings started by the runner. */
 const TRAINING_CHECKPOINT_EVERY = 100;
 
-export interface JobInput {
-  kind: string;
-  payload: Record<string, unknown>;
-  /** Results of the job's dependencies, by key. */
-  deps: Record<string, unknown>;
-}
+/** A job as a worker receives it: typed by kind, with the results of its dependencies by key. */
+export type JobInput = TypedJob & { deps: Record<string, AnyJobResult | undefined> };
 
-export interface TrainVictimResult {
-  model: string;
-  testAccuracy: number;
-  contentHash: string;
-  arch: string;
-  lineage: string;
-  seconds: number;
-}
+export type { CalibrateJobResult, CheckpointScore, ScoreJobResult, TrainVictimResult } from './jobs';
 
-export interface CalibrateJobResult {
-  file: string;
-  victimHash: string;
-  metrics: { id: string; kind: string; tau: number; degenerate: boolean }[];
-}
-
-export interface CheckpointScore {
-  iteration: number;
-  path: string;
-  accuracy: number;
-  agreement: number;
-  metrics: MetricScore[];
-}
-
-export interface ScoreJobResult {
-  suspectKey: string;
-  final: VerifyResult;
-  checkpoints: CheckpointScore[];
-}
-
-export async function executeJob(ctx: RunContext, job: JobInput): Promise<unknown> {
+export async function executeJob(ctx: RunContext, job: JobInput): Promise<AnyJobResult> {
   switch (job.kind) {
     case 'train-victim':
-      return trainVictim(ctx, job.payload as unknown as TrainModelRequest);
+      return trainVictim(ctx, job.payload);
     case 'reference':
-      return trainReference(ctx, job.payload as unknown as { index: number; calibrate: CalibrateRequest });
+      return trainReference(ctx, job.payload);
     case 'calibrate':
-      return calibrateJob(ctx, job.payload as unknown as CalibrateRequest & { reuse?: string });
+      return calibrateJob(ctx, job.payload);
     case 'attack':
-      return attackJob(ctx, job.payload as unknown as RunAttackRequest & { seed: number });
+      return attackJob(ctx, job.payload);
     case 'score':
-      return scoreJob(ctx, job.payload as unknown as ScorePayload, job.deps);
-    default:
-      throw new AuditError('INVALID_ARGUMENT', `Unknown job kind "${job.kind}"`, {
-        hint: 'The run was planned by another version of Ownership Audit; start a new run.',
-      });
+      return scoreJob(ctx, job.payload, job.deps);
   }
 }
 
@@ -121,10 +99,7 @@ async function trainVictim(ctx: RunContext, req: TrainModelRequest): Promise<Tra
   };
 }
 
-async function trainReference(
-  ctx: RunContext,
-  p: { index: number; calibrate: CalibrateRequest },
-): Promise<{ model: string; testAccuracy: number; seed: number }> {
+async function trainReference(ctx: RunContext, p: ReferencePayload): Promise<ReferenceResult> {
   const victim = await loadModel(p.calibrate.victimDir);
   victim.model.dispose();
   const plan = planReferences(p.calibrate, victim.meta, p.calibrate.outFile)[p.index];
@@ -147,8 +122,8 @@ async function trainReference(
   return { model: r.model, testAccuracy: r.testAccuracy, seed: plan.seed };
 }
 
-async function calibrateJob(ctx: RunContext, req: CalibrateRequest & { reuse?: string }): Promise<CalibrateJobResult> {
-  if (req.reuse) {
+async function calibrateJob(ctx: RunContext, req: CalibratePayload): Promise<CalibrateJobResult> {
+  if ('reuse' in req) {
     const c = readCalibration(req.reuse);
     const victim = await loadModel(req.victimDir);
     victim.model.dispose();
@@ -169,24 +144,15 @@ async function calibrateJob(ctx: RunContext, req: CalibrateRequest & { reuse?: s
   };
 }
 
-async function attackJob(ctx: RunContext, req: RunAttackRequest & { seed: number }): Promise<RunAttackResult> {
+async function attackJob(ctx: RunContext, req: AttackPayload): Promise<RunAttackResult> {
   return runAttack({ ...ctx, seed: req.seed }, { ...req, resume: true });
 }
 
-interface ScorePayload {
-  suspectKey: string;
-  victimDir: string;
-  /** The suspect; when absent, the model of the attack job this score job depends on. */
-  suspectDir?: string;
-  dataDir: string;
-  calibrationFile?: string;
-  rule?: VoteRule;
-  maxTest?: number;
-  /** Metric ids to score on each kept checkpoint; null or absent: no checkpoint scoring. */
-  checkpointMetrics?: string[] | null;
-}
-
-async function scoreJob(ctx: RunContext, p: ScorePayload, deps: Record<string, unknown>): Promise<ScoreJobResult> {
+async function scoreJob(
+  ctx: RunContext,
+  p: ScorePayload,
+  deps: Record<string, AnyJobResult | undefined>,
+): Promise<ScoreJobResult> {
   const attack = Object.values(deps).find(
     (d): d is RunAttackResult => typeof d === 'object' && d !== null && 'fidelity' in d && 'model' in d,
   );

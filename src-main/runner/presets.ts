@@ -5,6 +5,16 @@
  * and 5,000 test images), so they run without downloading anything.
  */
 import type { AuditSpec } from '../../src-shared/audit/spec';
+import { distill } from '../engine/attacks/distill';
+import { fineTune } from '../engine/attacks/finetune';
+import { knockoff } from '../engine/attacks/knockoff';
+import { negative } from '../engine/attacks/negative';
+import { prune } from '../engine/attacks/prune';
+import { removalNet } from '../engine/attacks/removalnet';
+import { deepJudgeDefense } from '../engine/defenses/deepjudge';
+import { ipGuardDefense } from '../engine/defenses/ipguard';
+import { modelDiffDefense } from '../engine/defenses/modeldiff';
+import { zestDefense } from '../engine/defenses/zest';
 
 export interface PresetPaths {
   /** The demo victim model directory (resources/models/demo-victim). */
@@ -27,19 +37,19 @@ export function smokeSpec(paths: PresetPaths): AuditSpec {
     scenarios: [{ id: 'ltd2', kind: 'ltd', fraction: 0.02 }],
     defenses: [
       // 10 seeds, 5 fuzzing steps each.
-      { id: 'deepjudge', params: { seeds: 10, fuzzSteps: 5 } },
+      { id: deepJudgeDefense.id, params: { seeds: 10, fuzzSteps: 5 } },
       // 10 pairs, 2 PGD steps.
-      { id: 'modeldiff', params: { seeds: 10, pgdSteps: 2 } },
+      { id: modelDiffDefense.id, params: { seeds: 10, pgdSteps: 2 } },
       // 10 boundary fingerprints, at most 20 Adam steps each.
-      { id: 'ipguard', params: { fingerprints: 10, steps: 20 } },
+      { id: ipGuardDefense.id, params: { fingerprints: 10, steps: 20 } },
       // 4 reference images, 20 masks each.
-      { id: 'zest', params: { references: 4, masks: 20 } },
+      { id: zestDefense.id, params: { references: 4, masks: 20 } },
     ],
     calibration: { references: 2, referenceIterations: 10 },
     attacks: [
-      { name: 'finetune', seeds: [1], iterations: 10 },
-      { name: 'removalnet', params: { latentSteps: 2 }, seeds: [1], iterations: 5 },
-      { name: 'negative', seeds: [777], iterations: 20 },
+      { name: fineTune.id, seeds: [1], iterations: 10 },
+      { name: removalNet.id, params: { latentSteps: 2 }, seeds: [1], iterations: 5 },
+      { name: negative.id, seeds: [777], iterations: 20 },
     ],
     checkpoints: { every: 5, metrics: ['deepjudge.lod'] },
     verdict: { rule: 'majority' },
@@ -99,15 +109,20 @@ export function demoSpec(paths: PresetPaths): AuditSpec {
     victim: { model: paths.demoModel },
     data: { train: paths.demoData, maxTest: 1000 },
     scenarios: [{ id: 'ltd10', kind: 'ltd', fraction: 0.1 }],
-    defenses: [{ id: 'deepjudge' }, { id: 'zest' }, { id: 'modeldiff' }, { id: 'ipguard' }],
+    defenses: [
+      { id: deepJudgeDefense.id },
+      { id: zestDefense.id },
+      { id: modelDiffDefense.id },
+      { id: ipGuardDefense.id },
+    ],
     calibration: { references: 5 },
     attacks: [
-      { name: 'finetune', params: { ratio: 0.5 }, seeds: [1, 2], iterations: 300 },
-      { name: 'prune', params: { ratio: 0.5 }, seeds: [1], iterations: 300 },
-      { name: 'distill', seeds: [1], iterations: 300 },
-      { name: 'knockoff', seeds: [1], iterations: 300 },
-      { name: 'removalnet', params: { beta: 1 }, block: 'block3', seeds: [1], iterations: 1000 },
-      { name: 'negative', seeds: [777], iterations: 300 },
+      { name: fineTune.id, params: { ratio: 0.5 }, seeds: [1, 2], iterations: 300 },
+      { name: prune.id, params: { ratio: 0.5 }, seeds: [1], iterations: 300 },
+      { name: distill.id, seeds: [1], iterations: 300 },
+      { name: knockoff.id, seeds: [1], iterations: 300 },
+      { name: removalNet.id, params: { beta: 1 }, block: 'block3', seeds: [1], iterations: 1000 },
+      { name: negative.id, seeds: [777], iterations: 300 },
     ],
     verdict: { rule: 'majority' },
   };

@@ -6,7 +6,7 @@ import type { AuditSpec } from '../../src-shared/audit/spec';
 import { buildResultsTable, type ResultsTable, type Trajectory } from '../../src-shared/audit/results';
 import { AuditError } from '../engine/errors';
 import type { AuditStore } from '../store/types';
-import type { CalibrateJobResult } from './executors';
+import { jobResult } from './jobs';
 import { planRows } from './plan';
 
 export function loadResultsTable(store: AuditStore, runId: string): ResultsTable {
@@ -15,7 +15,7 @@ export function loadResultsTable(store: AuditStore, runId: string): ResultsTable
     throw new AuditError('RUN_NOT_FOUND', `No run with id ${runId}`, {
       hint: 'List runs with `ownership-audit runs list`.',
     });
-  const calibration = store.getJob(runId, 'calibrate')?.result as CalibrateJobResult | undefined;
+  const calibration = jobResult(store.getJob(runId, 'calibrate'), 'calibrate');
   const suspects = store.listSuspects(runId);
   return buildResultsTable({
     runId,

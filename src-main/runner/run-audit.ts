@@ -9,16 +9,15 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { canonicalSpecJson, type AuditSpec } from '../../src-shared/audit/spec';
 import type { ResultsTable, RunStatus } from '../../src-shared/audit/results';
-import type { RunAttackResult } from '../engine/attacks/run-attack';
-import { readCalibration } from '../engine/calibration/calibration-file';
 import type { ProgressEvent } from '../engine/context';
 import { AuditError } from '../engine/errors';
 import type { AuditStore, JobRecord } from '../store/types';
-import type { CalibrateJobResult, ScoreJobResult } from './executors';
+import { storedJob, storedResult } from './jobs';
 import { planJobs } from './plan';
+import { recordResult } from './record-result';
 import { loadResultsTable } from './results';
 import { estimateEta, readyJobs } from './scheduler';
 import { JobFailure, startWorker, type WorkerHandle, type WorkerLauncher } from './worker-process';
@@ -261,14 +260,14 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
 
     const launch = (j: JobRecord) => {
       const all = jobs();
-      const deps = Object.fromEntries(j.deps.map((d) => [d, all.find((x) => x.key === d)?.result]));
+      const deps = Object.fromEntries(j.deps.map((d) => [d, storedResult(all.find((x) => x.key === d))]));
       const attempt = j.attempts + 1;
       store.updateJob(runId, j.key, { status: 'running', attempts: attempt, startedAt: new Date().toISOString() });
       emit({ type: 'job', runId, key: j.key, label: j.label, status: 'running', attempt });
       jobLog(j.key, `attempt ${attempt} started`);
       const started = Date.now();
       const handle = startWorker(
-        { kind: j.kind, payload: j.payload as Record<string, unknown>, deps },
+        { ...storedJob(j), deps },
         {
           entry: opts.workerEntry,
           args: opts.workerArgs,
@@ -392,91 +391,4 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
       }
     },
   };
-}
-
-/** Turns a finished job's result into store records (calibration, suspects). */
-function recordResult(store: AuditStore, runId: string, job: JobRecord, result: unknown): void {
-  if (job.kind === 'calibrate') {
-    const r = result as CalibrateJobResult;
-    if (!store.listCalibrations().some((c) => resolve(c.filePath) === resolve(r.file))) {
-      store.importCalibration({ filePath: r.file, document: readCalibration(r.file), victimHash: r.victimHash, runId });
-    }
-  } else if (job.kind === 'score') {
-    const r = result as ScoreJobResult;
-    const attackKey = job.deps.find((d) => d.startsWith('attack:'));
-    const attack = attackKey ? (store.getJob(runId, attackKey)?.result as RunAttackResult | undefined) : undefined;
-    if (!attack)
-      throw new AuditError('DEPENDENCY_FAILED', `Score job ${job.key} has no finished attack`, {
-        hint: 'Run the audit again.',
-      });
-    const p = job.payload as {
-      rowId: string;
-      attackLabel?: string;
-      label?: string;
-      scenario: string;
-      seed: number;
-      attack?: string;
-    };
-    const metrics = r.final.metrics.filter((m) => !m.id.startsWith('fidelity.'));
-    store.recordSuspect(
-      {
-        runId,
-        key: attackKey as string,
-        rowId: p.rowId,
-        attack: attack.attack,
-        label: p.label ?? p.attackLabel ?? attack.attack,
-        scenario: p.scenario,
-        seed: p.seed,
-        modelPath: attack.model,
-        modelHash: r.final.suspect.contentHash,
-        accuracy: attack.fidelity.accuracy,
-        agreement: attack.fidelity.agreement,
-        victimAccuracy: attack.fidelity.victimAccuracy,
-        derived: r.final.verdict?.derived ?? null,
-        votes: r.final.verdict?.votes ?? null,
-        of: r.final.verdict?.of ?? null,
-        seconds: attack.compute.seconds,
-        passes: attack.compute.passes,
-        iterations: attack.compute.iterations,
-      },
-      [
-        ...metrics.map((m) => ({
-          iteration: null,
-          metricId: m.id,
-          value: m.value,
-          tau: m.tau ?? null,
-          flagged: m.flagged ?? null,
-          normalized: m.normalized ?? null,
-        })),
-        ...r.checkpoints.flatMap((c) => [
-          ...c.metrics.map((m) => ({
-            iteration: c.iteration,
-            metricId: m.id,
-            value: m.value,
-            tau: m.tau ?? null,
-            flagged: m.flagged ?? null,
-            normalized: m.normalized ?? null,
-          })),
-          {
-            iteration: c.iteration,
-            metricId: 'fidelity.accuracy',
-            value: c.accuracy,
-            tau: null,
-            flagged: null,
-            normalized: null,
-          },
-          {
-            iteration: c.iteration,
-            metricId: 'fidelity.agreement',
-            value: c.agreement,
-            tau: null,
-            flagged: null,
-            normalized: null,
-          },
-        ]),
-      ],
-      (attack.curve ?? []).map((c) => ({ iteration: c.iteration, fidelity: c.fidelity, agreement: c.agreement })),
-      r.checkpoints.map((c) => ({ iteration: c.iteration, path: c.path })),
-    );
-  }
 }

@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWorker } from './worker-process';
+import { fineTune } from '../engine/attacks/finetune';
+import type { AttackPayload } from './jobs';
 
 export interface RunnerBenchOptions {
   entry: string;
@@ -38,8 +40,8 @@ async function runGrid(o: RunnerBenchOptions, workers: number, dir: string): Pro
   await Promise.all(
     Array.from({ length: workers }, async () => {
       for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-        const payload = {
-          attack: 'finetune',
+        const payload: AttackPayload = {
+          attack: fineTune.id,
           victimDir: o.victimDir,
           substituteDir: o.dataDir,
           fraction: 0.1,
@@ -48,6 +50,10 @@ async function runGrid(o: RunnerBenchOptions, workers: number, dir: string): Pro
           seed: i + 1,
           maxTest: 1000,
           params: { ratio: 0.5 },
+          rowId: 'bench',
+          scenario: 'ltd10',
+          label: `bench ${i}`,
+          suspectKey: `attack:bench:ltd10:${i}`,
         };
         await startWorker({ kind: 'attack', payload, deps: {} }, { entry: o.entry, backend: o.backend }).result;
       }

@@ -69,7 +69,8 @@ export function runWorker(): void {
       try {
         const backend = await initBackend(raw.backend);
         await send({ type: 'ready', backend: backend.backend });
-        const seed = typeof raw.job.payload.seed === 'number' ? raw.job.payload.seed : 0;
+        const payload = raw.job.payload;
+        const seed = 'seed' in payload && typeof payload.seed === 'number' ? payload.seed : 0;
         const result = await executeJob(
           {
             seed,

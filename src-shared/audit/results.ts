@@ -8,9 +8,12 @@
  * `formatResultsTable`, the app and the report render the same object.
  */
 
-export type RunStatus = 'pending' | 'running' | 'paused' | 'cancelled' | 'failed' | 'completed';
+import type { MetricKind } from '../domain/metrics';
+import type { RunStatus } from '../domain/states';
+import { ownershipLabel, ownershipVerdict, type Verdict } from '../domain/verdict';
 
-export type MetricKindName = 'distance' | 'similarity';
+export type { RunStatus };
+export { ownershipLabel };
 
 /** One row of the table as planned (see planRows in src-main/runner/plan.ts), in spec order. */
 export interface RowDef {
@@ -47,8 +50,8 @@ export interface ResultRow {
   fidelity: { accuracy: number; drop: number; accuracyStd: number; agreement: number } | null;
   /** Per metric id; only metrics with at least one value in the row. */
   metrics: Record<string, ResultMetric>;
-  /** label: 'Yes (3/3)' / 'No (1/3)'; '-' while no suspect of the row has a verdict. */
-  ownership: { derived: number; total: number; label: string };
+  /** verdict for code, label for people: 'Yes (3/3)' / 'No (1/3)'; '-' while no suspect of the row has a verdict. */
+  ownership: { derived: number; total: number; verdict: Verdict; label: string };
   /** Means per suspect. */
   compute: { seconds: number; passes: number; iterations: number };
 }
@@ -56,7 +59,7 @@ export interface ResultRow {
 /** A metric column: its threshold from the calibration (tau null before calibration or when not finite). */
 export interface MetricColumn {
   id: string;
-  kind: MetricKindName | null;
+  kind: MetricKind | null;
   tau: number | null;
   degenerate: boolean;
 }
@@ -112,7 +115,7 @@ export interface ResultsInput {
   status: RunStatus;
   /** null: use the mean of the suspects' own victimAccuracy. */
   victimAccuracy: number | null;
-  calibration: { id: string; kind: MetricKindName; tau: number | null; degenerate: boolean }[];
+  calibration: { id: string; kind: MetricKind; tau: number | null; degenerate: boolean }[];
   rows: RowDef[];
   suspects: SuspectSummary[];
   metricValues: MetricValueSummary[];
@@ -127,12 +130,6 @@ export function sampleStd(xs: readonly number[]): number {
   if (xs.length < 2) return 0;
   const m = mean(xs);
   return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
-}
-
-/** The paper's cell: "Yes (k/N)" when k * 2 > N, else "No (k/N)"; '-' when N = 0. */
-export function ownershipLabel(derived: number, total: number): string {
-  if (total === 0) return '-';
-  return `${derived * 2 > total ? 'Yes' : 'No'} (${derived}/${total})`;
 }
 
 const finiteOrNull = (x: number | null | undefined): number | null =>
@@ -165,7 +162,12 @@ export function buildResultsTable(input: ResultsInput): ResultsTable {
       suspects: n,
       fidelity: null,
       metrics: {},
-      ownership: { derived, total: judged.length, label: ownershipLabel(derived, judged.length) },
+      ownership: {
+        derived,
+        total: judged.length,
+        verdict: ownershipVerdict(derived, judged.length),
+        label: ownershipLabel(derived, judged.length),
+      },
       compute: { seconds: 0, passes: 0, iterations: 0 },
     };
     if (n === 0) return row;

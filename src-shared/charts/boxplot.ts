@@ -7,11 +7,12 @@
  */
 import type { EChartsOption } from 'echarts';
 import { TAU_COLOR, baseOption, compactNumber, isFiniteNumber, niceRange } from './common';
+import type { MetricKind } from '../domain/metrics';
 
 export interface MetricBoxplotData {
   metricId: string;
   metricLabel: string;
-  kind: 'distance' | 'similarity' | null;
+  kind: MetricKind | null;
   tau: number | null;
   degenerate?: boolean;
   /** One box per row, in table order; rows without values are left out. */

@@ -13,6 +13,7 @@
 import type { EChartsOption } from 'echarts';
 import { TAU_COLOR, baseOption, colorAt, isFiniteNumber, legendHeight, niceRange, wrappingLegend } from './common';
 import { niceCeil } from './trajectory';
+import type { MetricKind } from '../domain/metrics';
 
 export interface SweepPoint {
   /** The swept value, e.g. 0.05 or 'block2'. */
@@ -30,7 +31,7 @@ export interface SweepChartData {
   title: string;
   /** The swept parameter, the x axis' name. */
   param: string;
-  metrics: { id: string; label: string; kind: 'distance' | 'similarity' | null }[];
+  metrics: { id: string; label: string; kind: MetricKind | null }[];
   /** One line per group of rows that differ only in the swept value (usually one). */
   series: { name: string; points: SweepPoint[] }[];
   victimAccuracy?: number | null;

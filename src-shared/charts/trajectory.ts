@@ -7,6 +7,7 @@
  */
 import type { EChartsOption } from 'echarts';
 import { TAU_COLOR, baseOption, colorAt, isFiniteNumber, legendHeight, niceRange, wrappingLegend } from './common';
+import type { MetricKind } from '../domain/metrics';
 
 export interface TrajectoryPoint {
   iteration: number;
@@ -20,7 +21,7 @@ export interface TrajectoryChartData {
   metricId: string;
   /** e.g. 'DeepJudge LOD'. */
   metricLabel: string;
-  kind: 'distance' | 'similarity' | null;
+  kind: MetricKind | null;
   /** One line per suspect; lines of one `group` (an attack row) share a colour and a legend entry. */
   series: { name: string; group?: string; points: TrajectoryPoint[] }[];
   /** Suspects left out of the chart (the caller's caption explains). */

@@ -29,6 +29,8 @@
 import { z } from 'zod';
 import type { ResultsTable, RunStatus, Trajectory } from '../audit/results';
 import type { AuditSpec } from '../audit/spec';
+import type { AttackRole } from '../domain/attacks';
+import type { MetricKind } from '../domain/metrics';
 import type { ParamSpec } from '../params';
 import { API_METHOD_NAMES, type ApiMethodName } from './methods';
 
@@ -58,9 +60,39 @@ export interface CatalogEntry {
   params: ParamSpec[];
 }
 
+export interface CatalogAttack extends CatalogEntry {
+  /** The paper's name, e.g. 'FT'. */
+  name: string;
+  role: AttackRole;
+  defaultSeeds: number[];
+  needs: { sameArchitecture?: boolean; block?: boolean; labels?: boolean };
+}
+
+export interface CatalogMetric {
+  id: string;
+  kind: MetricKind;
+  /** e.g. 'DeepJudge LOD'. */
+  label: string;
+  /** e.g. 'LOD'. */
+  shortLabel: string;
+  votes: boolean;
+}
+
+export interface CatalogDefense extends CatalogEntry {
+  /** The paper's name, e.g. 'DeepJudge'. */
+  name: string;
+  metrics: CatalogMetric[];
+}
+
+/**
+ * Everything the workbench may list, read from the main side's registries: adding an
+ * attack or a defence there makes it appear here, with its help, labels and defaults.
+ */
 export interface Catalog {
-  attacks: (CatalogEntry & { needs: { sameArchitecture?: boolean; block?: boolean; labels?: boolean } })[];
-  defenses: (CatalogEntry & { metrics: { id: string; kind: 'distance' | 'similarity'; votes: boolean }[] })[];
+  attacks: CatalogAttack[];
+  defenses: CatalogDefense[];
+  /** Metrics that are reported but never vote (fidelity), with their labels. */
+  reportedMetrics: CatalogMetric[];
   /** Built-in specs: 'demo' and 'smoke'. */
   presets: { id: string; title: string; spec: AuditSpec }[];
   /** The embedded demo victim and data (absolute paths on the main side). */

@@ -31,6 +31,9 @@ export function catalog(): Catalog {
     attacks: [
       {
         id: 'removalnet',
+        name: 'RemovalNet',
+        role: 'removal',
+        defaultSeeds: [1],
         title: 'RemovalNet',
         help: 'the attack under study',
         params: [
@@ -44,6 +47,9 @@ export function catalog(): Catalog {
       },
       {
         id: 'finetune',
+        name: 'FT',
+        role: 'modification',
+        defaultSeeds: [1],
         title: 'Fine-tuning FT(r)',
         help: 'retrains the last layers',
         params: [
@@ -52,9 +58,21 @@ export function catalog(): Catalog {
         ],
         needs: {},
       },
-      { id: 'prune', title: 'Weight pruning', help: 'zeroes weights', params: [num('ratio', 0.5, 0, 1)], needs: {} },
+      {
+        id: 'prune',
+        name: 'WP',
+        role: 'modification',
+        defaultSeeds: [1],
+        title: 'Weight pruning',
+        help: 'zeroes weights',
+        params: [num('ratio', 0.5, 0, 1)],
+        needs: {},
+      },
       {
         id: 'distill',
+        name: 'Distill',
+        role: 'modification',
+        defaultSeeds: [1],
         title: 'Feature distillation',
         help: 'imitates features',
         params: [num('featureWeight', 0.1, 0)],
@@ -62,6 +80,9 @@ export function catalog(): Catalog {
       },
       {
         id: 'negative',
+        name: 'Negative',
+        role: 'independent',
+        defaultSeeds: [777],
         title: 'Negative model',
         help: 'independent model',
         params: [int('seed', 1000003, 0)],
@@ -69,6 +90,9 @@ export function catalog(): Catalog {
       },
       {
         id: 'knockoff',
+        name: 'KnockoffNets',
+        role: 'stealing',
+        defaultSeeds: [1],
         title: 'KnockoffNets',
         help: 'steals through answers',
         params: [int('budget', 0, 0)],
@@ -78,6 +102,7 @@ export function catalog(): Catalog {
     defenses: [
       {
         id: 'deepjudge',
+        name: 'DeepJudge',
         title: 'DeepJudge (LOD, LAD)',
         help: 'layer outputs',
         params: [
@@ -86,33 +111,46 @@ export function catalog(): Catalog {
           { key: 'ladNormalized', type: 'boolean', default: false, help: 'normalise LAD' },
         ],
         metrics: [
-          { id: 'deepjudge.lod', kind: 'distance', votes: true },
-          { id: 'deepjudge.lad', kind: 'distance', votes: true },
+          { id: 'deepjudge.lod', label: 'DeepJudge LOD', shortLabel: 'LOD', kind: 'distance', votes: true },
+          { id: 'deepjudge.lad', label: 'DeepJudge LAD', shortLabel: 'LAD', kind: 'distance', votes: true },
         ],
       },
       {
         id: 'zest',
+        name: 'ZEST',
         title: 'ZEST',
         help: 'LIME explanations',
         params: [int('references', 100, 1), int('masks', 1000, 1)],
         metrics: [
-          { id: 'zest.l2', kind: 'distance', votes: true },
-          { id: 'zest.cosine', kind: 'distance', votes: true },
+          { id: 'zest.l2', label: 'ZEST L2', shortLabel: 'ZEST L2', kind: 'distance', votes: true },
+          { id: 'zest.cosine', label: 'ZEST cosine (1 - cos)', shortLabel: 'ZEST cos', kind: 'distance', votes: true },
         ],
       },
       {
         id: 'modeldiff',
+        name: 'ModelDiff',
         title: 'ModelDiff (DDV)',
         help: 'decision distance vectors',
         params: [int('seeds', 100, 1), int('pgdSteps', 10, 0)],
-        metrics: [{ id: 'modeldiff.ddv', kind: 'similarity', votes: true }],
+        metrics: [{ id: 'modeldiff.ddv', label: 'ModelDiff DDV', shortLabel: 'DDV', kind: 'similarity', votes: true }],
       },
       {
         id: 'ipguard',
+        name: 'IPGuard',
         title: 'IPGuard (MR)',
         help: 'boundary points',
         params: [int('fingerprints', 100, 1), int('steps', 100, 1)],
-        metrics: [{ id: 'ipguard.mr', kind: 'similarity', votes: true }],
+        metrics: [{ id: 'ipguard.mr', label: 'IPGuard MR', shortLabel: 'MR', kind: 'similarity', votes: true }],
+      },
+    ],
+    reportedMetrics: [
+      { id: 'fidelity.accuracy', label: 'Accuracy', shortLabel: 'Acc.', kind: 'similarity', votes: false },
+      {
+        id: 'fidelity.agreement',
+        label: 'Agreement with the victim',
+        shortLabel: 'Agree.',
+        kind: 'similarity',
+        votes: false,
       },
     ],
     presets: [
@@ -219,8 +257,13 @@ export function table(runId: string, opts: { finetuneDerived?: boolean; done?: b
             }
           : {},
         ownership: done
-          ? { derived: derived ? 2 : 0, total: 2, label: derived ? 'Yes (2/2)' : 'No (0/2)' }
-          : { derived: 0, total: 0, label: '-' },
+          ? {
+              derived: derived ? 2 : 0,
+              total: 2,
+              verdict: derived ? 'derived' : 'not-derived',
+              label: derived ? 'Yes (2/2)' : 'No (0/2)',
+            }
+          : { derived: 0, total: 0, verdict: 'pending', label: '-' },
         compute: { seconds: 3, passes: 100, iterations: 10 },
       },
       {
@@ -231,7 +274,7 @@ export function table(runId: string, opts: { finetuneDerived?: boolean; done?: b
         suspects: 1,
         fidelity: { accuracy: 0.63, drop: 0.28, accuracyStd: 0, agreement: 0.6 },
         metrics: { 'deepjudge.lod': { mean: 4.1424, std: 0, tau: 3.6617, flagged: 0, n: 1 } },
-        ownership: { derived: 0, total: 1, label: 'No (0/1)' },
+        ownership: { derived: 0, total: 1, verdict: 'not-derived', label: 'No (0/1)' },
         compute: { seconds: 13, passes: 100, iterations: 20 },
       },
     ],

@@ -70,7 +70,7 @@ const rows: ResultRow[] = planRows(spec).map((r, i) => ({
   suspects: r.label === 'RN' ? 2 : 1,
   fidelity: { accuracy: 0.8 + i / 100, drop: 0.1 - i / 100, accuracyStd: 0, agreement: 0.9 },
   metrics: { 'deepjudge.lod': { mean: 2 + i, std: 0, tau: TAU, flagged: 0, n: 1 } },
-  ownership: { derived: 0, total: 1, label: 'No (0/1)' },
+  ownership: { derived: 0, total: 1, verdict: 'not-derived', label: 'No (0/1)' },
   compute: { seconds: 1, passes: 1, iterations: 10 },
 }));
 const table: ResultsTable = {

@@ -33,7 +33,9 @@ function spec(overrides: Partial<AuditSpecInput> = {}): AuditSpec {
   });
 }
 
-const byKey = (jobs: PlannedJob[]) => new Map(jobs.map((j) => [j.key, j]));
+/** Jobs by key, each payload as a plain record (the tests read fields of every kind). */
+const byKey = (jobs: PlannedJob[]) =>
+  new Map(jobs.map((j) => [j.key, { ...j, payload: Object.fromEntries(Object.entries(j.payload)) }]));
 
 /** Every dependency exists and the graph has no cycle (a topological order exists). */
 function expectValidGraph(jobs: PlannedJob[]): void {
@@ -100,7 +102,7 @@ describe('planJobs', () => {
   it('payloads: absolute paths and everything the executors need', () => {
     const jobs = planJobs(spec(), ctx);
     for (const job of jobs)
-      for (const [field, value] of pathFields(job.payload))
+      for (const [field, value] of pathFields(Object.fromEntries(Object.entries(job.payload))))
         expect(isAbsolute(value), `${job.key} ${field}=${value}`).toBe(true);
     const j = byKey(jobs);
     const W = '/home/u/runs/r1';
@@ -191,7 +193,9 @@ describe('planJobs', () => {
     for (const job of jobs) {
       if (job.key === 'victim') continue;
       if (job.kind !== 'score') expect(job.deps).toContain('victim');
-      const payload = (job.kind === 'reference' ? job.payload.calibrate : job.payload) as Record<string, unknown>;
+      const payload = Object.fromEntries(
+        Object.entries(job.kind === 'reference' ? job.payload.calibrate : job.payload),
+      );
       expect(payload.victimDir).toBe(join(W, 'victim'));
     }
     expect(j.get('calibrate')!.deps).toEqual(['victim', 'reference:0', 'reference:1', 'reference:2']);

@@ -137,7 +137,12 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
 export const distill: Attack = {
   id: 'distill',
   title: 'Feature distillation',
+  name: 'Distill',
+  help: "Trains a copy to imitate the victim's internal features on the attacker data.",
   paper: 'Baseline of the RemovalNet paper (4.1.2); feature distillation as in ModelDiff (Li et al., ISSTA 2021)',
+  role: 'modification',
+  secondsPerIteration: 0.19,
+  defaultSeeds: [1],
   params: DISTILL_PARAMS,
   needs: { sameArchitecture: true },
   run,

@@ -134,7 +134,12 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
 export const fineTune: Attack = {
   id: 'finetune',
   title: 'Fine-tuning FT(r)',
+  name: 'FT',
+  help: 'Retrains the last layers on the attacker data: the cheapest way to change a stolen model.',
   paper: 'Baseline of the RemovalNet paper (4.1.2); fine-tuning as in ModelDiff (Li et al., ISSTA 2021)',
+  role: 'modification',
+  secondsPerIteration: 0.05,
+  defaultSeeds: [1],
   params: FINETUNE_PARAMS,
   needs: { sameArchitecture: true },
   run,

@@ -179,7 +179,12 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
 export const knockoff: Attack = {
   id: 'knockoff',
   title: 'KnockoffNets (model stealing, random strategy)',
+  name: 'KnockoffNets',
+  help: 'Steals the model through its answers only (black-box queries) and trains a new one on them.',
   paper: 'Orekondy, Schiele & Fritz, "Knockoff Nets: Stealing Functionality of Black-Box Models", CVPR 2019',
+  role: 'stealing',
+  secondsPerIteration: 0.19,
+  defaultSeeds: [1],
   params: KNOCKOFF_PARAMS,
   needs: {},
   run,

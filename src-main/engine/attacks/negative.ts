@@ -114,7 +114,12 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
 export const negative: Attack = {
   id: 'negative',
   title: 'Negative model (independent training)',
+  name: 'Negative',
+  help: "An independently trained model (not derived from the victim): the verdict must say 'not derived'.",
   paper: 'Negative models of the RemovalNet paper (4.1.2): same architecture, other seed, trained from scratch',
+  role: 'independent',
+  secondsPerIteration: 0.19,
+  defaultSeeds: [777],
   params: NEGATIVE_PARAMS,
   needs: { sameArchitecture: true, labels: true },
   run,

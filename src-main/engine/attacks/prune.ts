@@ -206,7 +206,12 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
 export const prune: Attack = {
   id: 'prune',
   title: 'Weight pruning WP(p) + fine-tuning',
+  name: 'WP',
+  help: 'Zeroes the smallest weights, then fine-tunes: a common way to disguise a copied model.',
   paper: 'Baseline of the RemovalNet paper (4.1.2); global magnitude pruning (Han et al., NeurIPS 2015)',
+  role: 'modification',
+  secondsPerIteration: 0.19,
+  defaultSeeds: [1],
   params: PRUNE_PARAMS,
   needs: { sameArchitecture: true },
   run,

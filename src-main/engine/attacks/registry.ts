@@ -9,9 +9,9 @@ import { knockoff } from './knockoff';
 import { negative } from './negative';
 import { prune } from './prune';
 import { removalNet } from './removalnet';
-import type { Attack } from './types';
+import type { Attack, AttackRole } from './types';
 
-export type { Attack, AttackNeeds, AttackRequest, AttackResult, AttackCompute, CurvePoint } from './types';
+export type { Attack, AttackRole, AttackNeeds, AttackRequest, AttackResult, AttackCompute, CurvePoint } from './types';
 
 export const ATTACKS: readonly Attack[] = [removalNet, fineTune, prune, distill, negative, knockoff];
 
@@ -23,4 +23,14 @@ export function getAttack(id: string): Attack {
     });
   }
   return attack;
+}
+
+/** The role of an attack id (src-shared/domain/attacks.ts); undefined for an id no registry line knows. */
+export function attackRole(id: string): AttackRole | undefined {
+  return ATTACKS.find((a) => a.id === id)?.role;
+}
+
+/** Whether rows of this attack are independent models (no scenario, seeded initialisation). */
+export function isIndependentAttack(id: string): boolean {
+  return attackRole(id) === 'independent';
 }

@@ -297,7 +297,12 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
 export const removalNet: Attack = {
   id: 'removalnet',
   title: 'RemovalNet (latent + logit level fingerprint removal)',
+  name: 'RemovalNet',
+  help: 'The attack under study: reshapes the model inside (latent level) and at its outputs (logit level) to erase the fingerprint while keeping accuracy.',
   paper: 'Yao et al., "RemovalNet: DNN Fingerprint Removal Attacks", IEEE TDSC 2023 (arXiv:2308.12319)',
+  role: 'removal',
+  secondsPerIteration: 0.55,
+  defaultSeeds: [1],
   params: REMOVALNET_PARAMS,
   needs: { sameArchitecture: true, block: true },
   run,

@@ -15,6 +15,9 @@
  *   backend (also across a cancel/resume).
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { AttackRole } from '../../../src-shared/domain/attacks';
+
+export type { AttackRole };
 import type { ParamSpec, ParamValues } from '../../../src-shared/params';
 import type { RunContext } from '../context';
 import type { ImageSet } from '../datasets/types';
@@ -100,11 +103,24 @@ export interface AttackResult {
 }
 
 export interface Attack {
-  /** Stable id: 'removalnet', 'finetune', 'prune', 'distill', 'negative', 'knockoff'. */
+  /** Stable id used in specs, job keys, the store and the CLI, e.g. 'removalnet'. */
   id: string;
   title: string;
+  /** The name the paper's tables and figures use, e.g. 'FT' (report legends and findings). */
+  name: string;
+  /** One line for model owners, shown in the wizard. */
+  help: string;
   /** The paper the attack implements. */
   paper: string;
+  /** What kind of attack it is (src-shared/domain/attacks.ts): planner, report and workbench act on it. */
+  role: AttackRole;
+  /**
+   * Cost model of the planner: seconds per iteration at batch 128 on the wasm backend, on
+   * the demo CNN (measured: bench/results/attacks.json, bench/results/audit-demo.json).
+   */
+  secondsPerIteration: number;
+  /** Seeds the wizard proposes for a new row. */
+  defaultSeeds: readonly number[];
   params: readonly ParamSpec[];
   needs: AttackNeeds;
   run(ctx: RunContext, req: AttackRequest): Promise<AttackResult>;

@@ -13,7 +13,7 @@ import { resolveParams, type ParamValues } from '../../../src-shared/params';
 import { activeBackend } from '../backend';
 import { throwIfCancelled, type RunContext } from '../context';
 import { loadDataset } from '../datasets';
-import { getDefense } from '../defenses/registry';
+import { DEFENSES, getDefense } from '../defenses/registry';
 import { fingerprintHash, writeFingerprints } from '../defenses/fingerprint-file';
 import type { Defense, Fingerprints } from '../defenses/types';
 import { AuditError } from '../errors';
@@ -33,7 +33,7 @@ import { computeThreshold, type ThresholdRule } from './rules';
 /** Reference seeds start here; attacks' Negative models must use seeds outside [base, base + K). */
 export const REFERENCE_SEED_BASE = 10_000;
 
-export const DEFAULT_DEFENSES = ['deepjudge', 'zest', 'modeldiff', 'ipguard'] as const;
+export const DEFAULT_DEFENSES: readonly string[] = DEFENSES.map((d) => d.id);
 
 export interface CalibrateRequest {
   victimDir: string;

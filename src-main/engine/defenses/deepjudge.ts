@@ -53,8 +53,8 @@ import type { Applicability, Defense, Fingerprints, MetricSpec } from './types';
 export const DEEPJUDGE_ID = 'deepjudge';
 
 const METRICS: readonly MetricSpec[] = [
-  { id: 'deepjudge.lod', kind: 'distance', label: 'DeepJudge LOD', identity: 0 },
-  { id: 'deepjudge.lad', kind: 'distance', label: 'DeepJudge LAD', identity: 0 },
+  { id: 'deepjudge.lod', kind: 'distance', label: 'DeepJudge LOD', shortLabel: 'LOD', identity: 0 },
+  { id: 'deepjudge.lad', kind: 'distance', label: 'DeepJudge LAD', shortLabel: 'LAD', identity: 0 },
 ];
 
 const PARAMS: readonly ParamSpec[] = [
@@ -294,6 +294,8 @@ async function score(
 export const deepJudgeDefense: Defense = {
   id: DEEPJUDGE_ID,
   title: 'DeepJudge (LOD, LAD)',
+  name: 'DeepJudge',
+  help: 'Compares how the two models respond inside (layer outputs) and at the output on probing inputs.',
   paper:
     'Chen et al., "Copy, Right? A Testing Framework for Copyright Protection of Deep Learning Models", IEEE S&P 2022',
   access: 'white-box',

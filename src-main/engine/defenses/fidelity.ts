@@ -33,8 +33,15 @@ import type { Applicability, Defense, FingerprintArray, Fingerprints, MetricSpec
 export const FIDELITY_ID = 'fidelity';
 
 const METRICS: readonly MetricSpec[] = [
-  { id: 'fidelity.accuracy', kind: 'similarity', label: 'Accuracy', identity: 1, votes: false },
-  { id: 'fidelity.agreement', kind: 'similarity', label: 'Agreement with the victim', identity: 1, votes: false },
+  { id: 'fidelity.accuracy', kind: 'similarity', label: 'Accuracy', shortLabel: 'Acc.', identity: 1, votes: false },
+  {
+    id: 'fidelity.agreement',
+    kind: 'similarity',
+    label: 'Agreement with the victim',
+    shortLabel: 'Agree.',
+    identity: 1,
+    votes: false,
+  },
 ];
 
 const PARAMS: readonly ParamSpec[] = [
@@ -134,6 +141,8 @@ export function measureFidelity(victim: LoadedModel, suspect: LoadedModel, data:
 export const fidelityDefense: Defense = {
   id: FIDELITY_ID,
   title: 'Fidelity (accuracy, agreement)',
+  name: 'Fidelity',
+  help: "How well the suspect does the victim's task: accuracy on the test split and agreement with the victim.",
   paper: 'RemovalNet, Section 2.4 (fidelity, Eq. 7); not a fingerprinting defence: never votes',
   access: 'black-box',
   metrics: METRICS,

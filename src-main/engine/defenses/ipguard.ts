@@ -49,7 +49,9 @@ import type { Applicability, Defense, Fingerprints, MetricSpec } from './types';
 
 export const IPGUARD_ID = 'ipguard';
 
-const METRICS: readonly MetricSpec[] = [{ id: 'ipguard.mr', kind: 'similarity', label: 'IPGuard MR', identity: 1 }];
+const METRICS: readonly MetricSpec[] = [
+  { id: 'ipguard.mr', kind: 'similarity', label: 'IPGuard MR', shortLabel: 'MR', identity: 1 },
+];
 
 const PARAMS: readonly ParamSpec[] = [
   {
@@ -202,6 +204,8 @@ async function score(
 export const ipGuardDefense: Defense = {
   id: IPGUARD_ID,
   title: 'IPGuard (MR)',
+  name: 'IPGuard',
+  help: "Checks whether the suspect keeps the victim's labels on inputs near its decision boundary.",
   paper:
     'Cao et al., "IPGuard: Protecting Intellectual Property of Deep Neural Networks via Fingerprinting the Classification Boundary", AsiaCCS 2021',
   access: 'black-box',

@@ -41,7 +41,7 @@ import type { Applicability, Defense, FingerprintArray, Fingerprints, MetricSpec
 export const MODELDIFF_ID = 'modeldiff';
 
 const METRICS: readonly MetricSpec[] = [
-  { id: 'modeldiff.ddv', kind: 'similarity', label: 'ModelDiff DDV', identity: 1 },
+  { id: 'modeldiff.ddv', kind: 'similarity', label: 'ModelDiff DDV', shortLabel: 'DDV', identity: 1 },
 ];
 
 const PARAMS: readonly ParamSpec[] = [
@@ -211,6 +211,8 @@ async function score(
 export const modelDiffDefense: Defense = {
   id: MODELDIFF_ID,
   title: 'ModelDiff (DDV)',
+  name: 'ModelDiff',
+  help: 'Compares the decision distance vectors of the models on pairs of inputs.',
   paper: 'Li et al., "ModelDiff: Testing-based DNN Similarity Comparison for Model Reuse Detection", ISSTA 2021',
   access: 'black-box',
   metrics: METRICS,

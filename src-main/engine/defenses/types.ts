@@ -10,14 +10,19 @@ import type { RunContext } from '../context';
 import type { ImageSet } from '../datasets/types';
 import type { LoadedModel } from '../models/io';
 
-export type MetricKind = 'distance' | 'similarity';
+import type { MetricKind } from '../../../src-shared/domain/metrics';
+
+export type { MetricKind };
 export type Access = 'white-box' | 'black-box';
 
 export interface MetricSpec {
   /** Stable id, e.g. 'deepjudge.lod' (used by the CLI, the store and the report). */
   id: string;
   kind: MetricKind;
+  /** Full name, e.g. 'DeepJudge LOD' (report, charts, the workbench). */
   label: string;
+  /** Name for narrow tables, e.g. 'LOD'. */
+  shortLabel: string;
   /** The value a model scores against itself (0 for distances, 1 for similarities). */
   identity: number;
   /**
@@ -58,8 +63,13 @@ export interface Applicability {
 }
 
 export interface Defense {
+  /** Stable id used in specs, metric ids, the store and the CLI, e.g. 'deepjudge'. */
   id: string;
   title: string;
+  /** The name the paper's tables use, e.g. 'DeepJudge' (report findings and headers). */
+  name: string;
+  /** One line for model owners, shown in the wizard. */
+  help: string;
   /** The paper the defence implements. */
   paper: string;
   access: Access;

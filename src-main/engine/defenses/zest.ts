@@ -65,8 +65,8 @@ export { distinctProbes, gridSegments, limeSignature, type ZestProbes } from './
 export const ZEST_ID = 'zest';
 
 export const ZEST_METRICS: readonly MetricSpec[] = [
-  { id: 'zest.l2', kind: 'distance', label: 'ZEST L2', identity: 0 },
-  { id: 'zest.cosine', kind: 'distance', label: 'ZEST cosine (1 - cos)', identity: 0 },
+  { id: 'zest.l2', kind: 'distance', label: 'ZEST L2', shortLabel: 'ZEST L2', identity: 0 },
+  { id: 'zest.cosine', kind: 'distance', label: 'ZEST cosine (1 - cos)', shortLabel: 'ZEST cos', identity: 0 },
 ];
 
 /** contextRng streams: reference choice and masks. */
@@ -260,6 +260,8 @@ function applicability(victim: LoadedModel, suspect: LoadedModel, fp?: Fingerpri
 export const zestDefense: Defense = {
   id: ZEST_ID,
   title: 'ZEST (LIME model distance)',
+  name: 'ZEST',
+  help: 'Compares local explanations (LIME) of the two models on reference images.',
   paper:
     'Jia, Chen, Guan, Shamsabadi, Papernot: A Zest of LIME: Towards Architecture-Independent Model Distances (ICLR 2022)',
   access: 'black-box',

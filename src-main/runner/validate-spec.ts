@@ -1,0 +1,152 @@
+/**
+ * What the shared schema cannot check about an audit spec, because it needs the attack and
+ * defence registries: which ids exist, parameters (names and values, swept values
+ * included), independent models' seeds against the references' seed range, metric ids,
+ * and rows that would collide.
+ */
+import { resolveParams, type ParamSpec } from '../../src-shared/params';
+import { SWEEPABLE_ATTACK_FIELDS, formatPath, sweptAttackIndices, type AuditSpec } from '../../src-shared/audit/spec';
+import { ATTACKS, getAttack } from '../engine/attacks/registry';
+import type { Attack } from '../engine/attacks/types';
+import { REFERENCE_SEED_BASE } from '../engine/calibration/calibrate';
+import { DEFENSES, getDefense } from '../engine/defenses/registry';
+import type { Defense } from '../engine/defenses/types';
+import { expandSpec } from './expand';
+
+function paramProblems(specs: readonly ParamSpec[], given: Record<string, unknown>, at: (string | number)[]): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(given)) {
+    const field = formatPath([...at, key]);
+    if (!specs.some((s) => s.key === key)) {
+      out.push(`${field}: unknown parameter (known: ${specs.map((s) => s.key).join(', ') || 'none'})`);
+      continue;
+    }
+    const r = resolveParams(specs, { [key]: value });
+    if (!r.ok) out.push(...r.problems.map((p) => `${field}: ${p.startsWith(`${key} `) ? p.slice(key.length + 1) : p}`));
+  }
+  return out;
+}
+
+/** Metric ids of the spec's defences (voting ones: those a calibration gives a tau). */
+export function specMetricIds(spec: AuditSpec): string[] {
+  const ids: string[] = [];
+  for (const d of spec.defenses) {
+    try {
+      ids.push(
+        ...getDefense(d.id)
+          .metrics.filter((m) => m.votes !== false)
+          .map((m) => m.id),
+      );
+    } catch {
+      // reported as an unknown defence
+    }
+  }
+  return ids;
+}
+
+function inReferenceRange(seed: number): boolean {
+  return seed >= REFERENCE_SEED_BASE && seed < REFERENCE_SEED_BASE + 1000;
+}
+
+function referenceRangeProblem(seed: number): string {
+  return `seed ${seed} lies in the calibration references' seed range [${REFERENCE_SEED_BASE}, ${REFERENCE_SEED_BASE + 1000}); a reference that sets tau would flag itself`;
+}
+
+/**
+ * What the shared schema cannot check: attack and defence parameters (names and values,
+ * swept values included), independent models' seeds outside the references' seed range, metric
+ * ids, and rows that would collide. Returns problems naming their fields; empty when fine.
+ */
+export function validateAgainstRegistries(spec: AuditSpec): string[] {
+  const problems: string[] = [];
+  spec.defenses.forEach((d, i) => {
+    let defense: Defense;
+    try {
+      defense = getDefense(d.id);
+    } catch {
+      problems.push(`defenses[${i}].id: unknown defence "${d.id}" (known: ${DEFENSES.map((x) => x.id).join(', ')})`);
+      return;
+    }
+    problems.push(...paramProblems(defense.params, d.params ?? {}, ['defenses', i, 'params']));
+  });
+
+  const attacks: (Attack | undefined)[] = spec.attacks.map((a, i) => {
+    try {
+      return getAttack(a.name);
+    } catch {
+      problems.push(`attacks[${i}].name: unknown attack "${a.name}" (known: ${ATTACKS.map((x) => x.id).join(', ')})`);
+      return undefined;
+    }
+  });
+  spec.attacks.forEach((a, i) => {
+    const attack = attacks[i];
+    if (!attack) return;
+    problems.push(...paramProblems(attack.params, a.params ?? {}, ['attacks', i, 'params']));
+    if (attack.role === 'independent') {
+      // The initialisation seed: params.seed when given (shared by every suspect), else each suspect's seed.
+      const explicit = a.params?.seed === undefined ? undefined : Number(a.params.seed);
+      if (explicit !== undefined && inReferenceRange(explicit))
+        problems.push(`attacks[${i}].params.seed: ${referenceRangeProblem(explicit)}`);
+      if (explicit === undefined) {
+        a.seeds.forEach((seed, j) => {
+          if (inReferenceRange(seed)) problems.push(`attacks[${i}].seeds[${j}]: ${referenceRangeProblem(seed)}`);
+        });
+      }
+    }
+  });
+
+  (spec.sweeps ?? []).forEach((sw, i) => {
+    if (!sw.target.startsWith('attack:') || (SWEEPABLE_ATTACK_FIELDS as readonly string[]).includes(sw.param)) return;
+    for (const index of sweptAttackIndices(spec, sw.target)) {
+      const attack = attacks[index];
+      if (!attack) continue;
+      if (!attack.params.some((p) => p.key === sw.param)) {
+        problems.push(
+          `sweeps[${i}].param: unknown parameter "${sw.param}" of ${attack.id} (known: ${[...attack.params.map((p) => p.key), ...SWEEPABLE_ATTACK_FIELDS].join(', ')})`,
+        );
+        continue;
+      }
+      sw.values.forEach((v, j) => {
+        const r = resolveParams(attack.params, { [sw.param]: v });
+        if (!r.ok) problems.push(...r.problems.map((p) => `sweeps[${i}].values[${j}]: ${p}`));
+        else if (attack.role === 'independent' && sw.param === 'seed' && inReferenceRange(r.values.seed as number))
+          problems.push(`sweeps[${i}].values[${j}]: ${referenceRangeProblem(r.values.seed as number)}`);
+      });
+    }
+  });
+
+  const metricIds = specMetricIds(spec);
+  spec.checkpoints?.metrics?.forEach((id, j) => {
+    if (!metricIds.includes(id))
+      problems.push(
+        `checkpoints.metrics[${j}]: unknown metric "${id}" (metrics of the spec's defences: ${metricIds.join(', ')})`,
+      );
+  });
+  if ('references' in spec.calibration) {
+    for (const id of Object.keys(spec.calibration.metricRules ?? {})) {
+      if (!metricIds.includes(id))
+        problems.push(
+          `${formatPath(['calibration', 'metricRules', id])}: unknown metric (metrics of the spec's defences: ${metricIds.join(', ')})`,
+        );
+    }
+  }
+
+  // Two variants that make the same row (same label and scenario) would share job keys.
+  try {
+    const owner = new Map<string, number>();
+    for (const a of expandSpec(spec).attacks) {
+      for (const scenario of a.scenarios) {
+        const k = `${a.rowId}\u0000${scenario}`;
+        const first = owner.get(k);
+        if (first !== undefined && first !== a.index) {
+          problems.push(
+            `attacks[${a.index}]: makes the same row as attacks[${first}] ("${a.label}", scenario ${scenario}); give one of them a distinct label`,
+          );
+        } else if (first === undefined) owner.set(k, a.index);
+      }
+    }
+  } catch (e) {
+    problems.push(`sweeps: ${(e as Error).message}`);
+  }
+  return problems;
+}
