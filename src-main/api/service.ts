@@ -40,6 +40,7 @@ import { previewDataset } from './preview';
 import { exportReport } from './report-export';
 import { checkSpec, specProblems } from './spec-check';
 import { calibrationSummary, jobView, runSummary } from './views';
+import { jobKindOf } from '../runner/jobs';
 
 /** The compute backend the runs use, as `initBackend` reports it. */
 export interface EngineDescription {
@@ -88,6 +89,7 @@ function toAuditEvent(e: RunEvent): AuditEvent {
       type: 'job',
       runId: e.runId,
       key: e.key,
+      kind: e.kind,
       label: e.label,
       status: e.status,
       attempt: e.attempt,
@@ -98,6 +100,7 @@ function toAuditEvent(e: RunEvent): AuditEvent {
     type: 'progress',
     runId: e.runId,
     key: e.key,
+    kind: e.kind,
     label: e.label,
     event: { stage, iteration, total, ...(values ? { values } : {}) },
     done: e.done,
@@ -267,6 +270,7 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
           type: 'job',
           runId,
           key,
+          kind: jobKindOf(after),
           label: after.label,
           status: 'cancelled',
           attempt: after.attempts,

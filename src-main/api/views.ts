@@ -1,6 +1,7 @@
 /** Store records in the shapes of the API contract (what the history, monitor and calibration screens show). */
 import type { CalibrationSummary, JobView, RunSummary } from '../../src-shared/contract/api';
 import type { CalibrationRecord, JobRecord, RunRecord } from '../store/types';
+import { jobKindOf } from '../runner/jobs';
 
 export function runSummary(run: RunRecord, jobs: JobRecord[], active: boolean): RunSummary {
   return {
@@ -33,7 +34,7 @@ export function jobView(j: JobRecord): JobView {
   return {
     key: j.key,
     label: j.label,
-    kind: j.kind,
+    kind: jobKindOf(j),
     status: j.status,
     attempts: j.attempts,
     seconds: j.seconds,

@@ -151,3 +151,8 @@ export function storedResult(record: JobRecord | undefined): AnyJobResult | unde
 export function workerResult<K extends JobKind>(_kind: K, result: unknown): JobResult<K> {
   return result as JobResult<K>;
 }
+
+/** The kind of a stored job (INVALID_ARGUMENT for a kind this version does not know). */
+export function jobKindOf(record: Pick<JobRecord, 'kind' | 'payload'>): JobKind {
+  return storedJob(record).kind;
+}

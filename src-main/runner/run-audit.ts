@@ -15,7 +15,7 @@ import type { ResultsTable, RunStatus } from '../../src-shared/audit/results';
 import type { ProgressEvent } from '../engine/context';
 import { AuditError } from '../engine/errors';
 import type { AuditStore, JobRecord } from '../store/types';
-import { storedJob, storedResult } from './jobs';
+import { jobKindOf, storedJob, storedResult, type JobKind } from './jobs';
 import { planJobs } from './plan';
 import { recordResult } from './record-result';
 import { loadResultsTable } from './results';
@@ -28,6 +28,7 @@ export type RunEvent =
       type: 'job';
       runId: string;
       key: string;
+      kind: JobKind;
       label: string;
       status: JobRecord['status'];
       attempt: number;
@@ -37,6 +38,7 @@ export type RunEvent =
       type: 'progress';
       runId: string;
       key: string;
+      kind: JobKind;
       label: string;
       event: ProgressEvent;
       done: number;
@@ -241,6 +243,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
               type: 'job',
               runId,
               key: j.key,
+              kind: jobKindOf(j),
               label: j.label,
               status: 'cancelled',
               attempt: j.attempts,
@@ -263,7 +266,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
       const deps = Object.fromEntries(j.deps.map((d) => [d, storedResult(all.find((x) => x.key === d))]));
       const attempt = j.attempts + 1;
       store.updateJob(runId, j.key, { status: 'running', attempts: attempt, startedAt: new Date().toISOString() });
-      emit({ type: 'job', runId, key: j.key, label: j.label, status: 'running', attempt });
+      emit({ type: 'job', runId, key: j.key, kind: jobKindOf(j), label: j.label, status: 'running', attempt });
       jobLog(j.key, `attempt ${attempt} started`);
       const started = Date.now();
       const handle = startWorker(
@@ -282,6 +285,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
               type: 'progress',
               runId,
               key: j.key,
+              kind: jobKindOf(j),
               label: j.label,
               event,
               done: finished,
@@ -307,7 +311,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
               errorCode: null,
               errorMessage: null,
             });
-            emit({ type: 'job', runId, key: j.key, label: j.label, status: 'done', attempt });
+            emit({ type: 'job', runId, key: j.key, kind: jobKindOf(j), label: j.label, status: 'done', attempt });
           } catch (e) {
             const message = e instanceof Error ? e.message : String(e);
             store.updateJob(runId, j.key, {
@@ -317,7 +321,16 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
               finishedAt: new Date().toISOString(),
               seconds,
             });
-            emit({ type: 'job', runId, key: j.key, label: j.label, status: 'failed', attempt, error: message });
+            emit({
+              type: 'job',
+              runId,
+              key: j.key,
+              kind: jobKindOf(j),
+              label: j.label,
+              status: 'failed',
+              attempt,
+              error: message,
+            });
           }
           pump();
         },
@@ -335,7 +348,15 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
               errorCode: alone ? 'CANCELLED' : null,
               errorMessage: alone ? 'cancelled by the user' : null,
             });
-            emit({ type: 'job', runId, key: j.key, label: j.label, status: alone ? 'cancelled' : 'pending', attempt });
+            emit({
+              type: 'job',
+              runId,
+              key: j.key,
+              kind: jobKindOf(j),
+              label: j.label,
+              status: alone ? 'cancelled' : 'pending',
+              attempt,
+            });
           } else if (f.crashed && attempt < maxAttempts) {
             store.updateJob(runId, j.key, {
               status: 'pending',
@@ -346,6 +367,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
               type: 'job',
               runId,
               key: j.key,
+              kind: jobKindOf(j),
               label: j.label,
               status: 'pending',
               attempt,
@@ -359,7 +381,16 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
               finishedAt: new Date().toISOString(),
               seconds,
             });
-            emit({ type: 'job', runId, key: j.key, label: j.label, status: 'failed', attempt, error: f.error.message });
+            emit({
+              type: 'job',
+              runId,
+              key: j.key,
+              kind: jobKindOf(j),
+              label: j.label,
+              status: 'failed',
+              attempt,
+              error: f.error.message,
+            });
           }
           pump();
         },

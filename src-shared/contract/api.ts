@@ -30,6 +30,7 @@ import { z } from 'zod';
 import type { ResultsTable, RunStatus, Trajectory } from '../audit/results';
 import type { AuditSpec } from '../audit/spec';
 import type { AttackRole } from '../domain/attacks';
+import type { JobKind, JobStatus } from '../domain/states';
 import type { MetricKind } from '../domain/metrics';
 import type { ParamSpec } from '../params';
 import { API_METHOD_NAMES, type ApiMethodName } from './methods';
@@ -158,8 +159,8 @@ export interface RunSummary {
 export interface JobView {
   key: string;
   label: string;
-  kind: string;
-  status: 'pending' | 'running' | 'done' | 'failed' | 'cancelled';
+  kind: JobKind;
+  status: JobStatus;
   attempts: number;
   seconds: number | null;
   error: string | null;
@@ -204,6 +205,7 @@ export type AuditEvent =
       type: 'job';
       runId: string;
       key: string;
+      kind: JobKind;
       label: string;
       status: JobView['status'];
       attempt: number;
@@ -213,6 +215,7 @@ export type AuditEvent =
       type: 'progress';
       runId: string;
       key: string;
+      kind: JobKind;
       label: string;
       event: { stage: string; iteration: number; total: number; values?: Record<string, number> };
       done: number;

@@ -64,6 +64,7 @@ export function fakeRunner(): { start: (opts: RunAuditOptions) => AuditHandle; r
       type: 'progress',
       runId,
       key: 'attack:a',
+      kind: 'attack',
       label: 'attack a',
       event: { stage: 'finetune', iteration: 1, total: 10, values: { loss: Number.NaN } },
       done: 0,

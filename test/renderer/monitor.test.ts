@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RunMonitorState } from '../../src-renderer/src/lib/monitor.svelte';
-import { isLossKey, jobFraction, kindOfKey } from '../../src-renderer/src/lib/monitor/jobs';
-import { detail, err, fakeClient, ok } from './fixtures';
+import { isLossKey, jobFraction } from '../../src-renderer/src/lib/monitor/jobs';
+import { useCatalogVocabulary } from '../../src-renderer/src/lib/format';
+import { catalog, detail, err, fakeClient, ok } from './fixtures';
 
 const RUN = 'r-20261130-100000-abcd';
 
@@ -16,6 +17,7 @@ function progress(
     type: 'progress' as const,
     runId: RUN,
     key,
+    kind: 'attack' as const,
     label: `label of ${key}`,
     event: { stage: 'finetune', iteration, total, values },
     done: extra.done ?? 1,
@@ -24,16 +26,17 @@ function progress(
   };
 }
 
+// Metric labels come from the catalog, as in the app.
+useCatalogVocabulary(catalog());
+
 afterEach(() => {
   vi.useRealTimers();
 });
 
 describe('monitor helpers', () => {
-  it('classifies progress values and job keys', () => {
+  it('classifies progress values', () => {
     expect(['loss', 'kl', 'ce', 'feat', 'distillLoss'].every(isLossKey)).toBe(true);
     expect(['lr', 'fidelity', 'accuracy', 'examplesPerSec'].some(isLossKey)).toBe(false);
-    expect(kindOfKey('attack:finetune:ltd2:1')).toBe('attack');
-    expect(kindOfKey('victim')).toBe('train-victim');
     expect(jobFraction({ status: 'running', iteration: 5, total: 20 })).toBe(0.25);
     expect(jobFraction({ status: 'done', iteration: null, total: null })).toBe(1);
     expect(jobFraction({ status: 'pending', iteration: 5, total: 20 })).toBe(0);
@@ -119,6 +122,7 @@ describe('RunMonitorState', () => {
     client.emit({
       type: 'job',
       runId: RUN,
+      kind: 'score',
       key: 'score:finetune:ltd2:1',
       label: 'score finetune ltd2 seed 1',
       status: 'done',
@@ -127,6 +131,7 @@ describe('RunMonitorState', () => {
     client.emit({
       type: 'job',
       runId: RUN,
+      kind: 'attack',
       key: 'attack:finetune:ltd2:1',
       label: 'finetune ltd2 seed 1',
       status: 'done',
@@ -165,6 +170,7 @@ describe('RunMonitorState', () => {
     client.emit({
       type: 'job',
       runId: RUN,
+      kind: 'attack',
       key: 'attack:finetune:ltd2:1',
       label: 'finetune ltd2 seed 1',
       status: 'failed',

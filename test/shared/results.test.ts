@@ -82,7 +82,7 @@ describe('buildResultsTable', () => {
     expect(empty.suspects).toBe(0);
     expect(empty.metrics).toEqual({});
     expect(empty.fidelity).toBeNull();
-    expect(empty.ownership).toEqual({ derived: 0, total: 0, label: '-' });
+    expect(empty.ownership).toEqual({ derived: 0, total: 0, verdict: 'pending', label: '-' });
   });
 
   it('means, sample stds, flagged counts and tau per metric', () => {
@@ -111,9 +111,9 @@ describe('buildResultsTable', () => {
   });
 
   it('ownership: Yes only for a strict majority', () => {
-    expect(row('ft', 'ltd10').ownership).toEqual({ derived: 2, total: 3, label: 'Yes (2/3)' });
-    expect(row('rn', 'ltd10').ownership).toEqual({ derived: 1, total: 2, label: 'No (1/2)' });
-    expect(row('neg', '-').ownership).toEqual({ derived: 0, total: 1, label: 'No (0/1)' });
+    expect(row('ft', 'ltd10').ownership).toEqual({ derived: 2, total: 3, verdict: 'derived', label: 'Yes (2/3)' });
+    expect(row('rn', 'ltd10').ownership).toEqual({ derived: 1, total: 2, verdict: 'not-derived', label: 'No (1/2)' });
+    expect(row('neg', '-').ownership).toEqual({ derived: 0, total: 1, verdict: 'not-derived', label: 'No (0/1)' });
     expect(ownershipLabel(3, 3)).toBe('Yes (3/3)');
     expect(ownershipLabel(0, 0)).toBe('-');
   });
@@ -138,7 +138,7 @@ describe('buildResultsTable', () => {
     expect(t.victimAccuracy).toBeCloseTo(0.91, 12);
     const ft = t.rows[0];
     expect(ft.suspects).toBe(2);
-    expect(ft.ownership).toEqual({ derived: 1, total: 1, label: 'Yes (1/1)' });
+    expect(ft.ownership).toEqual({ derived: 1, total: 1, verdict: 'derived', label: 'Yes (1/1)' });
     expect(ft.fidelity!.drop).toBeCloseTo(0.91 - 0.75, 12);
   });
 

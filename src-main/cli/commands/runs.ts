@@ -26,7 +26,12 @@ export function runTableJson(t: ResultsTable): object {
       metrics: Object.fromEntries(
         Object.entries(r.metrics).map(([id, m]) => [id, { mean: m.mean, std: m.std, tau: m.tau }]),
       ),
-      ownership: { derived: r.ownership.derived, total: r.ownership.total, label: r.ownership.label },
+      ownership: {
+        derived: r.ownership.derived,
+        total: r.ownership.total,
+        verdict: r.ownership.verdict,
+        label: r.ownership.label,
+      },
       compute: r.compute,
     })),
   };
@@ -95,17 +100,15 @@ export function registerRuns(program: Command): void {
               hint: 'List runs with `ownership-audit runs list`.',
             });
           const table = loadResultsTable(store, id);
-          const jobs = store
-            .listJobs(id)
-            .map((j) => ({
-              key: j.key,
-              label: j.label,
-              kind: j.kind,
-              status: j.status,
-              attempts: j.attempts,
-              seconds: j.seconds,
-              error: j.errorMessage,
-            }));
+          const jobs = store.listJobs(id).map((j) => ({
+            key: j.key,
+            label: j.label,
+            kind: j.kind,
+            status: j.status,
+            attempts: j.attempts,
+            seconds: j.seconds,
+            error: j.errorMessage,
+          }));
           emit(
             mode,
             { ...runTableJson(table), name: run.name, spec: run.spec, wallSeconds: run.wallSeconds, jobs },

@@ -5,7 +5,7 @@
  */
 import type { ApiError, AuditClient, Catalog, EngineInfo } from '../../../src-shared/contract/api';
 import { CalibrationsState } from './calibrations.svelte';
-import { settle } from './format';
+import { settle, useCatalogVocabulary } from './format';
 import { HistoryState } from './history.svelte';
 import { RunMonitorState } from './monitor.svelte';
 import { WizardState } from './wizard.svelte';
@@ -45,6 +45,7 @@ export class AppState {
     this.initError = null;
     this.info = info.value;
     this.catalog = catalog.value;
+    useCatalogVocabulary(catalog.value);
     this.wizard = new WizardState(this.client, catalog.value, {
       workers: info.value.defaultWorkers,
       canBrowse: this.mode === 'electron',

@@ -4,7 +4,7 @@
  * cells as mean ± std with three significant digits, the mean alone for one suspect).
  */
 import { formatNumber, type ResultMetric } from '../../../src-shared/audit/results';
-import type { ApiError, Result } from '../../../src-shared/contract/api';
+import type { ApiError, Catalog, CatalogMetric, Result } from '../../../src-shared/contract/api';
 
 export { formatNumber };
 
@@ -42,33 +42,27 @@ export function formatDate(iso: string): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-const METRIC_LABELS: Record<string, string> = {
-  'deepjudge.lod': 'DeepJudge LOD',
-  'deepjudge.lad': 'DeepJudge LAD',
-  'zest.l2': 'ZEST L2',
-  'zest.cosine': 'ZEST cosine',
-  'modeldiff.ddv': 'ModelDiff DDV',
-  'ipguard.mr': 'IPGuard MR',
-  'fidelity.accuracy': 'Accuracy',
-  'fidelity.agreement': 'Agreement',
-};
+/**
+ * Metric labels come from the registries on the main side, through the catalog the app
+ * loads at start (the renderer cannot import the engine): `useCatalogVocabulary` stores
+ * them once; until then, and for a metric no registry knows, the id stands for itself.
+ */
+let metricVocabulary = new Map<string, Pick<CatalogMetric, 'label' | 'shortLabel'>>();
 
-export function metricLabel(id: string): string {
-  return METRIC_LABELS[id] ?? id;
+export function useCatalogVocabulary(catalog: Pick<Catalog, 'defenses' | 'reportedMetrics'>): void {
+  metricVocabulary = new Map(
+    [...catalog.defenses.flatMap((d) => d.metrics), ...catalog.reportedMetrics].map((m) => [m.id, m]),
+  );
 }
 
-const SHORT_LABELS: Record<string, string> = {
-  'deepjudge.lod': 'LOD',
-  'deepjudge.lad': 'LAD',
-  'zest.l2': 'ZEST L2',
-  'zest.cosine': 'ZEST cos',
-  'modeldiff.ddv': 'DDV',
-  'ipguard.mr': 'MR',
-};
+/** A metric's full name, e.g. 'DeepJudge LOD'. */
+export function metricLabel(id: string): string {
+  return metricVocabulary.get(id)?.label ?? id;
+}
 
 /** A metric's name for narrow tables: LOD, LAD, ZEST L2, ZEST cos, DDV, MR. */
 export function metricShortLabel(id: string): string {
-  return SHORT_LABELS[id] ?? metricLabel(id);
+  return metricVocabulary.get(id)?.shortLabel ?? id;
 }
 
 /** An API error as one line: the message and, when there is one, its hint. */

@@ -98,7 +98,7 @@ export class RunMonitorState {
     if (e.type === 'job') {
       const prev = this.jobs[e.key];
       const job: LiveJob = {
-        ...(prev ?? blankJob(e.key, e.label)),
+        ...(prev ?? blankJob(e.key, e.kind, e.label)),
         label: e.label,
         status: e.status,
         attempt: e.attempt,
@@ -118,7 +118,7 @@ export class RunMonitorState {
       return;
     }
     // progress
-    const prev = this.jobs[e.key] ?? blankJob(e.key, e.label);
+    const prev = this.jobs[e.key] ?? blankJob(e.key, e.kind, e.label);
     const values = e.event.values ?? {};
     this.setJob({
       ...prev,

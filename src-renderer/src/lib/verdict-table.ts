@@ -5,6 +5,7 @@
  * "Yes (k/N)" / "No (k/N)". Rows without a finished suspect yet show dashes.
  */
 import type { ResultsTable } from '../../../src-shared/audit/results';
+import type { Verdict } from '../../../src-shared/domain/verdict';
 import { formatMetricCell, formatTau, metricLabel, metricShortLabel, percent } from './format';
 
 export interface VerdictColumn {
@@ -47,6 +48,13 @@ export interface VerdictTableView {
   hasDegenerate: boolean;
 }
 
+/** The cell's style: yes (derived), no, or pending. */
+const VERDICT_VIEW: Record<Verdict, VerdictRow['verdict']> = {
+  derived: 'yes',
+  'not-derived': 'no',
+  pending: 'pending',
+};
+
 export function verdictTableView(table: ResultsTable): VerdictTableView {
   const columns = table.metrics.map((m) => ({
     id: m.id,
@@ -57,7 +65,6 @@ export function verdictTableView(table: ResultsTable): VerdictTableView {
     degenerate: m.degenerate,
   }));
   const rows = table.rows.map((r): VerdictRow => {
-    const label = r.ownership.label;
     return {
       rowId: r.rowId,
       label: r.label,
@@ -75,8 +82,8 @@ export function verdictTableView(table: ResultsTable): VerdictTableView {
           allFlagged: v.n > 0 && v.flagged === v.n,
         };
       }),
-      ownership: label,
-      verdict: label.startsWith('Yes') ? 'yes' : label.startsWith('No') ? 'no' : 'pending',
+      ownership: r.ownership.label,
+      verdict: VERDICT_VIEW[r.ownership.verdict],
     };
   });
   return {

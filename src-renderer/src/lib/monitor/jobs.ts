@@ -3,11 +3,12 @@
  * runner's events and the stored run's job views. Pure (no DOM, no runes).
  */
 import type { JobView } from '../../../../src-shared/contract/api';
+import type { JobKind } from '../../../../src-shared/domain/states';
 
 export interface LiveJob {
   key: string;
   label: string;
-  kind: string;
+  kind: JobKind;
   status: JobView['status'];
   attempt: number;
   stage: string | null;
@@ -24,12 +25,6 @@ export function isLossKey(k: string): boolean {
   return LOSS_KEYS.has(k) || /loss$/i.test(k);
 }
 
-/** The job kind from its key: 'attack:row:scen:1' -> 'attack', 'reference:0' -> 'reference'. */
-export function kindOfKey(key: string): string {
-  if (key === 'victim') return 'train-victim';
-  return key.split(':')[0] || key;
-}
-
 /** A job's own fraction done: 1 when done, iteration/total while running. */
 export function jobFraction(j: Pick<LiveJob, 'status' | 'iteration' | 'total'>): number {
   if (j.status === 'done') return 1;
@@ -41,12 +36,12 @@ export function isTerminalJob(s: JobView['status']): boolean {
   return s === 'done' || s === 'failed' || s === 'cancelled';
 }
 
-/** A job first heard of in an event. */
-export function blankJob(key: string, label: string): LiveJob {
+/** A job first heard of in an event (events carry the job's kind). */
+export function blankJob(key: string, kind: JobKind, label: string): LiveJob {
   return {
     key,
     label,
-    kind: kindOfKey(key),
+    kind,
     status: 'pending',
     attempt: 0,
     stage: null,

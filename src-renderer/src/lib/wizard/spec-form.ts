@@ -6,7 +6,7 @@
  * itself to `formToSpec`.
  */
 import { ARCH_NAMES, THRESHOLD_RULE_NAMES, VOTE_RULES, type AuditSpec } from '../../../../src-shared/audit/spec';
-import type { Catalog, CatalogEntry } from '../../../../src-shared/contract/api';
+import type { Catalog, CatalogAttack } from '../../../../src-shared/contract/api';
 import { paramDefaults, type ParamSpec } from '../../../../src-shared/params';
 
 export type ParamInput = Record<string, number | boolean | string | null>;
@@ -170,13 +170,13 @@ export function newScenario(kind: 'ltd' | 'lsd'): ScenarioEntry {
 }
 
 /** An attack as the form offers it before anyone edits it. */
-export function newAttack(a: CatalogEntry, enabled: boolean): AttackEntry {
+export function newAttack(a: CatalogAttack, enabled: boolean): AttackEntry {
   return {
     uid: newUid(),
     name: a.id,
     enabled,
     params: paramDefaults(a.params),
-    seeds: a.id === 'negative' ? '777' : '1',
+    seeds: a.defaultSeeds.join(', '),
     iterations: 300,
     block: '',
   };
@@ -305,7 +305,8 @@ export function specToForm(spec: AuditSpec, catalog: Catalog): WizardForm {
 
 /** The spec the form stands for, as JSON input to the schema (it may be invalid). */
 export function formToSpec(f: Readonly<WizardForm>, catalog: Catalog): Record<string, unknown> {
-  const specs = (id: string, list: readonly CatalogEntry[]): ParamSpec[] => list.find((x) => x.id === id)?.params ?? [];
+  const specs = (id: string, list: readonly { id: string; params: ParamSpec[] }[]): ParamSpec[] =>
+    list.find((x) => x.id === id)?.params ?? [];
   const victim =
     f.victimMode === 'train'
       ? {
