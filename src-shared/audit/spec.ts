@@ -101,7 +101,9 @@ const ScenarioSchema = z.discriminatedUnion('kind', [
 // side cannot import the engine); here only their form.
 const registryId = z
   .string()
-  .regex(REGISTRY_ID_RE, { message: 'must be an id such as "removalnet": lower-case letters, digits and "-"' });
+  .regex(REGISTRY_ID_RE, {
+    message: 'must be an attack or defence id: lower-case letters, digits and "-", starting with a letter',
+  });
 
 const DefenseSchema = z.strictObject({ id: registryId, params: paramRecord.optional() });
 

@@ -89,7 +89,7 @@ describe('parseAuditSpec', () => {
     expect(withField((s) => delete s.attacks[2].iterations)).toEqual(['attacks[2].iterations: required']);
     // The shared schema checks an id's form; which ids exist is the registries' word (main side).
     expect(withField((s) => (s.attacks[0].name = 'Fine Tune'))).toEqual([
-      expect.stringMatching(/^attacks\[0\]\.name: must be an id such as "removalnet"/),
+      expect.stringMatching(/^attacks\[0\]\.name: must be an attack or defence id/),
     ]);
     expect(withField((s) => (s.attacks[0].seed = 3))).toEqual(['attacks[0]: unknown field "seed"']);
     expect(withField((s) => (s.scenarios[0].fraction = 1.5))).toEqual(['scenarios[0].fraction: must be <= 1, got 1.5']);

@@ -86,14 +86,14 @@ export async function runAttack(ctx: RunContext, req: RunAttackRequest): Promise
     });
   }
   if (
-    attack.id === 'negative' &&
+    attack.role === 'independent' &&
     typeof params.values.seed === 'number' &&
     params.values.seed >= REFERENCE_SEED_BASE &&
     params.values.seed < REFERENCE_SEED_BASE + 1000
   ) {
     throw new AuditError(
       'INVALID_ARGUMENT',
-      `Negative-model seed ${params.values.seed} lies in the calibration references' seed range`,
+      `The seed ${params.values.seed} of the independent model (${attack.name}) lies in the calibration references' seed range`,
       {
         hint: `Use a seed outside [${REFERENCE_SEED_BASE}, ${REFERENCE_SEED_BASE + 1000}): a reference that sets tau would flag itself.`,
       },
