@@ -3,19 +3,11 @@
  * PDF's text back: accuracies in percent with two decimals, drops in percentage points,
  * metric cells as mean ± std (three significant digits, as the CLI's table), tau likewise.
  */
-import { formatNumber, type ResultMetric, type ResultRow } from '../../src-shared/audit/results';
+import type { ResultRow } from '../../src-shared/audit/results';
+import { formatMetricCell, formatNumber, formatTau, percent } from '../../src-shared/format';
 import type { ThresholdRule } from '../engine/calibration/rules';
 
-export const percent = (x: number): string => (x * 100).toFixed(2);
-
-/** 'mean ± std' with at least two values, else the mean alone. */
-export function formatMetricCell(m: Pick<ResultMetric, 'mean' | 'std' | 'n'>): string {
-  return m.n >= 2 ? `${formatNumber(m.mean)} ± ${formatNumber(m.std)}` : formatNumber(m.mean);
-}
-
-export function formatTau(tau: number | null): string {
-  return tau === null ? '-' : formatNumber(tau);
-}
+export { formatMetricCell, formatNumber, formatTau, percent };
 
 /** The row's accuracy and drop cells. */
 export function formatFidelity(r: Pick<ResultRow, 'fidelity'>): { accuracy: string; drop: string } {

@@ -7,7 +7,7 @@
  * Every stage is exported on its own: the app renders `reportHtml` and prints it with
  * Electron's printToPDF, and tests check the stages separately.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { AuditError } from '../engine/errors';
 import { loadResultsTable } from '../runner/results';
@@ -19,6 +19,7 @@ import { orderFigures, reportHtml } from './html';
 import { modelFigures, type ModelFigureOptions } from './model-figures';
 import { writeFigureFiles } from './figure-files';
 import { findChromium, renderPdf, type RenderPdfOptions } from './pdf';
+import { writeFileAtomicSync } from '../engine/files/atomic-write';
 
 export {
   collectReportData,
@@ -135,9 +136,7 @@ export interface WrittenReport {
 
 function writeAtomic(file: string, text: string): number {
   mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, text);
   return Buffer.byteLength(text);
 }
 

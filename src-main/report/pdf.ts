@@ -4,10 +4,11 @@
  * install locations of Chromium, Chrome and Edge for the platform. When none exists the
  * error names what to install. (The desktop app prints with Electron's printToPDF instead.)
  */
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { AuditError } from '../engine/errors';
+import { writeFileAtomic } from '../engine/files/atomic-write';
 
 export const CHROMIUM_ENV = 'OWNERSHIP_AUDIT_CHROMIUM';
 
@@ -130,13 +131,11 @@ export async function renderPdf(html: string, outFile: string, opts: RenderPdfOp
   const timeout = opts.timeoutMs ?? 60_000;
   const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, timeout });
   mkdirSync(dirname(outFile), { recursive: true });
-  const tmp = join(dirname(outFile), `.${Date.now()}-${process.pid}.pdf.tmp`);
   try {
     const page = await browser.newPage();
     page.setDefaultTimeout(timeout);
     await page.setContent(html, { waitUntil: 'load' });
     const pdf = await page.pdf({
-      path: tmp,
       format: 'A4',
       printBackground: true,
       preferCSSPageSize: true,
@@ -145,7 +144,7 @@ export async function renderPdf(html: string, outFile: string, opts: RenderPdfOp
       footerTemplate: `<div style="font-size:7pt;color:#777;width:100%;padding:0 15mm;display:flex;justify-content:space-between;font-family:'Liberation Sans',Arial,sans-serif"><span>${escapeHtml(opts.footer ?? 'Ownership Audit report')}</span><span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>`,
       margin: { top: '14mm', bottom: '16mm', left: '15mm', right: '15mm' },
     });
-    renameSync(tmp, outFile);
+    await writeFileAtomic(outFile, pdf);
     return {
       path: outFile,
       bytes: pdf.length,
@@ -154,7 +153,6 @@ export async function renderPdf(html: string, outFile: string, opts: RenderPdfOp
       browserVersion: browser.version(),
     };
   } finally {
-    rmSync(tmp, { force: true });
     await browser.close();
   }
 }

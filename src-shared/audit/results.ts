@@ -11,9 +11,11 @@
 import type { MetricKind } from '../domain/metrics';
 import type { RunStatus } from '../domain/states';
 import { ownershipLabel, ownershipVerdict, type Verdict } from '../domain/verdict';
+import { formatNumber, percent } from '../format';
 
 export type { RunStatus };
 export { ownershipLabel };
+export { formatNumber };
 
 /** One row of the table as planned (see planRows in src-main/runner/plan.ts), in spec order. */
 export interface RowDef {
@@ -207,17 +209,6 @@ export function buildResultsTable(input: ResultsInput): ResultsTable {
   return { runId: input.runId, status: input.status, victimAccuracy, metrics: columns, rows };
 }
 
-/** Three significant digits, without exponent notation for ordinary magnitudes. */
-export function formatNumber(x: number): string {
-  if (!Number.isFinite(x)) return '-';
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  if (a >= 1000 || a < 1e-3) return x.toExponential(2);
-  return String(Number(x.toPrecision(3)));
-}
-
-const pct = (x: number): string => (x * 100).toFixed(2);
-
 /** A fixed-width text table for terminals: row, scenario, acc %, drop (points), metrics `mean±std` (tau in the header), ownership. */
 export function formatResultsTable(table: ResultsTable): string {
   const header1 = ['row', 'scenario', 'acc %', 'drop', ...table.metrics.map((m) => m.id), 'ownership'];
@@ -232,8 +223,8 @@ export function formatResultsTable(table: ResultsTable): string {
   const body = table.rows.map((r) => [
     r.label,
     r.scenario,
-    r.fidelity ? pct(r.fidelity.accuracy) : '-',
-    r.fidelity ? pct(r.fidelity.drop) : '-',
+    r.fidelity ? percent(r.fidelity.accuracy) : '-',
+    r.fidelity ? percent(r.fidelity.drop) : '-',
     ...table.metrics.map((m) => {
       const v = r.metrics[m.id];
       if (!v) return r.suspects ? 'n/a' : '-';
@@ -250,7 +241,7 @@ export function formatResultsTable(table: ResultsTable): string {
       .trimEnd();
   const lines = [render(header1), render(header2), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(render)];
   const notes = [
-    `victim accuracy ${table.victimAccuracy === null ? '-' : `${pct(table.victimAccuracy)} %`}`,
+    `victim accuracy ${table.victimAccuracy === null ? '-' : `${percent(table.victimAccuracy)} %`}`,
     `status ${table.status}`,
   ];
   if (table.metrics.some((m) => m.degenerate))

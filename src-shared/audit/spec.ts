@@ -99,11 +99,9 @@ const ScenarioSchema = z.discriminatedUnion('kind', [
 
 // Attack and defence ids are checked against the registries on the main side (the shared
 // side cannot import the engine); here only their form.
-const registryId = z
-  .string()
-  .regex(REGISTRY_ID_RE, {
-    message: 'must be an attack or defence id: lower-case letters, digits and "-", starting with a letter',
-  });
+const registryId = z.string().regex(REGISTRY_ID_RE, {
+  message: 'must be an attack or defence id: lower-case letters, digits and "-", starting with a letter',
+});
 
 const DefenseSchema = z.strictObject({ id: registryId, params: paramRecord.optional() });
 

@@ -15,6 +15,7 @@ import {
   copyNormalization,
 } from './transform';
 import type { ImageSet, Normalization } from './types';
+import { parsePartitionText } from '../../../src-shared/domain/partition';
 
 function invalid(message: string, hint: string): AuditError {
   return new AuditError('INVALID_ARGUMENT', message, { hint });
@@ -40,16 +41,14 @@ export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
 
 /** Parses a partition spec "k/n" (part k of n, 0-based), e.g. "0/2". */
 export function parsePartition(spec: string): { k: number; n: number } {
-  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(spec);
-  const k = m ? Number(m[1]) : NaN;
-  const n = m ? Number(m[2]) : NaN;
-  if (!m || n < 1 || k >= n) {
+  const part = parsePartitionText(spec);
+  if (!part) {
     throw invalid(
       `Invalid partition "${spec}"`,
       'Write it as k/n with 0 <= k < n, e.g. "0/2" for the first half and "1/2" for the second.',
     );
   }
-  return { k, n };
+  return part;
 }
 
 function checkPart(k: number, n: number): void {

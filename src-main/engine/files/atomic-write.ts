@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp, closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { processAlive } from '../process-alive';
 
 /** `pid-random`: unique per call; the pid part lets a later call tell a dead writer's leftovers. */
 function uniqueTag(): string {
@@ -195,15 +196,6 @@ async function removeStaleTemps(parent: string, base: string): Promise<void> {
     if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) {
       await fsp.rm(path.join(parent, e), { recursive: true, force: true }).catch(() => undefined);
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

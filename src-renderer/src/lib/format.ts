@@ -3,21 +3,10 @@
  * the PDF report (accuracy in percent with two decimals, drops in percentage points, metric
  * cells as mean ± std with three significant digits, the mean alone for one suspect).
  */
-import { formatNumber, type ResultMetric } from '../../../src-shared/audit/results';
 import type { ApiError, Catalog, CatalogMetric, Result } from '../../../src-shared/contract/api';
+import { formatMetricCell, formatNumber, formatTau, percent } from '../../../src-shared/format';
 
-export { formatNumber };
-
-export const percent = (x: number): string => (x * 100).toFixed(2);
-
-/** 'mean ± std' with at least two values, else the mean alone (as the report). */
-export function formatMetricCell(m: Pick<ResultMetric, 'mean' | 'std' | 'n'>): string {
-  return m.n >= 2 ? `${formatNumber(m.mean)} ± ${formatNumber(m.std)}` : formatNumber(m.mean);
-}
-
-export function formatTau(tau: number | null): string {
-  return tau === null ? '-' : formatNumber(tau);
-}
+export { formatMetricCell, formatNumber, formatTau, percent };
 
 /** 42 s, 3 min 20 s, 1 h 05 min. */
 export function formatDuration(seconds: number | null | undefined): string {
