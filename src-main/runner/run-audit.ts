@@ -95,6 +95,17 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
   const sessionStart = Date.now();
   const wallBefore = store.getRun(runId)?.wallSeconds ?? 0;
   const emit = (e: RunEvent) => opts.onEvent?.(e);
+  const emitJob = (j: JobRecord, status: JobRecord['status'], attempt: number, error?: string) =>
+    emit({
+      type: 'job',
+      runId,
+      key: j.key,
+      kind: jobKindOf(j),
+      label: j.label,
+      status,
+      attempt,
+      ...(error === undefined ? {} : { error }),
+    });
   // One log file per job in the run's folder: worker messages, attempts and failures.
   const logDir = join(store.getRun(runId)?.workDir || join(opts.home, 'runs', runId), 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -159,16 +170,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
               errorCode: 'DEPENDENCY_FAILED',
               errorMessage: `needs ${blocker.key}, which ${blocker.status === 'failed' ? 'failed' : 'was cancelled'}`,
             });
-            emit({
-              type: 'job',
-              runId,
-              key: j.key,
-              kind: jobKindOf(j),
-              label: j.label,
-              status: 'cancelled',
-              attempt: j.attempts,
-              error: `needs ${blocker.key}`,
-            });
+            emitJob(j, 'cancelled', j.attempts, `needs ${blocker.key}`);
             return pump();
           }
         }
@@ -186,7 +188,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
       const deps = Object.fromEntries(j.deps.map((d) => [d, storedResult(all.find((x) => x.key === d))]));
       const attempt = j.attempts + 1;
       store.updateJob(runId, j.key, { status: 'running', attempts: attempt, startedAt: new Date().toISOString() });
-      emit({ type: 'job', runId, key: j.key, kind: jobKindOf(j), label: j.label, status: 'running', attempt });
+      emitJob(j, 'running', attempt);
       jobLog(j.key, `attempt ${attempt} started`);
       const started = Date.now();
       const handle = startWorker(
@@ -231,7 +233,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
               errorCode: null,
               errorMessage: null,
             });
-            emit({ type: 'job', runId, key: j.key, kind: jobKindOf(j), label: j.label, status: 'done', attempt });
+            emitJob(j, 'done', attempt);
           } catch (e) {
             const message = e instanceof Error ? e.message : String(e);
             store.updateJob(runId, j.key, {
@@ -241,16 +243,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
               finishedAt: new Date().toISOString(),
               seconds,
             });
-            emit({
-              type: 'job',
-              runId,
-              key: j.key,
-              kind: jobKindOf(j),
-              label: j.label,
-              status: 'failed',
-              attempt,
-              error: message,
-            });
+            emitJob(j, 'failed', attempt, message);
           }
           pump();
         },
@@ -268,31 +261,14 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
               errorCode: alone ? 'CANCELLED' : null,
               errorMessage: alone ? 'cancelled by the user' : null,
             });
-            emit({
-              type: 'job',
-              runId,
-              key: j.key,
-              kind: jobKindOf(j),
-              label: j.label,
-              status: alone ? 'cancelled' : 'pending',
-              attempt,
-            });
+            emitJob(j, alone ? 'cancelled' : 'pending', attempt);
           } else if (f.crashed && attempt < maxAttempts) {
             store.updateJob(runId, j.key, {
               status: 'pending',
               errorCode: f.error.code,
               errorMessage: f.error.message,
             });
-            emit({
-              type: 'job',
-              runId,
-              key: j.key,
-              kind: jobKindOf(j),
-              label: j.label,
-              status: 'pending',
-              attempt,
-              error: `${f.error.message}; retrying from its checkpoint`,
-            });
+            emitJob(j, 'pending', attempt, `${f.error.message}; retrying from its checkpoint`);
           } else {
             store.updateJob(runId, j.key, {
               status: 'failed',
@@ -301,16 +277,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
               finishedAt: new Date().toISOString(),
               seconds,
             });
-            emit({
-              type: 'job',
-              runId,
-              key: j.key,
-              kind: jobKindOf(j),
-              label: j.label,
-              status: 'failed',
-              attempt,
-              error: f.error.message,
-            });
+            emitJob(j, 'failed', attempt, f.error.message);
           }
           pump();
         },

@@ -215,7 +215,7 @@ describe('utility process workers', () => {
     const fork = vi.fn(() => child as never);
     const progress: unknown[] = [];
     const handle = startWorker(
-      { kind: 'attack', payload: { seed: 1 }, deps: {} },
+      { kind: 'calibrate', payload: { reuse: '/c.json', victimDir: '/v' }, deps: {} },
       {
         entry: '/app/dist/cli.cjs',
         backend: 'wasm',
@@ -230,7 +230,7 @@ describe('utility process workers', () => {
     );
     expect(child.posted[0]).toEqual({
       type: 'start',
-      job: { kind: 'attack', payload: { seed: 1 }, deps: {} },
+      job: { kind: 'calibrate', payload: { reuse: '/c.json', victimDir: '/v' }, deps: {} },
       backend: 'wasm',
     });
     handle.cancel();
@@ -253,7 +253,7 @@ describe('utility process workers', () => {
       kill: vi.fn(),
     });
     const handle = startWorker(
-      { kind: 'attack', payload: {}, deps: {} },
+      { kind: 'calibrate', payload: { reuse: '/c.json', victimDir: '/v' }, deps: {} },
       { entry: 'x', backend: 'wasm', launch: utilityProcessLauncher(() => child as never) },
     );
     child.stderr.emit('data', Buffer.from('out of memory\n'));
