@@ -21,18 +21,19 @@ import { loadModel } from '../engine/models/io';
 import { evaluate, predictLabels } from '../engine/training/evaluate';
 import { trainModel, type TrainModelRequest } from '../engine/training/train-model';
 import { applyThresholds, type MetricScore } from '../engine/verdict/verdict';
-import type {
-  AnyJobResult,
-  AttackPayload,
-  CalibrateJobResult,
-  CalibratePayload,
-  CheckpointScore,
-  ReferencePayload,
-  ReferenceResult,
-  ScoreJobResult,
-  ScorePayload,
-  TrainVictimResult,
-  TypedJob,
+import {
+  unknownJobKind,
+  type AnyJobResult,
+  type AttackPayload,
+  type CalibrateJobResult,
+  type CalibratePayload,
+  type CheckpointScore,
+  type ReferencePayload,
+  type ReferenceResult,
+  type ScoreJobResult,
+  type ScorePayload,
+  type TrainVictimResult,
+  type TypedJob,
 } from './jobs';
 
 /** Checkpoint interval of victim and reference trainings started by the runner. */
@@ -55,6 +56,9 @@ export async function executeJob(ctx: RunContext, job: JobInput): Promise<AnyJob
       return attackJob(ctx, job.payload);
     case 'score':
       return scoreJob(ctx, job.payload, job.deps);
+    default:
+      // A job arrives as JSON from the runner: a kind this version does not know is refused.
+      throw unknownJobKind((job as { kind: string }).kind);
   }
 }
 

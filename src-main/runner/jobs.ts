@@ -6,6 +6,7 @@
  * `storedJob` / `jobResult`: the store keeps them as JSON, and this module is the one place
  * that says what that JSON is.
  */
+import type { MetricKind } from '../../src-shared/domain/metrics';
 import type { JobKind } from '../../src-shared/domain/states';
 import type { RunAttackRequest, RunAttackResult } from '../engine/attacks/run-attack';
 import type { CalibrateRequest } from '../engine/calibration/calibrate';
@@ -79,7 +80,7 @@ export interface ReferenceResult {
 export interface CalibrateJobResult {
   file: string;
   victimHash: string;
-  metrics: { id: string; kind: string; tau: number; degenerate: boolean }[];
+  metrics: { id: string; kind: MetricKind; tau: number; degenerate: boolean }[];
 }
 
 export interface CheckpointScore {
@@ -117,7 +118,8 @@ function isJobKind(kind: string): kind is JobKind {
   return (JOB_KINDS as readonly string[]).includes(kind);
 }
 
-function unknownKind(kind: string): AuditError {
+/** INVALID_ARGUMENT for a job kind this version does not know (a job planned by another version). */
+export function unknownJobKind(kind: string): AuditError {
   return new AuditError('INVALID_ARGUMENT', `Unknown job kind "${kind}"`, {
     hint: 'The run was planned by another version of Ownership Audit; start a new run.',
   });
@@ -125,7 +127,7 @@ function unknownKind(kind: string): AuditError {
 
 /** A stored job as the typed job it was planned as (INVALID_ARGUMENT for a kind this version does not know). */
 export function storedJob(record: Pick<JobRecord, 'kind' | 'payload'>): TypedJob {
-  if (!isJobKind(record.kind)) throw unknownKind(record.kind);
+  if (!isJobKind(record.kind)) throw unknownJobKind(record.kind);
   // The store returns the JSON the planner wrote for this kind.
   return { kind: record.kind, payload: record.payload } as TypedJob;
 }

@@ -6,7 +6,9 @@
  */
 import type { RunStatus } from '../../src-shared/audit/results';
 
-export type JobStatus = 'pending' | 'running' | 'done' | 'failed' | 'cancelled';
+import type { JobStatus } from '../../src-shared/domain/states';
+
+export type { JobStatus };
 
 export interface RunRecord {
   id: string;
