@@ -114,4 +114,10 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // CommonJS preloads (node --require) used by tests.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );
