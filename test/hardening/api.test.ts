@@ -1,0 +1,130 @@
+/**
+ * Issue 16, defects 1 and 7: every path that arrives through the API is contained. Outputs
+ * land only in the home's exports folder (or a dialog-granted folder), never on the store's
+ * own files; reads stay under the read roots; a refused path is PATH_NOT_ALLOWED whether or
+ * not it exists, and no error echoes a file's contents. The service runs in-process with
+ * the fake runner (no workers): these cases take milliseconds.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Result } from '../../src-shared/contract/api';
+import { databasePath } from '../../src-main/store';
+import { smoke, useFakeService } from '../api/fake-runner';
+import { storeSnapshot } from './harness';
+
+const newService = useFakeService();
+const outside: string[] = [];
+afterEach(() => {
+  for (const d of outside.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A folder outside every read root (not under the home, the repository or the resources). */
+function outsideDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'oa-outside-'));
+  outside.push(d);
+  return d;
+}
+
+type ApiErr = { code: string; message: string; hint: string };
+function error(r: Result<unknown>): ApiErr {
+  expect(r.ok, JSON.stringify(r)).toBe(false);
+  return (r as { ok: false; error: ApiErr }).error;
+}
+
+/** A service with one completed run, and the store's state before any attack. */
+async function withRun() {
+  const made = newService();
+  const { runId } = (await made.service.startRun({ spec: smoke() })) as { ok: true; value: { runId: string } };
+  made.runner.runs[0].finish('completed');
+  await new Promise((r) => setTimeout(r, 0));
+  return { ...made, runId, before: storeSnapshot(made.home), dbBytes: readFileSync(databasePath(made.home)) };
+}
+
+describe('exportReport writes only inside the exports folder', () => {
+  it.fails(
+    'refuses the reported attack, the database by absolute path, and ../ escapes; the store stays intact',
+    async () => {
+      const { service, home, runId, before } = await withRun();
+      const escape = join(outsideDir(), 'evil.csv');
+      for (const out of [
+        'audit.db',
+        databasePath(home),
+        `${databasePath(home)}-wal`,
+        '../audit.db',
+        'exports/../../audit.db',
+        join('runs', runId, 'x.csv'),
+        relative(join(home, 'exports'), escape),
+        escape,
+      ]) {
+        const e = error(await service.exportReport({ runId, format: 'csv', out }));
+        expect(e.code, out).toBe('PATH_NOT_ALLOWED');
+        expect(e.hint, out).toMatch(/exports/);
+      }
+      expect(existsSync(escape)).toBe(false);
+      expect(storeSnapshot(home)).toBe(before);
+      expect((await service.listRuns({})).ok).toBe(true);
+    },
+  );
+
+  it.fails('writes a relative out inside <home>/exports', async () => {
+    const { service, home, runId } = await withRun();
+    const r = await service.exportReport({ runId, format: 'csv', out: 'audit.csv' });
+    expect(r).toEqual({ ok: true, value: { path: join(home, 'exports', 'audit.csv') } });
+  });
+
+  it.fails('refuses a symlink inside exports that points at the database', async () => {
+    const { service, home, runId, before } = await withRun();
+    mkdirSync(join(home, 'exports'), { recursive: true });
+    symlinkSync(home, join(home, 'exports', 'up'));
+    const e = error(await service.exportReport({ runId, format: 'csv', out: 'up/audit.db' }));
+    expect(e.code).toBe('PATH_NOT_ALLOWED');
+    expect(storeSnapshot(home)).toBe(before);
+  });
+});
+
+describe('reads stay under the read roots', () => {
+  it.fails(
+    'inspectModel on a JSON file outside the roots: PATH_NOT_ALLOWED, no contents, same answer as a missing file',
+    async () => {
+      const { service } = newService();
+      const dir = outsideDir();
+      writeFileSync(join(dir, 'secret.json'), 'TOP-SECRET-CONTENT {"a":1}');
+      const there = error(await service.inspectModel({ path: join(dir, 'secret.json') }));
+      const missing = error(await service.inspectModel({ path: join(dir, 'nothing.json') }));
+      expect(there.code).toBe('PATH_NOT_ALLOWED');
+      expect(missing.code).toBe('PATH_NOT_ALLOWED');
+      expect(JSON.stringify(there)).not.toContain('TOP-SECRET');
+      expect(there.message.replace('secret.json', 'X')).toBe(missing.message.replace('nothing.json', 'X'));
+      expect(there.hint).toMatch(/--allow-dir/);
+    },
+  );
+
+  it.fails('inspectModel on a broken JSON file inside the home names the file but not its contents', async () => {
+    const { service, home } = newService();
+    writeFileSync(join(home, 'model.json'), 'TOP-SECRET-CONTENT not json');
+    const e = error(await service.inspectModel({ path: join(home, 'model.json') }));
+    expect(e.code).toBe('MODEL_FORMAT');
+    expect(JSON.stringify(e)).not.toContain('TOP-SECRET');
+  });
+
+  it.fails('previewDataset of /etc, a ../ escape or a symlink out of the home is refused', async () => {
+    const { service, home } = newService();
+    symlinkSync('/etc', join(home, 'etc-link'));
+    for (const path of ['/etc', join(home, '..', '..', 'etc'), join(home, 'etc-link')]) {
+      expect(error(await service.previewDataset({ path })).code, path).toBe('PATH_NOT_ALLOWED');
+    }
+  });
+
+  it.fails('startRun and checkSpec refuse a spec whose data lies outside the roots', async () => {
+    const { service, runner } = newService();
+    const spec = { ...smoke(), data: { ...smoke().data, train: '/etc' } };
+    const e = error(await service.startRun({ spec }));
+    expect(e.code).toBe('PATH_NOT_ALLOWED');
+    expect(e.message).toContain('data.train');
+    expect(runner.runs).toHaveLength(0);
+    const checked = (await service.checkSpec({ spec })) as { ok: true; value: { problems: string[] } };
+    expect(checked.value.problems.join('\n')).toMatch(/data\.train: .*not allowed/);
+  });
+});
