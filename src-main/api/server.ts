@@ -8,8 +8,8 @@
  *   GET  /...            the renderer (out/renderer), with a strict CSP
  *
  * Bound to 127.0.0.1 unless told otherwise; another host needs allowRemote (the token then
- * is the only guard, and it travels unencrypted). Requests whose Host header is not a
- * loopback name are refused (DNS rebinding). No CORS headers: other origins get nothing.
+ * is the only guard, and it travels unencrypted). On loopback, requests whose Host header is
+ * not a loopback name are refused (DNS rebinding), with or without allowRemote. No CORS headers: other origins get nothing.
  * The protocol is documented for clients in src-shared/contract/api.ts.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -66,18 +66,34 @@ function sendJson(res: ServerResponse, status: number, result: Result<unknown>):
   res.end(body);
 }
 
-/** The body as text, or 'too-large' once it passes the limit (the rest is drained so the client gets the 413). */
+/** Past this much, a client still sending an oversized body is cut off (it has had its 413). */
+const DRAIN_FACTOR = 64;
+
+/**
+ * The body as text, or 'too-large' as soon as it passes the limit (declared or, for a
+ * chunked body, counted). The rest is read and dropped while the 413 goes out, so the
+ * client finishes sending and reads the answer instead of meeting a reset; only a client
+ * that keeps sending far past the limit is cut off.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<string | 'too-large'> {
   return new Promise((resolveBody, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = Number(req.headers['content-length'] ?? 0) > limit;
+    if (over) resolveBody('too-large');
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size <= limit) chunks.push(c);
-      // Draining has a limit too: a client that keeps sending is cut off.
-      else if (size > limit * 16) req.destroy();
+      if (!over && size <= limit) return void chunks.push(c);
+      if (!over) {
+        over = true;
+        chunks.length = 0;
+        resolveBody('too-large');
+      }
+      if (size > limit * DRAIN_FACTOR) req.destroy();
     });
-    req.on('end', () => resolveBody(size > limit ? 'too-large' : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      if (!over) resolveBody(Buffer.concat(chunks).toString('utf8'));
+    });
     req.on('error', reject);
   });
 }
@@ -101,7 +117,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const token = opts.token ?? newToken();
   const limit = opts.maxBodyBytes ?? MAX_BODY_BYTES;
   let port = 0;
-  const checkHost = (h: string | undefined) => opts.allowRemote || hostAllowed(h, port);
+  // On loopback the Host check always holds (DNS rebinding targets loopback servers, and
+  // --allow-remote changes nothing there). Bound elsewhere with allowRemote, clients name the
+  // machine by any address or name, so the token is the only guard (documented in the README).
+  const anyHost = Boolean(opts.allowRemote) && !isLoopbackHost(host);
+  const checkHost = (h: string | undefined) => anyHost || hostAllowed(h, port);
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse, method: string) => {
     if (req.method !== 'POST') {
@@ -134,10 +154,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           'See API_METHODS in src-shared/contract/api.ts.',
         ),
       );
-    const declared = Number(req.headers['content-length'] ?? 0);
-    const body = declared > limit * 16 ? 'too-large' : await readBody(req, limit);
+    const body = await readBody(req, limit);
     if (body === 'too-large') {
-      res.setHeader('Connection', 'close');
+      // No `Connection: close` here: closing while the client still sends would reset the
+      // connection before it reads the 413 (readBody drops the rest of the body meanwhile).
       return sendJson(
         res,
         413,
