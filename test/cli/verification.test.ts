@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, writeIdx } from '../engine/datasets/fixtures';
 import { bandsIdx } from './bands';
@@ -101,6 +101,52 @@ describe('calibrate and verify', () => {
     ]);
     expect(indep.status, indep.stderr).toBe(0);
     expect(indep.json.verdict).toMatchObject({ derived: false });
+  });
+
+  // Issue 16 defect 5: a signed calibration says who signed it, an unsigned one says so, and a
+  // calibration folder moved elsewhere still verifies (its paths are relative to the file).
+  it.fails('calibrate --sign is reported signed by the home key, and still verifies after its folder moved', () => {
+    const home = join(tmp.dir, 'home');
+    const signed = join(tmp.dir, 'signed', 'cal.json');
+    const cal = runCli(
+      [
+        'calibrate',
+        '--victim',
+        victim,
+        '--data',
+        data,
+        '--references',
+        '2',
+        '--out',
+        signed,
+        '--sign',
+        ...small,
+        '--json',
+      ],
+      { OWNERSHIP_AUDIT_HOME: home },
+    );
+    expect(cal.status, cal.stderr).toBe(0);
+    const fingerprint = (cal.json.signature as { publicKeyFingerprint: string }).publicKeyFingerprint;
+    expect(fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(join(home, 'keys', 'calibration-ed25519.pem')).mode & 0o777).toBe(0o600);
+
+    const moved = join(tmp.dir, 'elsewhere', 'calibration');
+    mkdirSync(dirname(moved), { recursive: true });
+    renameSync(dirname(signed), moved);
+    const args = ['verify', '--victim', victim, '--suspect', victim, '--data', data, '--json'];
+    const r = runCli([...args, '--calibration', join(moved, 'cal.json')], { OWNERSHIP_AUDIT_HOME: home });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json.verdict).toMatchObject({ derived: true });
+    expect(r.json.calibrationIntegrity).toMatchObject({
+      formatVersion: 2,
+      signature: 'signed',
+      signedBy: fingerprint,
+      summary: `signed by ${fingerprint}`,
+    });
+
+    const unsigned = runCli([...args, '--calibration', calibration], { OWNERSHIP_AUDIT_HOME: home });
+    expect(unsigned.status, unsigned.stderr).toBe(0);
+    expect(unsigned.json.calibrationIntegrity).toMatchObject({ signature: 'unsigned', summary: 'unsigned' });
   });
 
   it('refuses a calibration made for another victim and one whose fingerprints changed', () => {
