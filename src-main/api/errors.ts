@@ -5,7 +5,7 @@
  */
 import type { ApiError, Result } from '../../src-shared/contract/api';
 import type { ErrorCode } from '../../src-shared/domain/errors';
-import { isAuditError } from '../engine/errors';
+import { AuditError, isAuditError } from '../engine/errors';
 
 /** Codes the API layer raises: its own (src-shared/domain/errors.ts) and the engine's it re-raises. */
 export type ApiErrorCode = ErrorCode;
@@ -43,4 +43,15 @@ export function failed<T = never>(code: string, message: string, hint: string): 
  */
 export function jsonNormalized<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
+/**
+ * A JSON parser's message quotes the text it choked on, and through the API that would hand
+ * a file's first characters to the caller: keep only that the file is not valid JSON.
+ */
+export function withoutFileContents(e: unknown): unknown {
+  if (!isAuditError(e) || !/Invalid JSON/.test(e.message)) return e;
+  const message = e.message.replace(/Invalid JSON:[\s\S]*$/, 'Invalid JSON');
+  // AuditError appends the path again, as the original did.
+  return new AuditError(e.code, message, { hint: e.hint, path: e.path });
 }

@@ -9,7 +9,7 @@
  * Active runs are kept by id so that pause, cancel and cancelJob reach them.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { AuditSpec } from '../../src-shared/audit/spec';
 import {
@@ -22,25 +22,20 @@ import {
 import { AuditError } from '../engine/errors';
 import { loadModel } from '../engine/models/io';
 import { loadResultsTable, loadTrajectories } from '../runner/results';
-import {
-  defaultWorkers,
-  processAlive,
-  startAudit,
-  type AuditHandle,
-  type RunAuditOptions,
-  type RunEvent,
-} from '../runner/run-audit';
+import { defaultWorkers, processAlive, startAudit, type AuditHandle, type RunAuditOptions } from '../runner/run-audit';
 import type { WorkerLauncher } from '../runner/worker-process';
 import { databasePath, openStore, runsDir } from '../store';
 import type { AuditStore } from '../store/types';
 import { buildCatalog } from './catalog';
 import { createDispatch, type ApiHandlers, type Dispatch } from './dispatch';
-import { ApiFailure, jsonNormalized } from './errors';
+import { ApiFailure, jsonNormalized, withoutFileContents } from './errors';
+import { createPathPolicy } from './path-policy';
 import { previewDataset } from './preview';
 import { exportReport } from './report-export';
 import { checkSpec, specProblems } from './spec-check';
-import { calibrationSummary, jobView, runSummary } from './views';
+import { calibrationSummary, jobView, runSummary, toAuditEvent } from './views';
 import { jobKindOf } from '../runner/jobs';
+import { packageRoot } from '../cli/paths';
 
 /** The compute backend the runs use, as `initBackend` reports it. */
 export interface EngineDescription {
@@ -67,6 +62,8 @@ export interface AuditServiceOptions {
   dialogs?: ApiDialogs;
   /** Relative paths in specs resolve against this folder (default: the process's working directory). */
   baseDir?: string;
+  /** Folders the API may read besides the home and the bundled resources (serve: its folder, --allow-dir). */
+  readRoots?: string[];
   /** For tests: an open store (default: the home's database, closed by close()). */
   store?: AuditStore;
   /** For tests: a stand-in for the job runner. */
@@ -82,33 +79,6 @@ export interface AuditService extends AuditClient {
   close(): Promise<void>;
 }
 
-function toAuditEvent(e: RunEvent): AuditEvent {
-  if (e.type === 'run') return { type: 'run', runId: e.runId, status: e.status, jobs: e.jobs, done: e.done };
-  if (e.type === 'job')
-    return {
-      type: 'job',
-      runId: e.runId,
-      key: e.key,
-      kind: e.kind,
-      label: e.label,
-      status: e.status,
-      attempt: e.attempt,
-      ...(e.error ? { error: e.error } : {}),
-    };
-  const { stage, iteration, total, values } = e.event;
-  return {
-    type: 'progress',
-    runId: e.runId,
-    key: e.key,
-    kind: e.kind,
-    label: e.label,
-    event: { stage, iteration, total, ...(values ? { values } : {}) },
-    done: e.done,
-    total: e.total,
-    etaSeconds: e.etaSeconds,
-  };
-}
-
 const runNotFound = (id: string) =>
   new AuditError('RUN_NOT_FOUND', `No run with id ${id}`, {
     hint: 'The run may have been deleted; refresh the history.',
@@ -120,6 +90,13 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
   const ownStore = !opts.store;
   const store = opts.store ?? openStore(databasePath(home));
   const start = opts.startAudit ?? startAudit;
+  const paths = createPathPolicy({
+    home,
+    baseDir,
+    resourcesDir: join(packageRoot(), 'resources'),
+    readRoots: opts.readRoots,
+  });
+  const specContext = { store, home, baseDir, readable: paths.isReadable };
   const engine: Promise<EngineDescription> = Promise.resolve(
     typeof opts.backend === 'string'
       ? { backend: opts.backend, available: [opts.backend], tfjsVersion: tf.version.tfjs }
@@ -215,10 +192,13 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
     },
     catalog: () => buildCatalog(),
     inspectModel: async ({ path }) => {
-      const { model, meta } = await loadModel(resolve(baseDir, path));
+      const file = paths.readable(path, 'inspectModel.path');
+      const { model, meta } = await loadModel(file).catch((e: unknown) => {
+        throw withoutFileContents(e);
+      });
       model.dispose();
       return {
-        path: resolve(baseDir, path),
+        path: file,
         arch: meta.arch,
         lineage: meta.lineage,
         inputShape: meta.inputShape,
@@ -229,13 +209,23 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
         contentHash: meta.contentHash,
       };
     },
-    previewDataset: ({ path, samplesPerSplit }) => previewDataset(resolve(baseDir, path), samplesPerSplit ?? 8),
+    previewDataset: ({ path, samplesPerSplit }) =>
+      previewDataset(paths.readable(path, 'previewDataset.path'), samplesPerSplit ?? 8),
     checkSpec: async ({ spec, workers }) => {
       const { backend } = await engine;
-      return checkSpec(spec, workers ?? defaultWorkers(backend), backend, { store, home, baseDir });
+      return checkSpec(spec, workers ?? defaultWorkers(backend), backend, specContext);
     },
     startRun: async ({ spec, workers }) => {
-      const checked = specProblems(spec, { store, home, baseDir });
+      const checked = specProblems(spec, specContext);
+      if (checked.notAllowed) {
+        throw new AuditError(
+          'PATH_NOT_ALLOWED',
+          `The audit spec names paths the workbench may not read:\n  ${checked.notAllowed.join('\n  ')}`,
+          {
+            hint: 'Put the files under the data folder or the folder `ownership-audit serve` was started in, or restart serve with `--allow-dir <folder>`.',
+          },
+        );
+      }
       if (!checked.spec) {
         throw new AuditError('SPEC_INVALID', `The audit spec is invalid:\n  ${checked.problems.join('\n  ')}`, {
           hint: 'Fix the fields named above (checkSpec lists the same problems).',
@@ -330,12 +320,14 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
       return null;
     },
     listCalibrations: () => store.listCalibrations().map(calibrationSummary),
-    exportReport: async ({ runId, format, out }) => {
+    exportReport: async ({ runId, format, out, grant }) => {
       const run = getRunOrThrow(runId);
       const { backend } = await engine;
-      const target = out
-        ? resolve(home, out)
-        : join(run.workDir || join(runsDir(home), runId), `report-${runId}.${format}`);
+      // A chosen place is checked (path-policy.ts); the default is the run's own folder.
+      const target =
+        out !== undefined || grant !== undefined
+          ? paths.writable(out ?? `report-${runId}.${format}`, grant)
+          : join(run.workDir || join(runsDir(home), runId), `report-${runId}.${format}`);
       return exportReport({ store, home, backend, cliEntry: opts.workerEntry, runId, format, out: target });
     },
     pickPath: async (input) => {
@@ -345,7 +337,15 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
           'File dialogs are only available in the desktop app',
           'Type or paste the path instead.',
         );
-      return opts.dialogs.pickPath(input);
+      const picked = await opts.dialogs.pickPath({
+        kind: input.purpose === 'export' ? 'folder' : input.kind,
+        title: input.title,
+      });
+      if (picked === null) return null;
+      // What the user picked is what the API may use: an export folder by grant, a read by its folder.
+      if (input.purpose === 'export') return paths.grantFolder(picked);
+      paths.addReadRoot(input.kind === 'file' ? dirname(picked) : picked);
+      return picked;
     },
   };
 

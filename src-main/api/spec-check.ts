@@ -17,6 +17,8 @@ export interface SpecCheckContext {
   home: string;
   /** Relative paths in the spec are resolved against this folder. */
   baseDir: string;
+  /** Whether the API may read a path (path-policy.ts); a path it may not is never looked at. */
+  readable?: (abs: string) => boolean;
 }
 
 function isDir(p: string): boolean {
@@ -27,33 +29,53 @@ function isDir(p: string): boolean {
   }
 }
 
+/** Every path a spec names, with its field. */
+export function specPaths(spec: AuditSpec): { field: string; path: string }[] {
+  const out: { field: string; path: string }[] = [];
+  if ('model' in spec.victim) out.push({ field: 'victim.model', path: spec.victim.model });
+  else out.push({ field: 'victim.train.data', path: spec.victim.train.data });
+  out.push({ field: 'data.train', path: spec.data.train });
+  if (spec.data.test !== undefined) out.push({ field: 'data.test', path: spec.data.test });
+  spec.scenarios.forEach((s, i) => {
+    if (s.kind === 'lsd' && s.data !== undefined) out.push({ field: `scenarios[${i}].data`, path: s.data });
+  });
+  return out;
+}
+
+/** Paths the API may not read (checked before anything on disk is looked at). */
+function notAllowedProblems(spec: AuditSpec, ctx: SpecCheckContext): string[] {
+  const { readable } = ctx;
+  if (!readable) return [];
+  return specPaths(spec)
+    .map(({ field, path }) => ({ field, abs: resolve(ctx.baseDir, path) }))
+    .filter(({ abs }) => !readable(abs))
+    .map(({ field, abs }) => `${field}: ${abs} is not allowed (outside the folders the workbench may read)`);
+}
+
 /** Folders the spec names that are not there (a worker would fail on them minutes later). */
 function pathProblems(spec: AuditSpec, baseDir: string): string[] {
   const abs = (p: string) => resolve(baseDir, p);
   const problems: string[] = [];
-  const folder = (field: string, p: string | undefined, what: string) => {
-    if (p !== undefined && !isDir(abs(p))) problems.push(`${field}: no ${what} folder at ${abs(p)}`);
-  };
-  if ('model' in spec.victim) {
-    const m = abs(spec.victim.model);
-    if (!(isDir(m) ? existsSync(join(m, 'model.json')) : m.endsWith('.json') && existsSync(m)))
-      problems.push(`victim.model: no model.json in ${m}`);
-  } else {
-    folder('victim.train.data', spec.victim.train.data, 'data set');
+  for (const { field, path } of specPaths(spec)) {
+    const p = abs(path);
+    if (field === 'victim.model') {
+      if (!(isDir(p) ? existsSync(join(p, 'model.json')) : p.endsWith('.json') && existsSync(p)))
+        problems.push(`victim.model: no model.json in ${p}`);
+    } else if (!isDir(p)) problems.push(`${field}: no data set folder at ${p}`);
   }
-  folder('data.train', spec.data.train, 'data set');
-  folder('data.test', spec.data.test, 'data set');
-  spec.scenarios.forEach((s, i) => {
-    if (s.kind === 'lsd') folder(`scenarios[${i}].data`, s.data, 'data set');
-  });
   return problems;
 }
 
 /** The spec, or every problem found, each naming its field. */
-export function specProblems(raw: unknown, ctx: SpecCheckContext): { spec?: AuditSpec; problems: string[] } {
+export function specProblems(
+  raw: unknown,
+  ctx: SpecCheckContext,
+): { spec?: AuditSpec; problems: string[]; notAllowed?: string[] } {
   const parsed = parseAuditSpec(raw);
   if (!parsed.ok) return { problems: parsed.problems };
   const spec = parsed.spec;
+  const notAllowed = notAllowedProblems(spec, ctx);
+  if (notAllowed.length) return { problems: [...validateAgainstRegistries(spec), ...notAllowed], notAllowed };
   const problems = [...validateAgainstRegistries(spec), ...pathProblems(spec, ctx.baseDir)];
   if ('reuse' in spec.calibration && !ctx.store.getCalibration(spec.calibration.reuse)) {
     problems.push(`calibration.reuse: no stored calibration with id ${spec.calibration.reuse}`);

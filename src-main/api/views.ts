@@ -1,5 +1,6 @@
-/** Store records in the shapes of the API contract (what the history, monitor and calibration screens show). */
-import type { CalibrationSummary, JobView, RunSummary } from '../../src-shared/contract/api';
+/** Store records and runner events in the shapes of the API contract (what the history, monitor and calibration screens show). */
+import type { AuditEvent, CalibrationSummary, JobView, RunSummary } from '../../src-shared/contract/api';
+import type { RunEvent } from '../runner/run-audit';
 import type { CalibrationRecord, JobRecord, RunRecord } from '../store/types';
 import { jobKindOf } from '../runner/jobs';
 
@@ -83,5 +84,33 @@ export function calibrationSummary(c: CalibrationRecord): CalibrationSummary {
       rule: ruleText(m.rule),
       values: (m.values ?? []).map(finite),
     })),
+  };
+}
+
+/** A runner event as the API sends it. */
+export function toAuditEvent(e: RunEvent): AuditEvent {
+  if (e.type === 'run') return { type: 'run', runId: e.runId, status: e.status, jobs: e.jobs, done: e.done };
+  if (e.type === 'job')
+    return {
+      type: 'job',
+      runId: e.runId,
+      key: e.key,
+      kind: e.kind,
+      label: e.label,
+      status: e.status,
+      attempt: e.attempt,
+      ...(e.error ? { error: e.error } : {}),
+    };
+  const { stage, iteration, total, values } = e.event;
+  return {
+    type: 'progress',
+    runId: e.runId,
+    key: e.key,
+    kind: e.kind,
+    label: e.label,
+    event: { stage, iteration, total, ...(values ? { values } : {}) },
+    done: e.done,
+    total: e.total,
+    etaSeconds: e.etaSeconds,
   };
 }

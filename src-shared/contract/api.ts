@@ -239,13 +239,26 @@ export interface AuditApi {
   getRun(input: { runId: string }): Promise<Result<RunDetail>>;
   deleteRun(input: { runId: string; files?: boolean }): Promise<Result<null>>;
   listCalibrations(): Promise<Result<CalibrationSummary[]>>;
+  /**
+   * `out` is a file name under `<home>/exports` (default: the run's folder), or under the
+   * folder a `pickPath({ purpose: 'export' })` grant names. Anything else is PATH_NOT_ALLOWED.
+   */
   exportReport(input: {
     runId: string;
     format: 'pdf' | 'html' | 'csv' | 'json';
     out?: string;
+    grant?: string;
   }): Promise<Result<{ path: string }>>;
-  /** A native folder/file dialog (Electron only; the browser mode answers NOT_AVAILABLE and the UI asks for a path). */
-  pickPath(input: { kind: 'folder' | 'file'; title: string }): Promise<Result<string | null>>;
+  /**
+   * A native folder/file dialog (Electron only; the browser mode answers NOT_AVAILABLE and the
+   * UI asks for a path). purpose 'read' (default) answers the path and makes it readable;
+   * 'export' picks a folder and answers an opaque grant id for exportReport.
+   */
+  pickPath(input: {
+    kind: 'folder' | 'file';
+    title: string;
+    purpose?: 'read' | 'export';
+  }): Promise<Result<string | null>>;
 }
 
 export type ApiMethod = keyof AuditApi;
@@ -271,8 +284,20 @@ export const API_INPUT_SCHEMAS = {
   getRun: z.strictObject({ runId }),
   deleteRun: z.strictObject({ runId, files: z.boolean().optional() }),
   listCalibrations: z.undefined(),
-  exportReport: z.strictObject({ runId, format: z.enum(['pdf', 'html', 'csv', 'json']), out: path.optional() }),
-  pickPath: z.strictObject({ kind: z.enum(['folder', 'file']), title: z.string().max(200) }),
+  exportReport: z.strictObject({
+    runId,
+    format: z.enum(['pdf', 'html', 'csv', 'json']),
+    out: path.optional(),
+    grant: z
+      .string()
+      .regex(/^g-[0-9a-f]{32}$/)
+      .optional(),
+  }),
+  pickPath: z.strictObject({
+    kind: z.enum(['folder', 'file']),
+    title: z.string().max(200),
+    purpose: z.enum(['read', 'export']).optional(),
+  }),
 } satisfies Record<ApiMethod, z.ZodType>;
 
 type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

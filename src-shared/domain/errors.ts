@@ -35,6 +35,8 @@ export const AUDIT_ERROR_CODES = [
   'WORKER_CRASHED',
   'DEPENDENCY_FAILED',
   'CHROMIUM_NOT_FOUND',
+  /** A path through the API outside the read roots, or an export outside the exports folder or a granted one. */
+  'PATH_NOT_ALLOWED',
 ] as const;
 export type AuditErrorCode = (typeof AUDIT_ERROR_CODES)[number];
 

@@ -4,6 +4,7 @@
  * failure comes back as a Result, and runs are driven through the runner's handle. The job
  * runner is faked here; test/api/smoke-run.test.ts runs a real audit over HTTP.
  */
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { API_INPUT_SCHEMAS, API_METHODS, type AuditEvent, type Result } from '../../src-shared/contract/api';
@@ -61,7 +62,7 @@ describe('dispatch validates every payload', () => {
   });
 
   it('turns thrown errors into Results: typed errors keep code and hint, others are INTERNAL', async () => {
-    const { service } = newService({
+    const { service, home } = newService({
       startAudit: () => {
         throw new Error('runner exploded');
       },
@@ -69,8 +70,9 @@ describe('dispatch validates every payload', () => {
     const missing = error(await service.getRun({ runId: 'r-doesnotexist' }));
     expect(missing.code).toBe('RUN_NOT_FOUND');
     expect(missing.hint).not.toBe('');
-    expect(error(await service.inspectModel({ path: '/no/such/model' })).code).toBe('MODEL_NOT_FOUND');
-    expect(error(await service.previewDataset({ path: '/no/such/data' })).code).toBe('DATASET_NOT_FOUND');
+    expect(error(await service.inspectModel({ path: join(home, 'no-such-model') })).code).toBe('MODEL_NOT_FOUND');
+    expect(error(await service.previewDataset({ path: join(home, 'no-such-data') })).code).toBe('DATASET_NOT_FOUND');
+    expect(error(await service.inspectModel({ path: '/no/such/model' })).code).toBe('PATH_NOT_ALLOWED');
     const internal = error(await service.startRun({ spec: smoke() }));
     expect(internal).toMatchObject({ code: 'INTERNAL', message: 'runner exploded' });
     expect(error(await service.pickPath({ kind: 'folder', title: 'Model' })).code).toBe('NOT_AVAILABLE');
@@ -124,14 +126,15 @@ describe('the wizard calls', () => {
   });
 
   it('checkSpec lists problems by field, and estimates a valid spec from the planned weights', async () => {
-    const { service } = newService();
+    const { service, home } = newService();
     const bad = value(
       await service.checkSpec({ spec: { ...smoke(), attacks: [{ name: 'finetune', seeds: [], iterations: 0 }] } }),
     );
     expect(bad.estimate).toBeUndefined();
     expect(bad.problems.join('\n')).toMatch(/attacks\[0\]\.seeds/);
-    const missing = value(await service.checkSpec({ spec: { ...smoke(), victim: { model: '/no/model' } } }));
-    expect(missing.problems).toEqual(['victim.model: no model.json in /no/model']);
+    const noModel = join(home, 'no-model');
+    const missing = value(await service.checkSpec({ spec: { ...smoke(), victim: { model: noModel } } }));
+    expect(missing.problems).toEqual([`victim.model: no model.json in ${noModel}`]);
     const ok = value(await service.checkSpec({ spec: smoke(), workers: 2 }));
     expect(ok.problems).toEqual([]);
     // smoke: 2 references + calibrate + 3 attacks + 3 scores

@@ -36,72 +36,69 @@ function error(r: Result<unknown>): ApiErr {
 /** A service with one completed run, and the store's state before any attack. */
 async function withRun() {
   const made = newService();
-  const { runId } = (await made.service.startRun({ spec: smoke() })) as { ok: true; value: { runId: string } };
+  const started = await made.service.startRun({ spec: smoke() });
+  if (!started.ok) throw new Error(started.error.message);
+  const { runId } = started.value;
   made.runner.runs[0].finish('completed');
   await new Promise((r) => setTimeout(r, 0));
   return { ...made, runId, before: storeSnapshot(made.home), dbBytes: readFileSync(databasePath(made.home)) };
 }
 
 describe('exportReport writes only inside the exports folder', () => {
-  it.fails(
-    'refuses the reported attack, the database by absolute path, and ../ escapes; the store stays intact',
-    async () => {
-      const { service, home, runId, before } = await withRun();
-      const escape = join(outsideDir(), 'evil.csv');
-      for (const out of [
-        'audit.db',
-        databasePath(home),
-        `${databasePath(home)}-wal`,
-        '../audit.db',
-        'exports/../../audit.db',
-        join('runs', runId, 'x.csv'),
-        relative(join(home, 'exports'), escape),
-        escape,
-      ]) {
-        const e = error(await service.exportReport({ runId, format: 'csv', out }));
-        expect(e.code, out).toBe('PATH_NOT_ALLOWED');
-        expect(e.hint, out).toMatch(/exports/);
-      }
-      expect(existsSync(escape)).toBe(false);
-      expect(storeSnapshot(home)).toBe(before);
-      expect((await service.listRuns({})).ok).toBe(true);
-    },
-  );
+  it('refuses the reported attack, the database by absolute path, and ../ escapes; the store stays intact', async () => {
+    const { service, home, runId, before } = await withRun();
+    const escape = join(outsideDir(), 'evil.csv');
+    for (const out of [
+      'audit.db',
+      databasePath(home),
+      `${databasePath(home)}-wal`,
+      '../audit.db',
+      'exports/../../audit.db',
+      join('runs', runId, 'x.csv'),
+      'report.csv',
+      relative(join(home, 'exports'), escape),
+      escape,
+    ]) {
+      const e = error(await service.exportReport({ runId, format: 'csv', out }));
+      expect(e.code, out).toBe('PATH_NOT_ALLOWED');
+      expect(e.hint, out).toMatch(/exports/);
+    }
+    expect(existsSync(escape)).toBe(false);
+    expect(storeSnapshot(home)).toBe(before);
+    expect((await service.listRuns({})).ok).toBe(true);
+  });
 
-  it.fails('writes a relative out inside <home>/exports', async () => {
+  it('writes a relative out inside <home>/exports', async () => {
     const { service, home, runId } = await withRun();
-    const r = await service.exportReport({ runId, format: 'csv', out: 'audit.csv' });
+    const r = await service.exportReport({ runId, format: 'csv', out: 'exports/audit.csv' });
     expect(r).toEqual({ ok: true, value: { path: join(home, 'exports', 'audit.csv') } });
   });
 
-  it.fails('refuses a symlink inside exports that points at the database', async () => {
+  it('refuses a symlink inside exports that points at the database', async () => {
     const { service, home, runId, before } = await withRun();
     mkdirSync(join(home, 'exports'), { recursive: true });
     symlinkSync(home, join(home, 'exports', 'up'));
-    const e = error(await service.exportReport({ runId, format: 'csv', out: 'up/audit.db' }));
+    const e = error(await service.exportReport({ runId, format: 'csv', out: 'exports/up/audit.db' }));
     expect(e.code).toBe('PATH_NOT_ALLOWED');
     expect(storeSnapshot(home)).toBe(before);
   });
 });
 
 describe('reads stay under the read roots', () => {
-  it.fails(
-    'inspectModel on a JSON file outside the roots: PATH_NOT_ALLOWED, no contents, same answer as a missing file',
-    async () => {
-      const { service } = newService();
-      const dir = outsideDir();
-      writeFileSync(join(dir, 'secret.json'), 'TOP-SECRET-CONTENT {"a":1}');
-      const there = error(await service.inspectModel({ path: join(dir, 'secret.json') }));
-      const missing = error(await service.inspectModel({ path: join(dir, 'nothing.json') }));
-      expect(there.code).toBe('PATH_NOT_ALLOWED');
-      expect(missing.code).toBe('PATH_NOT_ALLOWED');
-      expect(JSON.stringify(there)).not.toContain('TOP-SECRET');
-      expect(there.message.replace('secret.json', 'X')).toBe(missing.message.replace('nothing.json', 'X'));
-      expect(there.hint).toMatch(/--allow-dir/);
-    },
-  );
+  it('inspectModel on a JSON file outside the roots: PATH_NOT_ALLOWED, no contents, same answer as a missing file', async () => {
+    const { service } = newService();
+    const dir = outsideDir();
+    writeFileSync(join(dir, 'secret.json'), 'TOP-SECRET-CONTENT {"a":1}');
+    const there = error(await service.inspectModel({ path: join(dir, 'secret.json') }));
+    const missing = error(await service.inspectModel({ path: join(dir, 'nothing.json') }));
+    expect(there.code).toBe('PATH_NOT_ALLOWED');
+    expect(missing.code).toBe('PATH_NOT_ALLOWED');
+    expect(JSON.stringify(there)).not.toContain('TOP-SECRET');
+    expect(there.message.replaceAll('secret.json', 'X')).toBe(missing.message.replaceAll('nothing.json', 'X'));
+    expect(there.hint).toMatch(/--allow-dir/);
+  });
 
-  it.fails('inspectModel on a broken JSON file inside the home names the file but not its contents', async () => {
+  it('inspectModel on a broken JSON file inside the home names the file but not its contents', async () => {
     const { service, home } = newService();
     writeFileSync(join(home, 'model.json'), 'TOP-SECRET-CONTENT not json');
     const e = error(await service.inspectModel({ path: join(home, 'model.json') }));
@@ -109,7 +106,7 @@ describe('reads stay under the read roots', () => {
     expect(JSON.stringify(e)).not.toContain('TOP-SECRET');
   });
 
-  it.fails('previewDataset of /etc, a ../ escape or a symlink out of the home is refused', async () => {
+  it('previewDataset of /etc, a ../ escape or a symlink out of the home is refused', async () => {
     const { service, home } = newService();
     symlinkSync('/etc', join(home, 'etc-link'));
     for (const path of ['/etc', join(home, '..', '..', 'etc'), join(home, 'etc-link')]) {
@@ -117,7 +114,7 @@ describe('reads stay under the read roots', () => {
     }
   });
 
-  it.fails('startRun and checkSpec refuse a spec whose data lies outside the roots', async () => {
+  it('startRun and checkSpec refuse a spec whose data lies outside the roots', async () => {
     const { service, runner } = newService();
     const spec = { ...smoke(), data: { ...smoke().data, train: '/etc' } };
     const e = error(await service.startRun({ spec }));
@@ -126,5 +123,39 @@ describe('reads stay under the read roots', () => {
     expect(runner.runs).toHaveLength(0);
     const checked = (await service.checkSpec({ spec })) as { ok: true; value: { problems: string[] } };
     expect(checked.value.problems.join('\n')).toMatch(/data\.train: .*not allowed/);
+  });
+
+  it('a folder added as a read root (serve --allow-dir) is readable', async () => {
+    const dir = outsideDir();
+    const { service } = newService({ readRoots: [dir] });
+    expect(error(await service.inspectModel({ path: join(dir, 'none') })).code).toBe('MODEL_NOT_FOUND');
+  });
+
+  it('a dialog pick makes its folder readable; an export folder is reached only by its grant id', async () => {
+    const picked = outsideDir();
+    const { service, runner, home } = newService({ dialogs: { pickPath: () => Promise.resolve(picked) } });
+    const started = await service.startRun({ spec: smoke() });
+    if (!started.ok) throw new Error(started.error.message);
+    const { runId } = started.value;
+    runner.runs[0].finish('completed');
+    await new Promise((r) => setTimeout(r, 0));
+    // Before the pick the folder is out of reach; after it, its files are.
+    expect(error(await service.inspectModel({ path: join(picked, 'm') })).code).toBe('PATH_NOT_ALLOWED');
+    await service.pickPath({ kind: 'folder', title: 'Model', purpose: 'read' });
+    expect(error(await service.inspectModel({ path: join(picked, 'm') })).code).toBe('MODEL_NOT_FOUND');
+    // A path string to the folder is refused; the grant id the export pick answered works.
+    expect(error(await service.exportReport({ runId, format: 'csv', out: join(picked, 'r.csv') })).code).toBe(
+      'PATH_NOT_ALLOWED',
+    );
+    const grant = (await service.pickPath({ kind: 'folder', title: 'Export to', purpose: 'export' })) as {
+      ok: true;
+      value: string;
+    };
+    expect(grant.value).toMatch(/^g-[0-9a-f]{32}$/);
+    const r = await service.exportReport({ runId, format: 'csv', out: 'r.csv', grant: grant.value });
+    expect(r).toEqual({ ok: true, value: { path: join(picked, 'r.csv') } });
+    const unknown = await service.exportReport({ runId, format: 'csv', grant: `g-${'0'.repeat(32)}` });
+    expect(error(unknown).code).toBe('PATH_NOT_ALLOWED');
+    expect(existsSync(join(home, 'audit.db'))).toBe(true);
   });
 });

@@ -5,7 +5,7 @@
  * Ctrl-C pauses them cleanly (jobs checkpoint) before it exits.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type Command } from 'commander';
 import { createAuditService } from '../../api/service';
 import { startServer } from '../../api/server';
@@ -23,6 +23,7 @@ interface ServeFlags {
   home?: string;
   open?: boolean;
   allowRemote?: boolean;
+  allowDir: string[];
   json?: boolean;
 }
 
@@ -59,6 +60,12 @@ export function registerServe(program: Command): void {
       '--home <dir>',
       'data folder with the run history (default: env OWNERSHIP_AUDIT_HOME or the per-user app data folder)',
     )
+    .option(
+      '--allow-dir <dir>',
+      'a folder the workbench may read models and data from, besides the data folder, the bundled demo and the folder serve starts in (repeatable)',
+      (dir: string, prev: string[]) => [...prev, dir],
+      [] as string[],
+    )
     .option('--open', 'open the address in the default browser')
     .option('--json', 'print { url, origin, token, port, host } as one JSON line once listening')
     .action(async (f: ServeFlags) => {
@@ -78,6 +85,8 @@ export function registerServe(program: Command): void {
           backend: { backend: info.backend, available: info.available, tfjsVersion: info.tfjsVersion },
           workerEntry: process.argv[1],
           workerArgs: ['worker', 'job'],
+          // What pages may read: this folder and the --allow-dir ones (the home and resources always).
+          readRoots: [process.cwd(), ...f.allowDir.map((d) => resolve(d))],
         });
         const server = await startServer({
           service,
@@ -92,7 +101,7 @@ export function registerServe(program: Command): void {
           );
         else process.stdout.write(`Ownership Audit workbench: ${server.url}\n`);
         progress(
-          `backend ${info.backend}, data folder ${home}. Keep the address private: the token in it grants full control. Ctrl-C stops the server (running audits pause and can be resumed).`,
+          `backend ${info.backend}, data folder ${home}, reports under ${join(home, 'exports')}. Keep the address private: the token in it grants full control. Ctrl-C stops the server (running audits pause and can be resumed).`,
         );
         if (f.open) openBrowser(server.url);
 
