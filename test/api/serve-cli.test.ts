@@ -1,7 +1,8 @@
 /**
  * `ownership-audit serve` as users start it: the address with its token on stdout, bound to
  * 127.0.0.1, answering the API with that token; a non-loopback host is refused unless
- * --allow-remote is given; Ctrl-C stops it cleanly.
+ * --allow-remote is given; reads only under the read roots (--allow-dir adds one); Ctrl-C
+ * stops it cleanly.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,13 +12,19 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const CLI = resolve('dist/cli.cjs');
 let home: string;
+let allowed: string;
+let other: string;
 beforeAll(() => {
   home = mkdtempSync(join(tmpdir(), 'oa-serve-'));
+  allowed = mkdtempSync(join(tmpdir(), 'oa-serve-allowed-'));
+  other = mkdtempSync(join(tmpdir(), 'oa-serve-other-'));
 });
-afterAll(() => rmSync(home, { recursive: true, force: true }));
+afterAll(() => {
+  for (const d of [home, allowed, other]) rmSync(d, { recursive: true, force: true });
+});
 
 it('prints the tokened loopback address, serves the API with it, and stops on SIGINT', async () => {
-  const child = spawn(process.execPath, [CLI, '--backend', 'wasm', 'serve', '--json'], {
+  const child = spawn(process.execPath, [CLI, '--backend', 'wasm', 'serve', '--allow-dir', allowed, '--json'], {
     env: { ...process.env, OWNERSHIP_AUDIT_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -39,6 +46,16 @@ it('prints the tokened loopback address, serves the API with it, and stops on SI
     });
     expect(await res.json()).toMatchObject({ ok: true, value: { backend: 'wasm', home } });
     expect((await fetch(`${info.origin}/api/engineInfo`, { method: 'POST' })).status).toBe(401);
+    const inspect = async (path: string) =>
+      (await (
+        await fetch(`${info.origin}/api/inspectModel`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${info.token}` },
+          body: JSON.stringify({ path }),
+        })
+      ).json()) as { ok: boolean; error?: { code: string } };
+    expect((await inspect(join(allowed, 'model'))).error?.code).toBe('MODEL_NOT_FOUND');
+    expect((await inspect(join(other, 'model'))).error?.code).toBe('PATH_NOT_ALLOWED');
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
