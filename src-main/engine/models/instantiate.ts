@@ -8,6 +8,7 @@ import { AuditError } from '../errors';
 // Registers the BatchNormalization class with PyTorch's moving-variance update under the stock
 // name, so that a loaded model (victim, reference, surrogate) trains like a freshly built one.
 import './batch-norm';
+import { summarize, weightMismatches } from './probe';
 import type { ParsedModelJson } from './validate';
 
 /** Builds the model through TF.js's own loader, mapping its errors to AuditErrors. */
@@ -79,37 +80,8 @@ async function describeWeightMismatch(
     return undefined;
   }
   try {
-    const bySpec = new Map(specs.filter((s) => s.group !== 'optimizer').map((s) => [s.name, s]));
-    const lookup = (name: string) => {
-      if (bySpec.has(name)) return name;
-      // TF.js also accepts layer/cell/weight for layer/weight.
-      for (const k of bySpec.keys()) {
-        const t = k.split('/');
-        if (t.length >= 3 && [...t.slice(0, -2), t[t.length - 1]].join('/') === name) return k;
-      }
-      return undefined;
-    };
-    const problems: string[] = [];
-    const used = new Set<string>();
-    for (const w of model.weights) {
-      const key = lookup(w.originalName);
-      if (key === undefined) {
-        problems.push(`'${w.originalName}' ${JSON.stringify(w.shape)} is missing from the manifest`);
-        continue;
-      }
-      used.add(key);
-      const spec = bySpec.get(key) as tf.io.WeightsManifestEntry;
-      if (spec.shape.length !== w.shape.length || spec.shape.some((d, i) => d !== w.shape[i])) {
-        problems.push(
-          `'${key}' has shape ${JSON.stringify(spec.shape)} in the manifest, the layer expects ${JSON.stringify(w.shape)}`,
-        );
-      }
-    }
-    for (const k of bySpec.keys()) {
-      if (!used.has(k)) problems.push(`'${k}' ${JSON.stringify(bySpec.get(k)?.shape)} belongs to no layer`);
-    }
-    if (problems.length === 0) return undefined;
-    return problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : '');
+    const problems = weightMismatches(model, specs);
+    return problems.length === 0 ? undefined : summarize(problems);
   } finally {
     model.dispose();
   }

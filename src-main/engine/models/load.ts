@@ -9,10 +9,12 @@ import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { MODEL_META_FILE, modelMetaProblems, type ModelMeta } from '../../../src-shared/domain/model';
 import { AuditError } from '../errors';
+import { checkJsonDepth, checkManifestBounds, checkTopologyBounds } from './bounds';
 import { computeContentHash } from './content-hash';
 import { instantiateModel } from './instantiate';
 import { applyBlockOptions, importedMeta } from './load-blocks';
 import { interruptedSaveHint, MODEL_JSON_FILE, statOrUndefined } from './model-dir';
+import { checkTopologyAgainstManifest } from './probe';
 import { readWeights } from './read-weights';
 import {
   classifierShape,
@@ -56,6 +58,13 @@ export async function loadModel(dirOrModelJson: string, opts: LoadModelOptions =
       ),
     );
   }
+
+  // Before a shard is read or a layer built: the topology's weights against the manifest.
+  await checkTopologyAgainstManifest(
+    parsed.modelTopology,
+    parsed.weightsManifest.flatMap((g) => g.weights),
+    modelJsonPath,
+  );
 
   const { specs, data, shardOf } = await readWeights(dir, modelJsonPath, parsed.weightsManifest);
 
@@ -178,6 +187,8 @@ async function readModelJson(modelJsonPath: string): Promise<ParsedModelJson> {
       cause: e,
     });
   }
+  // Depth first, without recursion: a 200k-deep file must not reach a recursive reader.
+  checkJsonDepth(text, modelJsonPath);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -197,6 +208,9 @@ async function readModelJson(modelJsonPath: string): Promise<ParsedModelJson> {
       path: modelJsonPath,
     });
   }
+  // Sane bounds (layers, input size, parameter count and bytes) before anything is allocated.
+  checkTopologyBounds(parsed.value.modelTopology, modelJsonPath);
+  checkManifestBounds(parsed.value.weightsManifest, modelJsonPath);
   return parsed.value;
 }
 
