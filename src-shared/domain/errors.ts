@@ -24,6 +24,8 @@ export const AUDIT_ERROR_CODES = [
   'CHECKPOINT',
   'MODEL_WRITE',
   'CALIBRATION_MISMATCH',
+  /** A calibration changed after it was written: its content hash or its signature does not match. */
+  'CALIBRATION_TAMPERED',
   'NOT_APPLICABLE',
   'NON_FINITE_OUTPUT',
   'STORE_VERSION',

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, writeIdx } from '../engine/datasets/fixtures';
@@ -105,9 +105,11 @@ describe('calibrate and verify', () => {
 
   // Issue 16 defect 5: a signed calibration says who signed it, an unsigned one says so, and a
   // calibration folder moved elsewhere still verifies (its paths are relative to the file).
-  it.fails('calibrate --sign is reported signed by the home key, and still verifies after its folder moved', () => {
+  it('calibrate --sign is reported signed by the home key, and still verifies after its folder moved', () => {
     const home = join(tmp.dir, 'home');
     const signed = join(tmp.dir, 'signed', 'cal.json');
+    // The first calibration's reference models are reused (same seeds): no training here.
+    cpSync(`${calibration}.references`, `${signed}.references`, { recursive: true });
     const cal = runCli(
       [
         'calibrate',
@@ -120,7 +122,12 @@ describe('calibrate and verify', () => {
         '--out',
         signed,
         '--sign',
-        ...small,
+        '--workers',
+        '1',
+        '--defenses',
+        'modeldiff',
+        '--param',
+        'modeldiff.seeds=12',
         '--json',
       ],
       { OWNERSHIP_AUDIT_HOME: home },

@@ -3,9 +3,11 @@ import { type Command, Option } from 'commander';
 import { initBackend } from '../../engine/backend';
 import { calibrate } from '../../engine/calibration/calibrate';
 import type { ThresholdRuleName } from '../../engine/calibration/rules';
+import { homeTrustedKey, loadOrCreateSigningKey, trustedKeyFile } from '../../engine/calibration/signing';
 import { verify } from '../../engine/calibration/verify';
 import type { RunContext } from '../../engine/context';
 import type { VoteRule } from '../../engine/verdict/verdict';
+import { resolveHome } from '../../store';
 import { intArg, positiveNumber } from '../options';
 import { emit, fail, progress } from '../output';
 import { collectParam, defenseParams } from '../params-flag';
@@ -70,6 +72,14 @@ export function registerVerification(program: Command): void {
       'reference models trained at once, each in its own process (default: one per core on wasm/cpu, 1 on native TensorFlow)',
       intArg(1),
     )
+    .option(
+      '--sign',
+      "sign the calibration with the home's Ed25519 key (<home>/keys/calibration-ed25519.pem, created on first use)",
+    )
+    .option(
+      '--home <dir>',
+      'data folder holding the signing key (default: env OWNERSHIP_AUDIT_HOME or the app data folder)',
+    )
     .option('--json', 'print the calibration as JSON')
     .action(
       async (f: {
@@ -85,6 +95,8 @@ export function registerVerification(program: Command): void {
         maxTest?: number;
         seed: number;
         workers?: number;
+        sign?: boolean;
+        home?: string;
         json?: boolean;
       }) => {
         const mode = { json: Boolean(f.json) };
@@ -105,10 +117,11 @@ export function registerVerification(program: Command): void {
             rule: { name: f.rule, ...(f.ruleParameter !== undefined ? { parameter: f.ruleParameter } : {}) },
             referenceEpochs: f.referenceEpochs,
             maxTest: f.maxTest,
+            signingKey: f.sign ? loadOrCreateSigningKey(resolveHome(f.home)) : undefined,
           });
           emit(mode, { file, ...calibration }, () =>
             [
-              `wrote ${file}`,
+              `wrote ${file} (${calibration.signature ? `signed by ${calibration.signature.publicKeyFingerprint}` : 'unsigned'})`,
               ...calibration.metrics.map(
                 (m) =>
                   `${m.id.padEnd(18)} tau ${m.tau.toPrecision(4)}${m.degenerate ? '  DEGENERATE' : ''}  refs [${m.values.map((v) => v.toPrecision(3)).join(', ')}]`,
@@ -133,7 +146,15 @@ export function registerVerification(program: Command): void {
     .addOption(new Option('--vote <rule>', 'verdict rule').choices(['majority', 'any', 'all']).default('majority'))
     .option('--max-test <n>', 'class-balanced prefix of the test split', intArg(1))
     .option('--seed <n>', 'seed for fresh fingerprints', intArg(0), 0)
-    .option('--json', 'print { metrics, verdict } as JSON')
+    .option(
+      '--trust-key <file>',
+      "require the calibration to be signed by this Ed25519 public key (PEM); without it, a signature is checked against the home's key",
+    )
+    .option(
+      '--home <dir>',
+      'data folder holding the signing key (default: env OWNERSHIP_AUDIT_HOME or the app data folder)',
+    )
+    .option('--json', 'print { metrics, verdict, calibrationIntegrity } as JSON')
     .action(
       async (f: {
         victim: string;
@@ -145,10 +166,16 @@ export function registerVerification(program: Command): void {
         vote: VoteRule;
         maxTest?: number;
         seed: number;
+        trustKey?: string;
+        home?: string;
         json?: boolean;
       }) => {
         const mode = { json: Boolean(f.json) };
         try {
+          const homeKey = f.trustKey ? undefined : homeTrustedKey(resolveHome(f.home));
+          const trust = f.trustKey
+            ? { trusted: [trustedKeyFile(f.trustKey)], requireSignature: true }
+            : { trusted: homeKey ? [homeKey] : [] };
           await initBackend(program.opts<{ backend?: string }>().backend);
           const ctx = cliContext(f.seed, abortOnSignals().signal);
           const r = await verify(ctx, {
@@ -160,6 +187,7 @@ export function registerVerification(program: Command): void {
             defenseParams: defenseParams(f.param),
             rule: f.vote,
             maxTest: f.maxTest,
+            trust,
           });
           emit(mode, r, () =>
             [
@@ -170,6 +198,7 @@ export function registerVerification(program: Command): void {
               r.verdict
                 ? `verdict: ${r.verdict.derived ? 'DERIVED' : 'not derived'} (${r.verdict.votes}/${r.verdict.of} metrics, ${r.verdict.rule})`
                 : 'no calibration: values only, no verdict',
+              ...(r.calibrationIntegrity ? [`calibration: ${r.calibrationIntegrity.summary}`] : []),
             ].join('\n'),
           );
         } catch (e) {

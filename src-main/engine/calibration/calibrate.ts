@@ -7,6 +7,7 @@
  * Reference models are written under `<out>.references/` and reused when a calibration is
  * run again (an interrupted calibration resumes with the references already trained).
  */
+import type { KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveParams, type ParamValues } from '../../../src-shared/params';
@@ -59,6 +60,8 @@ export interface CalibrateRequest {
   workers?: number;
   /** Trains one reference; default in this process. The CLI passes one that uses a worker process. */
   trainReference?: (request: TrainModelRequest) => Promise<void>;
+  /** Ed25519 private key to sign the calibration with (`calibrate --sign`); unsigned without. */
+  signingKey?: KeyObject;
 }
 
 export interface CalibrateResult {
@@ -147,6 +150,11 @@ export async function calibrate(ctx: RunContext, req: CalibrateRequest): Promise
             `Metric ${s.id} does not apply to reference ${ref.path}: ${s.reason}`,
             { hint: 'Reference models must have the victim architecture.' },
           );
+        // JSON has no NaN or Infinity: a tau derived from one could not be written, nor checked on load.
+        if (!Number.isFinite(s.value))
+          throw new AuditError('NON_FINITE_OUTPUT', `Metric ${s.id} of reference ${ref.path} is ${s.value}`, {
+            hint: 'Check the reference model (its outputs may be NaN), or calibrate without this defence.',
+          });
         valuesByMetric.set(s.id, [...(valuesByMetric.get(s.id) ?? []), s.value]);
       }
     } finally {
@@ -168,7 +176,7 @@ export async function calibrate(ctx: RunContext, req: CalibrateRequest): Promise
   victim.model.dispose();
 
   const calibration: Calibration = {
-    formatVersion: 1,
+    formatVersion: 2,
     createdAt: new Date().toISOString(),
     backend: activeBackend()?.backend ?? 'unknown',
     victim: { path: resolve(req.victimDir), contentHash: victim.meta.contentHash, lineage: victim.meta.lineage },
@@ -182,8 +190,7 @@ export async function calibrate(ctx: RunContext, req: CalibrateRequest): Promise
     references,
     metrics,
   };
-  writeCalibration(outFile, calibration);
-  return { calibration, file: outFile };
+  return { calibration: writeCalibration(outFile, calibration, req.signingKey), file: outFile };
 }
 
 /** One reference model to train: where, with which seed and recipe. */

@@ -2,8 +2,9 @@
  * Verification of one suspect: its value on every metric, against the calibrated taus when
  * a calibration is given (then a verdict), or against freshly extracted fingerprints
  * without one (values only, no verdict: without references there is no threshold).
- * A calibration is refused when it was made for another victim or when its fingerprint
- * files changed since.
+ * A calibration is refused when it was made for another victim, when its fingerprint
+ * files changed since, or when the document itself was edited (calibration-file.ts); it is
+ * read before any model is loaded, so a bad one costs nothing.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -16,7 +17,12 @@ import { AuditError } from '../errors';
 import { loadModel } from '../models/io';
 import { evaluate, predictLabels } from '../training/evaluate';
 import { applyThresholds, decide, type MetricScore, type Verdict, type VoteRule } from '../verdict/verdict';
-import { readCalibration, type Calibration } from './calibration-file';
+import {
+  loadCalibration,
+  type Calibration,
+  type CalibrationIntegrity,
+  type ReadCalibrationOptions,
+} from './calibration-file';
 import { DEFAULT_DEFENSES, resolveDefenses, scoreSuspect } from './calibrate';
 
 export interface VerifyRequest {
@@ -28,6 +34,8 @@ export interface VerifyRequest {
   defenseParams?: Record<string, Record<string, unknown>>;
   rule?: VoteRule;
   maxTest?: number;
+  /** Keys a calibration's signature is checked against, and whether one must have signed it. */
+  trust?: ReadCalibrationOptions;
 }
 
 export interface VerifyResult {
@@ -35,6 +43,8 @@ export interface VerifyResult {
   verdict?: Verdict;
   suspect: { path: string; lineage: string; contentHash: string };
   calibration?: string;
+  /** With a calibration: its format version, hash and signature status ("signed by ..." / "unsigned"). */
+  calibrationIntegrity?: CalibrationIntegrity;
 }
 
 export function loadCalibratedFingerprints(
@@ -71,6 +81,7 @@ export function loadCalibratedFingerprints(
 }
 
 export async function verify(ctx: RunContext, req: VerifyRequest): Promise<VerifyResult> {
+  const loaded = req.calibrationFile ? loadCalibration(req.calibrationFile, req.trust) : undefined;
   const victim = await loadModel(req.victimDir);
   const suspect = await loadModel(req.suspectDir);
   try {
@@ -80,10 +91,9 @@ export async function verify(ctx: RunContext, req: VerifyRequest): Promise<Verif
       maxTrain: victim.meta.normalization ? 1 : undefined,
       maxTest: req.maxTest,
     });
-    let calibration: Calibration | undefined;
+    const calibration: Calibration | undefined = loaded?.calibration;
     let sets: { defense: Defense; fingerprints: Fingerprints }[];
-    if (req.calibrationFile) {
-      calibration = readCalibration(req.calibrationFile);
+    if (calibration && req.calibrationFile) {
       sets = loadCalibratedFingerprints(calibration, req.calibrationFile, victim.meta.contentHash);
     } else {
       sets = [];
@@ -135,7 +145,11 @@ export async function verify(ctx: RunContext, req: VerifyRequest): Promise<Verif
     return {
       metrics: scored,
       ...(calibration
-        ? { verdict: decide(scored, req.rule ?? 'majority'), calibration: resolve(req.calibrationFile as string) }
+        ? {
+            verdict: decide(scored, req.rule ?? 'majority'),
+            calibration: resolve(req.calibrationFile as string),
+            calibrationIntegrity: loaded?.integrity,
+          }
         : {}),
       suspect: { path: resolve(req.suspectDir), lineage: suspect.meta.lineage, contentHash: suspect.meta.contentHash },
     };
