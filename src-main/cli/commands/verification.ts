@@ -172,7 +172,8 @@ export function registerVerification(program: Command): void {
       }) => {
         const mode = { json: Boolean(f.json) };
         try {
-          const homeKey = f.trustKey ? undefined : homeTrustedKey(resolveHome(f.home));
+          // Only a calibration's signature needs a key: a damaged key file must not stop other verifications.
+          const homeKey = f.trustKey || !f.calibration ? undefined : homeTrustedKey(resolveHome(f.home));
           const trust = f.trustKey
             ? { trusted: [trustedKeyFile(f.trustKey)], requireSignature: true }
             : { trusted: homeKey ? [homeKey] : [] };
