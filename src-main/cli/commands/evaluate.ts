@@ -28,7 +28,11 @@ export function registerEvaluate(program: Command): void {
         const backend = await initBackend(program.opts<{ backend?: string }>().backend);
         const { model, meta } = await loadModel(modelDir);
         // The model's own preprocessing: its input shape and the statistics it was trained with.
-        const data = await loadDataset(dataDir, { inputShape: meta.inputShape, normalization: meta.normalization });
+        // The data must fit the model: channels, size (image folders are resized) and classes.
+        const data = await loadDataset(dataDir, {
+          fit: { inputShape: meta.inputShape, numClasses: meta.numClasses },
+          normalization: meta.normalization,
+        });
         if (data.test.numClasses > meta.numClasses) {
           throw new AuditError(
             'DATASET_MISMATCH',

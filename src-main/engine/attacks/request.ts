@@ -6,6 +6,7 @@
 import { resolveParams, type ParamSpec, type ParamValues } from '../../../src-shared/params';
 import type { ImageSet } from '../datasets/types';
 import { AuditError } from '../errors';
+import { checkIterations } from '../training/train';
 import { relabel, victimLabels } from './surrogate';
 import type { AttackRequest } from './types';
 
@@ -41,11 +42,7 @@ export function str(p: ParamValues, key: string): string {
 }
 
 export function checkRequest(req: AttackRequest): void {
-  if (!Number.isInteger(req.iterations) || req.iterations < 0) {
-    throw new AuditError('INVALID_ARGUMENT', `Iterations must be a non-negative whole number, got ${req.iterations}`, {
-      hint: 'The paper runs 1000 iterations.',
-    });
-  }
+  checkIterations(req.iterations, 'Attack iterations');
   if (req.substitute.count < 1) {
     throw new AuditError('INVALID_ARGUMENT', 'The substitute set is empty', {
       hint: 'Give the attacker some data (S_LTD or S_LSD).',

@@ -116,6 +116,8 @@ export async function calibrate(ctx: RunContext, req: CalibrateRequest): Promise
   const victim = await loadModel(req.victimDir);
   const data = await loadDataset(req.dataDir, {
     inputShape: victim.meta.inputShape,
+    // The victim's own task: channels, size and classes must be the victim's (issue 16).
+    fit: { inputShape: victim.meta.inputShape, numClasses: victim.meta.numClasses },
     normalization: victim.meta.normalization,
     maxTrain: req.maxTrain,
     maxTest: req.maxTest,

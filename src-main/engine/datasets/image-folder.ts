@@ -1,6 +1,13 @@
 /**
  * Image folders: `<split>/<class>/*.png|jpg|jpeg`, decoded with sharp. Class names are the
  * folder names in code-point order; files inside a class are taken in the same order.
+ *
+ * Size rule (issue 16): no image may exceed MAX_IMAGE_SIDE on either side; a larger one is
+ * refused with DATASET_FORMAT naming the file, read from its header before anything is
+ * decoded (and sharp's limitInputPixels refuses a decompression bomb whose header lies).
+ * Every image is resized to the set's size: the model's input size when a model is given,
+ * otherwise the most common size among the training images (ties: the first in file order),
+ * so one odd image can no longer set the size of the whole set.
  */
 import path from 'node:path';
 import type SharpModule from 'sharp';
@@ -16,6 +23,15 @@ import { listDir } from './files';
 import type { InputShape } from './types';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
+
+/**
+ * Largest image side accepted: images are classified at their model's input size (CIFAR 32,
+ * ImageNet 224), and one 1024x1024 RGB image is 12 MiB as float32; an 8000x8000 one set the
+ * training input size and took over 8 GB.
+ */
+export const MAX_IMAGE_SIDE = 1024;
+/** sharp refuses to decode more pixels than this, whatever the header claimed when probed. */
+const LIMIT_INPUT_PIXELS = MAX_IMAGE_SIDE * MAX_IMAGE_SIDE;
 
 function isImageFile(name: string): boolean {
   return IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase());
@@ -69,17 +85,53 @@ function corrupt(file: string, e: unknown): AuditError {
   });
 }
 
-/** Native size of an image (after EXIF orientation) and 1 or 3 channels (grayscale or colour). */
+function tooLarge(file: string, size: string): AuditError {
+  return new AuditError(
+    'DATASET_FORMAT',
+    `Image is ${size}, above the ${MAX_IMAGE_SIDE}x${MAX_IMAGE_SIDE} cap for image folders`,
+    {
+      path: file,
+      hint: `Downscale the image to at most ${MAX_IMAGE_SIDE} pixels a side (images are resized to the set's size anyway), or remove it.`,
+    },
+  );
+}
+
+/**
+ * Size (after EXIF orientation) and 1 or 3 channels (grayscale or colour) of an image, from its
+ * header only: nothing is decoded, and an image above MAX_IMAGE_SIDE is refused here.
+ */
 export async function probeImageShape(file: string): Promise<InputShape> {
+  let meta: SharpModule.Metadata;
   try {
     const sharp = await loadSharp();
-    const { info } = await sharp(file).autoOrient().raw().toBuffer({ resolveWithObject: true });
-    const meta = await sharp(file).metadata();
-    const gray = meta.channels !== undefined ? meta.channels <= 2 : info.channels <= 2;
-    return [info.height, info.width, gray ? 1 : 3];
+    meta = await sharp(file, { limitInputPixels: false }).metadata();
   } catch (e) {
     throw corrupt(file, e);
   }
+  const { width, height } = meta;
+  if (width === undefined || height === undefined) throw corrupt(file, new Error('the header gives no size'));
+  if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) throw tooLarge(file, `${width}x${height} pixels`);
+  const rotated = (meta.orientation ?? 1) >= 5;
+  return [rotated ? width : height, rotated ? height : width, (meta.channels ?? 3) <= 2 ? 1 : 3];
+}
+
+/**
+ * The set's size when no model gives one: the most common [height, width, channels] among
+ * `files` (ties: the first in file order). Every file's header is checked against the cap.
+ */
+export async function majorityShape(files: string[]): Promise<InputShape> {
+  const counts = new Map<string, { shape: InputShape; n: number; first: number }>();
+  for (const [i, f] of files.entries()) {
+    const shape = await probeImageShape(f);
+    const key = shape.join('x');
+    const c = counts.get(key);
+    if (c) c.n++;
+    else counts.set(key, { shape, n: 1, first: i });
+  }
+  let best: { shape: InputShape; n: number; first: number } | undefined;
+  for (const c of counts.values()) if (!best || c.n > best.n || (c.n === best.n && c.first < best.first)) best = c;
+  if (!best) throw new Error('majorityShape needs at least one file');
+  return best.shape;
 }
 
 /** Decodes one image to uint8 HWC of exactly `shape` (resized with sharp's default kernel). */
@@ -87,12 +139,22 @@ export async function decodeImage(file: string, shape: InputShape): Promise<Uint
   const [h, w, c] = shape;
   let data: Buffer;
   let info: SharpModule.OutputInfo;
+  let sizeError: AuditError | undefined;
   try {
     const sharp = await loadSharp();
-    let pipeline = sharp(file).autoOrient().resize(w, h, { fit: 'fill' }).removeAlpha();
+    const image = sharp(file, { limitInputPixels: LIMIT_INPUT_PIXELS });
+    const meta = await image.metadata();
+    if ((meta.width ?? 0) > MAX_IMAGE_SIDE || (meta.height ?? 0) > MAX_IMAGE_SIDE) {
+      sizeError = tooLarge(file, `${meta.width}x${meta.height} pixels`);
+      throw sizeError;
+    }
+    let pipeline = image.autoOrient().resize(w, h, { fit: 'fill' }).removeAlpha();
     pipeline = c === 1 ? pipeline.greyscale() : pipeline.toColourspace('srgb');
     ({ data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true }));
   } catch (e) {
+    if (sizeError) throw sizeError;
+    if (/exceeds pixel limit/.test(String((e as Error)?.message)))
+      throw tooLarge(file, `more than ${LIMIT_INPUT_PIXELS} pixels`);
     throw corrupt(file, e);
   }
   if (info.width !== w || info.height !== h || info.channels !== c || data.length !== h * w * c) {

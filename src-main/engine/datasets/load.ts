@@ -74,6 +74,36 @@ function checkOptions(dir: string, opts: LoadDatasetOptions): void {
   }
 }
 
+/** A set fits its model when channels and classes agree, and (IDX, CIFAR) height and width too. */
+function checkFit(
+  root: string,
+  raw: RawDataset,
+  layout: DatasetLayout,
+  fit: NonNullable<LoadDatasetOptions['fit']>,
+): void {
+  const [h, w, c] = raw.nativeShape;
+  const [mh, mw, mc] = fit.inputShape;
+  const mismatch = (message: string, hint: string) => new AuditError('DATASET_MISMATCH', message, { path: root, hint });
+  if (c !== mc) {
+    throw mismatch(
+      `The data set's images have ${c} channel${c === 1 ? '' : 's'}, the model takes ${mc} (data ${h}x${w}x${c}, model ${mh}x${mw}x${mc})`,
+      'Use data of the task the model was trained for (grayscale for a 1-channel model, RGB for a 3-channel one).',
+    );
+  }
+  if (layout !== 'image-folder' && (h !== mh || w !== mw)) {
+    throw mismatch(
+      `The data set's images are ${h}x${w}, the model takes ${mh}x${mw}`,
+      'Use data of the size the model was trained on; only image folders are resized to the model.',
+    );
+  }
+  if (raw.numClasses !== fit.numClasses) {
+    throw mismatch(
+      `The data set has ${raw.numClasses} classes, the model ${fit.numClasses}`,
+      'Use data with the classes the model was trained for.',
+    );
+  }
+}
+
 function toImageSet(raw: RawSplit, numClasses: number, shape: InputShape): ImageSet {
   const [height, width, channels] = shape;
   const images = resizeImages(scaleToUnit(raw.pixels), raw.count, raw, { height, width, channels });
@@ -109,16 +139,17 @@ export async function loadDataset(dir: string, opts: LoadDatasetOptions = {}): P
       raw = await readCifar100(detected);
       break;
     case 'image-folder':
-      raw = await readImageFolders(detected, opts);
+      raw = await readImageFolders(detected, { ...opts, inputShape: opts.inputShape ?? opts.fit?.inputShape });
       break;
   }
   const layout: DatasetLayout = detected.layout;
+  if (opts.fit) checkFit(root, raw, layout, opts.fit);
   let { train, test } = raw;
   if (layout !== 'image-folder') {
     train = gatherRaw(train, balancedPrefixIndices(train.labels, raw.numClasses, opts.maxTrain));
     test = gatherRaw(test, balancedPrefixIndices(test.labels, raw.numClasses, opts.maxTest));
   }
-  const shape: InputShape = opts.inputShape ?? [train.height, train.width, train.channels];
+  const shape: InputShape = opts.inputShape ?? opts.fit?.inputShape ?? [train.height, train.width, train.channels];
   if (opts.normalization) {
     try {
       checkNormalization(opts.normalization, shape[2]);

@@ -9,7 +9,7 @@ import { CIFAR10, CIFAR100, parseCifarBatches, type CifarVariant } from './cifar
 import type { DetectedLayout } from './detect';
 import { readMaybeGz, readNameList } from './files';
 import { parseIdxImages, parseIdxLabels } from './idx';
-import { decodeImages, listImageFolderSplit, probeImageShape } from './image-folder';
+import { decodeImages, listImageFolderSplit, majorityShape } from './image-folder';
 import { balancedPrefixIndices } from './transform';
 import type { InputShape, LoadDatasetOptions, RawSplit } from './types';
 
@@ -18,6 +18,8 @@ export interface RawDataset {
   test: RawSplit;
   numClasses: number;
   classNames: string[];
+  /** The images' own [height, width, channels] before any resize (image folders: the majority's). */
+  nativeShape: InputShape;
 }
 
 function checkLabelRange(labels: Int32Array, numClasses: number, file: string, why: string): void {
@@ -83,7 +85,37 @@ export async function readIdx(d: Extract<DetectedLayout, { layout: 'idx' }>): Pr
     f.testLabels,
     'The test split has a class the training split lacks; check that both label files belong to the same data set.',
   );
-  return { train, test, numClasses, classNames: names ?? indexNames(numClasses) };
+  if (names === undefined) checkEveryClassPresent(train.labels, numClasses, f.trainLabels);
+  return {
+    train,
+    test,
+    numClasses,
+    classNames: names ?? indexNames(numClasses),
+    nativeShape: [train.height, train.width, train.channels],
+  };
+}
+
+/**
+ * Without classes.txt the classes are inferred as 0..K-1 from the largest label, so every one
+ * of them must have a training image: one stray label 200 among 0 and 1 would otherwise make
+ * a 201-class model.
+ */
+function checkEveryClassPresent(labels: Int32Array, numClasses: number, file: string): void {
+  const seen = new Uint8Array(numClasses);
+  for (let i = 0; i < labels.length; i++) seen[labels[i]] = 1;
+  const missing = seen.indexOf(0);
+  if (missing < 0) return;
+  let absent = 0;
+  for (const s of seen) if (!s) absent++;
+  const largest = numClasses - 1;
+  throw new AuditError(
+    'DATASET_CORRUPT',
+    `Labels run up to ${largest}, but ${absent} of the classes 0..${largest} (e.g. ${missing}) have no training image`,
+    {
+      path: file,
+      hint: `Classes must be numbered 0..K-1 with every class in the training split. Fix the stray label ${largest}, or list the class names in classes.txt.`,
+    },
+  );
 }
 
 function indexNames(n: number): string[] {
@@ -113,7 +145,13 @@ export async function readCifar10(d: Extract<DetectedLayout, { layout: 'cifar10-
     readCifar([d.testFile], CIFAR10),
     readCifarNames(path.join(d.root, 'batches.meta.txt'), CIFAR10.numClasses),
   ]);
-  return { train, test, numClasses: CIFAR10.numClasses, classNames };
+  return {
+    train,
+    test,
+    numClasses: CIFAR10.numClasses,
+    classNames,
+    nativeShape: [train.height, train.width, train.channels],
+  };
 }
 
 export async function readCifar100(d: Extract<DetectedLayout, { layout: 'cifar100-binary' }>): Promise<RawDataset> {
@@ -122,7 +160,13 @@ export async function readCifar100(d: Extract<DetectedLayout, { layout: 'cifar10
     readCifar([d.testFile], CIFAR100),
     readCifarNames(path.join(d.root, 'fine_label_names.txt'), CIFAR100.numClasses),
   ]);
-  return { train, test, numClasses: CIFAR100.numClasses, classNames };
+  return {
+    train,
+    test,
+    numClasses: CIFAR100.numClasses,
+    classNames,
+    nativeShape: [train.height, train.width, train.channels],
+  };
 }
 
 export async function readImageFolders(
@@ -144,18 +188,24 @@ export async function readImageFolders(
     });
   }
   const numClasses = train.classNames.length;
-  const shape: InputShape = opts.inputShape ?? (await probeImageShape(train.files[0]));
-  const pick = async (listing: typeof train, max: number | undefined): Promise<RawSplit> => {
+  const kept = (listing: typeof train, max: number | undefined) => {
     const idx = balancedPrefixIndices(listing.labels, numClasses, max);
-    const files = Array.from(idx, (i) => listing.files[i]);
-    const labels = Int32Array.from(idx, (i) => listing.labels[i]);
+    return { files: Array.from(idx, (i) => listing.files[i]), labels: Int32Array.from(idx, (i) => listing.labels[i]) };
+  };
+  const trainKept = kept(train, opts.maxTrain);
+  const testKept = kept(test, opts.maxTest);
+  // Headers only: the set's own size is its most common one, and every image is checked against the cap.
+  const nativeShape = await majorityShape(trainKept.files);
+  const shape: InputShape = opts.inputShape ?? nativeShape;
+  const decode = async ({ files, labels }: typeof trainKept): Promise<RawSplit> => {
     const pixels = await decodeImages(files, shape);
     return { pixels, labels, count: files.length, height: shape[0], width: shape[1], channels: shape[2] };
   };
   return {
-    train: await pick(train, opts.maxTrain),
-    test: await pick(test, opts.maxTest),
+    train: await decode(trainKept),
+    test: await decode(testKept),
     numClasses,
     classNames: train.classNames,
+    nativeShape,
   };
 }

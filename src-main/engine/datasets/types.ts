@@ -61,6 +61,13 @@ export interface LoadDatasetOptions {
   maxTrain?: number;
   maxTest?: number;
   /**
+   * The model the data must fit (issue 16): the set's channels and classes must equal the
+   * model's, and IDX/CIFAR images must already have its height and width (image folders are
+   * resized to it); otherwise DATASET_MISMATCH says how they differ. `inputShape` defaults
+   * to the model's.
+   */
+  fit?: { inputShape: InputShape; numClasses: number };
+  /**
    * Normalise with these statistics instead of the train split's own (e.g. a second data
    * set fed to the victim's model). `Dataset.normalization` then holds these.
    */

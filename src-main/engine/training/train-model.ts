@@ -10,8 +10,9 @@ import { activeBackend } from '../backend';
 import { loadDataset, parsePartition, partition, type ImageSet } from '../datasets';
 import { saveModel } from '../models/io';
 import { buildModel } from '../models/zoo';
+import { AuditError } from '../errors';
 import { evaluate } from './evaluate';
-import { train, type TrainOptions, type TrainProgress } from './train';
+import { checkIterations, train, type TrainOptions, type TrainProgress } from './train';
 
 export interface TrainModelRequest {
   arch: string;
@@ -79,7 +80,15 @@ export function trainingPart(
 }
 
 export async function trainModel(req: TrainModelRequest): Promise<TrainModelResult> {
+  // Before the data is read: an absurd request is refused at once.
+  if (req.iterations !== undefined) checkIterations(req.iterations, 'Training iterations');
   const data = await loadDataset(req.dataDir, { maxTrain: req.maxTrain, maxTest: req.maxTest });
+  if (data.train.numClasses < 2) {
+    throw new AuditError('DATASET_FORMAT', `The data set has only one class (${data.classNames[0] ?? '0'})`, {
+      path: data.path,
+      hint: 'A classifier needs at least two classes: add the images (or labels) of the other classes.',
+    });
+  }
   const trainSet = trainingPart(data.train, req);
   let dataLabel = basename(resolve(req.dataDir));
   if (req.partition) {

@@ -71,6 +71,21 @@ const DEFAULTS = {
   warmupIterations: 0,
 };
 
+/**
+ * Most iterations a training or attack may ask for: 10 million is a thousand times the
+ * paper's budgets and days of compute; 1e12 would run for ever without a word.
+ */
+export const MAX_ITERATIONS = 10_000_000;
+
+/** Refuses an iteration count that is not a whole number in 0..MAX_ITERATIONS. */
+export function checkIterations(n: number, what = 'Iterations'): void {
+  if (!Number.isInteger(n) || n < 0 || n > MAX_ITERATIONS) {
+    throw new AuditError('INVALID_ARGUMENT', `${what} must be a whole number from 0 to ${MAX_ITERATIONS}, got ${n}`, {
+      hint: `Ask for at most ${MAX_ITERATIONS} iterations (the paper trains for a few thousand); lower --iterations or --epochs.`,
+    });
+  }
+}
+
 export function iterationsFor(opts: Pick<TrainOptions, 'epochs' | 'iterations' | 'batchSize'>, count: number): number {
   if (opts.iterations !== undefined) return opts.iterations;
   const perEpoch = Math.max(1, Math.floor(count / (opts.batchSize ?? DEFAULTS.batchSize)));
@@ -92,6 +107,7 @@ export async function train(model: tf.LayersModel, data: ImageSet, options: Trai
   }
   const perEpoch = Math.max(1, Math.floor(data.count / batchSize));
   const total = iterationsFor({ ...o, batchSize }, data.count);
+  checkIterations(total, 'Training iterations');
   const vars = o.trainableVariables ?? model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = new Optimizer(optimizerConfig, vars);
   const optionsKey = JSON.stringify({
