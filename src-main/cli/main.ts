@@ -2,7 +2,7 @@
  * `ownership-audit`: the headless entry point. Every command accepts --json, printing one
  * JSON object on stdout; progress goes to stderr.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { registerAttack } from './commands/attack';
 import { registerBench } from './commands/bench';
@@ -15,6 +15,8 @@ import { registerServe } from './commands/serve';
 import { registerTrain } from './commands/train';
 import { registerVerification } from './commands/verification';
 import { registerWorker } from './commands/worker';
+import { commanderToAuditError } from './options';
+import { fail } from './output';
 
 // Keeps TF.js's "install tfjs-node" banner out of the output; backends are chosen on purpose.
 tf.env().set('PROD', true);
@@ -26,7 +28,10 @@ const program = new Command()
     '--backend <name>',
     'compute backend: tensorflow-gpu | tensorflow | wasm | cpu (default: best available; env OWNERSHIP_AUDIT_BACKEND)',
   )
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Option and argument errors come back here as CommanderErrors (subcommands inherit this),
+  // so that under --json they are the JSON error like every other one.
+  .exitOverride();
 
 registerInfo(program);
 registerTrain(program);
@@ -41,6 +46,12 @@ registerServe(program);
 registerWorker(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0; commander printed the message.
+    if (e.exitCode === 0) process.exit(0);
+    if (process.argv.includes('--json')) fail({ json: true }, commanderToAuditError(e));
+    process.exit(e.exitCode);
+  }
   process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });

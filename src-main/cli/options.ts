@@ -1,5 +1,9 @@
-/** Parsers for numeric CLI flags that reject garbage instead of turning it into NaN. */
-import { InvalidArgumentError } from 'commander';
+/**
+ * Parsers for numeric CLI flags that reject garbage instead of turning it into NaN, and
+ * commander's own errors as the CLI's typed error.
+ */
+import { InvalidArgumentError, type CommanderError } from 'commander';
+import { AuditError } from '../engine/errors';
 
 export function intArg(min: number): (value: string) => number {
   return (value) => {
@@ -14,4 +18,14 @@ export function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
   return n;
+}
+
+/**
+ * A command-line error found by commander (unknown option or command, missing argument, a
+ * value a parser above rejected) as the CLI's typed error, for `--json` output.
+ */
+export function commanderToAuditError(e: CommanderError): AuditError {
+  return new AuditError('INVALID_ARGUMENT', e.message.replace(/^error:\s*/, '').trim(), {
+    hint: 'See `ownership-audit <command> --help` for the commands, their arguments and options.',
+  });
 }

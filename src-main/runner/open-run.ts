@@ -2,14 +2,14 @@
  * Opening a run: find the unfinished run of the same spec (or the one asked for by id) or
  * create it, plan its jobs (adding only those it lacks, so a resumed run keeps its
  * finished ones), put interrupted and failed jobs back to pending, and claim the run for
- * this process. RUN_BUSY when another live process drives it.
+ * this process. RUN_BUSY when another live process drives it (see store/claim.ts).
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { canonicalSpecJson, type AuditSpec } from '../../src-shared/audit/spec';
 import { AuditError } from '../engine/errors';
-import { processAlive } from '../engine/process-alive';
+import type { AuditStore, CalibrationRecord } from '../store/types';
 import { planJobs } from './plan';
 import type { RunAuditOptions } from './run-audit';
 
@@ -25,61 +25,73 @@ function versions(): Record<string, string> {
   return { node: process.versions.node, app: process.env.npm_package_version ?? '0.1.0' };
 }
 
-/** Finds or creates the run, plans its jobs and claims it for this process. */
+/**
+ * Finds or creates the run and claims it for this process (one IMMEDIATE transaction in the
+ * store: RUN_BUSY, with nothing written, when a live process drives it), then plans its
+ * jobs. A reused calibration that is not stored is refused before anything is created; if
+ * planning fails, the run is given back as it was (a run created for it is removed).
+ */
 export function openRun(opts: RunAuditOptions): { runId: string; resumed: boolean } {
   const { store } = opts;
   const hash = specHash(opts.spec);
-  let run = opts.resumeRunId ? store.getRun(opts.resumeRunId) : opts.fresh ? undefined : store.findResumableRun(hash);
-  if (opts.resumeRunId && !run)
+  const asked = opts.resumeRunId ? store.getRun(opts.resumeRunId) : undefined;
+  if (opts.resumeRunId && !asked)
     throw new AuditError('RUN_NOT_FOUND', `No run with id ${opts.resumeRunId}`, {
       hint: 'List runs with `ownership-audit runs list`.',
     });
-  const resumed = Boolean(run);
-  if (run && run.status === 'running' && run.ownerPid && run.ownerPid !== process.pid && processAlive(run.ownerPid)) {
-    throw new AuditError('RUN_BUSY', `Run ${run.id} is being run by process ${run.ownerPid}`, {
-      hint: 'Wait for it, or stop that process first.',
-    });
-  }
-  if (!run)
-    run = store.createRun({
+  const reuse = reusedCalibration(store, (asked?.spec ?? opts.spec) as AuditSpec);
+  const { run, resumed, previous } = store.claimRun({
+    pid: process.pid,
+    runId: opts.resumeRunId,
+    specHash: hash,
+    fresh: opts.fresh,
+    backend: opts.backend,
+    create: {
       name: opts.spec.name ?? 'audit',
       spec: opts.spec,
       specHash: hash,
       backend: opts.backend,
       versions: versions(),
       workDir: undefined,
-    });
-  const workDir = run.workDir || join(opts.home, 'runs', run.id);
-  const spec = (resumed ? run.spec : opts.spec) as AuditSpec;
-  const reuse = 'reuse' in spec.calibration ? store.getCalibration(spec.calibration.reuse) : undefined;
-  if ('reuse' in spec.calibration && !reuse) {
-    throw new AuditError('RUN_NOT_FOUND', `No stored calibration with id ${spec.calibration.reuse}`, {
-      hint: 'List calibrations with `ownership-audit calibrations list`.',
-    });
-  }
-  const planned = planJobs(spec, {
-    workDir,
-    runId: run.id,
-    baseDir: opts.baseDir,
-    calibration: reuse ? { filePath: reuse.filePath } : undefined,
+    },
   });
-  const existing = new Set(store.listJobs(run.id).map((j) => j.key));
-  store.insertJobs(
-    run.id,
-    planned.filter((j) => !existing.has(j.key)),
-  );
-  // Jobs left running by a dead process, and those that failed or were cancelled last time, run again.
-  store.resetInterruptedJobs(run.id);
-  for (const j of store.listJobs(run.id)) {
-    if (j.status === 'failed' || j.status === 'cancelled')
-      store.updateJob(run.id, j.key, { status: 'pending', attempts: 0, errorCode: null, errorMessage: null });
+  try {
+    const spec = (resumed ? run.spec : opts.spec) as AuditSpec;
+    const planned = planJobs(spec, {
+      workDir: run.workDir || join(opts.home, 'runs', run.id),
+      runId: run.id,
+      baseDir: opts.baseDir,
+      calibration: reuse ? { filePath: reuse.filePath } : undefined,
+    });
+    store.transaction(() => {
+      const existing = new Set(store.listJobs(run.id).map((j) => j.key));
+      store.insertJobs(
+        run.id,
+        planned.filter((j) => !existing.has(j.key)),
+      );
+      // Jobs left running by a dead runner (their attempt not counted), and those that
+      // failed or were cancelled last time, run again.
+      store.resetInterruptedJobs(run.id);
+      for (const j of store.listJobs(run.id)) {
+        if (j.status === 'failed' || j.status === 'cancelled')
+          store.updateJob(run.id, j.key, { status: 'pending', attempts: 0, errorCode: null, errorMessage: null });
+      }
+    });
+  } catch (e) {
+    if (resumed) store.updateRun(run.id, { status: previous.status, ownerPid: null });
+    else store.deleteRun(run.id);
+    throw e;
   }
-  store.updateRun(run.id, {
-    status: 'running',
-    ownerPid: process.pid,
-    backend: opts.backend,
-    startedAt: run.startedAt ?? new Date().toISOString(),
-    error: null,
-  });
   return { runId: run.id, resumed };
+}
+
+/** The stored calibration a spec reuses; SPEC_INVALID naming calibration.reuse when it is not stored. */
+function reusedCalibration(store: AuditStore, spec: AuditSpec): CalibrationRecord | undefined {
+  if (!('reuse' in spec.calibration)) return undefined;
+  const found = store.getCalibration(spec.calibration.reuse);
+  if (!found)
+    throw new AuditError('SPEC_INVALID', `calibration.reuse: no stored calibration with id ${spec.calibration.reuse}`, {
+      hint: 'List calibrations with `ownership-audit runs calibrations list`, or calibrate in this run instead.',
+    });
+  return found;
 }

@@ -14,6 +14,7 @@ import type { ProgressEvent } from '../engine/context';
 import { AuditError } from '../engine/errors';
 import { processAlive } from '../engine/process-alive';
 import type { AuditStore, JobRecord } from '../store/types';
+import { HEARTBEAT_MS } from '../store/claim';
 import { jobKindOf, storedJob, storedResult, type JobKind } from './jobs';
 import { defaultWorkers, openRun, specHash } from './open-run';
 import { recordResult } from './record-result';
@@ -80,6 +81,11 @@ export interface AuditHandle {
   cancel(): void;
   /** Cancels one job (and so the jobs that need it). */
   cancelJob(key: string): void;
+  /**
+   * Leaves at once (a second Ctrl-C): kills the workers and records, synchronously, the
+   * run as paused with no owner and its running jobs as pending, so the process can exit.
+   */
+  abandon(): void;
 }
 
 export { defaultWorkers, processAlive, specHash };
@@ -95,6 +101,25 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
   const sessionStart = Date.now();
   const wallBefore = store.getRun(runId)?.wallSeconds ?? 0;
   const emit = (e: RunEvent) => opts.onEvent?.(e);
+  // The claim's heartbeat (store/claim.ts): while it beats, no other process may take the run.
+  const heartbeat = setInterval(() => {
+    try {
+      store.heartbeatRun(runId, process.pid);
+    } catch {
+      // A busy or closed store: the next beat tries again; a claim goes stale only after many.
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  /** Records how the run stopped: its status, no owner, and the wall time of this session. */
+  const release = (status: RunStatus, extra: { finishedAt?: string; error?: string | null } = {}) => {
+    clearInterval(heartbeat);
+    store.updateRun(runId, {
+      status,
+      ownerPid: null,
+      wallSeconds: wallBefore + (Date.now() - sessionStart) / 1000,
+      ...extra,
+    });
+  };
   const emitJob = (j: JobRecord, status: JobRecord['status'], attempt: number, error?: string) =>
     emit({
       type: 'job',
@@ -131,10 +156,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
       const failed = all.some((j) => j.status === 'failed' || (j.status === 'cancelled' && !stopping));
       const status: RunStatus =
         stopping ?? (all.every((j) => j.status === 'done') ? 'completed' : failed ? 'failed' : 'cancelled');
-      store.updateRun(runId, {
-        status,
-        ownerPid: null,
-        wallSeconds: wallBefore + (Date.now() - sessionStart) / 1000,
+      release(status, {
         ...(status === 'completed' || status === 'failed' ? { finishedAt: new Date().toISOString() } : {}),
         error: failed
           ? all
@@ -179,6 +201,13 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
         }
         if (running.size === 0) finish();
       } catch (e) {
+        // The runner itself failed: the run must not stay "running" under this process.
+        try {
+          for (const h of running.values()) h.kill();
+          release('failed', { error: `runner: ${e instanceof Error ? e.message : String(e)}`.slice(0, 2000) });
+        } catch {
+          // The store is what failed; the heartbeat has stopped, so the claim goes stale.
+        }
         rejectDone(e);
       }
     };
@@ -296,6 +325,20 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
     done,
     pause: () => stopAll('paused'),
     cancel: () => stopAll('cancelled'),
+    abandon: () => {
+      stopping = 'paused';
+      for (const h of running.values()) h.kill();
+      store.transaction(() => {
+        for (const key of running.keys()) {
+          const j = store.getJob(runId, key);
+          // Back to pending; the attempt cut short was not the worker's fault.
+          if (j?.status === 'running')
+            store.updateJob(runId, key, { status: 'pending', attempts: Math.max(0, j.attempts - 1) });
+        }
+        release('paused');
+      });
+      running.clear();
+    },
     cancelJob: (key) => {
       cancelledJobs.add(key);
       const h = running.get(key);

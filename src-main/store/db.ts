@@ -14,6 +14,8 @@ export interface Db {
   stmt(sql: string): Database.Statement;
   /** Runs `fn` in one (nestable) transaction. */
   transaction<T>(fn: () => T): T;
+  /** Runs `fn` in one IMMEDIATE transaction: the write lock is taken before the first read. */
+  immediate<T>(fn: () => T): T;
 }
 
 export const now = (): string => new Date().toISOString();

@@ -78,6 +78,12 @@ export function updateJob(db: Db, runId: string, key: string, patch: JobPatch): 
   }
 }
 
+/**
+ * Jobs a dead runner left 'running' go back to pending. Their last attempt ended with the
+ * runner, not with their worker, so it is not counted against their retries.
+ */
 export function resetInterruptedJobs(db: Db, runId: string): number {
-  return db.stmt(`UPDATE jobs SET status = 'pending' WHERE run_id = ? AND status = 'running'`).run(runId).changes;
+  return db
+    .stmt(`UPDATE jobs SET status = 'pending', attempts = MAX(attempts - 1, 0) WHERE run_id = ? AND status = 'running'`)
+    .run(runId).changes;
 }

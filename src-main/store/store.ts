@@ -15,6 +15,7 @@ import Database from 'better-sqlite3';
 import type { RunStatus } from '../../src-shared/audit/results';
 import { AuditError } from '../engine/errors';
 import * as calibrations from './calibrations';
+import * as claim from './claim';
 import { sqliteCode, type Db } from './db';
 import * as jobs from './jobs';
 import { LATEST_VERSION, migrate, userVersion } from './migrations';
@@ -58,7 +59,12 @@ export class SqliteAuditStore implements AuditStore {
   constructor(file: string, db: Database.Database) {
     this.path = file;
     this.db = db;
-    this.q = { path: file, stmt: (sql) => this.stmt(sql), transaction: (fn) => this.transaction(fn) };
+    this.q = {
+      path: file,
+      stmt: (sql) => this.stmt(sql),
+      transaction: (fn) => this.transaction(fn),
+      immediate: (fn) => this.db.transaction(fn).immediate(),
+    };
   }
 
   /** A cached prepared statement: each distinct SQL text is compiled once per connection. */
@@ -110,6 +116,14 @@ export class SqliteAuditStore implements AuditStore {
 
   updateRun(id: string, patch: runs.RunPatch): void {
     runs.updateRun(this.q, id, patch);
+  }
+
+  claimRun(req: claim.ClaimRequest): claim.Claim {
+    return claim.claimRun(this.q, req);
+  }
+
+  heartbeatRun(id: string, pid: number): boolean {
+    return claim.heartbeatRun(this.q, id, pid);
   }
 
   deleteRun(id: string): boolean {

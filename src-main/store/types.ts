@@ -7,8 +7,9 @@
 import type { RunStatus } from '../../src-shared/audit/results';
 
 import type { JobStatus } from '../../src-shared/domain/states';
+import type { Claim, ClaimRequest } from './claim';
 
-export type { JobStatus };
+export type { JobStatus, Claim, ClaimRequest };
 
 export interface RunRecord {
   id: string;
@@ -129,6 +130,8 @@ export interface AuditStore {
   readonly path: string;
   close(): void;
   schemaVersion(): number;
+  /** Runs `fn` in one (nestable) transaction: several store calls commit together or not at all. */
+  transaction<T>(fn: () => T): T;
   /** `PRAGMA integrity_check` result: 'ok' when healthy. */
   integrityCheck(): string;
 
@@ -145,6 +148,14 @@ export interface AuditStore {
       Pick<RunRecord, 'status' | 'backend' | 'startedAt' | 'finishedAt' | 'wallSeconds' | 'ownerPid' | 'error'>
     >,
   ): void;
+  /**
+   * Finds (by id, or the resumable run of a spec hash unless `fresh`) or creates the run and
+   * claims it for `pid`, in one IMMEDIATE transaction: of two processes claiming at once,
+   * exactly one gets the run; the other gets RUN_BUSY and nothing is written.
+   */
+  claimRun(req: ClaimRequest): Claim;
+  /** The owner's heartbeat; false when `pid` no longer owns the run. */
+  heartbeatRun(id: string, pid: number): boolean;
   /** Deletes the run and everything recorded for it (jobs, suspects, metrics, curves, checkpoints, reports). */
   deleteRun(id: string): boolean;
 

@@ -74,6 +74,7 @@ export function fakeRunner(): { start: (opts: RunAuditOptions) => AuditHandle; r
     return {
       runId,
       done,
+      abandon: () => finish('paused'),
       pause: () => {
         fake.paused = true;
         finish('paused');

@@ -86,36 +86,25 @@ async function waitFor<T>(what: string, probe: () => T | undefined): Promise<T> 
   }
 }
 
-it.fails(
-  'contenders opening the same spec at the same moment: exactly one claims the run, the others get RUN_BUSY',
-  async () => {
-    home = mkdtempSync(join(tmpdir(), 'oa-claim-'));
-    // Create the store first, so the contenders race on the run, not on the migration.
-    openStore(databasePath(home)).close();
-    const startAt = Date.now() + 4000;
-    const contenders = Array.from({ length: 3 }, () =>
-      spawnAsync(process.execPath, [
-        '--import',
-        'tsx',
-        CONTENDER,
-        home as string,
-        String(startAt),
-        '3000',
-        'slow-find',
-      ]),
-    );
-    const outs = (await Promise.all(contenders)).map(
-      (o) => JSON.parse(o.trim().split('\n').pop() ?? '{}') as { runId?: string; error?: string },
-    );
-    const claimed = outs.filter((o) => o.runId);
-    expect(claimed.length, JSON.stringify(outs)).toBe(1);
-    expect(outs.filter((o) => o.error === 'RUN_BUSY').length, JSON.stringify(outs)).toBe(2);
-    const runs = inStore(home, (rs) => rs.map((r) => r.id));
-    expect(runs).toEqual([claimed[0].runId]);
-  },
-);
+it('contenders opening the same spec at the same moment: exactly one claims the run, the others get RUN_BUSY', async () => {
+  home = mkdtempSync(join(tmpdir(), 'oa-claim-'));
+  // Create the store first, so the contenders race on the run, not on the migration.
+  openStore(databasePath(home)).close();
+  const startAt = Date.now() + 4000;
+  const contenders = Array.from({ length: 3 }, () =>
+    spawnAsync(process.execPath, ['--import', 'tsx', CONTENDER, home as string, String(startAt), '3000', 'slow-find']),
+  );
+  const outs = (await Promise.all(contenders)).map(
+    (o) => JSON.parse(o.trim().split('\n').pop() ?? '{}') as { runId?: string; error?: string },
+  );
+  const claimed = outs.filter((o) => o.runId);
+  expect(claimed.length, JSON.stringify(outs)).toBe(1);
+  expect(outs.filter((o) => o.error === 'RUN_BUSY').length, JSON.stringify(outs)).toBe(2);
+  const runs = inStore(home, (rs) => rs.map((r) => r.id));
+  expect(runs).toEqual([claimed[0].runId]);
+});
 
-it.fails('a double Ctrl-C leaves the run paused with no owner and no job "running"', async () => {
+it('a double Ctrl-C leaves the run paused with no owner and no job "running"', async () => {
   home = mkdtempSync(join(tmpdir(), 'oa-sigint-'));
   const dir = home;
   const r = start(['run', '--preset', 'smoke', '--workers', '1'], dir);

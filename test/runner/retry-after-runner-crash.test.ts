@@ -46,43 +46,40 @@ function crashingLauncher(started: string[]): WorkerLauncher {
   };
 }
 
-it.fails(
-  'after a runner crash, a job still gets its full retries (the interrupted attempt is not counted)',
-  async () => {
-    home = mkdtempSync(join(tmpdir(), 'oa-retry-'));
-    const store = openStore(databasePath(home));
-    try {
-      const spec = smokeSpec(DEMO);
-      // The state a kill -9 of the runner leaves: the run "running" under a dead pid, its
-      // first jobs "running" with their first attempt counted.
-      const deadPid = spawnSync(process.execPath, ['-e', '0']).pid;
-      const run = store.createRun({ name: 'smoke', spec, specHash: specHash(spec), backend: 'wasm', versions: {} });
-      store.insertJobs(run.id, planJobs(spec, { workDir: join(home, 'runs', run.id), runId: run.id, baseDir: home }));
-      const first = store.listJobs(run.id).filter((j) => j.deps.length === 0);
-      for (const j of first) store.updateJob(run.id, j.key, { status: 'running', attempts: 1 });
-      store.updateRun(run.id, { status: 'running', ownerPid: deadPid });
+it('after a runner crash, a job still gets its full retries (the interrupted attempt is not counted)', async () => {
+  home = mkdtempSync(join(tmpdir(), 'oa-retry-'));
+  const store = openStore(databasePath(home));
+  try {
+    const spec = smokeSpec(DEMO);
+    // The state a kill -9 of the runner leaves: the run "running" under a dead pid, its
+    // first jobs "running" with their first attempt counted.
+    const deadPid = spawnSync(process.execPath, ['-e', '0']).pid;
+    const run = store.createRun({ name: 'smoke', spec, specHash: specHash(spec), backend: 'wasm', versions: {} });
+    store.insertJobs(run.id, planJobs(spec, { workDir: join(home, 'runs', run.id), runId: run.id, baseDir: home }));
+    const first = store.listJobs(run.id).filter((j) => j.deps.length === 0);
+    for (const j of first) store.updateJob(run.id, j.key, { status: 'running', attempts: 1 });
+    store.updateRun(run.id, { status: 'running', ownerPid: deadPid });
 
-      const started: string[] = [];
-      const handle = startAudit({
-        store,
-        home,
-        spec,
-        baseDir: home,
-        workers: 1,
-        backend: 'wasm',
-        workerEntry: 'unused',
-        resumeRunId: run.id,
-        launchWorker: crashingLauncher(started),
-        maxAttempts: 2,
-      });
-      const r = await handle.done;
-      expect(r.status).toBe('failed');
-      const target = first[0];
-      // Two worker crashes, two attempts in this session: the runner's crash used none.
-      expect(started.filter((p) => p === JSON.stringify(target.payload)).length).toBe(2);
-      expect(store.getJob(run.id, target.key)).toMatchObject({ status: 'failed', attempts: 2 });
-    } finally {
-      store.close();
-    }
-  },
-);
+    const started: string[] = [];
+    const handle = startAudit({
+      store,
+      home,
+      spec,
+      baseDir: home,
+      workers: 1,
+      backend: 'wasm',
+      workerEntry: 'unused',
+      resumeRunId: run.id,
+      launchWorker: crashingLauncher(started),
+      maxAttempts: 2,
+    });
+    const r = await handle.done;
+    expect(r.status).toBe('failed');
+    const target = first[0];
+    // Two worker crashes, two attempts in this session: the runner's crash used none.
+    expect(started.filter((p) => p === JSON.stringify(target.payload)).length).toBe(2);
+    expect(store.getJob(run.id, target.key)).toMatchObject({ status: 'failed', attempts: 2 });
+  } finally {
+    store.close();
+  }
+});

@@ -105,9 +105,9 @@ const V1_COLUMNS: Record<string, string[]> = {
 };
 
 describe('migrations', () => {
-  it('are numbered 1, 2, ... and the latest is 2', () => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3]);
-    expect(LATEST_VERSION).toBe(3);
+  it('are numbered 1, 2, ... and the latest is 4', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4]);
+    expect(LATEST_VERSION).toBe(4);
   });
 
   it('live one per file, NNN-what-it-does.ts, listed in the order of their numbers', async () => {
@@ -166,12 +166,27 @@ describe('migrations', () => {
     const before = db
       .prepare(`SELECT type, name, sql FROM sqlite_schema WHERE tbl_name NOT IN ('models', 'datasets') ORDER BY name`)
       .all();
-    expect(migrate(db)).toEqual([3]);
+    expect(migrate(db, 3)).toEqual([3]);
     expect(userVersion(db)).toBe(3);
     const v3 = [...Object.keys(V1_COLUMNS).filter((t) => t !== 'models' && t !== 'datasets'), 'reports'].sort();
     expect(tables(db)).toEqual(v3);
     // Every other table and index is exactly as migrations 1 and 2 made it.
     expect(db.prepare(`SELECT type, name, sql FROM sqlite_schema ORDER BY name`).all()).toEqual(before);
+    expect(migrate(db, 3)).toEqual([]);
+    db.close();
+  });
+
+  it("migration 4 adds the run owner's heartbeat column and nothing else", () => {
+    const db = new Database(':memory:');
+    migrate(db, 3);
+    const runsBefore = columns(db, 'runs');
+    const others = db.prepare(`SELECT type, name, sql FROM sqlite_schema WHERE name <> 'runs' ORDER BY name`).all();
+    expect(migrate(db)).toEqual([4]);
+    expect(userVersion(db)).toBe(4);
+    expect(columns(db, 'runs')).toEqual([...runsBefore, 'owner_heartbeat_at']);
+    expect(db.prepare(`SELECT type, name, sql FROM sqlite_schema WHERE name <> 'runs' ORDER BY name`).all()).toEqual(
+      others,
+    );
     expect(migrate(db)).toEqual([]);
     db.close();
   });
@@ -199,7 +214,7 @@ describe('openStore and the schema version', () => {
     const file = path.join(dir(), 'nested', 'audit.db');
     const store = track(openStore(file));
     expect(store.path).toBe(file);
-    expect(store.schemaVersion()).toBe(3);
+    expect(store.schemaVersion()).toBe(4);
     expect(store.integrityCheck()).toBe('ok');
     const raw = new Database(file, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -212,7 +227,7 @@ describe('openStore and the schema version', () => {
     const spies = MIGRATIONS.map((m) => vi.spyOn(m, 'up'));
     try {
       const store = track(openStore(file));
-      expect(store.schemaVersion()).toBe(3);
+      expect(store.schemaVersion()).toBe(4);
       for (const s of spies) expect(s).not.toHaveBeenCalled();
     } finally {
       for (const s of spies) s.mockRestore();
@@ -229,12 +244,12 @@ describe('openStore and the schema version', () => {
     ).run();
     db.close();
     const store = track(openStore(file));
-    expect(store.schemaVersion()).toBe(3);
+    expect(store.schemaVersion()).toBe(4);
     expect(store.getRun('r-old')?.status).toBe('paused');
     expect(store.listReports('r-old')).toEqual([]);
   });
 
-  it('upgrades a version-2 database with models and datasets rows to 3: the tables go, every other row stays', () => {
+  it('upgrades a version-2 database with models and datasets rows to the latest: the tables go, every other row stays', () => {
     const file = path.join(dir(), 'audit.db');
     const db = new Database(file);
     db.pragma('foreign_keys = ON');
@@ -267,12 +282,16 @@ describe('openStore and the schema version', () => {
     db.close();
 
     const store = track(openStore(file));
-    expect(store.schemaVersion()).toBe(3);
+    expect(store.schemaVersion()).toBe(4);
     expect(store.integrityCheck()).toBe('ok');
     const after = new Database(file, { readonly: true });
     expect(tables(after)).not.toContain('models');
     expect(tables(after)).not.toContain('datasets');
-    expect(dump(after)).toEqual(before);
+    // Every row stays; runs gain migration 4's empty heartbeat column.
+    expect(dump(after)).toEqual({
+      ...before,
+      runs: (before.runs as object[]).map((r) => ({ ...r, owner_heartbeat_at: null })),
+    });
     expect(after.pragma('foreign_key_check')).toEqual([]);
     after.close();
     expect(store.getRun('r-old')?.spec).toEqual({ v: 1 });

@@ -198,7 +198,7 @@ describe('jobs', () => {
     expect(() => store.insertJobs('r-none', JOBS)).toThrow(/No run r-none/);
   });
 
-  it('resetInterruptedJobs puts running jobs of that run back to pending, and only those', () => {
+  it('resetInterruptedJobs puts running jobs of that run back to pending, and only those, uncounting their attempt', () => {
     const { store } = fresh();
     const run = newRun(store);
     const other = newRun(store, 'h-other');
@@ -210,7 +210,8 @@ describe('jobs', () => {
     store.updateJob(other.id, 'victim', { status: 'running' });
     expect(store.resetInterruptedJobs(run.id)).toBe(2);
     expect(store.listJobs(run.id).map((j) => j.status)).toEqual(['done', 'pending', 'pending']);
-    expect(store.getJob(run.id, 'reference:0')?.attempts).toBe(1);
+    // The attempt the dead runner cut short is not counted against the job's retries.
+    expect(store.getJob(run.id, 'reference:0')?.attempts).toBe(0);
     expect(store.getJob(other.id, 'victim')?.status).toBe('running');
     expect(store.resetInterruptedJobs(run.id)).toBe(0);
   });

@@ -16,6 +16,7 @@ import { demoSpec, smokeSpec } from '../../runner/presets';
 import { startAudit, type RunEvent } from '../../runner/run-audit';
 import { openStore, resolveHome, databasePath } from '../../store';
 import { intArg } from '../options';
+import { preflightSpec } from '../spec-preflight';
 import { emit, fail, progress } from '../output';
 import { DEMO_DATASET, DEMO_VICTIM } from '../paths';
 import { runTableJson } from './runs';
@@ -44,11 +45,22 @@ function loadSpec(file: string | undefined, f: RunFlags): { spec: AuditSpec; bas
     throw new AuditError('INVALID_ARGUMENT', 'run needs an audit spec file, --demo, --preset smoke or --resume ID', {
       hint: 'Example: ownership-audit run --demo',
     });
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new AuditError('SPEC_INVALID', 'The audit spec file cannot be read', {
+      path: file,
+      hint: 'Check the path and that the file is readable.',
+      cause,
+    });
+  }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    // A UTF-8 byte order mark (some Windows editors write one) is not part of the JSON.
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (cause) {
-    throw new AuditError('SPEC_INVALID', 'The audit spec cannot be read as JSON', {
+    throw new AuditError('SPEC_INVALID', `The audit spec cannot be read as JSON: ${jsonReason(cause)}`, {
       path: file,
       hint: 'Write the spec as a JSON document (see README, "Audit spec").',
       cause,
@@ -61,6 +73,12 @@ function loadSpec(file: string | undefined, f: RunFlags): { spec: AuditSpec; bas
       hint: 'Fix the fields named above.',
     });
   return { spec: parsed.spec, baseDir: dirname(resolve(file)) };
+}
+
+/** The parser's reason without the file's text (V8 quotes a snippet of the input after a comma). */
+function jsonReason(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.replace(/, ".*" is not valid JSON$/s, ' (not valid JSON)').slice(0, 200);
 }
 
 /** One status line per running job on a terminal; plain lines every few seconds otherwise. */
@@ -125,14 +143,16 @@ export function registerRun(program: Command): void {
               });
             spec = run.spec as AuditSpec;
             baseDir = process.cwd();
+            const problems = validateAgainstRegistries(spec);
+            if (problems.length)
+              throw new AuditError('SPEC_INVALID', `The audit spec is invalid:\n  ${problems.join('\n  ')}`, {
+                hint: 'Fix the fields named above; `ownership-audit attacks` lists attack parameters.',
+              });
           } else {
             ({ spec, baseDir } = loadSpec(file, f));
+            // The whole spec before anything starts: paths, blocks, a reused calibration.
+            preflightSpec(spec, { store, home, baseDir }, file);
           }
-          const problems = validateAgainstRegistries(spec);
-          if (problems.length)
-            throw new AuditError('SPEC_INVALID', `The audit spec is invalid:\n  ${problems.join('\n  ')}`, {
-              hint: 'Fix the fields named above; `ownership-audit attacks` lists attack parameters.',
-            });
           const backend = await initBackend(program.opts<{ backend?: string }>().backend);
           const handle = startAudit({
             store,
@@ -149,7 +169,12 @@ export function registerRun(program: Command): void {
           let interrupts = 0;
           const onSignal = () => {
             interrupts += 1;
-            if (interrupts > 1) process.exit(130);
+            if (interrupts > 1) {
+              // Leave at once, but truthfully: workers killed, the run paused with no owner.
+              handle.abandon();
+              progress(`run ${handle.runId}: paused (left at once; resume with --resume ${handle.runId})`);
+              process.exit(130);
+            }
             progress(
               `pausing run ${handle.runId}: jobs stop at their next checkpoint (Ctrl-C again to leave at once; resume with --resume ${handle.runId})`,
             );
