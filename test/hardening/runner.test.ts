@@ -93,6 +93,39 @@ describe('run checks the whole spec before it starts anything', () => {
   });
 });
 
+describe('a model --out that is a file is refused before training', () => {
+  // Before the fix, the save found it after training (attack ~20 s, train ~100 s on 2 cores).
+  const outFile = () => {
+    const file = join(t.home, 'out.txt');
+    writeFileSync(file, 'not a model folder');
+    return file;
+  };
+
+  it.fails('attack --out FILE: INVALID_ARGUMENT naming --out, no backend started', () => {
+    const out = outFile();
+    const run = runCase(
+      ['attack', '--name', 'finetune', '--victim', DEMO.demoModel, '--substitute', DEMO.demoData].concat([
+        '--fraction',
+        '0.02',
+        '--iterations',
+        '2',
+        '--out',
+        out,
+      ]),
+      t.home,
+    );
+    expectCleanRefusal(run, 'INVALID_ARGUMENT', /--out/);
+    expect(run.stderr).not.toMatch(/backend /);
+  });
+
+  it.fails('train --out FILE: INVALID_ARGUMENT naming --out, no backend started', () => {
+    const out = outFile();
+    const run = runCase(['train', '--data', DEMO.demoData, '--epochs', '1', '--out', out], t.home);
+    expectCleanRefusal(run, 'INVALID_ARGUMENT', /--out/);
+    expect(run.stderr).not.toMatch(/backend /);
+  });
+});
+
 describe('under --json every error is the JSON error', () => {
   it('an unknown option', () => {
     expectCleanRefusal(
