@@ -2,6 +2,7 @@
  * Parsers for numeric CLI flags that reject garbage instead of turning it into NaN, and
  * commander's own errors as the CLI's typed error.
  */
+import { statSync } from 'node:fs';
 import { InvalidArgumentError, type CommanderError } from 'commander';
 import { AuditError } from '../engine/errors';
 
@@ -28,4 +29,22 @@ export function commanderToAuditError(e: CommanderError): AuditError {
   return new AuditError('INVALID_ARGUMENT', e.message.replace(/^error:\s*/, '').trim(), {
     hint: 'See `ownership-audit <command> --help` for the commands, their arguments and options.',
   });
+}
+
+/**
+ * A model is saved as a folder: an `--out` that is an existing file would be found by the
+ * save, after the training. Checked before the backend starts.
+ */
+export function modelOutFolder(out: string): string {
+  let isFile = false;
+  try {
+    isFile = !statSync(out).isDirectory();
+  } catch {
+    // Not there yet: the save creates it.
+  }
+  if (isFile)
+    throw new AuditError('INVALID_ARGUMENT', `--out: ${out} is a file; a model is saved as a folder`, {
+      hint: 'Pass a folder path for --out (a new one, or a model folder to replace); nothing was trained.',
+    });
+  return out;
 }

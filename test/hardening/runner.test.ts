@@ -101,7 +101,7 @@ describe('a model --out that is a file is refused before training', () => {
     return file;
   };
 
-  it.fails('attack --out FILE: INVALID_ARGUMENT naming --out, no backend started', () => {
+  it('attack --out FILE: INVALID_ARGUMENT naming --out, no backend started', () => {
     const out = outFile();
     const run = runCase(
       ['attack', '--name', 'finetune', '--victim', DEMO.demoModel, '--substitute', DEMO.demoData].concat([
@@ -118,7 +118,7 @@ describe('a model --out that is a file is refused before training', () => {
     expect(run.stderr).not.toMatch(/backend /);
   });
 
-  it.fails('train --out FILE: INVALID_ARGUMENT naming --out, no backend started', () => {
+  it('train --out FILE: INVALID_ARGUMENT naming --out, no backend started', () => {
     const out = outFile();
     const run = runCase(['train', '--data', DEMO.demoData, '--epochs', '1', '--out', out], t.home);
     expectCleanRefusal(run, 'INVALID_ARGUMENT', /--out/);

@@ -2,7 +2,7 @@ import { type Command } from 'commander';
 import { initBackend } from '../../engine/backend';
 import { ATTACKS } from '../../engine/attacks/registry';
 import { runAttack } from '../../engine/attacks/run-attack';
-import { intArg, positiveNumber } from '../options';
+import { intArg, modelOutFolder, positiveNumber } from '../options';
 import { emit, fail, progress } from '../output';
 import { collectParam, paramsObject } from '../params-flag';
 
@@ -55,6 +55,7 @@ export function registerAttack(program: Command): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         try {
+          modelOutFolder(f.out);
           const backend = await initBackend(program.opts<{ backend?: string }>().backend);
           progress(`${f.name} on ${f.victim} (backend ${backend.backend})`);
           let last = 0;

@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { initBackend } from '../../engine/backend';
 import { AuditError } from '../../engine/errors';
 import { trainModel } from '../../engine/training/train-model';
-import { intArg, positiveNumber } from '../options';
+import { intArg, modelOutFolder, positiveNumber } from '../options';
 import { emit, fail, progress } from '../output';
 import { DEMO_DATASET } from '../paths';
 
@@ -99,6 +99,7 @@ export function registerTrain(program: Command): void {
         const epochs =
           flags.epochs ?? (flags.iterations === undefined ? (flags.demo ? DEMO_RECIPE.epochs : 1) : undefined);
         const width = flags.width ?? (flags.demo ? DEMO_RECIPE.width : undefined);
+        modelOutFolder(out);
         const backend = await initBackend(program.opts<{ backend?: string }>().backend);
         progress(`training ${flags.arch} on ${data} (backend ${backend.backend})`);
         const result = await trainModel({
