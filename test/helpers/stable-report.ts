@@ -1,8 +1,9 @@
 /**
  * The report JSON of a run with what legitimately differs between two runs of the same spec
  * replaced by placeholders: clock readings (timestamps, seconds), run and calibration ids,
- * the home and repository paths (and the spec hash, which covers them), and the Node version. Everything else, every figure
- * included, must match bit for bit: the smoke snapshot test pins behaviour across refactors.
+ * the home and repository paths (and the spec and calibration hashes, which cover them), and
+ * the Node version. Everything else, every figure included, must match bit for bit: the smoke
+ * snapshot test pins behaviour across refactors.
  */
 const VOLATILE_KEYS = new Set([
   'generatedAt',
@@ -33,5 +34,8 @@ export function stableReport(report: unknown, paths: { home: string; repo: strin
     }
     return typeof v === 'string' ? text(v) : v;
   };
-  return walk(report);
+  const stable = walk(report) as { calibration?: { document?: { contentHash?: unknown } } | null };
+  // The calibration document's hash covers its createdAt and paths (both masked above).
+  if (stable.calibration?.document?.contentHash !== undefined) stable.calibration.document.contentHash = '<volatile>';
+  return stable;
 }
