@@ -11,6 +11,7 @@ import type { SpecCheck } from '../../src-shared/contract/api';
 import { planJobs, validateAgainstRegistries, type PlannedJob } from '../runner/plan';
 import { chainWeights } from '../runner/scheduler';
 import type { AuditStore } from '../store/types';
+import { blockProblems } from '../runner/victim-blocks';
 
 export interface SpecCheckContext {
   store: AuditStore;
@@ -80,6 +81,8 @@ export function specProblems(
   if ('reuse' in spec.calibration && !ctx.store.getCalibration(spec.calibration.reuse)) {
     problems.push(`calibration.reuse: no stored calibration with id ${spec.calibration.reuse}`);
   }
+  // Blocks are read from the victim only once its folder is known to be there.
+  if (!problems.length) problems.push(...blockProblems(spec, ctx.baseDir));
   return problems.length ? { problems } : { spec, problems };
 }
 

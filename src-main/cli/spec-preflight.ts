@@ -1,13 +1,12 @@
 /**
  * What `run` checks before it creates a run or starts a worker: the API's spec check
- * (schema, registries, the model and data folders, a reused calibration; see
- * src-main/api/spec-check.ts) and the attack blocks against the victim's layers. Every
- * problem names its field, and all of them are reported at once.
+ * (schema, registries, the model and data folders, a reused calibration, the attack blocks
+ * against the victim's layers; see src-main/api/spec-check.ts). Every problem names its
+ * field, and all of them are reported at once.
  */
 import type { AuditSpec } from '../../src-shared/audit/spec';
 import { specProblems } from '../api/spec-check';
 import { AuditError } from '../engine/errors';
-import { blockProblems } from '../runner/victim-blocks';
 import type { AuditStore } from '../store/types';
 
 export function preflightSpec(
@@ -16,8 +15,6 @@ export function preflightSpec(
   file?: string,
 ): void {
   const { problems } = specProblems(spec, ctx);
-  // Blocks are read from the victim only once its folder is known to be there.
-  if (!problems.length) problems.push(...blockProblems(spec, ctx.baseDir));
   if (problems.length)
     throw new AuditError('SPEC_INVALID', `The audit spec is invalid:\n  ${problems.join('\n  ')}`, {
       ...(file ? { path: file } : {}),
