@@ -216,6 +216,7 @@ async function scoreCheckpoints(
     );
     const data = await loadDataset(p.dataDir, {
       inputShape: victim.meta.inputShape,
+      fit: { inputShape: victim.meta.inputShape, numClasses: victim.meta.numClasses },
       normalization: victim.meta.normalization,
       maxTrain: 1,
       maxTest: p.maxTest,

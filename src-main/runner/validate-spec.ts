@@ -11,6 +11,7 @@ import type { Attack } from '../engine/attacks/types';
 import { REFERENCE_SEED_BASE } from '../engine/calibration/calibrate';
 import { DEFENSES, getDefense } from '../engine/defenses/registry';
 import type { Defense } from '../engine/defenses/types';
+import { MAX_ITERATIONS } from '../engine/training/train';
 import { expandSpec } from './expand';
 
 function paramProblems(specs: readonly ParamSpec[], given: Record<string, unknown>, at: (string | number)[]): string[] {
@@ -115,6 +116,8 @@ export function validateAgainstRegistries(spec: AuditSpec): string[] {
     }
   });
 
+  problems.push(...sizeProblems(spec));
+
   const metricIds = specMetricIds(spec);
   spec.checkpoints?.metrics?.forEach((id, j) => {
     if (!metricIds.includes(id))
@@ -149,4 +152,24 @@ export function validateAgainstRegistries(spec: AuditSpec): string[] {
     problems.push(`sweeps: ${(e as Error).message}`);
   }
   return problems;
+}
+
+/**
+ * Iteration counts beyond what any job accepts (MAX_ITERATIONS), caught before the run starts
+ * rather than by the job that would take them, after the references have trained.
+ */
+function sizeProblems(spec: AuditSpec): string[] {
+  const out: string[] = [];
+  const check = (n: number | undefined, field: string): void => {
+    if (n !== undefined && n > MAX_ITERATIONS)
+      out.push(`${field}: ${n} iterations is more than the ${MAX_ITERATIONS} any job accepts`);
+  };
+  if ('train' in spec.victim) check(spec.victim.train.iterations, 'victim.train.iterations');
+  if ('references' in spec.calibration) check(spec.calibration.referenceIterations, 'calibration.referenceIterations');
+  spec.attacks.forEach((a, i) => check(a.iterations, `attacks[${i}].iterations`));
+  (spec.sweeps ?? []).forEach((sw, i) => {
+    if (sw.param === 'iterations')
+      sw.values.forEach((v, j) => check(typeof v === 'number' ? v : undefined, `sweeps[${i}].values[${j}]`));
+  });
+  return out;
 }

@@ -9,7 +9,7 @@
  */
 import { AuditError } from '../engine/errors';
 import { processAlive } from '../engine/process-alive';
-import { now, type Db } from './db';
+import { now, sqliteCode, type Db } from './db';
 import { createRun, findResumableRun, getRun, runNotFound, type NewRun } from './runs';
 import type { RunRecord } from './types';
 
@@ -49,6 +49,20 @@ function heldByOther(db: Db, run: RunRecord, pid: number): boolean {
 }
 
 export function claimRun(db: Db, req: ClaimRequest): Claim {
+  try {
+    return claimInTransaction(db, req);
+  } catch (e) {
+    // The write lock stayed taken past busy_timeout: another process is claiming or driving
+    // runs in this store right now. That is the same answer as a live claim, typed.
+    if (sqliteCode(e)?.startsWith('SQLITE_BUSY'))
+      throw new AuditError('RUN_BUSY', 'Another process holds the run history for writing', {
+        hint: 'Another audit is being opened in this data folder; try again in a moment.',
+      });
+    throw e;
+  }
+}
+
+function claimInTransaction(db: Db, req: ClaimRequest): Claim {
   return db.immediate(() => {
     let run = req.runId ? getRun(db, req.runId) : req.fresh ? undefined : findResumableRun(db, req.specHash);
     if (req.runId && !run) throw runNotFound(db, req.runId);

@@ -342,6 +342,21 @@ describe('validateAgainstRegistries', () => {
     expect(validateAgainstRegistries(smokeSpec(paths))).toEqual([]);
   });
 
+  it('refuses iteration counts no job accepts before anything starts (issue 16: sizes)', () => {
+    const base = smokeSpec(paths);
+    const s: AuditSpec = {
+      ...base,
+      calibration: { references: 2, referenceIterations: 1e12 },
+      attacks: [{ ...base.attacks[0], iterations: 1e12 }, ...base.attacks.slice(1)],
+      sweeps: [{ target: `attack:${base.attacks[0].name}`, param: 'iterations', values: [10, 2e7] }],
+    };
+    expect(validateAgainstRegistries(s).filter((p) => p.includes('iterations is more than'))).toEqual([
+      'calibration.referenceIterations: 1000000000000 iterations is more than the 10000000 any job accepts',
+      'attacks[0].iterations: 1000000000000 iterations is more than the 10000000 any job accepts',
+      'sweeps[0].values[1]: 20000000 iterations is more than the 10000000 any job accepts',
+    ]);
+  });
+
   it('names unknown and bad parameters of attacks and defences', () => {
     const s = spec({
       defenses: [{ id: 'deepjudge', params: { seeds: 0, colour: 'red' } }],

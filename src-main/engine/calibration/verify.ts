@@ -87,6 +87,8 @@ export async function verify(ctx: RunContext, req: VerifyRequest): Promise<Verif
   try {
     const data = await loadDataset(req.dataDir, {
       inputShape: victim.meta.inputShape,
+      // The test data must be the victim's task: its channels, size and classes.
+      fit: { inputShape: victim.meta.inputShape, numClasses: victim.meta.numClasses },
       normalization: victim.meta.normalization,
       maxTrain: victim.meta.normalization ? 1 : undefined,
       maxTest: req.maxTest,
