@@ -8,7 +8,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { AuditError } from '../errors';
 import { MODEL_JSON_FILE } from './model-dir';
-import { topologyLayers } from './validate';
+import { DTYPE_BYTES, topologyLayers } from './validate';
 
 /**
  * Deepest nesting of arrays and objects in model.json. A Keras model nests about 12 levels
@@ -30,16 +30,6 @@ export const MAX_INPUT_SIDE = 4096;
 export const MAX_INPUT_CHANNELS = 4;
 /** Values of one input image (any rank): 2^24, i.e. 4096x4096 gray or 2048x2048x4. */
 export const MAX_INPUT_ELEMENTS = 2 ** 24;
-
-const DTYPE_BYTES: Record<string, number> = {
-  float32: 4,
-  int32: 4,
-  bool: 1,
-  complex64: 8,
-  uint8: 1,
-  uint16: 2,
-  float16: 2,
-};
 
 const refuse = (code: 'MODEL_FORMAT' | 'MODEL_SHAPE' | 'MODEL_WEIGHTS', message: string, hint: string, path: string) =>
   new AuditError(code, message, { hint, path });

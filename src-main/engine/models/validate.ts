@@ -123,7 +123,8 @@ export function unknownLayers(modelTopology: unknown): Array<{ className: string
 // ---------------------------------------------------------------------------------------
 // weight bytes
 
-const DTYPE_BYTES: Record<string, number> = {
+/** Bytes per element of each weight dtype TF.js stores (quantised dtypes included). */
+export const DTYPE_BYTES: Record<string, number> = {
   float32: 4,
   int32: 4,
   bool: 1,
