@@ -38,7 +38,8 @@ export function recordResult(store: AuditStore, runId: string, job: JobRecord, r
         scenario: p.scenario,
         seed: p.seed,
         modelPath: attack.model,
-        modelHash: r.final.suspect.contentHash,
+        // Score jobs verify model folders: the suspect always has a content hash.
+        modelHash: r.final.suspect.contentHash ?? '',
         accuracy: attack.fidelity.accuracy,
         agreement: attack.fidelity.agreement,
         victimAccuracy: attack.fidelity.victimAccuracy,

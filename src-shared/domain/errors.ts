@@ -39,6 +39,10 @@ export const AUDIT_ERROR_CODES = [
   'CHROMIUM_NOT_FOUND',
   /** A path through the API outside the read roots, or an export outside the exports folder or a granted one. */
   'PATH_NOT_ALLOWED',
+  /** An evidence bundle whose files, hashes or recomputed values do not match what it states. */
+  'EVIDENCE_MISMATCH',
+  /** Recorded answers (verify --responses) that do not fit the queries: missing sets, shapes, values. */
+  'RESPONSES_INVALID',
 ] as const;
 export type AuditErrorCode = (typeof AUDIT_ERROR_CODES)[number];
 

@@ -2,9 +2,10 @@ import { availableParallelism } from 'node:os';
 import { type Command, Option } from 'commander';
 import { initBackend } from '../../engine/backend';
 import { calibrate } from '../../engine/calibration/calibrate';
+import type { ReadCalibrationOptions } from '../../engine/calibration/calibration-file';
 import type { ThresholdRuleName } from '../../engine/calibration/rules';
 import { homeTrustedKey, loadOrCreateSigningKey, trustedKeyFile } from '../../engine/calibration/signing';
-import { verify } from '../../engine/calibration/verify';
+import { verify, type VerifyResult } from '../../engine/calibration/verify';
 import type { RunContext } from '../../engine/context';
 import type { VoteRule } from '../../engine/verdict/verdict';
 import { resolveHome } from '../../store';
@@ -13,7 +14,7 @@ import { emit, fail, progress } from '../output';
 import { collectParam, defenseParams } from '../params-flag';
 import { trainInWorker } from './worker';
 
-function cliContext(seed: number, signal: AbortSignal): RunContext {
+export function cliContext(seed: number, signal: AbortSignal): RunContext {
   let last = 0;
   return {
     seed,
@@ -31,7 +32,7 @@ function cliContext(seed: number, signal: AbortSignal): RunContext {
   };
 }
 
-function abortOnSignals(): AbortController {
+export function abortOnSignals(): AbortController {
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
@@ -138,7 +139,11 @@ export function registerVerification(program: Command): void {
     .command('verify')
     .description('score a suspect model against the victim; with a calibration, give the verdict')
     .requiredOption('--victim <dir>', 'victim model directory')
-    .requiredOption('--suspect <dir>', 'suspect model directory')
+    .option('--suspect <dir>', 'suspect model directory')
+    .option(
+      '--responses <file>',
+      "instead of --suspect: the suspect's recorded answers to `queries export` (black-box metrics only)",
+    )
     .requiredOption('--data <dir>', 'data set whose test split the fidelity and fresh fingerprints use')
     .option('--calibration <file>', 'calibration from `calibrate` (thresholds and fingerprints)')
     .option('--defenses <list>', 'without a calibration: which defences to run', defenseList)
@@ -154,11 +159,17 @@ export function registerVerification(program: Command): void {
       '--home <dir>',
       'data folder holding the signing key (default: env OWNERSHIP_AUDIT_HOME or the app data folder)',
     )
-    .option('--json', 'print { metrics, verdict, calibrationIntegrity } as JSON')
+    .option(
+      '--evidence <dir>',
+      'also write an evidence bundle here (needs --calibration; check it with `evidence check`)',
+    )
+    .option('--json', 'print the result as JSON (schemaVersion 2, docs/verify-json.md)')
     .action(
       async (f: {
         victim: string;
-        suspect: string;
+        suspect?: string;
+        responses?: string;
+        evidence?: string;
         data: string;
         calibration?: string;
         defenses?: string[];
@@ -172,16 +183,14 @@ export function registerVerification(program: Command): void {
       }) => {
         const mode = { json: Boolean(f.json) };
         try {
-          // Only a calibration's signature needs a key: a damaged key file must not stop other verifications.
-          const homeKey = f.trustKey || !f.calibration ? undefined : homeTrustedKey(resolveHome(f.home));
-          const trust = f.trustKey
-            ? { trusted: [trustedKeyFile(f.trustKey)], requireSignature: true }
-            : { trusted: homeKey ? [homeKey] : [] };
+          const trust = calibrationTrust(f.trustKey, f.home, Boolean(f.calibration));
           await initBackend(program.opts<{ backend?: string }>().backend);
           const ctx = cliContext(f.seed, abortOnSignals().signal);
           const r = await verify(ctx, {
             victimDir: f.victim,
             suspectDir: f.suspect,
+            responsesFile: f.responses,
+            evidenceDir: f.evidence,
             dataDir: f.data,
             calibrationFile: f.calibration,
             defenses: f.defenses,
@@ -190,21 +199,42 @@ export function registerVerification(program: Command): void {
             maxTest: f.maxTest,
             trust,
           });
-          emit(mode, r, () =>
-            [
-              ...r.metrics.map(
-                (m) =>
-                  `${m.id.padEnd(18)} ${m.value === null ? `n/a (${m.reason ?? 'not applicable'})` : m.value.toPrecision(4)}${m.tau !== undefined ? `  tau ${m.tau.toPrecision(4)}${m.degenerate ? ' (degenerate)' : ''}${m.flagged ? '  -> derived' : ''}` : ''}`,
-              ),
-              r.verdict
-                ? `verdict: ${r.verdict.derived ? 'DERIVED' : 'not derived'} (${r.verdict.votes}/${r.verdict.of} metrics, ${r.verdict.rule})`
-                : 'no calibration: values only, no verdict',
-              ...(r.calibrationIntegrity ? [`calibration: ${r.calibrationIntegrity.summary}`] : []),
-            ].join('\n'),
-          );
+          emit(mode, r, () => verifyText(r));
         } catch (e) {
           fail(mode, e);
         }
       },
     );
+}
+
+/**
+ * Which keys a calibration's signature is checked against: --trust-key (then a signature is
+ * required), else the home's key when there is one. Only a calibration's signature needs a
+ * key: a damaged key file must not stop other verifications.
+ */
+export function calibrationTrust(
+  trustKey: string | undefined,
+  home: string | undefined,
+  needed: boolean,
+): ReadCalibrationOptions {
+  if (trustKey) return { trusted: [trustedKeyFile(trustKey)], requireSignature: true };
+  const homeKey = needed ? homeTrustedKey(resolveHome(home)) : undefined;
+  return { trusted: homeKey ? [homeKey] : [] };
+}
+
+/** The human-readable form of a verification (verify and evidence check). */
+export function verifyText(r: VerifyResult): string {
+  return [
+    ...r.metrics.map(
+      (m) =>
+        `${m.id.padEnd(18)} ${m.value === null ? `n/a (${m.reason ?? 'not applicable'})` : m.value.toPrecision(4)}${m.tau !== undefined ? `  tau ${m.tau.toPrecision(4)}${m.degenerate ? ' (degenerate)' : ''}${m.flagged ? '  -> derived' : ''}` : ''}`,
+    ),
+    r.verdict
+      ? `verdict: ${r.verdict.insufficientEvidence ? 'INSUFFICIENT EVIDENCE' : r.verdict.derived ? 'DERIVED' : 'not derived'} (${r.verdict.votes}/${r.verdict.of} metrics, ${r.verdict.rule})`
+      : 'no calibration: values only, no verdict',
+    ...(r.calibrationIntegrity ? [`calibration: ${r.calibrationIntegrity.summary}`] : []),
+    ...(r.evidence
+      ? [`evidence: ${r.evidence.dir} (${r.evidence.files} files), root hash ${r.evidence.rootHash}`]
+      : []),
+  ].join('\n');
 }

@@ -48,6 +48,7 @@ import { searchInputs } from './input-search';
 import { argmaxRows, layerActivationDistance, layerOutputDistance, softmaxRows } from './math';
 import { allImages, checkProbeData, concatRows, gatherImages, inputBounds } from './probe-data';
 import { blockHead, channelMeans, layerOutputShape, queryModel } from './query';
+import { responseAs, scoreWithModel, type QuerySet, type ResponseMap } from './responses';
 import type { Applicability, Defense, Fingerprints, MetricSpec } from './types';
 
 export const DEEPJUDGE_ID = 'deepjudge';
@@ -250,6 +251,22 @@ async function extract(
   };
 }
 
+function querySets(fp: Fingerprints): QuerySet[] {
+  const block = typeof fp.info.block === 'string' ? fp.info.block : undefined;
+  if (!block) throw emptyFingerprintError('DeepJudge', 'the fingerprint set names no block');
+  return [{ id: DEEPJUDGE_ID, inputs: fingerprintArray(fp, 'inputs', 4), needs: 'activations', block }];
+}
+
+function scoreResponses(fp: Fingerprints, responses: ResponseMap): Record<string, number> {
+  const victimActs = fingerprintArray(fp, 'activations', 2);
+  const channels = victimActs.shape[1];
+  const acts = responseAs(responses, DEEPJUDGE_ID, 'activations', { rows: victimActs.shape[0], width: channels });
+  return {
+    'deepjudge.lod': layerOutputDistance(victimActs.data, acts.data, channels),
+    'deepjudge.lad': layerActivationDistance(victimActs.data, acts.data, channels, fp.params.ladNormalized === true),
+  };
+}
+
 async function score(
   ctx: RunContext,
   victim: LoadedModel,
@@ -265,29 +282,9 @@ async function score(
     });
   }
   requireApplicable(DEEPJUDGE_ID, applicability(victim, suspect, fp));
-  const inputs = fingerprintArray(fp, 'inputs', 4);
-  const victimActs = fingerprintArray(fp, 'activations', 2);
   throwIfCancelled(ctx, 'DeepJudge scoring');
-  const acts = queryModel(blockHead(suspect.model, block), inputs, {
-    role: 'suspect',
-    what: 'DeepJudge fingerprints',
-    map: channelMeans,
-  });
-  const channels = victimActs.shape[1];
-  if (acts.shape[1] !== channels || acts.shape[0] !== victimActs.shape[0]) {
-    throw new AuditError(
-      'INVALID_ARGUMENT',
-      `DeepJudge: the suspect gives [${acts.shape}] activations where the fingerprints hold [${victimActs.shape}]`,
-      {
-        hint: 'Extract the fingerprints again for this victim.',
-      },
-    );
-  }
-  const result = {
-    'deepjudge.lod': layerOutputDistance(victimActs.data, acts.data, channels),
-    'deepjudge.lad': layerActivationDistance(victimActs.data, acts.data, channels, fp.params.ladNormalized === true),
-  };
-  ctx.progress?.({ stage: 'deepjudge.score', iteration: 1, total: 1, values: { queries: inputs.shape[0] } });
+  const result = scoreWithModel({ querySets, scoreResponses }, suspect.model, fp, ctx);
+  ctx.progress?.({ stage: 'deepjudge.score', iteration: 1, total: 1, values: { queries: fp.arrays.inputs.shape[0] } });
   return result;
 }
 
@@ -303,5 +300,7 @@ export const deepJudgeDefense: Defense = {
   params: PARAMS,
   applicability,
   extract,
+  querySets,
+  scoreResponses,
   score,
 };

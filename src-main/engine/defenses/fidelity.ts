@@ -28,6 +28,7 @@ import {
 import { argmaxRows, matchingRate } from './math';
 import { allImages, checkProbeData, gatherImages, labelArray, sampleIndices } from './probe-data';
 import { queryModel } from './query';
+import { responseAs, scoreWithModel, type QuerySet, type ResponseMap } from './responses';
 import type { Applicability, Defense, FingerprintArray, Fingerprints, MetricSpec } from './types';
 
 export const FIDELITY_ID = 'fidelity';
@@ -106,6 +107,20 @@ async function extract(
   };
 }
 
+function querySets(fp: Fingerprints): QuerySet[] {
+  return [{ id: FIDELITY_ID, inputs: fingerprintArray(fp, 'inputs', 4), needs: 'labels' }];
+}
+
+function scoreResponses(fp: Fingerprints, responses: ResponseMap): Record<string, number> {
+  const labels = fingerprintArray(fp, 'labels', 1);
+  const victimLabels = fingerprintArray(fp, 'victimLabels', 1);
+  const pred = responseAs(responses, FIDELITY_ID, 'labels', { rows: labels.shape[0] }).data;
+  return {
+    'fidelity.accuracy': matchingRate(labels.data, pred),
+    'fidelity.agreement': matchingRate(victimLabels.data, pred),
+  };
+}
+
 async function score(
   ctx: RunContext,
   victim: LoadedModel,
@@ -113,16 +128,10 @@ async function score(
   fp: Fingerprints,
 ): Promise<Record<string, number>> {
   requireApplicable(FIDELITY_ID, applicability(victim, suspect, fp));
-  const inputs = fingerprintArray(fp, 'inputs', 4);
-  const labels = fingerprintArray(fp, 'labels', 1);
-  const victimLabels = fingerprintArray(fp, 'victimLabels', 1);
   throwIfCancelled(ctx, 'Fidelity scoring');
-  const pred = predict(suspect, inputs, 'suspect', ctx);
-  ctx.progress?.({ stage: 'fidelity.score', iteration: 1, total: 1, values: { queries: inputs.shape[0] } });
-  return {
-    'fidelity.accuracy': matchingRate(labels.data, pred),
-    'fidelity.agreement': matchingRate(victimLabels.data, pred),
-  };
+  const result = scoreWithModel({ querySets, scoreResponses }, suspect.model, fp, ctx);
+  ctx.progress?.({ stage: 'fidelity.score', iteration: 1, total: 1, values: { queries: fp.arrays.inputs.shape[0] } });
+  return result;
 }
 
 /** Both fidelity figures of `suspect` on the whole of `data` (no fingerprint file). */
@@ -149,5 +158,7 @@ export const fidelityDefense: Defense = {
   params: PARAMS,
   applicability,
   extract,
+  querySets,
+  scoreResponses,
   score,
 };

@@ -8,7 +8,8 @@ import { AuditError } from '../errors';
 import { writeFileAtomicSync } from '../files/atomic-write';
 import type { FingerprintArray, Fingerprints } from './types';
 
-interface StoredArray {
+/** A float32 array as JSON: its shape and its little-endian bytes in base64. */
+export interface StoredArray {
   shape: number[];
   base64: string;
 }
@@ -18,14 +19,14 @@ interface StoredFingerprints extends Omit<Fingerprints, 'arrays'> {
   arrays: Record<string, StoredArray>;
 }
 
-function encodeArray(a: FingerprintArray): StoredArray {
+export function encodeArray(a: FingerprintArray): StoredArray {
   return {
     shape: a.shape,
     base64: Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).toString('base64'),
   };
 }
 
-function decodeArray(s: StoredArray, file: string): FingerprintArray {
+export function decodeArray(s: StoredArray, file: string): FingerprintArray {
   const bytes = Buffer.from(s.base64, 'base64');
   const count = s.shape.reduce((p, d) => p * d, 1);
   if (bytes.byteLength !== count * 4) {

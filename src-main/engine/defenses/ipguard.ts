@@ -45,6 +45,7 @@ import { searchInputs } from './input-search';
 import { argmaxRows, argminRows, matchingRate } from './math';
 import { checkProbeData, gatherImages, inputBounds, labelArray, sampleIndices } from './probe-data';
 import { queryModel } from './query';
+import { responseAs, scoreWithModel, type QuerySet, type ResponseMap } from './responses';
 import type { Applicability, Defense, Fingerprints, MetricSpec } from './types';
 
 export const IPGUARD_ID = 'ipguard';
@@ -185,6 +186,16 @@ async function extract(
   };
 }
 
+function querySets(fp: Fingerprints): QuerySet[] {
+  return [{ id: IPGUARD_ID, inputs: fingerprintArray(fp, 'inputs', 4), needs: 'labels' }];
+}
+
+function scoreResponses(fp: Fingerprints, responses: ResponseMap): Record<string, number> {
+  const labels = fingerprintArray(fp, 'labels', 1);
+  const pred = responseAs(responses, IPGUARD_ID, 'labels', { rows: labels.shape[0] });
+  return { 'ipguard.mr': matchingRate(labels.data, pred.data) };
+}
+
 async function score(
   ctx: RunContext,
   victim: LoadedModel,
@@ -192,13 +203,10 @@ async function score(
   fp: Fingerprints,
 ): Promise<Record<string, number>> {
   requireApplicable(IPGUARD_ID, applicability(victim, suspect, fp));
-  const inputs = fingerprintArray(fp, 'inputs', 4);
-  const labels = fingerprintArray(fp, 'labels', 1);
   throwIfCancelled(ctx, 'IPGuard scoring');
-  const logits = queryModel(suspect.model, inputs, { role: 'suspect', what: 'IPGuard fingerprints' });
-  const pred = argmaxRows(logits.data, logits.shape[1]);
-  ctx.progress?.({ stage: 'ipguard.score', iteration: 1, total: 1, values: { queries: inputs.shape[0] } });
-  return { 'ipguard.mr': matchingRate(labels.data, pred) };
+  const result = scoreWithModel({ querySets, scoreResponses }, suspect.model, fp);
+  ctx.progress?.({ stage: 'ipguard.score', iteration: 1, total: 1, values: { queries: fp.arrays.inputs.shape[0] } });
+  return result;
 }
 
 export const ipGuardDefense: Defense = {
@@ -213,5 +221,7 @@ export const ipGuardDefense: Defense = {
   params: PARAMS,
   applicability,
   extract,
+  querySets,
+  scoreResponses,
   score,
 };

@@ -36,6 +36,7 @@ import { argmaxRows, cosineSimilarity, pairDecisionDistances, pairwiseDistances,
 import { mutationPartners, pgdPartners } from './modeldiff-pairs';
 import { allImages, checkProbeData, concatRows, gatherImages, inputBounds, pixelUnit, sampleFrom } from './probe-data';
 import { queryModel } from './query';
+import { responseAs, scoreWithModel, type QuerySet, type ResponseMap } from './responses';
 import type { Applicability, Defense, FingerprintArray, Fingerprints, MetricSpec } from './types';
 
 export const MODELDIFF_ID = 'modeldiff';
@@ -185,13 +186,11 @@ async function extract(
   };
 }
 
-async function score(
-  ctx: RunContext,
-  victim: LoadedModel,
-  suspect: LoadedModel,
-  fp: Fingerprints,
-): Promise<Record<string, number>> {
-  requireApplicable(MODELDIFF_ID, applicability(victim, suspect, fp));
+function querySets(fp: Fingerprints): QuerySet[] {
+  return [{ id: MODELDIFF_ID, inputs: fingerprintArray(fp, 'inputs', 4), needs: 'probabilities' }];
+}
+
+function scoreResponses(fp: Fingerprints, responses: ResponseMap): Record<string, number> {
   const inputs = fingerprintArray(fp, 'inputs', 4);
   const victimOutputs = fingerprintArray(fp, 'victimOutputs', 2);
   if (inputs.shape[0] % 2 !== 0 || inputs.shape[0] !== victimOutputs.shape[0])
@@ -199,13 +198,24 @@ async function score(
       'ModelDiff',
       `the fingerprint set holds ${inputs.shape[0]} inputs, not K pairs matching its ${victimOutputs.shape[0]} outputs`,
     );
-  throwIfCancelled(ctx, 'ModelDiff scoring');
+  const suspectOutputs = responseAs(responses, MODELDIFF_ID, 'probabilities', { rows: inputs.shape[0] });
   const variant = String(fp.params.variant ?? 'ddv');
-  const suspectOutputs = probabilities(suspect, inputs, 'suspect');
   const ddvV = decisionDistanceVector(victimOutputs.data, victimOutputs.shape[1], variant);
   const ddvS = decisionDistanceVector(suspectOutputs.data, suspectOutputs.shape[1], variant);
-  ctx.progress?.({ stage: 'modeldiff.score', iteration: 1, total: 1, values: { queries: inputs.shape[0] } });
   return { 'modeldiff.ddv': cosineSimilarity(ddvV, ddvS) };
+}
+
+async function score(
+  ctx: RunContext,
+  victim: LoadedModel,
+  suspect: LoadedModel,
+  fp: Fingerprints,
+): Promise<Record<string, number>> {
+  requireApplicable(MODELDIFF_ID, applicability(victim, suspect, fp));
+  throwIfCancelled(ctx, 'ModelDiff scoring');
+  const result = scoreWithModel({ querySets, scoreResponses }, suspect.model, fp);
+  ctx.progress?.({ stage: 'modeldiff.score', iteration: 1, total: 1, values: { queries: fp.arrays.inputs.shape[0] } });
+  return result;
 }
 
 export const modelDiffDefense: Defense = {
@@ -219,5 +229,7 @@ export const modelDiffDefense: Defense = {
   params: PARAMS,
   applicability,
   extract,
+  querySets,
+  scoreResponses,
   score,
 };

@@ -21,6 +21,8 @@ export interface QueryOptions {
   /** What the outputs are for, for the error message ('DeepJudge fingerprints'). */
   what: string;
   batchSize?: number;
+  /** Rows per model.predict call inside a batch (TF.js's default is 32). */
+  predictBatch?: number;
   /** Applied to each batch of raw outputs inside the same tidy (e.g. channel means). */
   map?: (out: tf.Tensor) => tf.Tensor;
   /** Checked for cancellation between batches. */
@@ -48,7 +50,9 @@ export function queryModel(model: tf.LayersModel, inputs: FingerprintArray, opts
     const end = Math.min(n, start + batch);
     const out = tf.tidy(() => {
       const x = tf.tensor(inputs.data.slice(start * per, end * per), [end - start, ...rowShape]);
-      const y = model.predict(x) as tf.Tensor;
+      const y = (
+        opts.predictBatch ? model.predict(x, { batchSize: opts.predictBatch }) : model.predict(x)
+      ) as tf.Tensor;
       return opts.map ? opts.map(y) : y;
     });
     outRow ??= out.shape.slice(1);

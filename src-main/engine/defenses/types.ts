@@ -11,6 +11,7 @@ import type { ImageSet } from '../datasets/types';
 import type { LoadedModel } from '../models/io';
 
 import type { MetricKind } from '../../../src-shared/domain/metrics';
+import type { QuerySet, ResponseMap } from './responses';
 
 export type { MetricKind };
 export type Access = 'white-box' | 'black-box';
@@ -82,6 +83,14 @@ export interface Defense {
    * from (a test split).
    */
   extract(ctx: RunContext, victim: LoadedModel, data: ImageSet, params: ParamValues): Promise<Fingerprints>;
+  /**
+   * The inputs a suspect must answer (issue 19). With `scoreResponses`, it lets the defence be
+   * scored from recorded answers (an API) and re-checked from an evidence bundle; a defence
+   * without them is scored from weights only.
+   */
+  querySets?(fingerprints: Fingerprints): QuerySet[];
+  /** One value per metric id, from the fingerprints and a suspect's answers to `querySets` alone. */
+  scoreResponses?(fingerprints: Fingerprints, responses: ResponseMap): Record<string, number>;
   /** One value per metric id of this defence. */
   score(
     ctx: RunContext,

@@ -8,7 +8,7 @@ import { throwIfCancelled, type RunContext } from '../context';
 import { AuditError } from '../errors';
 import { leastSquares } from './least-squares';
 import { assertFinite, type ModelRole } from './query';
-import type { Fingerprints } from './types';
+import type { FingerprintArray, Fingerprints } from './types';
 
 /** What a signature is computed from: the arrays of a ZEST fingerprint, typed. */
 export interface ZestProbes {
@@ -124,6 +124,54 @@ export function distinctProbes(probes: ZestProbes): {
   return { rowToQuery, queries };
 }
 
+/** The distinct masked images of a probe set, [queries, H, W, C], and which query each mask row reads. */
+export function probeImages(probes: ZestProbes): { inputs: FingerprintArray; rowToQuery: Int32Array } {
+  const { height, width, channels, totalSegments } = probes;
+  const hw = height * width;
+  const per = hw * channels;
+  const { rowToQuery, queries } = distinctProbes(probes);
+  const buf = new Float32Array(queries.length * per);
+  queries.forEach(({ image: i, mask: m }, t) => {
+    const maskRow = m * totalSegments + probes.offsets[i];
+    const src = i * per;
+    const seg = i * hw;
+    const dst = t * per;
+    for (let p = 0; p < hw; p++) {
+      if (probes.masks[maskRow + probes.segments[seg + p]] === 0) continue; // masked: stays 0
+      for (let c = 0; c < channels; c++) buf[dst + p * channels + c] = probes.images[src + p * channels + c];
+    }
+  });
+  return { inputs: { shape: [queries.length, height, width, channels], data: buf }, rowToQuery };
+}
+
+/**
+ * The LIME signature from a model's logits on the distinct probe images: per image, W =
+ * pinv(M^T M) M^T Y over its mask rows, stacked to (total segments) x classes, Float64.
+ */
+export function signatureFromLogits(
+  probes: ZestProbes,
+  rowToQuery: Int32Array,
+  logits: ArrayLike<number>,
+  classes: number,
+): Float64Array {
+  const { count, numMasks, totalSegments } = probes;
+  const weights = new Float64Array(totalSegments * classes);
+  for (let i = 0; i < count; i++) {
+    const k = probes.segmentCounts[i];
+    const m = new Float64Array(numMasks * k);
+    for (let r = 0; r < numMasks; r++)
+      for (let j = 0; j < k; j++) m[r * k + j] = probes.masks[r * totalSegments + probes.offsets[i] + j];
+    const y = new Float64Array(numMasks * classes);
+    for (let r = 0; r < numMasks; r++) {
+      const q = rowToQuery[i * numMasks + r];
+      for (let c = 0; c < classes; c++) y[r * classes + c] = logits[q * classes + c];
+    }
+    const { w } = leastSquares(m, numMasks, k, y, classes);
+    weights.set(w, probes.offsets[i] * classes);
+  }
+  return weights;
+}
+
 /**
  * A model's LIME signature on a probe set: (total segments) x classes, Float64. Queries the
  * model once per distinct masked image, in batches, checking cancellation between batches.
@@ -134,11 +182,10 @@ export async function limeSignature(
   probes: ZestProbes,
   opts: { batchSize: number; stage: string; role: ModelRole },
 ): Promise<{ weights: Float64Array; classes: number; queries: number }> {
-  const { count, height, width, channels, numMasks, totalSegments } = probes;
-  const hw = height * width;
-  const per = hw * channels;
-  const { rowToQuery, queries } = distinctProbes(probes);
-  const total = queries.length;
+  const { height, width, channels } = probes;
+  const per = height * width * channels;
+  const { inputs, rowToQuery } = probeImages(probes);
+  const total = inputs.shape[0];
   const batchSize = Math.max(1, Math.floor(opts.batchSize));
   let classes = modelClasses(model);
   let logits = new Float32Array(total * classes);
@@ -147,18 +194,7 @@ export async function limeSignature(
     throwIfCancelled(ctx, opts.stage);
     const start = bi * batchSize;
     const n = Math.min(batchSize, total - start);
-    const buf = new Float32Array(n * per);
-    for (let t = 0; t < n; t++) {
-      const { image: i, mask: m } = queries[start + t];
-      const maskRow = m * totalSegments + probes.offsets[i];
-      const src = i * per;
-      const seg = i * hw;
-      const dst = t * per;
-      for (let p = 0; p < hw; p++) {
-        if (probes.masks[maskRow + probes.segments[seg + p]] === 0) continue; // masked: stays 0
-        for (let c = 0; c < channels; c++) buf[dst + p * channels + c] = probes.images[src + p * channels + c];
-      }
-    }
+    const buf = inputs.data.subarray(start * per, (start + n) * per);
     const out = tf.tidy(
       () => model.predict(tf.tensor4d(buf, [n, height, width, channels]), { batchSize: n }) as tf.Tensor,
     );
@@ -185,22 +221,7 @@ export async function limeSignature(
     logits.set(values, start * classes);
     ctx.progress?.({ stage: opts.stage, iteration: bi + 1, total: batches, values: { queries: start + n } });
   }
-
-  const weights = new Float64Array(totalSegments * classes);
-  for (let i = 0; i < count; i++) {
-    const k = probes.segmentCounts[i];
-    const m = new Float64Array(numMasks * k);
-    for (let r = 0; r < numMasks; r++)
-      for (let j = 0; j < k; j++) m[r * k + j] = probes.masks[r * totalSegments + probes.offsets[i] + j];
-    const y = new Float64Array(numMasks * classes);
-    for (let r = 0; r < numMasks; r++) {
-      const q = rowToQuery[i * numMasks + r];
-      for (let c = 0; c < classes; c++) y[r * classes + c] = logits[q * classes + c];
-    }
-    const { w } = leastSquares(m, numMasks, k, y, classes);
-    weights.set(w, probes.offsets[i] * classes);
-  }
-  return { weights, classes, queries: total };
+  return { weights: signatureFromLogits(probes, rowToQuery, logits, classes), classes, queries: total };
 }
 
 export function roundToFloat32(w: ArrayLike<number>): Float64Array {

@@ -42,10 +42,19 @@ import type { LoadedModel } from '../models/io';
 import { shuffledIndices } from '../rng';
 import { fingerprintMismatch, inputMismatch, requireApplicable, resolveDefenseParams } from './checks';
 import { quickshift } from './quickshift';
+import { responseAs, scoreWithModel, type QuerySet, type ResponseMap } from './responses';
 import type { Applicability, Defense, Fingerprints, MetricSpec } from './types';
 import { zestDistances } from './zest-distance';
 import { alignmentParam, numParam, segmentationParam, ZEST_PARAMS } from './zest-params';
-import { gridSegments, limeSignature, probesFromFingerprints, roundToFloat32 } from './zest-signature';
+import {
+  distinctProbes,
+  gridSegments,
+  limeSignature,
+  probeImages,
+  probesFromFingerprints,
+  roundToFloat32,
+  signatureFromLogits,
+} from './zest-signature';
 
 // The method is split by responsibility: zest-params.ts (parameters), zest-signature.ts (probe
 // set and LIME signatures, the model queries), zest-distance.ts (alignment and distances);
@@ -194,6 +203,43 @@ async function extract(
   return fp;
 }
 
+function querySets(fp: Fingerprints): QuerySet[] {
+  const { inputs } = probeImages(probesFromFingerprints(fp));
+  return [{ id: ZEST_ID, inputs, needs: 'logits', predictBatch: Math.floor(numParam(fp.params, 'batchSize')) }];
+}
+
+function scoreResponses(fp: Fingerprints, responses: ResponseMap): Record<string, number> {
+  const probes = probesFromFingerprints(fp);
+  const alignment = alignmentParam(fp.params);
+  const cached = fp.arrays.victimWeights;
+  if (!cached || cached.shape[0] !== probes.totalSegments) {
+    throw new AuditError('INVALID_ARGUMENT', "The ZEST fingerprints lack the victim's signature", {
+      hint: 'Extract the ZEST fingerprints again (calibrate again).',
+    });
+  }
+  const victimClasses = cached.shape[1];
+  const { rowToQuery, queries } = distinctProbes(probes);
+  const logits = responseAs(responses, ZEST_ID, 'logits', { rows: queries.length });
+  const suspectClasses = logits.shape[1];
+  if (alignment === 'none' && suspectClasses !== victimClasses) {
+    throw new AuditError(
+      'INVALID_ARGUMENT',
+      `ZEST with alignment=none needs equal class counts; the victim has ${victimClasses}, the suspect ${suspectClasses}`,
+      { hint: 'Use alignment=greedy to compare models with different class counts.' },
+    );
+  }
+  const suspectWeights = signatureFromLogits(probes, rowToQuery, logits.data, suspectClasses);
+  const d = zestDistances(
+    Float64Array.from(cached.data),
+    victimClasses,
+    roundToFloat32(suspectWeights),
+    suspectClasses,
+    probes.totalSegments,
+    alignment,
+  );
+  return { 'zest.l2': d.l2, 'zest.cosine': d.cosine };
+}
+
 async function score(
   ctx: RunContext,
   victim: LoadedModel,
@@ -201,41 +247,20 @@ async function score(
   fp: Fingerprints,
 ): Promise<Record<string, number>> {
   requireApplicable(ZEST_ID, applicability(victim, suspect, fp));
+  let withVictim = fp;
   const probes = probesFromFingerprints(fp);
-  const batchSize = Math.floor(numParam(fp.params, 'batchSize'));
-  const alignment = alignmentParam(fp.params);
-
-  let victimWeights: Float64Array;
-  let victimClasses: number;
-  const cached = fp.arrays.victimWeights;
-  if (cached && cached.shape[0] === probes.totalSegments) {
-    victimWeights = Float64Array.from(cached.data);
-    victimClasses = cached.shape[1];
-  } else {
+  if (fp.arrays.victimWeights?.shape[0] !== probes.totalSegments) {
+    // Fingerprints without the victim's cached signature: compute it once here.
+    const batchSize = Math.floor(numParam(fp.params, 'batchSize'));
     const v = await limeSignature(ctx, victim.model, probes, { batchSize, stage: 'zest.score', role: 'victim' });
-    victimWeights = roundToFloat32(v.weights);
-    victimClasses = v.classes;
+    const victimWeights = { shape: [probes.totalSegments, v.classes], data: Float32Array.from(v.weights) };
+    withVictim = { ...fp, arrays: { ...fp.arrays, victimWeights } };
   }
-  const s = await limeSignature(ctx, suspect.model, probes, { batchSize, stage: 'zest.score', role: 'suspect' });
-  if (alignment === 'none' && s.classes !== victimClasses) {
-    throw new AuditError(
-      'INVALID_ARGUMENT',
-      `ZEST with alignment=none needs equal class counts; the victim has ${victimClasses}, the suspect ${s.classes}`,
-      {
-        hint: 'Use alignment=greedy to compare models with different class counts.',
-      },
-    );
-  }
-  const d = zestDistances(
-    victimWeights,
-    victimClasses,
-    roundToFloat32(s.weights),
-    s.classes,
-    probes.totalSegments,
-    alignment,
-  );
-  ctx.log?.(`zest: ${s.queries} suspect queries, l2 ${d.l2.toPrecision(6)}, cosine ${d.cosine.toPrecision(6)}`);
-  return { 'zest.l2': d.l2, 'zest.cosine': d.cosine };
+  throwIfCancelled(ctx, 'ZEST scoring');
+  const d = scoreWithModel({ querySets, scoreResponses }, suspect.model, withVictim, ctx);
+  ctx.progress?.({ stage: 'zest.score', iteration: 1, total: 1 });
+  ctx.log?.(`zest: l2 ${d['zest.l2'].toPrecision(6)}, cosine ${d['zest.cosine'].toPrecision(6)}`);
+  return d;
 }
 
 function applicability(victim: LoadedModel, suspect: LoadedModel, fp?: Fingerprints): Applicability {
@@ -269,5 +294,7 @@ export const zestDefense: Defense = {
   params: ZEST_PARAMS,
   applicability,
   extract,
+  querySets,
+  scoreResponses,
   score,
 };
