@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, writeIdx } from '../engine/datasets/fixtures';
 import { bandsIdx } from './bands';
+import { VerifyJsonSchema } from '../../src-main/engine/calibration/verify-schema';
 import { runCli } from './run-cli';
 
 const tmp = makeTempDir('oa-verify-');
@@ -208,6 +209,7 @@ describe('calibrate and verify', () => {
       '--json',
     ]);
     expect(r.status, r.stderr).toBe(0);
+    VerifyJsonSchema.parse(r.json);
     expect(r.json.verdict).toBeUndefined();
     expect((r.json.metrics as { id: string }[]).map((m) => m.id)).toEqual([
       'modeldiff.ddv',

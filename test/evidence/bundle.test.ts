@@ -9,6 +9,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calibrationContentHash } from '../../src-main/engine/calibration/content-hash';
+import { VerifyJsonSchema } from '../../src-main/engine/calibration/verify-schema';
 import { checkEvidence } from '../../src-main/engine/evidence/check';
 import { fileSha256 } from '../../src-main/engine/evidence/hashes';
 import { listFiles } from '../../src-main/engine/evidence/manifest';
@@ -51,13 +52,14 @@ describe('evidence bundles', () => {
   it('a bundle checks from its answers alone and gives verify its own figures and verdict', () => {
     const bundle = join(w.dir, 'bundle-ft');
     const claimed = verify(['--suspect', w.finetuned, '--calibration', w.calibration, '--evidence', bundle]);
-    expect(claimed.schemaVersion).toBe(2);
+    expect(VerifyJsonSchema.parse(claimed).schemaVersion).toBe(2);
     expect(claimed.evidence.rootHash).toMatch(/^[0-9a-f]{64}$/);
     expect(claimed.evidence.rootHash).toBe(fileSha256(join(bundle, 'manifest.json')));
 
     // The models are gone: the check reads nothing but the bundle.
     const checked = check(bundle, ['--root-hash', claimed.evidence.rootHash]);
     expect(checked.status, checked.stderr).toBe(0);
+    VerifyJsonSchema.parse(checked.json);
     expect(metricValues(checked.json)).toEqual(metricValues(claimed));
     expect(checked.json.verdict).toEqual(claimed.verdict);
     expect(checked.json.evidence.checks.map((c: Json) => c.name)).toEqual([

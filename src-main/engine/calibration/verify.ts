@@ -77,6 +77,7 @@ export interface VerifySuspect {
   responses?: { sha256: string; output: string };
 }
 
+/** The result as `verify --json` prints it; verify-schema.ts is the published form (a type test holds them together). */
 export interface VerifyResult {
   schemaVersion: typeof VERIFY_SCHEMA_VERSION;
   createdAt: string;
