@@ -8,7 +8,15 @@ import { argmaxRows, matchingRate } from '../defenses/math';
 import { responseAs, type QuerySet, type ResponseMap } from '../defenses/responses';
 import type { FingerprintArray } from '../defenses/types';
 import { isAuditError } from '../errors';
-import { applyThresholds, decide, type MetricScore, type Verdict, type VoteRule } from '../verdict/verdict';
+import {
+  applyThresholds,
+  decide,
+  defenseVerdicts,
+  type DefenseVerdict,
+  type MetricScore,
+  type Verdict,
+  type VoteRule,
+} from '../verdict/verdict';
 
 /** The query set fidelity is measured on: the test split, labels needed. */
 export const FIDELITY_SET = 'fidelity';
@@ -124,7 +132,7 @@ export function judge(
   metrics: MetricScore[],
   taus: ReadonlyMap<string, { tau: number; degenerate: boolean }>,
   rule: VoteRule,
-): { metrics: MetricScore[]; verdict: VerifyVerdict } {
+): { metrics: MetricScore[]; verdict: VerifyVerdict; defenses: DefenseVerdict[] } {
   const withTaus = metrics.map((m) => {
     const t = taus.get(m.id);
     return t ? { ...m, tau: t.tau, degenerate: t.degenerate } : m;
@@ -135,5 +143,6 @@ export function judge(
   return {
     metrics: scored,
     verdict: { ...verdict, derived: insufficientEvidence ? false : verdict.derived, insufficientEvidence },
+    defenses: defenseVerdicts(scored),
   };
 }

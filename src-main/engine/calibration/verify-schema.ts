@@ -45,6 +45,16 @@ export const VerifyJsonSchema = z.object({
       insufficientEvidence: z.boolean(),
     })
     .optional(),
+  defenses: z
+    .array(
+      z.object({
+        id: z.string(),
+        status: z.enum(['recognised', 'not-recognised', 'tie', 'not-applicable']),
+        votes: z.number().int(),
+        of: z.number().int(),
+      }),
+    )
+    .optional(),
   calibration: z.string().optional(),
   calibrationIntegrity: z
     .object({

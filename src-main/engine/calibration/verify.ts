@@ -28,7 +28,7 @@ import { imageSetSha256 } from '../evidence/hashes';
 import { checkAnsweredInputs, readResponsesFile } from '../evidence/responses-file';
 import { loadModel, type LoadedModel } from '../models/io';
 import { toolInfo, type ToolInfo } from '../tool-info';
-import type { MetricScore, VoteRule } from '../verdict/verdict';
+import type { DefenseVerdict, MetricScore, VoteRule } from '../verdict/verdict';
 import {
   loadCalibration,
   type Calibration,
@@ -89,6 +89,8 @@ export interface VerifyResult {
   data: { path: string; testCount: number; testSha256: string };
   metrics: MetricScore[];
   verdict?: VerifyVerdict;
+  /** With a calibration: each defence's own verdict (its metrics' strict majority; a tie named). */
+  defenses?: DefenseVerdict[];
   calibration?: string;
   /** With a calibration: its format version, hash and signature status ("signed by ..." / "unsigned"). */
   calibrationIntegrity?: CalibrationIntegrity;
@@ -274,7 +276,7 @@ export async function verify(ctx: RunContext, req: VerifyRequest): Promise<Verif
           },
       data: { path: resolve(req.dataDir), testCount: data.test.count, testSha256: imageSetSha256(data.test) },
       metrics: judged ? judged.metrics : metrics,
-      ...(judged ? { verdict: judged.verdict } : {}),
+      ...(judged ? { verdict: judged.verdict, defenses: judged.defenses } : {}),
       ...(calibration
         ? { calibration: resolve(req.calibrationFile as string), calibrationIntegrity: loaded?.integrity }
         : {}),

@@ -219,6 +219,7 @@ export function checkEvidence(
       data: { path: claim.data?.path ?? '', testCount: manifest.data.testCount, testSha256: manifest.data.testSha256 },
       metrics: judged.metrics,
       verdict: judged.verdict,
+      defenses: judged.defenses,
       calibration: calFile,
       calibrationIntegrity: integrity,
       fingerprints: sets.map((s) => ({ defense: s.defense.id, sha256: fingerprintHash(s.fingerprints) })),

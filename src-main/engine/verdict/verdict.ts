@@ -69,3 +69,43 @@ export function groupVerdict(verdicts: Verdict[]): { label: string; derived: num
   const total = verdicts.length;
   return { label: `${derived * 2 > total ? 'Yes' : 'No'} (${derived}/${total})`, derived, total };
 }
+
+/** One defence's own verdict on a suspect: a strict majority of its voting metrics; a tie is named. */
+export type DefenseStatus = 'recognised' | 'not-recognised' | 'tie' | 'not-applicable';
+
+export interface DefenseVerdict {
+  /** Defence id ('deepjudge', ...). */
+  id: string;
+  status: DefenseStatus;
+  /** Its metrics that flagged the suspect, of those that voted. */
+  votes: number;
+  of: number;
+}
+
+/**
+ * Per-defence verdicts from scored metrics (ids `<defence>.<metric>`), in first-seen order:
+ * the audit's majority rule applied to each defence's own metrics (DeepJudge: LOD and LAD;
+ * one-metric defences: that one). Not applicable when none of its metrics could vote.
+ */
+export function defenseVerdicts(scores: readonly MetricScore[]): DefenseVerdict[] {
+  const out: DefenseVerdict[] = [];
+  for (const s of scores) {
+    if (!s.votes) continue;
+    const id = s.id.split('.')[0];
+    let v = out.find((d) => d.id === id);
+    if (!v) out.push((v = { id, status: 'not-applicable', votes: 0, of: 0 }));
+    if (!s.applicable || s.degenerate || s.value === null || s.tau === undefined) continue;
+    v.of += 1;
+    if (isFlagged(s.kind, s.value, s.tau)) v.votes += 1;
+  }
+  for (const v of out)
+    v.status =
+      v.of === 0
+        ? 'not-applicable'
+        : v.votes * 2 > v.of
+          ? 'recognised'
+          : v.votes * 2 === v.of
+            ? 'tie'
+            : 'not-recognised';
+  return out;
+}

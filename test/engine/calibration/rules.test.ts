@@ -6,7 +6,13 @@ import {
   normalQuantile,
   studentTQuantile,
 } from '../../../src-main/engine/calibration/rules';
-import { applyThresholds, decide, groupVerdict, type MetricScore } from '../../../src-main/engine/verdict/verdict';
+import {
+  applyThresholds,
+  decide,
+  defenseVerdicts,
+  groupVerdict,
+  type MetricScore,
+} from '../../../src-main/engine/verdict/verdict';
 
 describe('threshold rules', () => {
   const refs = [2.0, 3.0, 4.0, 5.0];
@@ -90,6 +96,23 @@ describe('verdict', () => {
     expect(decide(tie, 'any').derived).toBe(true);
     expect(decide(tie, 'all').derived).toBe(false);
     expect(decide([], 'majority')).toMatchObject({ derived: false, of: 0 });
+  });
+  it('gives each defence its own verdict: a strict majority of its metrics, a tie named, none voting = not applicable', () => {
+    const verdicts = defenseVerdicts([
+      m('deepjudge.lod', 'distance', 1, 2), // flagged
+      m('deepjudge.lad', 'distance', 3, 2), // not: DeepJudge ties
+      m('zest.l2', 'distance', 1, 2), // flagged
+      m('zest.cosine', 'distance', 0.1, 0.2), // flagged
+      m('modeldiff.ddv', 'similarity', 0.5, 0.9), // not
+      m('ipguard.mr', 'similarity', 0.9, 0.5, { degenerate: true }), // cannot vote
+      m('fidelity.accuracy', 'similarity', 0.9, 0.1, { votes: false }), // reported only
+    ]);
+    expect(verdicts).toEqual([
+      { id: 'deepjudge', status: 'tie', votes: 1, of: 2 },
+      { id: 'zest', status: 'recognised', votes: 2, of: 2 },
+      { id: 'modeldiff', status: 'not-recognised', votes: 0, of: 1 },
+      { id: 'ipguard', status: 'not-applicable', votes: 0, of: 0 },
+    ]);
   });
   it('summarises a group as the paper does', () => {
     const yes = { derived: true, votes: 3, of: 5, rule: 'majority' as const };
