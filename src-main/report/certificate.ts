@@ -16,7 +16,7 @@ import type { VerifyResult } from '../engine/calibration/verify';
 import { DEFENSES, getDefense, getMetric } from '../engine/defenses/registry';
 import { checkEvidence, type EvidenceCheck } from '../engine/evidence/check';
 import { writeFileAtomicSync } from '../engine/files/atomic-write';
-import type { MetricScore, VoteRule } from '../engine/verdict/verdict';
+import type { DefenseStatus, MetricScore, VoteRule } from '../engine/verdict/verdict';
 import { formatNumber, percent, ruleText } from './format';
 import { escapeHtml } from './html';
 import { findChromium, renderPdf, type RenderPdfOptions } from './pdf';
@@ -99,6 +99,14 @@ function metricName(id: string): string {
   }
 }
 
+/** A defence's own verdict (its metrics' strict majority), in the owner's words. */
+const DEFENSE_STATUS_WORDS: Record<DefenseStatus, string> = {
+  recognised: 'recognises the suspect',
+  'not-recognised': 'does not recognise it',
+  tie: 'tie: not recognised',
+  'not-applicable': 'could not vote',
+};
+
 function defenseRows(result: VerifyResult): string {
   const rows: string[] = [];
   for (const d of DEFENSES) {
@@ -110,8 +118,12 @@ function defenseRows(result: VerifyResult): string {
       );
       continue;
     }
+    const own = result.defenses?.find((v) => v.id === d.id);
+    const status = own
+      ? `<br><span class="own ${own.status}">${e(DEFENSE_STATUS_WORDS[own.status])}${own.of ? ` (${own.votes} of ${own.of})` : ''}</span>`
+      : '';
     metrics.forEach((m, i) => {
-      const head = i === 0 ? `<th rowspan="${metrics.length}">${e(name)}</th>` : '';
+      const head = i === 0 ? `<th rowspan="${metrics.length}">${e(name)}${status}</th>` : '';
       rows.push(`<tr${i === 0 ? ' class="first"' : ''}>${head}${metricCells(m)}</tr>`);
     });
   }
@@ -200,8 +212,8 @@ p { margin: 1mm 0; }
 .sub { color: #555; font-size: 8.5pt; }
 code { font-family: 'Liberation Mono', 'DejaVu Sans Mono', monospace; font-size: 7.4pt; word-break: break-all; }
 .verdict { margin: 4mm 0 3mm; padding: 3mm 4mm; border: 1.2pt solid #555; border-radius: 2mm; break-inside: avoid; }
-.verdict.derived { border-color: #b3261e; background: #fdf0ef; }
-.verdict.not-derived { border-color: #1e6b34; background: #eff8f1; }
+.verdict.derived { border-color: #1e6b34; background: #eff8f1; }
+.verdict.not-derived { border-color: #777; background: #f4f4f4; }
 .verdict.insufficient { border-color: #8a6d00; background: #fbf6e4; }
 .verdict .word { font-size: 20pt; font-weight: bold; letter-spacing: 0.3pt; }
 .verdict .votes { font-size: 10pt; margin-top: 1mm; }
@@ -216,7 +228,11 @@ tr.first td, tr.first th { border-top: 0.9pt solid #aaa; }
 td.metric { white-space: nowrap; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.na, span.na { color: #666; font-style: italic; }
-b.yes { color: #b3261e; }
+/* Green always means "ownership still proven" (a metric or defence that recognises the suspect). */
+b.yes { color: #1b6e2a; }
+span.own { font-weight: normal; font-size: 8pt; }
+span.own.recognised { color: #1b6e2a; font-weight: bold; }
+span.own.not-recognised, span.own.tie, span.own.not-applicable { color: #666; }
 table.kv th { width: 50mm; font-weight: normal; color: #333; }
 table.kv code { font-size: 7.4pt; }
 .note { color: #666; font-size: 7.2pt; }
