@@ -278,7 +278,10 @@ def read_answers(path: str, name: str) -> dict:
             raise Mismatch(f"{name}: sets.{sid}.output is not one of {', '.join(RESPONSE_OUTPUTS)}")
         if not isinstance(s.get("shape"), list) or not 1 <= len(s["shape"]) <= 2:
             raise Mismatch(f"{name}: sets.{sid}.shape must have one or two dimensions")
-        out[sid] = Answer(s["output"], decode_array(s, f"{name}: sets.{sid}"))
+        data = decode_array(s, f"{name}: sets.{sid}")
+        if not np.all(np.isfinite(data)):
+            raise Mismatch(f"{name}: sets.{sid} holds a non-finite value")
+        out[sid] = Answer(s["output"], data)
     return out
 
 
@@ -1072,6 +1075,13 @@ def run_check(root: str, published_root_hash=None):
     vf = victim.get(FIDELITY_SET)
     if vf is None or vf.data.ndim != 2:
         raise Mismatch("answers/victim.json: the victim's answers on the test split (set fidelity) are missing")
+    count = manifest["data"]["testCount"]
+    findings.add(
+        TEST_LABELS_FILE,
+        [] if len(test_labels) == count and vf.data.shape[0] == len(test_labels)
+        else [f"{len(test_labels)} labels and {vf.data.shape[0]} victim answers for the {count} test images the manifest states"],
+        f"{len(test_labels)} test labels",
+    )
     fidelity = fidelity_from_answers(suspect, test_labels, argmax_rows(vf.data), vf.data.shape[1])
     scored, verdict = judge(metrics + fidelity, taus, manifest["parameters"]["rule"])
 

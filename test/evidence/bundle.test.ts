@@ -69,6 +69,7 @@ describe('evidence bundles', () => {
       'thresholds',
       'victim answers',
       'applicability',
+      'test-labels.json',
       'verify.json',
     ]);
     expect(checked.json.evidence.checks.every((c: Json) => c.ok)).toBe(true);

@@ -5,7 +5,7 @@
  */
 import type { Defense, Fingerprints } from '../defenses/types';
 import { argmaxRows, matchingRate } from '../defenses/math';
-import { responseAs, type QuerySet, type ResponseMap } from '../defenses/responses';
+import { responseAs, type ModelResponse, type QuerySet, type ResponseMap } from '../defenses/responses';
 import type { FingerprintArray } from '../defenses/types';
 import { isAuditError } from '../errors';
 import {
@@ -119,8 +119,9 @@ export function fidelityFromAnswers(
   ];
 }
 
-/** Labels from a model's logits answer (the victim's, for agreement). */
-export function labelsOf(answer: { data: FingerprintArray }): Int32Array {
+/** Labels from a model's answer (the victim's, for agreement): argmax of scores, or the labels themselves. */
+export function labelsOf(answer: ModelResponse): Int32Array {
+  if (answer.output === 'labels') return Int32Array.from(answer.data.data);
   return argmaxRows(answer.data.data, answer.data.shape[1] ?? 1);
 }
 

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { decodeArray, encodeArray } from '../defenses/fingerprint-file';
+import { firstNonFinite } from '../defenses/math';
 import { RESPONSE_OUTPUTS, type ResponseMap } from '../defenses/responses';
 import { AuditError } from '../errors';
 import { writeFileAtomicSync } from '../files/atomic-write';
@@ -57,6 +58,15 @@ export function readAnswersFile(file: string): { model: AnswersModel; answers: R
       hint: 'The bundle is damaged: ask its author for a fresh copy.',
     });
   const answers: ResponseMap = {};
-  for (const [id, s] of Object.entries(r.data.sets)) answers[id] = { output: s.output, data: decodeArray(s, file) };
+  for (const [id, s] of Object.entries(r.data.sets)) {
+    const data = decodeArray(s, file);
+    // A NaN would be read differently by every argmax: no checker may have to guess.
+    if (firstNonFinite(data.data) >= 0)
+      throw new AuditError('EVIDENCE_MISMATCH', `An answers file holds a non-finite value in its ${id} answers`, {
+        path: file,
+        hint: 'The bundle is damaged or forged: ask its author for a fresh copy.',
+      });
+    answers[id] = { output: s.output, data };
+  }
   return { model: r.data.model, answers };
 }

@@ -167,12 +167,26 @@ export function checkEvidence(
     naProblems,
     `${Object.keys(manifest.notApplicable).length} defences not applicable, as stated`,
   );
-  const fidelity = fidelityFromAnswers(
-    suspect,
-    testLabels,
-    labelsOf(victim[FIDELITY_SET]),
-    victim[FIDELITY_SET].data.shape[1] ?? 0,
+  const victimFidelity = victim[FIDELITY_SET];
+  if (!victimFidelity || victimFidelity.output === 'activations')
+    throw new AuditError('EVIDENCE_MISMATCH', 'answers/victim.json holds no answers on the test split (fidelity)', {
+      path: join(dir, 'answers', 'victim.json'),
+      hint: 'The bundle is incomplete: ask its author for a fresh copy.',
+    });
+  findings.add(
+    TEST_LABELS_FILE,
+    testLabels.length === manifest.data.testCount && victimFidelity.data.shape[0] === testLabels.length
+      ? []
+      : [
+          `${testLabels.length} labels and ${victimFidelity.data.shape[0]} victim answers for the ${manifest.data.testCount} test images the manifest states`,
+        ],
+    `${testLabels.length} test labels`,
   );
+  const victimClasses =
+    victimFidelity.output === 'labels'
+      ? Math.max(...labelsOf(victimFidelity)) + 1
+      : (victimFidelity.data.shape[1] ?? 0);
+  const fidelity = fidelityFromAnswers(suspect, testLabels, labelsOf(victimFidelity), victimClasses);
   const judged = judge([...metrics, ...fidelity], taus, manifest.parameters.rule);
 
   const claim = readJson(join(dir, CLAIM_FILE)) as VerifyResult;
@@ -185,12 +199,25 @@ export function checkEvidence(
       (m.value !== null && !close(m.value, stated.value as number, RECOMPUTE_TOLERANCE))
     )
       claimProblems.push(`${m.id} is stated as ${stated.value}, recomputed ${m.value}`);
-    else if (stated.tau !== undefined && m.tau !== undefined && !close(m.tau, stated.tau, RECOMPUTE_TOLERANCE))
+    else if (
+      (stated.tau === undefined) !== (m.tau === undefined) ||
+      (m.tau !== undefined && !close(m.tau, stated.tau as number, RECOMPUTE_TOLERANCE))
+    )
       claimProblems.push(`${m.id}'s tau is stated as ${stated.tau}, recomputed ${m.tau}`);
   }
-  if (claim.verdict?.derived !== judged.verdict.derived || claim.verdict?.votes !== judged.verdict.votes)
+  for (const stated of claim.metrics ?? [])
+    if (!judged.metrics.some((m) => m.id === stated.id))
+      claimProblems.push(`${stated.id} is stated but not in the calibration`);
+  const v = judged.verdict;
+  const c = claim.verdict;
+  if (
+    c?.derived !== v.derived ||
+    c?.votes !== v.votes ||
+    c?.of !== v.of ||
+    c?.insufficientEvidence !== v.insufficientEvidence
+  )
     claimProblems.push(
-      `the verdict is stated as ${claim.verdict?.derived ? 'derived' : 'not derived'} (${claim.verdict?.votes}/${claim.verdict?.of}), recomputed ${judged.verdict.derived ? 'derived' : 'not derived'} (${judged.verdict.votes}/${judged.verdict.of})`,
+      `the verdict is stated as ${c?.derived ? 'derived' : 'not derived'} (${c?.votes}/${c?.of}${c?.insufficientEvidence ? ', insufficient evidence' : ''}), recomputed ${v.derived ? 'derived' : 'not derived'} (${v.votes}/${v.of}${v.insufficientEvidence ? ', insufficient evidence' : ''})`,
     );
   findings.add(CLAIM_FILE, claimProblems, 'the stated result equals the recomputed one');
   if (findings.problems.length) throw mismatch(dir, findings);
