@@ -54,8 +54,20 @@ export interface ResultRow {
   metrics: Record<string, ResultMetric>;
   /** verdict for code, label for people: 'Yes (3/3)' / 'No (1/3)'; '-' while no suspect of the row has a verdict. */
   ownership: { derived: number; total: number; verdict: Verdict; label: string };
+  /**
+   * Per defence id: how many of the row's suspects it recognises on its own (a strict
+   * majority of its non-degenerate metrics flag the suspect), how many are ties (as many
+   * flag as do not: not recognised), of the suspects it could judge.
+   */
+  defenses: Record<string, DefenseRecognition>;
   /** Means per suspect. */
   compute: { seconds: number; passes: number; iterations: number };
+}
+
+export interface DefenseRecognition {
+  recognised: number;
+  ties: number;
+  judged: number;
 }
 
 /** A metric column: its threshold from the calibration (tau null before calibration or when not finite). */
@@ -171,8 +183,10 @@ export function buildResultsTable(input: ResultsInput): ResultsTable {
         label: ownershipLabel(derived, judged.length),
       },
       compute: { seconds: 0, passes: 0, iterations: 0 },
+      defenses: {},
     };
     if (n === 0) return row;
+    row.defenses = recognitionByDefense(suspects, valuesBySuspect, columns);
     const accuracies = suspects.map((s) => s.accuracy);
     const accuracy = mean(accuracies);
     const rowVictim = victimAccuracy ?? mean(suspects.map((s) => s.victimAccuracy));
@@ -207,6 +221,42 @@ export function buildResultsTable(input: ResultsInput): ResultsTable {
     return row;
   });
   return { runId: input.runId, status: input.status, victimAccuracy, metrics: columns, rows };
+}
+
+/** A metric id's defence: 'deepjudge.lod' -> 'deepjudge'. */
+export function metricDefense(metricId: string): string {
+  return metricId.split('.')[0];
+}
+
+/**
+ * Each defence's own verdict on each suspect (the audit's strict majority, applied to the
+ * defence's non-degenerate metrics with a value and a flag), counted over the suspects.
+ */
+function recognitionByDefense(
+  suspects: readonly SuspectSummary[],
+  valuesBySuspect: ReadonlyMap<string, MetricValueSummary[]>,
+  columns: readonly MetricColumn[],
+): Record<string, DefenseRecognition> {
+  const voting = new Set(columns.filter((c) => c.kind !== null && c.tau !== null && !c.degenerate).map((c) => c.id));
+  const out: Record<string, DefenseRecognition> = {};
+  for (const s of suspects) {
+    const byDefense = new Map<string, { flagged: number; of: number }>();
+    for (const v of valuesBySuspect.get(s.key) ?? []) {
+      if (!voting.has(v.metricId) || v.flagged === null || v.value === null) continue;
+      const d = metricDefense(v.metricId);
+      const c = byDefense.get(d) ?? { flagged: 0, of: 0 };
+      c.of += 1;
+      if (v.flagged) c.flagged += 1;
+      byDefense.set(d, c);
+    }
+    for (const [d, c] of byDefense) {
+      const r = (out[d] ??= { recognised: 0, ties: 0, judged: 0 });
+      r.judged += 1;
+      if (c.flagged * 2 > c.of) r.recognised += 1;
+      else if (c.flagged * 2 === c.of) r.ties += 1;
+    }
+  }
+  return out;
 }
 
 /** A fixed-width text table for terminals: row, scenario, acc %, drop (points), metrics `mean±std` (tau in the header), ownership. */
@@ -246,5 +296,24 @@ export function formatResultsTable(table: ResultsTable): string {
   ];
   if (table.metrics.some((m) => m.degenerate))
     notes.push('! degenerate threshold (every reference reached the same value; the metric does not vote)');
-  return [...lines, '', notes.join('; ')].join('\n');
+  return [...lines, '', notes.join('; '), ...perDefenseLines(table)].join('\n');
+}
+
+/** 'deepjudge: finetune/ltd10 2/3, removalnet/ltd10 0/5 (2 ties)': each defence on its own, per row. */
+function perDefenseLines(table: ResultsTable): string[] {
+  const ids = [...new Set(table.rows.flatMap((r) => Object.keys(r.defenses)))];
+  if (ids.length === 0) return [];
+  return [
+    'recognised per defence (suspects a defence alone judges derived; a tie is not recognition):',
+    ...ids.map(
+      (id) =>
+        `  ${id}: ${table.rows
+          .filter((r) => r.defenses[id])
+          .map((r) => {
+            const d = r.defenses[id];
+            return `${r.label}/${r.scenario} ${d.recognised}/${d.judged}${d.ties ? ` (${d.ties} ${d.ties === 1 ? 'tie' : 'ties'})` : ''}`;
+          })
+          .join(', ')}`,
+    ),
+  ];
 }

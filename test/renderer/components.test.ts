@@ -105,11 +105,16 @@ describe('VerdictTable', () => {
     expect(ft.querySelector('[data-metric="deepjudge.lod"] .value')?.textContent).toBe('0.0317 ± 0.0042');
     expect(ft.querySelector('[data-metric="deepjudge.lod"] .flag')?.textContent).toBe('flagged 2/2');
     expect(ft.querySelector('[data-field="ownership"]')?.textContent).toBe('Yes (2/2)');
+    // Each defence on its own; green (recognised) when it recognises most of the row.
+    const ftDefence = ft.querySelector('[data-field="defenses"] .defense')!;
+    expect(ftDefence.textContent).toMatch(/^(DeepJudge|deepjudge) 2\/2$/);
+    expect(ftDefence.classList.contains('recognised')).toBe(true);
     const neg = t.querySelector('tr[data-row-id="negative"]')!;
     expect(neg.querySelector('[data-metric="deepjudge.lod"] .value')?.textContent).toBe('4.14');
     expect(neg.querySelector('[data-metric="deepjudge.lod"] .flag')?.textContent).toBe('flagged 0/1');
     expect(neg.querySelector('[data-metric="ipguard.mr"] .value')?.textContent).toBe('n/a');
     expect(neg.querySelector('[data-field="ownership"]')?.textContent).toBe('No (0/1)');
+    expect(neg.querySelector('[data-field="defenses"] .defense')?.classList.contains('recognised')).toBe(false);
     expect(screen.getByText(/degenerate threshold/)).toBeTruthy();
   });
 

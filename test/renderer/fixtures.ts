@@ -265,6 +265,7 @@ export function table(runId: string, opts: { finetuneDerived?: boolean; done?: b
             }
           : { derived: 0, total: 0, verdict: 'pending', label: '-' },
         compute: { seconds: 3, passes: 100, iterations: 10 },
+        defenses: done ? { deepjudge: { recognised: derived ? 2 : 0, ties: 0, judged: 2 } } : {},
       },
       {
         rowId: 'negative',
@@ -276,6 +277,7 @@ export function table(runId: string, opts: { finetuneDerived?: boolean; done?: b
         metrics: { 'deepjudge.lod': { mean: 4.1424, std: 0, tau: 3.6617, flagged: 0, n: 1 } },
         ownership: { derived: 0, total: 1, verdict: 'not-derived', label: 'No (0/1)' },
         compute: { seconds: 13, passes: 100, iterations: 20 },
+        defenses: { deepjudge: { recognised: 0, ties: 0, judged: 1 } },
       },
     ],
   };

@@ -72,6 +72,7 @@ const rows: ResultRow[] = planRows(spec).map((r, i) => ({
   metrics: { 'deepjudge.lod': { mean: 2 + i, std: 0, tau: TAU, flagged: 0, n: 1 } },
   ownership: { derived: 0, total: 1, verdict: 'not-derived', label: 'No (0/1)' },
   compute: { seconds: 1, passes: 1, iterations: 10 },
+  defenses: { deepjudge: { recognised: 0, ties: 0, judged: 1 } },
 }));
 const table: ResultsTable = {
   runId: 'r',

@@ -110,6 +110,26 @@ describe('buildResultsTable', () => {
     expect(ft.compute).toEqual({ seconds: 20, passes: 200, iterations: 50 });
   });
 
+  it('per defence: each suspect judged by its own non-degenerate metrics; the degenerate MR and a metric without a tau do not count', () => {
+    // DeepJudge here has one voting metric (LOD): a1, a2 flagged, a3 not.
+    expect(row('ft', 'ltd10').defenses).toEqual({ deepjudge: { recognised: 2, ties: 0, judged: 3 } });
+    expect(row('rn', 'ltd10').defenses).toEqual({ deepjudge: { recognised: 1, ties: 0, judged: 2 } });
+    expect(row('neg', '-').defenses).toEqual({ deepjudge: { recognised: 0, ties: 0, judged: 1 } });
+    expect(row('ft', 'lsd').defenses).toEqual({});
+  });
+
+  it('per defence: a tie (one of two metrics flags) is counted as a tie, not recognised', () => {
+    const i = input();
+    i.calibration.push({ id: 'deepjudge.lad', kind: 'distance', tau: 10, degenerate: false });
+    i.metricValues.push(
+      { suspectKey: 'a1', metricId: 'deepjudge.lad', value: 20, flagged: false }, // LOD flags, LAD not: tie
+      { suspectKey: 'a2', metricId: 'deepjudge.lad', value: 5, flagged: true }, // both flag
+    );
+    const ft = buildResultsTable(i).rows.find((r) => r.rowId === 'ft' && r.scenario === 'ltd10')!;
+    // a3 has only LOD (not flagged): judged, not recognised.
+    expect(ft.defenses).toEqual({ deepjudge: { recognised: 1, ties: 1, judged: 3 } });
+  });
+
   it('ownership: Yes only for a strict majority', () => {
     expect(row('ft', 'ltd10').ownership).toEqual({ derived: 2, total: 3, verdict: 'derived', label: 'Yes (2/3)' });
     expect(row('rn', 'ltd10').ownership).toEqual({ derived: 1, total: 2, verdict: 'not-derived', label: 'No (1/2)' });

@@ -32,6 +32,7 @@ export function runTableJson(t: ResultsTable): object {
         verdict: r.ownership.verdict,
         label: r.ownership.label,
       },
+      defenses: r.defenses,
       compute: r.compute,
     })),
   };

@@ -37,11 +37,18 @@ export function formatDate(iso: string): string {
  * them once; until then, and for a metric no registry knows, the id stands for itself.
  */
 let metricVocabulary = new Map<string, Pick<CatalogMetric, 'label' | 'shortLabel'>>();
+let defenseNames = new Map<string, string>();
 
 export function useCatalogVocabulary(catalog: Pick<Catalog, 'defenses' | 'reportedMetrics'>): void {
   metricVocabulary = new Map(
     [...catalog.defenses.flatMap((d) => d.metrics), ...catalog.reportedMetrics].map((m) => [m.id, m]),
   );
+  defenseNames = new Map(catalog.defenses.map((d) => [d.id, d.name]));
+}
+
+/** A defence's paper name, e.g. 'DeepJudge' (the id until the catalog is loaded). */
+export function defenseName(id: string): string {
+  return defenseNames.get(id) ?? id;
 }
 
 /** A metric's full name, e.g. 'DeepJudge LOD'. */

@@ -6,7 +6,7 @@
  */
 import type { ResultsTable } from '../../../src-shared/audit/results';
 import type { Verdict } from '../../../src-shared/domain/verdict';
-import { formatMetricCell, formatTau, metricLabel, metricShortLabel, percent } from './format';
+import { defenseName, formatMetricCell, formatTau, metricLabel, metricShortLabel, percent } from './format';
 
 export interface VerdictColumn {
   id: string;
@@ -39,6 +39,8 @@ export interface VerdictRow {
   cells: VerdictCell[];
   ownership: string;
   verdict: 'yes' | 'no' | 'pending';
+  /** Each defence on its own: 'DeepJudge 2/3 (1 tie)'; recognised when most of the row's suspects are. */
+  defenses: { id: string; text: string; recognised: boolean }[];
 }
 
 export interface VerdictTableView {
@@ -84,6 +86,11 @@ export function verdictTableView(table: ResultsTable): VerdictTableView {
       }),
       ownership: r.ownership.label,
       verdict: VERDICT_VIEW[r.ownership.verdict],
+      defenses: Object.entries(r.defenses ?? {}).map(([id, d]) => ({
+        id,
+        text: `${defenseName(id)} ${d.recognised}/${d.judged}${d.ties ? ` (${d.ties} ${d.ties === 1 ? 'tie' : 'ties'})` : ''}`,
+        recognised: d.recognised * 2 > d.judged,
+      })),
     };
   });
   return {
