@@ -1,11 +1,13 @@
 /**
  * Machine-readable exports of a run: the results table as CSV (one line per row, full
  * precision, fractions not percent) and the whole run as JSON (spec, table, findings,
- * calibration, suspects, metric values, trajectories, attack results, environment).
+ * separability (engine/verdict/separability.ts), calibration, suspects, metric values,
+ * trajectories, attack results, environment).
  */
 import type { ResultsTable } from '../../src-shared/audit/results';
 import type { ReportData } from './data';
 import { findings } from './findings';
+import { separabilityData } from './separability';
 
 function csvCell(v: string | number | boolean | null | undefined): string {
   if (v === null || v === undefined) return '';
@@ -84,6 +86,7 @@ export function runJson(data: ReportData): Record<string, unknown> {
     spec: data.spec,
     table: data.table,
     findings: findings(data).map((f) => ({ defense: f.defense, name: f.name, metrics: f.metrics, text: f.text })),
+    separability: separabilityData(data),
     calibration: data.calibration,
     suspects: data.suspects,
     metricValues: data.finalValues,

@@ -1,7 +1,8 @@
 /**
  * The report's chart figures, built from the report data with the shared option builders
  * (src-shared/charts) and rendered to SVG: trajectories (paper Fig. 4-5), metric box plots
- * against tau (the paper's Table 1 as distributions), the sweeps (Fig. 6, substitute size,
+ * against tau (the paper's Table 1 as distributions), the ROC of the RemovalNet row per
+ * defence (separability.ts), the sweeps (Fig. 6, substitute size,
  * and Fig. 8, the alpha/beta ablation) and attack cost against fidelity (Fig. 7). A figure
  * the run has no data for is listed as skipped with the reason, and the report says so.
  *
@@ -18,6 +19,7 @@ import {
   type TrajectoryChartData,
 } from '../../src-shared/charts';
 import { displayLabel, type ReportData } from './data';
+import { rocOption, rocRow, separabilityData } from './separability';
 import { sweepVariantTest } from './sweeps';
 import { renderSvg } from './svg';
 
@@ -171,6 +173,28 @@ export function chartFigures(data: ReportData): ReportFigures {
         'The dashed red line is tau: a distance below it, or a similarity above it, flags the suspect as derived.',
       columns: 2,
       charts: pair.map((b) => chart(metricBoxplotOption(b), HALF_WIDTH, 250)),
+    });
+  }
+
+  // ROC of the RemovalNet row per defence (issue 18): separability beyond the one tau.
+  const roc = rocRow(separabilityData(data));
+  if (roc) {
+    const n = roc.defenses.find((d) => d.roc)?.roc;
+    figures.push({
+      kind: 'charts',
+      id: 'roc',
+      title: `ROC per defence for ${roc.label}${roc.scenario !== '-' ? ` (${roc.scenario})` : ''}.`,
+      caption:
+        `Each line is one defence: the share of the row's ${n?.nPos ?? 0} surrogates it recognises (y) against the share of the ${n?.nNeg ?? 0} independent models (reference and Negative models) it accuses (x), over every threshold on its score (the margin past tau of the metric at its strict-majority rank; the calibrated tau is threshold 0). ` +
+        'The dashed diagonal is chance; AUC in the legend (section 3 gives its interval).',
+      columns: 1,
+      charts: [chart(rocOption(roc, FULL_WIDTH), FULL_WIDTH, 320)],
+    });
+  } else {
+    skipped.push({
+      id: 'roc',
+      title: 'ROC per defence for the RemovalNet row',
+      reason: 'the run has no scored RemovalNet surrogate with independent models to compare it with',
     });
   }
 

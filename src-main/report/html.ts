@@ -17,8 +17,14 @@ import { displayLabel, type ReportData } from './data';
 import type { ReportFigure, ReportFigures } from './figures';
 import { findings, type Finding } from './findings';
 import { formatFidelity, formatMetricCell, formatSeconds, formatTau, percent, ruleText } from './format';
+import {
+  defenseFalseClaimSentence,
+  separabilityData,
+  separabilitySectionHtml,
+  type Separability,
+} from './separability';
 
-const FIGURE_ORDER = ['trajectory', 'boxplots', 'sweep', 'efficiency', 'layercam', 'tsne'];
+const FIGURE_ORDER = ['trajectory', 'boxplots', 'roc', 'sweep', 'efficiency', 'layercam', 'tsne'];
 
 function figureRank(f: { id: string }): number {
   const i = FIGURE_ORDER.findIndex((p) => f.id === p || f.id.startsWith(`${p}-`));
@@ -98,6 +104,7 @@ table.results td.yes { color: #1b6e2a; font-weight: bold; } table.results td.no 
 section.wide { page: wide; }
 table.list { width: 100%; font-size: 7.6pt; }
 table.list td.hash { white-space: nowrap; font-size: 6.2pt; }
+table.separability td { font-size: 7.6pt; } table.separability tr.group td { background: #f1f1f1; border-bottom: 0.8pt solid #888; } table.separability tr.defence td { border-bottom: 0.8pt solid #bbb; }
 table.list td.hash, code { font-family: 'Liberation Mono', 'DejaVu Sans Mono', monospace; font-size: 6.8pt; word-break: break-all; }
 td.path { color: #666; font-size: 6.8pt; word-break: break-all; }
 figure { margin: 4mm 0 5mm; break-inside: avoid; }
@@ -190,9 +197,9 @@ function thresholdsSection(data: ReportData): string {
     .join('');
   return `
 <p>Calibration ${c.id ? `<code>${e(c.id)}</code> ` : ''}from <code>${wrappable(c.filePath)}</code>, made ${e(doc.createdAt)} on the ${e(doc.backend)} backend for victim <code>${e(doc.victim.contentHash)}</code>. Each threshold tau comes from the values that ${refs.length} independently trained reference models reached: a suspect must be closer to the victim than the rule allows an independent model to be.</p>
-<table class="list keep"><caption><b>Table 2.</b> Thresholds per metric: the rule, tau (three digits; six below), degeneracy and the reference values in reference order.</caption><thead><tr><th>Metric</th><th>Kind</th><th>Rule</th><th class="num">tau</th><th>Degenerate</th><th>Reference values</th></tr></thead><tbody>${metricRows}</tbody></table>
-<table class="list keep" style="margin-top:4mm"><caption><b>Table 3.</b> Reference (negative) models of the calibration.</caption><thead><tr><th class="num">#</th><th>Lineage</th><th class="num">Seed</th><th class="num">LR</th><th class="num">Iterations</th><th class="num">Acc. %</th><th>Content hash (sha256)</th></tr></thead><tbody>${refRows}</tbody></table>
-<table class="list keep" style="margin-top:4mm"><caption><b>Table 4.</b> Defences, their parameters and fingerprint hashes.</caption><thead><tr><th>Defence</th><th>Parameters</th><th>Fingerprints (sha256)</th></tr></thead><tbody>${defences}</tbody></table>`;
+<table class="list keep"><caption><b>Table 4.</b> Thresholds per metric: the rule, tau (three digits; six below), degeneracy and the reference values in reference order.</caption><thead><tr><th>Metric</th><th>Kind</th><th>Rule</th><th class="num">tau</th><th>Degenerate</th><th>Reference values</th></tr></thead><tbody>${metricRows}</tbody></table>
+<table class="list keep" style="margin-top:4mm"><caption><b>Table 5.</b> Reference (negative) models of the calibration.</caption><thead><tr><th class="num">#</th><th>Lineage</th><th class="num">Seed</th><th class="num">LR</th><th class="num">Iterations</th><th class="num">Acc. %</th><th>Content hash (sha256)</th></tr></thead><tbody>${refRows}</tbody></table>
+<table class="list keep" style="margin-top:4mm"><caption><b>Table 6.</b> Defences, their parameters and fingerprint hashes.</caption><thead><tr><th>Defence</th><th>Parameters</th><th>Fingerprints (sha256)</th></tr></thead><tbody>${defences}</tbody></table>`;
 }
 
 function environmentSection(data: ReportData): string {
@@ -255,8 +262,9 @@ ${kv([
 <table class="list"><thead><tr><th>Job</th><th>Kind</th><th>Status</th><th class="num">Attempts</th><th class="num">Wall time</th></tr></thead><tbody>${jobs}</tbody></table>`;
 }
 
-function findingHtml(f: Finding): string {
-  return `<p class="finding"><b>${e(f.name)}.</b> ${e(f.text)}</p>`;
+function findingHtml(f: Finding, s: Separability): string {
+  const claims = defenseFalseClaimSentence(s, f.defense);
+  return `<p class="finding"><b>${e(f.name)}.</b> ${e(f.text)}${claims ? ` <span class="note">${e(claims)}</span>` : ''}</p>`;
 }
 
 /** The whole report. `figures` come from chartFigures and (optionally) modelFigures. */
@@ -265,6 +273,7 @@ export function reportHtml(data: ReportData, figures: ReportFigures): string {
   const t = data.table;
   const figs = orderFigures(figures.figures);
   const found = findings(data);
+  const separability = separabilityData(data);
   const wide = t.metrics.length > 7;
   const removal = t.rows.filter((r) => attackRole(r.attack) === 'removal' && r.suspects > 0);
   const summary = removal.length
@@ -289,20 +298,22 @@ export function reportHtml(data: ReportData, figures: ReportFigures): string {
 </header>
 <h2>1. Findings</h2>
 <p class="note">Per defence: how many suspects of each attack row it still recognises, and at what accuracy cost to the attacker. A defence recognises a suspect when a strict majority of its own metrics flag it (for DeepJudge both LOD and LAD; a tie does not count); metrics with a degenerate threshold do not vote. The fidelity drop is the row's mean test-accuracy loss against the victim, in percentage points.</p>
-${found.length ? found.map(findingHtml).join('\n') : '<p>No defence has scored a suspect in this run yet.</p>'}
+${found.length ? found.map((f) => findingHtml(f, separability)).join('\n') : '<p>No defence has scored a suspect in this run yet.</p>'}
 <section${wide ? ' class="wide"' : ''}>
 <h2>2. Results</h2>
 ${resultsTable(data)}
 </section>
-<h2>3. Figures</h2>
+<h2>3. Separability</h2>
+${separabilitySectionHtml(data, separability)}
+<h2>4. Figures</h2>
 ${figs.map((f, i) => figureHtml(f, i + 1)).join('\n')}
 ${figs.length === 0 ? '<p>No figure could be drawn for this run.</p>' : ''}
 ${skipped}
-<h2>4. Thresholds</h2>
+<h2>5. Thresholds</h2>
 ${thresholdsSection(data)}
-<h2>5. Audit spec</h2>
+<h2>6. Audit spec</h2>
 <pre>${e(prettyJson(data.spec))}</pre>
-<h2>6. Environment</h2>
+<h2>7. Environment</h2>
 ${environmentSection(data)}
 </body></html>`;
 }

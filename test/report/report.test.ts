@@ -79,6 +79,7 @@ describe('audit report', () => {
         'boxplots-1',
         'boxplots-2',
         'boxplots-3',
+        'roc',
         'efficiency',
         'layercam',
         'tsne',
