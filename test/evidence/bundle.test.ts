@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calibrationContentHash } from '../../src-main/engine/calibration/content-hash';
 import { VerifyJsonSchema } from '../../src-main/engine/calibration/verify-schema';
@@ -87,7 +87,7 @@ describe('evidence bundles', () => {
 
   it('a calibration copied to another folder, and a bundle zipped, moved and unzipped, check identically', () => {
     const moved = join(w.dir, 'elsewhere', 'calibration-copy');
-    cpSync(join(w.dir, 'cal'), moved, { recursive: true });
+    cpSync(dirname(w.calibration), moved, { recursive: true });
     const fromCopy = verify(['--suspect', w.other, '--calibration', join(moved, 'cal.json')]);
     const fromOriginal = verify(['--suspect', w.other, '--calibration', w.calibration]);
     expect(metricValues(fromCopy)).toEqual(metricValues(fromOriginal));
