@@ -55,7 +55,10 @@ DEFENSE_METRICS = {
     "zest": [("zest.l2", "distance", 0.0), ("zest.cosine", "distance", 0.0)],
     "modeldiff": [("modeldiff.ddv", "similarity", 1.0)],
     "ipguard": [("ipguard.mr", "similarity", 1.0)],
+    "mistakes": [("mistakes.agreement", "similarity", 1.0)],
 }
+#: Voting metrics judged in their defence's own verdict but left out of the combined one (`combined: false`).
+NOT_COMBINED = {"mistakes.agreement"}
 WHITE_BOX = {"deepjudge"}
 RESPONSE_OUTPUTS = ("activations", "logits", "probabilities", "labels")
 BLACK_BOX_ORDER = ("logits", "probabilities", "labels")
@@ -663,7 +666,20 @@ def ipguard_scores(fp: dict, answers: dict) -> dict:
     return {"ipguard.mr": matching_rate(labels, pred)}
 
 
-SCORERS = {"deepjudge": deepjudge_scores, "zest": zest_scores, "modeldiff": modeldiff_scores, "ipguard": ipguard_scores}
+def mistakes_scores(fp: dict, answers: dict) -> dict:
+    """The share of the victim's misclassified inputs on which the suspect gives the victim's wrong label."""
+    victim_labels = fingerprint_array(fp, "victimLabels", 1)
+    pred = response_as(answers, "mistakes", "labels", victim_labels.shape[0])
+    return {"mistakes.agreement": matching_rate(victim_labels, pred)}
+
+
+SCORERS = {
+    "deepjudge": deepjudge_scores,
+    "zest": zest_scores,
+    "modeldiff": modeldiff_scores,
+    "ipguard": ipguard_scores,
+    "mistakes": mistakes_scores,
+}
 
 
 def metrics_from_answers(sets: list, answers: dict, not_applicable=None) -> list:
@@ -680,6 +696,8 @@ def metrics_from_answers(sets: list, answers: dict, not_applicable=None) -> list
         for mid, kind, _identity in DEFENSE_METRICS[defense]:
             v = values.get(mid) if values else None
             m = {"id": mid, "kind": kind, "value": v, "applicable": v is not None, "votes": True}
+            if mid in NOT_COMBINED:
+                m["combined"] = False
             if v is None:
                 m["reason"] = reason or "not computed"
             out.append(m)
@@ -820,7 +838,8 @@ def judge(metrics: list, taus: dict, rule: str):
         scored.append(m)
     voting = [
         m for m in scored
-        if m["votes"] and m["applicable"] and not m.get("degenerate") and m["value"] is not None and "tau" in m
+        if m["votes"] and m.get("combined") is not False and m["applicable"] and not m.get("degenerate")
+        and m["value"] is not None and "tau" in m
     ]
     votes = sum(1 for m in voting if is_flagged(m["kind"], m["value"], m["tau"]))
     of = len(voting)
@@ -832,7 +851,9 @@ def judge(metrics: list, taus: dict, rule: str):
         derived = votes == of
     else:
         derived = votes * 2 > of
-    insufficient = of < min(2, max(1, len(taus)))
+    # Taus of metrics outside the combined vote do not count towards "the calibration has two or more".
+    outside = {m["id"] for m in metrics if m.get("combined") is False}
+    insufficient = of < min(2, max(1, sum(1 for mid in taus if mid not in outside)))
     verdict = {"derived": False if insufficient else derived, "votes": votes, "of": of, "rule": rule, "insufficientEvidence": insufficient}
     return scored, verdict
 
@@ -1112,6 +1133,8 @@ def run_check(root: str, published_root_hash=None):
 
 def metric_json(m: dict) -> dict:
     out = {"id": m["id"], "kind": m["kind"], "value": m["value"], "tau": m.get("tau"), "flagged": m.get("flagged"), "votes": m["votes"]}
+    if m.get("combined") is False:
+        out["combined"] = False
     if "degenerate" in m:
         out["degenerate"] = m["degenerate"]
     if m.get("reason"):
@@ -1155,7 +1178,8 @@ def main(argv=None) -> int:
             tau = "" if m.get("tau") is None else f' tau {m["tau"]:.6g}{" (degenerate)" if m.get("degenerate") else ""}'
             flag = "" if m.get("flagged") is None else (" FLAGGED" if m["flagged"] else " not flagged")
             value = "n/a (" + str(m.get("reason")) + ")" if m["value"] is None else f'{m["value"]:.6g}'
-            sys.stdout.write(f'{m["id"]}: {value}{tau}{flag}\n')
+            outside = " (not in the combined vote)" if m.get("combined") is False else ""
+            sys.stdout.write(f'{m["id"]}: {value}{tau}{flag}{outside}\n')
         if "verdict" in state:
             v = state["verdict"]
             word = "insufficient evidence" if v["insufficientEvidence"] else ("DERIVED" if v["derived"] else "not derived")

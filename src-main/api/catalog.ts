@@ -14,7 +14,14 @@ import { demoSpec, smokeSpec } from '../runner/presets';
 import { DEMO_DATASET, DEMO_VICTIM } from '../cli/paths';
 
 function catalogMetric(m: MetricSpec): CatalogMetric {
-  return { id: m.id, kind: m.kind, label: m.label, shortLabel: m.shortLabel, votes: metricVotes(m) };
+  return {
+    id: m.id,
+    kind: m.kind,
+    label: m.label,
+    shortLabel: m.shortLabel,
+    votes: metricVotes(m),
+    ...(m.combined === false ? { combined: false } : {}),
+  };
 }
 
 export function buildCatalog(): Catalog {
@@ -37,6 +44,7 @@ export function buildCatalog(): Catalog {
       help: d.help,
       params: [...d.params],
       metrics: d.metrics.map(catalogMetric),
+      ...(d.optIn ? { optIn: true } : {}),
     })),
     reportedMetrics: FIDELITY.metrics.map(catalogMetric),
     presets: [

@@ -239,6 +239,7 @@ async function scoreCheckpoints(
               value: r.value,
               applicable: r.value !== null,
               votes: m?.votes !== false,
+              ...(m?.combined === false ? { combined: false } : {}),
               ...(cal ? { tau: cal.tau, degenerate: cal.degenerate } : {}),
             };
           });

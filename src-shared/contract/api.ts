@@ -77,12 +77,16 @@ export interface CatalogMetric {
   /** e.g. 'LOD'. */
   shortLabel: string;
   votes: boolean;
+  /** False for a voting metric left out of the combined verdict (a baseline's); absent otherwise. */
+  combined?: boolean;
 }
 
 export interface CatalogDefense extends CatalogEntry {
   /** The paper's name, e.g. 'DeepJudge'. */
   name: string;
   metrics: CatalogMetric[];
+  /** True for a defence offered but not run by default (a baseline): the wizard starts it unchecked. */
+  optIn?: boolean;
 }
 
 /**

@@ -57,7 +57,11 @@ export function registerVerification(program: Command): void {
     )
     .option('--references <k>', 'reference (negative) models to train', intArg(2), 5)
     .requiredOption('--out <file>', 'calibration file to write (fingerprints and references go beside it)')
-    .option('--defenses <list>', 'comma-separated: deepjudge,zest,modeldiff,ipguard', defenseList)
+    .option(
+      '--defenses <list>',
+      'comma-separated (default deepjudge,zest,modeldiff,ipguard; opt-in: mistakes)',
+      defenseList,
+    )
     .option('--param <defence.key=value>', 'defence parameter (repeatable)', collectParam, [])
     .addOption(
       new Option('--rule <name>', 'threshold rule')

@@ -14,7 +14,7 @@ import { resolveParams, type ParamValues } from '../../../src-shared/params';
 import { activeBackend } from '../backend';
 import { throwIfCancelled, type RunContext } from '../context';
 import { loadDataset } from '../datasets';
-import { DEFENSES, getDefense } from '../defenses/registry';
+import { DEFAULT_DEFENSE_IDS, getDefense } from '../defenses/registry';
 import { fingerprintHash, writeFingerprints } from '../defenses/fingerprint-file';
 import type { Defense, Fingerprints } from '../defenses/types';
 import { AuditError } from '../errors';
@@ -34,7 +34,8 @@ import { computeThreshold, type ThresholdRule } from './rules';
 /** Reference seeds start here; attacks' Negative models must use seeds outside [base, base + K). */
 export const REFERENCE_SEED_BASE = 10_000;
 
-export const DEFAULT_DEFENSES: readonly string[] = DEFENSES.map((d) => d.id);
+/** Defences calibrated (and verified) when none are named: opt-in ones are left out. */
+export const DEFAULT_DEFENSES: readonly string[] = DEFAULT_DEFENSE_IDS;
 
 export interface CalibrateRequest {
   victimDir: string;

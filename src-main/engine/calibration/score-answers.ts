@@ -80,6 +80,7 @@ export function metricsFromAnswers(
         applicable: value !== null,
         ...(value === null ? { reason: reason ?? 'not computed' } : {}),
         votes: m.votes !== false,
+        ...(m.combined === false ? { combined: false } : {}),
       });
     }
   }
@@ -127,7 +128,8 @@ export function labelsOf(answer: ModelResponse): Int32Array {
 
 /**
  * Taus onto the metrics, flags, and the verdict: insufficient evidence when fewer than two
- * metrics could vote (or none, for a one-metric calibration).
+ * metrics could vote (or none, for a one-metric calibration). Taus of metrics outside the
+ * combined vote (`combined: false`) do not count towards "the calibration has two or more".
  */
 export function judge(
   metrics: MetricScore[],
@@ -140,7 +142,9 @@ export function judge(
   });
   const scored = applyThresholds(withTaus);
   const verdict = decide(scored, rule);
-  const insufficientEvidence = verdict.of < Math.min(2, Math.max(1, taus.size));
+  const outside = new Set(metrics.filter((m) => m.combined === false).map((m) => m.id));
+  const combinedTaus = [...taus.keys()].filter((id) => !outside.has(id)).length;
+  const insufficientEvidence = verdict.of < Math.min(2, Math.max(1, combinedTaus));
   return {
     metrics: scored,
     verdict: { ...verdict, derived: insufficientEvidence ? false : verdict.derived, insufficientEvidence },

@@ -15,6 +15,7 @@ export const MetricScoreSchema = z.object({
   applicable: z.boolean(),
   reason: z.string().optional(),
   votes: z.boolean(),
+  combined: z.boolean().optional(),
   tau: z.number().optional(),
   degenerate: z.boolean().optional(),
   flagged: z.boolean().optional(),

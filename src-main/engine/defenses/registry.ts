@@ -1,18 +1,32 @@
 /**
  * The defences the product knows, in the order of the paper's tables (LOD, LAD, ZEST-L2,
- * ZEST-cos, DDV, MR), and the fidelity figures reported next to them. To add a defence:
+ * ZEST-cos, DDV, MR), then the opt-in shared-mistakes baseline, and the fidelity figures
+ * reported next to them. To add a defence:
  * write one file exporting a `Defense` (see types.ts) and list it in DEFENSES.
  */
 import { AuditError } from '../errors';
 import { deepJudgeDefense } from './deepjudge';
 import { fidelityDefense } from './fidelity';
 import { ipGuardDefense } from './ipguard';
+import { mistakesDefense } from './mistakes';
 import { modelDiffDefense } from './modeldiff';
 import { zestDefense } from './zest';
 import { metricVotes, type Defense, type MetricSpec } from './types';
 
-/** The fingerprinting defences: their metrics vote on the verdict. */
-export const DEFENSES: readonly Defense[] = [deepJudgeDefense, zestDefense, modelDiffDefense, ipGuardDefense];
+/**
+ * The fingerprinting defences: their metrics vote on the verdict. Opt-in ones (the mistakes
+ * baseline) run only when named, and their metrics stay out of the combined verdict.
+ */
+export const DEFENSES: readonly Defense[] = [
+  deepJudgeDefense,
+  zestDefense,
+  modelDiffDefense,
+  ipGuardDefense,
+  mistakesDefense,
+];
+
+/** The defences run when none are named: every one that is not opt-in. */
+export const DEFAULT_DEFENSE_IDS: readonly string[] = DEFENSES.filter((d) => !d.optIn).map((d) => d.id);
 
 /** Fidelity: measured like a defence (fingerprints = a stored labelled sample), never votes. */
 export const FIDELITY: Defense = fidelityDefense;

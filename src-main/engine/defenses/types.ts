@@ -31,11 +31,22 @@ export interface MetricSpec {
    * reported next to the verdict but never vote; they get no threshold.
    */
   votes?: boolean;
+  /**
+   * Whether a voting metric also counts in the combined verdict (default true). `false` for
+   * baselines (mistakes.agreement): calibrated and judged in their defence's own verdict,
+   * but left out of the combined vote so that the six published metrics keep deciding it.
+   */
+  combined?: boolean;
 }
 
 /** A metric votes unless its spec says `votes: false`. */
 export function metricVotes(m: MetricSpec): boolean {
   return m.votes !== false;
+}
+
+/** A voting metric counts in the combined verdict unless its spec says `combined: false`. */
+export function metricCombined(m: MetricSpec): boolean {
+  return metricVotes(m) && m.combined !== false;
 }
 
 /** A named float array: what fingerprints are made of. */
@@ -74,6 +85,12 @@ export interface Defense {
   /** The paper the defence implements. */
   paper: string;
   access: Access;
+  /**
+   * Opt-in defences (baselines such as 'mistakes') are offered but not run unless named:
+   * they are left out of the default defences (calibrate, verify) and start unchecked in
+   * the wizard, so a default audit and the committed results keep their meaning.
+   */
+  optIn?: boolean;
   metrics: readonly MetricSpec[];
   params: readonly ParamSpec[];
   /** Can this defence score `suspect` against `victim` at all (e.g. same architecture, block present)? */

@@ -5,7 +5,8 @@
  * similarity strictly above tau: a suspect no closer than the closest reference is no
  * evidence. The suspect's verdict is a strict majority of the applicable, non-degenerate,
  * voting metrics (DeepJudge's rule; a tie is "not derived"), or any/all when configured.
- * Fidelity metrics are reported but never vote.
+ * Fidelity metrics are reported but never vote; baseline metrics (`combined: false`) get a
+ * tau and their defence's own verdict but stay out of the combined one.
  */
 import type { MetricKind } from '../defenses/types';
 
@@ -24,6 +25,11 @@ export interface MetricScore {
   flagged?: boolean;
   /** False for reported-only metrics (fidelity). */
   votes: boolean;
+  /**
+   * False for a voting metric that is judged in its defence's own verdict but not counted in
+   * the combined one (the opt-in mistakes baseline); absent otherwise (counts).
+   */
+  combined?: boolean;
   /** value / tau, for figures. */
   normalized?: number;
 }
@@ -32,7 +38,7 @@ export interface Verdict {
   derived: boolean;
   /** Metrics that flagged the suspect. */
   votes: number;
-  /** Metrics that took part (applicable, non-degenerate, voting, with a tau). */
+  /** Metrics that took part (applicable, non-degenerate, voting and combined, with a tau). */
   of: number;
   rule: VoteRule;
 }
@@ -51,7 +57,7 @@ export function applyThresholds(scores: MetricScore[]): MetricScore[] {
 
 export function decide(scores: MetricScore[], rule: VoteRule = 'majority'): Verdict {
   const voting = scores.filter(
-    (s) => s.votes && s.applicable && !s.degenerate && s.value !== null && s.tau !== undefined,
+    (s) => s.votes && s.combined !== false && s.applicable && !s.degenerate && s.value !== null && s.tau !== undefined,
   );
   const votes = voting.filter((s) => isFlagged(s.kind, s.value as number, s.tau as number)).length;
   const of = voting.length;

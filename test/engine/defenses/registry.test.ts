@@ -10,7 +10,8 @@ import {
   getMetric,
 } from '../../../src-main/engine/defenses/registry';
 import { paramDefaults, resolveParams } from '../../../src-shared/params';
-import { ctx, useCpu, zoo } from './fixtures';
+import type { ImageSet } from '../../../src-main/engine/datasets/types';
+import { CLASSES, ctx, useCpu, zoo } from './fixtures';
 
 beforeAll(useCpu);
 
@@ -21,7 +22,19 @@ const SMALL: Record<string, Record<string, unknown>> = {
   ipguard: { fingerprints: 4, steps: 2 },
   fidelity: { samples: 8 },
   zest: { references: 2, masks: 8 },
+  mistakes: { samples: 8 },
 };
+
+/**
+ * The test split a scorer extracts from. The victim is perfect on the bands, so the mistakes
+ * baseline would have no mistakes to share: it gets the split with every third label shifted
+ * (the victim then "misclassifies" those inputs).
+ */
+function probeData(id: string, test: ImageSet): ImageSet {
+  if (id !== 'mistakes') return test;
+  const labels = Int32Array.from(test.labels, (l, i) => (i % 3 === 0 ? (l + 1) % CLASSES : l));
+  return { ...test, labels };
+}
 
 describe('defence registry', () => {
   it('lists the metrics with the ids the store, CLI and report use', () => {
@@ -77,7 +90,12 @@ describe('defence registry', () => {
       const c = ctx(3, { progress: (e) => events.push(e) });
       const small = SMALL[d.id];
       if (!small) throw new Error(`give ${d.id} test-sized parameters in SMALL (its defaults are sized for real runs)`);
-      const fp = await d.extract(c, z.victim, z.test, small as Record<string, number | string | boolean>);
+      const fp = await d.extract(
+        c,
+        z.victim,
+        probeData(d.id, z.test),
+        small as Record<string, number | string | boolean>,
+      );
       expect(fp.queries).toBeGreaterThan(0);
       const scores = await d.score(c, z.victim, z.victim, fp);
       expect(Object.keys(scores).sort()).toEqual(d.metrics.map((m) => m.id).sort());

@@ -182,7 +182,7 @@ export function newAttack(a: CatalogAttack, enabled: boolean): AttackEntry {
   };
 }
 
-/** Empty form with defaults: demo victim, all four defences, every attack off. */
+/** Empty form with defaults: demo victim, every defence but the opt-in ones, every attack off. */
 export function emptyForm(catalog: Catalog): WizardForm {
   return {
     name: 'audit',
@@ -197,7 +197,8 @@ export function emptyForm(catalog: Catalog): WizardForm {
     dataTest: '',
     maxTest: null,
     scenarios: [newScenario('ltd')],
-    defences: catalog.defenses.map((d) => ({ id: d.id, enabled: true, params: paramDefaults(d.params) })),
+    // Opt-in defences (baselines) are listed but start unchecked.
+    defences: catalog.defenses.map((d) => ({ id: d.id, enabled: !d.optIn, params: paramDefaults(d.params) })),
     calibrationMode: 'build',
     references: 5,
     rule: 'paper',
