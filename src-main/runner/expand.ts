@@ -4,9 +4,15 @@
  * `removalnet(alpha=0.4)` / `removalnet-alpha-0.4`), and a swept scenario becomes one
  * scenario per value (`ltd10@fraction=0.05`). Independent attacks (negative models) get the
  * scenario NO_SCENARIO: the spec's scenarios do not apply to them.
+ *
+ * The evasion frontier's grids (spec.frontier) expand the same way, after every other row:
+ * one row per value of the grid's parameter applied to its target attack, with the grid's
+ * seeds, labelled `frontier:<attack label>(<param>=<value>)` (rowId `frontier-...`) so they
+ * never meet the spec's own rows; `frontierPlan` says which rows make up which grid.
  */
 import { NO_SCENARIO } from '../../src-shared/domain/attacks';
 import type { RowDef } from '../../src-shared/audit/results';
+import { FRONTIER_LABEL_PREFIX, type FrontierPlan } from '../../src-shared/audit/frontier';
 import { sweptAttackIndices, type AuditAttack, type AuditSpec } from '../../src-shared/audit/spec';
 import { isIndependentAttack } from '../engine/attacks/registry';
 
@@ -41,6 +47,8 @@ export interface ExpandedAttack {
   scenarios: string[];
   /** The swept values of this variant. */
   swept: Record<string, Value>;
+  /** Set on a row of the evasion frontier: its grid (index in spec.frontier.grids) and value. */
+  frontier?: { grid: number; value: Value };
 }
 
 function fnv1a(s: string): string {
@@ -152,7 +160,71 @@ export function expandSpec(spec: AuditSpec): { scenarios: ExpandedScenario[]; at
       });
     }
   });
+  attacks.push(...frontierAttacks(spec, byOrigin));
   return { scenarios, attacks };
+}
+
+/** Rows of the frontier's grids: the target attack (as the spec writes it, without sweeps) with one grid value each. */
+function frontierAttacks(spec: AuditSpec, byOrigin: ReadonlyMap<string, string[]>): ExpandedAttack[] {
+  const out: ExpandedAttack[] = [];
+  (spec.frontier?.grids ?? []).forEach((g, grid) => {
+    const [index] = sweptAttackIndices(spec, g.target);
+    if (index === undefined) return;
+    const a = spec.attacks[index];
+    const scenarioIds = isIndependentAttack(a.name)
+      ? [NO_SCENARIO]
+      : (a.scenarios ?? spec.scenarios.map((s) => s.id)).flatMap((id) => byOrigin.get(id) ?? []);
+    for (const value of g.values) {
+      const params: Record<string, Value> = { ...(a.params ?? {}), [g.param]: value };
+      const label = `${FRONTIER_LABEL_PREFIX}${a.label ?? a.name}(${g.param}=${String(value)})`;
+      out.push({
+        index,
+        rowId: rowSlug(label, a.name),
+        label,
+        name: a.name,
+        params: Object.fromEntries(
+          Object.keys(params)
+            .sort()
+            .map((k) => [k, params[k]]),
+        ),
+        iterations: a.iterations,
+        batchSize: a.batchSize,
+        block: a.block,
+        seeds: g.seeds,
+        scenarios: scenarioIds,
+        swept: { [g.param]: value },
+        frontier: { grid, value },
+      });
+    }
+  });
+  return out;
+}
+
+/** Which planned rows make up which frontier grid (null when the spec has no frontier block). */
+export function frontierPlan(spec: AuditSpec): FrontierPlan | null {
+  if (!spec.frontier) return null;
+  const rows = expandSpec(spec).attacks.filter((a) => a.frontier);
+  return {
+    ceiling: spec.frontier.ceiling,
+    iterations: spec.frontier.iterations,
+    grids: spec.frontier.grids.flatMap((g, grid) => {
+      const mine = rows.filter((r) => r.frontier?.grid === grid);
+      if (mine.length === 0) return [];
+      const a = spec.attacks[mine[0].index];
+      return [
+        {
+          grid,
+          target: g.target,
+          attack: a.name,
+          attackLabel: a.label ?? a.name,
+          param: g.param,
+          seeds: [...g.seeds],
+          scenarios: [...mine[0].scenarios],
+          values: mine.map((r) => ({ value: r.frontier?.value as Value, rowId: r.rowId, label: r.label })),
+        },
+      ];
+    }),
+  };
 }
 
 /** The rows of the results table, in spec order: one per attack variant and scenario. */

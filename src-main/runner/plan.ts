@@ -2,7 +2,7 @@
  * From an audit spec to the job graph of a run: `victim` (only when the spec trains it),
  * `reference:<i>` and `calibrate` (or one `calibrate` that reuses a stored calibration),
  * then per row, scenario and seed an `attack:<rowId>:<scenarioId>:<seed>` and its
- * `score:<rowId>:<scenarioId>:<seed>`. Rows come from expand.ts (sweeps), the checks the
+ * `score:<rowId>:<scenarioId>:<seed>`. Rows come from expand.ts (sweeps, frontier grids), the checks the
  * shared schema cannot make from validate-spec.ts, the weights from costs.ts, and the
  * payload of each kind is typed in jobs.ts.
  *
@@ -32,11 +32,12 @@ import {
   recordedIterations,
   trainingWeight,
 } from './costs';
-import { NO_SCENARIO, expandSpec, type ExpandedScenario } from './expand';
+import { FRONTIER_CHECKPOINT_EVERY } from '../../src-shared/audit/frontier';
+import { NO_SCENARIO, expandSpec, type ExpandedAttack, type ExpandedScenario } from './expand';
 import type { AttackPayload, ScorePayload, TypedJob } from './jobs';
 import { specMetricIds, validateAgainstRegistries } from './validate-spec';
 
-export { NO_SCENARIO, expandSpec, planRows, rowSlug } from './expand';
+export { NO_SCENARIO, expandSpec, frontierPlan, planRows, rowSlug } from './expand';
 export type { ExpandedAttack, ExpandedScenario } from './expand';
 export { validateAgainstRegistries } from './validate-spec';
 export { attackWeight } from './costs';
@@ -231,10 +232,19 @@ function planSuspects(p: Planning, calibrationFile: string): void {
   const { scenarios, attacks } = expandSpec(spec);
   const scenarioById = new Map(scenarios.map((s) => [s.id, s]));
   const victimPartOfTrain = trained?.partition && abs(trained.data) === dataTrain ? trained.partition : undefined;
-  const checkpointMetrics = spec.checkpoints ? (spec.checkpoints.metrics ?? specMetricIds(spec)) : null;
+  const specCheckpointMetrics = spec.checkpoints ? (spec.checkpoints.metrics ?? specMetricIds(spec)) : null;
   const rule = spec.verdict?.rule ?? 'majority';
+  // A frontier that walks iterations keeps checkpoints of its grid's rows and scores them with every voting metric.
+  const checkpointsOf = (a: ExpandedAttack): { every: number; metrics: string[] } | null =>
+    a.frontier && spec.frontier?.iterations
+      ? { every: spec.checkpoints?.every ?? FRONTIER_CHECKPOINT_EVERY, metrics: specMetricIds(spec) }
+      : spec.checkpoints
+        ? { every: spec.checkpoints.every, metrics: specCheckpointMetrics as string[] }
+        : null;
 
   for (const a of attacks) {
+    const kept = checkpointsOf(a);
+    const checkpointMetrics = kept ? kept.metrics : null;
     for (const scenarioId of a.scenarios) {
       let substitute: Pick<RunAttackRequest, 'substituteDir' | 'fraction' | 'partition' | 'partitionSeed'>;
       if (scenarioId === NO_SCENARIO) {
@@ -271,8 +281,8 @@ function planSuspects(p: Planning, calibrationFile: string): void {
           iterations: a.iterations,
           batchSize: a.batchSize,
           outDir,
-          checkpointEvery: spec.checkpoints?.every ?? Math.max(50, Math.ceil(a.iterations / 10)),
-          keepTrajectory: Boolean(spec.checkpoints),
+          checkpointEvery: kept?.every ?? Math.max(50, Math.ceil(a.iterations / 10)),
+          keepTrajectory: Boolean(kept),
           resume: true,
           block: a.block,
           maxTest,
@@ -292,7 +302,7 @@ function planSuspects(p: Planning, calibrationFile: string): void {
           label: `${a.label}${where} seed ${seed}`,
         });
 
-        const checkpoints = spec.checkpoints ? Math.floor(a.iterations / spec.checkpoints.every) : 0;
+        const checkpoints = kept ? Math.floor(a.iterations / kept.every) : 0;
         p.jobs.push({
           key: `score:${tail}`,
           kind: 'score',

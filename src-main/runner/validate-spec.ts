@@ -116,6 +116,7 @@ export function validateAgainstRegistries(spec: AuditSpec): string[] {
     }
   });
 
+  problems.push(...frontierRegistryProblems(spec, attacks));
   problems.push(...sizeProblems(spec));
 
   const metricIds = specMetricIds(spec);
@@ -136,22 +137,54 @@ export function validateAgainstRegistries(spec: AuditSpec): string[] {
 
   // Two variants that make the same row (same label and scenario) would share job keys.
   try {
-    const owner = new Map<string, number>();
+    const owner = new Map<string, string>();
     for (const a of expandSpec(spec).attacks) {
+      const mine = a.frontier ? `frontier.grids[${a.frontier.grid}]` : `attacks[${a.index}]`;
       for (const scenario of a.scenarios) {
         const k = `${a.rowId}\u0000${scenario}`;
         const first = owner.get(k);
-        if (first !== undefined && first !== a.index) {
+        if (first !== undefined && first !== mine) {
           problems.push(
-            `attacks[${a.index}]: makes the same row as attacks[${first}] ("${a.label}", scenario ${scenario}); give one of them a distinct label`,
+            `${mine}: makes the same row as ${first} ("${a.label}", scenario ${scenario}); give one of them a distinct label`,
           );
-        } else if (first === undefined) owner.set(k, a.index);
+        } else if (first === undefined) owner.set(k, mine);
       }
     }
   } catch (e) {
     problems.push(`sweeps: ${(e as Error).message}`);
   }
   return problems;
+}
+
+/**
+ * The frontier's grids against the registry: the parameter is one of the target attack's own
+ * (not iterations, a block or a seed list: the frontier walks iterations itself), every value
+ * is valid for it, and the target removes or steals (an independent model has nothing to evade with).
+ */
+function frontierRegistryProblems(spec: AuditSpec, attacks: readonly (Attack | undefined)[]): string[] {
+  const out: string[] = [];
+  (spec.frontier?.grids ?? []).forEach((g, i) => {
+    const [index] = sweptAttackIndices(spec, g.target);
+    const attack = index === undefined ? undefined : attacks[index];
+    if (!attack) return;
+    if (attack.role === 'independent') {
+      out.push(
+        `frontier.grids[${i}].target: ${attack.id} trains an independent model; a frontier walks a removal or stealing attack`,
+      );
+      return;
+    }
+    if (!attack.params.some((p) => p.key === g.param)) {
+      out.push(
+        `frontier.grids[${i}].param: unknown parameter "${g.param}" of ${attack.id} (known: ${attack.params.map((p) => p.key).join(', ')})`,
+      );
+      return;
+    }
+    g.values.forEach((v, j) => {
+      const r = resolveParams(attack.params, { [g.param]: v });
+      if (!r.ok) out.push(...r.problems.map((p) => `frontier.grids[${i}].values[${j}]: ${p}`));
+    });
+  });
+  return out;
 }
 
 /**

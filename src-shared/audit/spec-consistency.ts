@@ -142,5 +142,48 @@ export function crossFieldProblems(spec: BaseSpec): SpecProblem[] {
       add(['sweeps', i, 'target'], `must be "attack:<label or name>" or "scenario:<id>", got "${sw.target}"`);
     }
   });
+  problems.push(...frontierProblems(spec));
+  return problems;
+}
+
+/**
+ * The frontier's grids: each targets exactly one attack, once per parameter, with distinct
+ * values and seeds. Whether the parameter is one of the attack's (and its values valid) is
+ * checked against the registry on the main side.
+ */
+function frontierProblems(spec: BaseSpec): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const add = (p: (string | number)[], message: string): void => {
+    problems.push({ path: ['frontier', 'grids', ...p], message });
+  };
+  const gridKeys = new Map<string, number>();
+  (spec.frontier?.grids ?? []).forEach((g, i) => {
+    const dup = gridKeys.get(`${g.target}\u0000${g.param}`);
+    if (dup !== undefined) add([i], `frontier.grids[${dup}] already walks ${g.param} of ${g.target}`);
+    gridKeys.set(`${g.target}\u0000${g.param}`, i);
+    const distinct = (field: 'values' | 'seeds'): void => {
+      const seen = new Set<string>();
+      (g[field] as unknown[]).forEach((v, j) => {
+        const k = JSON.stringify(v);
+        if (seen.has(k)) add([i, field, j], `duplicate ${field === 'seeds' ? 'seed' : 'value'} ${k}`);
+        seen.add(k);
+      });
+    };
+    distinct('values');
+    distinct('seeds');
+    if (!g.target.startsWith('attack:')) {
+      add([i, 'target'], `must be "attack:<label or name>", got "${g.target}"`);
+      return;
+    }
+    const matched = sweptAttackIndices(spec, g.target);
+    const names = spec.attacks.map((a) => a.label ?? a.name).join(', ');
+    if (matched.length === 0)
+      add([i, 'target'], `no attack labelled or named "${g.target.slice(7)}" (attacks: ${names})`);
+    else if (matched.length > 1)
+      add(
+        [i, 'target'],
+        `"${g.target.slice(7)}" names ${matched.length} attacks (${matched.map((m) => `attacks[${m}]`).join(', ')}); give the one to walk a label and target it`,
+      );
+  });
   return problems;
 }

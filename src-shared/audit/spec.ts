@@ -1,7 +1,7 @@
 /**
  * The audit spec: one JSON document that says which victim, which data, which defences,
- * how to calibrate, which attacks (with seeds) and which sweeps make up an audit run. The
- * CLI (`run SPEC.json`), the app's wizard and the presets (demo, smoke) all produce one.
+ * how to calibrate, which attacks (with seeds), which sweeps and which evasion-frontier grids
+ * make up an audit run. The CLI (`run SPEC.json`), the app's wizard and the presets (demo, smoke) all produce one.
  *
  * `parseAuditSpec` checks shape, ranges and cross-field consistency here, on the shared
  * side (no engine); the main side's `validateAgainstRegistries` (src-main/runner/)
@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { REGISTRY_ID_RE } from '../domain/attacks';
 import { isPartition } from '../domain/partition';
+import { FRONTIER_CEILING, FRONTIER_MIN_SEEDS } from './frontier';
 import { crossFieldProblems } from './spec-consistency';
 import { formatIssues } from './spec-issues';
 
@@ -134,6 +135,26 @@ const SweepSchema = z.strictObject({
   values: z.array(ParamValueSchema).min(1).max(100),
 });
 
+/**
+ * The evasion frontier, planned before the run: per grid, one row per value of an attack
+ * parameter (each with the grid's seeds, at least FRONTIER_MIN_SEEDS), and the ceiling of
+ * recognition at or below which a defence counts as evaded. With `iterations`, the grid's
+ * rows keep checkpoints (every checkpoints.every, else 100 iterations) scored with every
+ * voting metric, and the frontier also walks the iterations.
+ */
+const FrontierGridSchema = z.strictObject({
+  target: z.string().min(1),
+  param: z.string().min(1),
+  values: z.array(ParamValueSchema).min(1).max(100),
+  seeds: z.array(seedInt).min(FRONTIER_MIN_SEEDS).max(1000),
+});
+
+const FrontierSchema = z.strictObject({
+  grids: z.array(FrontierGridSchema).min(1).max(50),
+  ceiling: z.number().gt(0).max(1).default(FRONTIER_CEILING),
+  iterations: z.boolean().default(false),
+});
+
 const BaseSpecSchema = z.strictObject({
   version: z.literal(1),
   name: z.string().min(1).max(200).default('audit'),
@@ -146,6 +167,7 @@ const BaseSpecSchema = z.strictObject({
   checkpoints: z.strictObject({ every: posInt, metrics: z.array(z.string().min(1)).min(1).optional() }).optional(),
   verdict: z.strictObject({ rule: z.enum(VOTE_RULES) }).optional(),
   sweeps: z.array(SweepSchema).optional(),
+  frontier: FrontierSchema.optional(),
 });
 
 export type BaseSpec = z.infer<typeof BaseSpecSchema>;
@@ -161,6 +183,7 @@ export type AuditSpecInput = z.input<typeof AuditSpecSchema>;
 export type ThresholdRuleSpec = z.infer<typeof ThresholdRuleSchema>;
 export type AuditScenario = AuditSpec['scenarios'][number];
 export type AuditAttack = AuditSpec['attacks'][number];
+export type AuditFrontier = NonNullable<AuditSpec['frontier']>;
 
 export function parseAuditSpec(json: unknown): { ok: true; spec: AuditSpec } | { ok: false; problems: string[] } {
   const r = AuditSpecSchema.safeParse(json, { reportInput: true });

@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type Command } from 'commander';
-import { formatResultsTable } from '../../../src-shared/audit/results';
 import { parseAuditSpec, type AuditSpec } from '../../../src-shared/audit/spec';
 import { initBackend } from '../../engine/backend';
 import { AuditError } from '../../engine/errors';
@@ -19,7 +18,7 @@ import { intArg } from '../options';
 import { preflightSpec } from '../spec-preflight';
 import { emit, fail, progress } from '../output';
 import { DEMO_DATASET, DEMO_VICTIM } from '../paths';
-import { runTableJson } from './runs';
+import { formatRunTable, runFrontier, runTableJson } from './runs';
 
 interface RunFlags {
   demo?: boolean;
@@ -185,7 +184,12 @@ export function registerRun(program: Command): void {
           const r = await handle.done;
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
-          emit(mode, runTableJson(r.table), () => `run ${r.runId}: ${r.status}\n${formatResultsTable(r.table)}`);
+          const frontier = runFrontier(store, spec, r.table);
+          emit(
+            mode,
+            runTableJson(r.table, frontier),
+            () => `run ${r.runId}: ${r.status}\n${formatRunTable(r.table, frontier)}`,
+          );
           if (r.status !== 'completed') process.exitCode = r.status === 'paused' || r.status === 'cancelled' ? 130 : 3;
         } finally {
           store.close();

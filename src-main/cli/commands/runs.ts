@@ -4,16 +4,37 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { type Command } from 'commander';
+import { formatFrontier, type FrontierResult } from '../../../src-shared/audit/frontier';
 import { formatResultsTable, type ResultsTable } from '../../../src-shared/audit/results';
+import type { AuditSpec } from '../../../src-shared/audit/spec';
 import { AuditError } from '../../engine/errors';
-import { loadResultsTable } from '../../runner/results';
+import { frontierOf } from '../../runner/frontier';
+import { loadResultsTable, loadTrajectories } from '../../runner/results';
 import { processAlive } from '../../runner/run-audit';
 import { databasePath, openStore, resolveHome } from '../../store';
 import type { AuditStore } from '../../store/types';
 import { emit, fail } from '../output';
 
-/** The `run --json` / `runs show --json` shape (issue contract), with a few extra fields. */
-export function runTableJson(t: ResultsTable): object {
+/** The evasion frontier of a stored run whose spec has a frontier block (null otherwise). */
+export function runFrontier(store: AuditStore, spec: AuditSpec, table: ResultsTable): FrontierResult | null {
+  if (!spec.frontier) return null;
+  return frontierOf({
+    spec,
+    table,
+    trajectories: spec.frontier.iterations ? loadTrajectories(store, table.runId) : [],
+    suspects: store.listSuspects(table.runId),
+  });
+}
+
+/** The table as text, with the frontier's sentences under it when the run has one. */
+export function formatRunTable(table: ResultsTable, frontier: FrontierResult | null): string {
+  const lines = [formatResultsTable(table)];
+  if (frontier) lines.push(...formatFrontier(frontier));
+  return lines.join('\n');
+}
+
+/** The `run --json` / `runs show --json` shape (issue contract), with a few extra fields; `frontier` when the spec plans one. */
+export function runTableJson(t: ResultsTable, frontier: FrontierResult | null = null): object {
   return {
     runId: t.runId,
     status: t.status,
@@ -35,6 +56,7 @@ export function runTableJson(t: ResultsTable): object {
       defenses: r.defenses,
       compute: r.compute,
     })),
+    ...(frontier ? { frontier } : {}),
   };
 }
 
@@ -101,6 +123,7 @@ export function registerRuns(program: Command): void {
               hint: 'List runs with `ownership-audit runs list`.',
             });
           const table = loadResultsTable(store, id);
+          const frontier = runFrontier(store, run.spec as AuditSpec, table);
           const jobs = store.listJobs(id).map((j) => ({
             key: j.key,
             label: j.label,
@@ -112,11 +135,11 @@ export function registerRuns(program: Command): void {
           }));
           emit(
             mode,
-            { ...runTableJson(table), name: run.name, spec: run.spec, wallSeconds: run.wallSeconds, jobs },
+            { ...runTableJson(table, frontier), name: run.name, spec: run.spec, wallSeconds: run.wallSeconds, jobs },
             () => {
               const lines = [
                 `run ${run.id} (${run.name}): ${run.status}, ${(run.wallSeconds / 60).toFixed(1)} min, backend ${run.backend}`,
-                formatResultsTable(table),
+                formatRunTable(table, frontier),
               ];
               if (f.jobs || run.status !== 'completed')
                 lines.push(

@@ -51,6 +51,7 @@ export interface KeptFields {
   data?: Record<string, unknown>;
   calibration?: Record<string, unknown>;
   sweeps?: unknown[];
+  frontier?: Record<string, unknown>;
 }
 
 /** Step 1: the victim. */
@@ -301,6 +302,7 @@ export function specToForm(spec: AuditSpec, catalog: Catalog): WizardForm {
   f.checkpointsEvery = spec.checkpoints?.every ?? null;
   f.checkpointMetrics = spec.checkpoints?.metrics ? [...spec.checkpoints.metrics] : [];
   if (spec.sweeps) f.kept.sweeps = spec.sweeps;
+  if (spec.frontier) f.kept.frontier = spec.frontier;
   return f;
 }
 
@@ -383,5 +385,6 @@ export function formToSpec(f: Readonly<WizardForm>, catalog: Catalog): Record<st
       : {}),
     verdict: { rule: f.verdictRule },
     ...(f.kept.sweeps ? { sweeps: f.kept.sweeps } : {}),
+    ...(f.kept.frontier ? { frontier: f.kept.frontier } : {}),
   };
 }

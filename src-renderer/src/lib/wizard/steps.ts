@@ -60,6 +60,7 @@ const STEP_OF_FIELD: Record<keyof AuditSpec, StepId> = {
   attacks: 'attacks',
   checkpoints: 'attacks',
   sweeps: 'attacks',
+  frontier: 'attacks',
 };
 
 export type FieldPath = readonly (string | number)[];
