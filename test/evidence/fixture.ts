@@ -99,7 +99,10 @@ function build(root: string): void {
   ]);
 }
 
-const sleep = (ms: number): void => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/** Blocks this fork: the world is needed by a synchronous beforeAll. */
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
 
 /** Worlds of older CLI builds, a day old or more, are removed. */
 function pruneOld(keep: string): void {

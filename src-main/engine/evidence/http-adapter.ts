@@ -15,18 +15,25 @@
  * file is removed once the responses file is written.
  */
 import { appendFileSync, existsSync, readFileSync, unlinkSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { AuditError } from '../errors';
 import { pngOf, readQueriesManifest, readQuerySet, type QueriesManifest } from './queries-export';
 import type { QuerySet } from '../defenses/responses';
 import { readResponsesFile, writeResponsesFile, RESPONSES_FORMAT, type ResponsesDocument } from './responses-file';
+import {
+  atPath,
+  checkAnswer,
+  DEFAULT_ANSWER_PATH,
+  fillTemplate,
+  invalidArgument,
+  preview,
+  readTemplate,
+  type Answer,
+  type ApiInput,
+  type ApiOutput,
+} from './api-template';
+import { partialHeader, readPartial } from './responses-partial';
 
-export type ApiOutput = 'logits' | 'probabilities' | 'labels';
-export type ApiInput = 'float32' | 'png';
-
-export const INPUT_PLACEHOLDER = '$INPUT';
-export const DEFAULT_TEMPLATE = { input: INPUT_PLACEHOLDER };
-export const DEFAULT_ANSWER_PATH = 'output';
+export type { ApiInput, ApiOutput };
 
 export interface SendQueriesOptions {
   queriesDir: string;
@@ -65,68 +72,6 @@ export interface SendQueriesResult {
   retries: number;
 }
 
-type Answer = number | number[];
-
-const PARTIAL_KIND = 'ownership-audit-responses-partial';
-
-function invalidArgument(message: string, hint: string, path?: string, cause?: unknown): AuditError {
-  return new AuditError('INVALID_ARGUMENT', message, { hint, path, cause });
-}
-
-/** Reads the template and checks that it holds "$INPUT" exactly once. */
-export function readTemplate(file: string | undefined): unknown {
-  if (!file) return DEFAULT_TEMPLATE;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
-  } catch (cause) {
-    throw invalidArgument(
-      'The request template is not a readable JSON file',
-      'Pass a JSON file in which the string "$INPUT" stands for the image, e.g. {"instances": ["$INPUT"]}.',
-      file,
-      cause,
-    );
-  }
-  const count = countPlaceholders(parsed);
-  if (count !== 1)
-    throw invalidArgument(
-      `The request template holds the string "${INPUT_PLACEHOLDER}" ${count} times; it needs it once`,
-      'Put "$INPUT" (with the quotes, as a JSON string) where the API expects the image.',
-      file,
-    );
-  return parsed;
-}
-
-function countPlaceholders(v: unknown): number {
-  if (v === INPUT_PLACEHOLDER) return 1;
-  if (Array.isArray(v)) return v.reduce((n: number, x) => n + countPlaceholders(x), 0);
-  if (v && typeof v === 'object') return Object.values(v).reduce((n: number, x) => n + countPlaceholders(x), 0);
-  return 0;
-}
-
-/** The template with "$INPUT" replaced by `value`. */
-export function fillTemplate(template: unknown, value: unknown): unknown {
-  if (template === INPUT_PLACEHOLDER) return value;
-  if (Array.isArray(template)) return template.map((x) => fillTemplate(x, value));
-  if (template && typeof template === 'object')
-    return Object.fromEntries(Object.entries(template).map(([k, x]) => [k, fillTemplate(x, value)]));
-  return template;
-}
-
-/** The value at a dotted path (`outputs.0.scores`); an empty path is the whole body. */
-export function atPath(body: unknown, path: string): { found: true; value: unknown } | { found: false; at: string } {
-  let v = body;
-  const parts = path === '' ? [] : path.split('.');
-  for (let i = 0; i < parts.length; i++) {
-    const key = parts[i];
-    if (Array.isArray(v) && /^\d+$/.test(key) && Number(key) < v.length) v = v[Number(key)];
-    else if (v && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, key))
-      v = (v as Record<string, unknown>)[key];
-    else return { found: false, at: parts.slice(0, i + 1).join('.') };
-  }
-  return { found: true, value: v };
-}
-
 /** One image as the template wants it: [h][w][c] floats, or base64 PNG. */
 async function imageValue(set: QuerySet, index: number, input: ApiInput, manifest: QueriesManifest): Promise<unknown> {
   if (input === 'png') return (await pngOf(set.inputs, index, manifest.normalization)).toString('base64');
@@ -136,81 +81,6 @@ async function imageValue(set: QuerySet, index: number, input: ApiInput, manifes
   return Array.from({ length: h }, (_, y) =>
     Array.from({ length: w }, (_, x) => Array.from(d.subarray(base + (y * w + x) * c, base + (y * w + x + 1) * c))),
   );
-}
-
-/** Checks one answer for the declared output; returns it in the responses file's form. */
-export function checkAnswer(value: unknown, output: ApiOutput, where: string): Answer {
-  const hint =
-    output === 'labels'
-      ? 'With --output labels each answer must be one class index; check --answer-path.'
-      : `With --output ${output} each answer must be an array of one score per class; check --answer-path and --output.`;
-  if (output === 'labels') {
-    // A one-element array (or a string of digits) is a common way to return a class.
-    const v = Array.isArray(value) && value.length === 1 ? value[0] : value;
-    const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
-      throw new AuditError('RESPONSES_INVALID', `${where}: the answer ${preview(value)} is not a class index`, {
-        hint,
-      });
-    return n;
-  }
-  if (!Array.isArray(value) || value.length === 0 || !value.every((x) => typeof x === 'number' && Number.isFinite(x)))
-    throw new AuditError(
-      'RESPONSES_INVALID',
-      `${where}: the answer ${preview(value)} is not an array of finite scores`,
-      {
-        hint,
-      },
-    );
-  return value as number[];
-}
-
-function preview(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
-/** What a partial file belongs to: the export's sets and the declared answers. */
-function partialHeader(manifest: QueriesManifest, output: ApiOutput, input: ApiInput, url: string) {
-  const queries = createHash('sha256')
-    .update(manifest.sets.map((s) => `${s.id}:${s.inputsSha256}`).join(','))
-    .digest('hex');
-  return { kind: PARTIAL_KIND, queries, output, input, url };
-}
-
-/** Answers recorded by an earlier run, keyed `set:index`; a torn last line (a killed run) is dropped. */
-function readPartial(file: string, header: ReturnType<typeof partialHeader>, output: ApiOutput): Map<string, Answer> {
-  const answers = new Map<string, Answer>();
-  if (!existsSync(file)) return answers;
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const first = lines[0] ? safeParse(lines[0]) : undefined;
-  const h = first as Partial<typeof header> | undefined;
-  if (!h || h.kind !== PARTIAL_KIND)
-    throw invalidArgument(
-      'The partial responses file is not one written by `queries send`',
-      'Delete it to start again, or pass another --out.',
-      file,
-    );
-  if (h.queries !== header.queries || h.output !== header.output || h.input !== header.input)
-    throw invalidArgument(
-      `The partial responses file is from another run (${h.queries !== header.queries ? 'other queries' : `output ${h.output}, input ${h.input}`})`,
-      'Rerun with the same --queries, --output and --input, or delete the partial file to start again.',
-      file,
-    );
-  for (const line of lines.slice(1)) {
-    const rec = safeParse(line) as { set?: unknown; index?: unknown; answer?: unknown } | undefined;
-    if (!rec || typeof rec.set !== 'string' || typeof rec.index !== 'number') continue;
-    answers.set(`${rec.set}:${rec.index}`, checkAnswer(rec.answer, output, `${file}: ${rec.set}[${rec.index}]`));
-  }
-  return answers;
-}
-
-function safeParse(line: string): unknown {
-  try {
-    return JSON.parse(line);
-  } catch {
-    return undefined;
-  }
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
