@@ -8,6 +8,8 @@
  * The HTML, CSV and JSON exports and the findings are pure functions of this object, so
  * the CLI and the app print the same report.
  */
+import type { FrontierResult } from '../../src-shared/audit/frontier';
+import { frontierOf } from '../runner/frontier';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -99,6 +101,8 @@ export interface ReportData {
   efficiencyReason: string | null;
   /** One per spec sweep (paper Fig. 6 and 8), in spec order. */
   sweeps: SweepChartData[];
+  /** The evasion frontier when the spec has a frontier block (src-shared/audit/frontier.ts). */
+  frontier: FrontierResult | null;
   environment: ReportEnvironment;
   /** Files the model figures (t-SNE, LayerCAM) need. */
   paths: { victimDir: string | null; testDir: string | null };
@@ -364,6 +368,7 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
     efficiency,
     efficiencyReason,
     sweeps: sweepChartData(spec, table, metrics),
+    frontier: frontierOf({ spec, table, trajectories, suspects }),
     environment,
     paths: { victimDir, testDir },
   };

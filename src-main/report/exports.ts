@@ -1,7 +1,7 @@
 /**
  * Machine-readable exports of a run: the results table as CSV (one line per row, full
  * precision, fractions not percent) and the whole run as JSON (spec, table, findings,
- * separability (engine/verdict/separability.ts), calibration, suspects, metric values,
+ * separability (engine/verdict/separability.ts), the evasion frontier when planned, calibration, suspects, metric values,
  * trajectories, attack results, environment).
  */
 import type { ResultsTable } from '../../src-shared/audit/results';
@@ -87,6 +87,7 @@ export function runJson(data: ReportData): Record<string, unknown> {
     table: data.table,
     findings: findings(data).map((f) => ({ defense: f.defense, name: f.name, metrics: f.metrics, text: f.text })),
     separability: separabilityData(data),
+    ...(data.frontier ? { frontier: data.frontier } : {}),
     calibration: data.calibration,
     suspects: data.suspects,
     metricValues: data.finalValues,

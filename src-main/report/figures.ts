@@ -19,6 +19,7 @@ import {
   type TrajectoryChartData,
 } from '../../src-shared/charts';
 import { displayLabel, type ReportData } from './data';
+import { frontierFigures } from './frontier';
 import { rocOption, rocRow, separabilityData } from './separability';
 import { sweepVariantTest } from './sweeps';
 import { renderSvg } from './svg';
@@ -119,6 +120,16 @@ export function trajectoryData(data: ReportData): TrajectoryChartData[] {
 }
 
 export function chartFigures(data: ReportData): ReportFigures {
+  return withFrontier(data, chartFiguresWithoutFrontier(data));
+}
+
+/** The frontier's figures lead (page one); a spec without a frontier block has none, and says nothing. */
+function withFrontier(data: ReportData, figures: ReportFigures): ReportFigures {
+  if (!data.frontier) return figures;
+  return { ...figures, figures: [...frontierFigures(data.frontier), ...figures.figures] };
+}
+
+function chartFiguresWithoutFrontier(data: ReportData): ReportFigures {
   const figures: ReportFigure[] = [];
   const skipped: SkippedFigure[] = [];
 

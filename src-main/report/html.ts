@@ -16,6 +16,7 @@ import { attackRole } from '../engine/attacks/registry';
 import { displayLabel, type ReportData } from './data';
 import type { ReportFigure, ReportFigures } from './figures';
 import { findings, type Finding } from './findings';
+import { frontierSentencesHtml } from './frontier';
 import { formatFidelity, formatMetricCell, formatSeconds, formatTau, percent, ruleText } from './format';
 import {
   defenseFalseClaimSentence,
@@ -24,7 +25,7 @@ import {
   type Separability,
 } from './separability';
 
-const FIGURE_ORDER = ['trajectory', 'boxplots', 'roc', 'sweep', 'efficiency', 'layercam', 'tsne'];
+const FIGURE_ORDER = ['frontier', 'trajectory', 'boxplots', 'roc', 'sweep', 'efficiency', 'layercam', 'tsne'];
 
 function figureRank(f: { id: string }): number {
   const i = FIGURE_ORDER.findIndex((p) => f.id === p || f.id.startsWith(`${p}-`));
@@ -262,6 +263,17 @@ ${kv([
 <table class="list"><thead><tr><th>Job</th><th>Kind</th><th>Status</th><th class="num">Attempts</th><th class="num">Wall time</th></tr></thead><tbody>${jobs}</tbody></table>`;
 }
 
+/** The evasion frontier, first thing in the report when the spec plans one. */
+function frontierSection(data: ReportData, figs: ReportFigure[]): string {
+  if (!data.frontier) return '';
+  return `<section class="frontier">
+<h2>Evasion frontier</h2>
+<p class="note">Where each defence stops proving ownership: along the spec's frontier grid, the first point at which it recognises ${Math.round(data.frontier.ceiling * 100)}% or less of the surrogates (at least ${data.frontier.minSeeds} seeds), and the fidelity drop the attacker paid for it.</p>
+${frontierSentencesHtml(data.frontier)}
+${figs.map((f, i) => figureHtml(f, i + 1)).join('\n')}
+</section>`;
+}
+
 function findingHtml(f: Finding, s: Separability): string {
   const claims = defenseFalseClaimSentence(s, f.defense);
   return `<p class="finding"><b>${e(f.name)}.</b> ${e(f.text)}${claims ? ` <span class="note">${e(claims)}</span>` : ''}</p>`;
@@ -271,7 +283,10 @@ function findingHtml(f: Finding, s: Separability): string {
 export function reportHtml(data: ReportData, figures: ReportFigures): string {
   const run = data.run;
   const t = data.table;
-  const figs = orderFigures(figures.figures);
+  const ordered = orderFigures(figures.figures);
+  // The frontier leads the report (page one); the other figures keep their section and numbers after it.
+  const frontierFigs = ordered.filter((f) => f.id.startsWith('frontier-'));
+  const figs = ordered.filter((f) => !f.id.startsWith('frontier-'));
   const found = findings(data);
   const separability = separabilityData(data);
   const wide = t.metrics.length > 7;
@@ -296,6 +311,7 @@ export function reportHtml(data: ReportData, figures: ReportFigures): string {
 <dt>Report</dt><dd>generated ${e(data.generatedAt)}</dd>
 </dl>
 </header>
+${frontierSection(data, frontierFigs)}
 <h2>1. Findings</h2>
 <p class="note">Per defence: how many suspects of each attack row it still recognises, and at what accuracy cost to the attacker. A defence recognises a suspect when a strict majority of its own metrics flag it (for DeepJudge both LOD and LAD; a tie does not count); metrics with a degenerate threshold do not vote. The fidelity drop is the row's mean test-accuracy loss against the victim, in percentage points.</p>
 ${found.length ? found.map((f) => findingHtml(f, separability)).join('\n') : '<p>No defence has scored a suspect in this run yet.</p>'}
@@ -306,7 +322,7 @@ ${resultsTable(data)}
 <h2>3. Separability</h2>
 ${separabilitySectionHtml(data, separability)}
 <h2>4. Figures</h2>
-${figs.map((f, i) => figureHtml(f, i + 1)).join('\n')}
+${figs.map((f, i) => figureHtml(f, frontierFigs.length + i + 1)).join('\n')}
 ${figs.length === 0 ? '<p>No figure could be drawn for this run.</p>' : ''}
 ${skipped}
 <h2>5. Thresholds</h2>

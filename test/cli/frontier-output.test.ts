@@ -1,7 +1,11 @@
-/** `run --json` / `runs show`: the evasion frontier read from a stored run (no audit is run; the records are written by hand). */
+/** `run --json` / `runs show` and the report: the evasion frontier read from a stored run (no audit is run; the records are written by hand). */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatRunTable, runFrontier, runTableJson } from '../../src-main/cli/commands/runs';
+import { collectReportData } from '../../src-main/report/data';
+import { runJson } from '../../src-main/report/exports';
+import { chartFigures } from '../../src-main/report/figures';
+import { reportHtml } from '../../src-main/report/html';
 import { loadResultsTable } from '../../src-main/runner/results';
 import { openStore } from '../../src-main/store';
 import { parseAuditSpec, type AuditSpec } from '../../src-shared/audit/spec';
@@ -114,5 +118,32 @@ describe('the frontier in the run output', () => {
     expect(runFrontier(store, spec, table)).toBeNull();
     expect(Object.keys(runTableJson(table, null))).toEqual(['runId', 'status', 'rows']);
     expect(formatRunTable(table, null)).not.toContain('frontier');
+  });
+});
+
+describe('the frontier in the report', () => {
+  it('opens the report: the sentences, then one figure per grid, numbered before the other figures', async () => {
+    const { store, runId } = storedRun();
+    const data = await collectReportData(store, runId);
+    expect(data.frontier?.sentences).toHaveLength(2);
+    const figures = chartFigures(data);
+    expect(figures.figures[0].id).toBe('frontier-1');
+    const html = reportHtml(data, figures);
+    const frontierAt = html.indexOf('<h2>Evasion frontier</h2>');
+    expect(frontierAt).toBeGreaterThan(0);
+    expect(frontierAt).toBeLessThan(html.indexOf('<h2>1. Findings</h2>'));
+    const section = html.slice(frontierAt, html.indexOf('<h2>1. Findings</h2>'));
+    expect(section).toContain('DeepJudge stops recognising RemovalNet surrogates at a 2.0-point drop');
+    expect(section).toContain('<svg');
+    expect(section).toMatch(/Figure 1\b/);
+    const json = runJson(data) as { frontier?: { sentences: unknown[] } };
+    expect(json.frontier?.sentences).toHaveLength(2);
+  });
+
+  it('is absent from a report whose spec has no frontier block', async () => {
+    const { store, runId } = storedRun(false);
+    const data = await collectReportData(store, runId);
+    expect(data.frontier).toBeNull();
+    expect(reportHtml(data, chartFigures(data))).not.toContain('Evasion frontier');
   });
 });
