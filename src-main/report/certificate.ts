@@ -120,7 +120,7 @@ function defenseRows(result: VerifyResult): string {
     }
     const own = result.defenses?.find((v) => v.id === d.id);
     const status = own
-      ? `<br><span class="own ${own.status}">${e(DEFENSE_STATUS_WORDS[own.status])}${own.of ? ` (${own.votes} of ${own.of})` : ''}</span>`
+      ? `<br><span class="own ${own.status}">${e(DEFENSE_STATUS_WORDS[own.status])}${own.of ? ` (${own.votes} of ${own.of})` : ''}</span><br><span class="own">false claims: ${own.falseClaims.accused} of ${own.falseClaims.of} references</span>`
       : '';
     metrics.forEach((m, i) => {
       const head = i === 0 ? `<th rowspan="${metrics.length}">${e(name)}${status}</th>` : '';

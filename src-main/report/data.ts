@@ -163,7 +163,8 @@ function readJsonFile(file: string): unknown {
   }
 }
 
-function findCalibration(store: AuditStore, run: RunRecord, jobs: JobRecord[]): ReportData['calibration'] {
+/** The run's calibration document (from its calibrate job's file), or null when there is none or it cannot be read. */
+export function findCalibration(store: AuditStore, run: RunRecord, jobs: JobRecord[]): ReportData['calibration'] {
   const spec = run.spec as AuditSpec;
   const job = jobs.find((j) => j.kind === 'calibrate');
   const file = jobResult(job, 'calibrate')?.file;

@@ -34,14 +34,17 @@ function rowRank(attack: string): number {
 }
 
 /** Final values of one suspect by metric id. */
-function valuesOf(data: ReportData, suspectKey: string): ModelValues {
+/** What the analysis reads of a run: a ReportData has it, and so does the store alone (run --json). */
+export type SeparabilitySource = Pick<ReportData, 'suspects' | 'finalValues' | 'calibration' | 'table'>;
+
+function valuesOf(data: SeparabilitySource, suspectKey: string): ModelValues {
   const out: ModelValues = {};
   for (const v of data.finalValues) if (v.suspectKey === suspectKey) out[v.metricId] = v.value;
   return out;
 }
 
 /** The metrics analysed: the calibration's (with reference values and rule), then any other table column. */
-function metricThresholds(data: ReportData): MetricThreshold[] {
+function metricThresholds(data: SeparabilitySource): MetricThreshold[] {
   const out: MetricThreshold[] = (data.calibration?.document.metrics ?? []).map((m) => ({
     id: m.id,
     defense: metricInfo(m.id).defense,
@@ -69,7 +72,7 @@ function metricThresholds(data: ReportData): MetricThreshold[] {
 }
 
 /** The analysis of a run: every non-independent row with suspects, RemovalNet rows first. */
-export function separabilityData(data: ReportData): Separability {
+export function separabilityData(data: SeparabilitySource): Separability {
   const negatives = data.suspects
     .filter((s) => attackRole(s.attack) === 'independent')
     .map((s) => valuesOf(data, s.key));

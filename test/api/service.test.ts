@@ -89,7 +89,9 @@ describe('the wizard calls', () => {
     expect(cat.attacks.map((a) => a.id)).toEqual(
       expect.arrayContaining(['removalnet', 'finetune', 'prune', 'distill', 'negative', 'knockoff']),
     );
-    expect(cat.defenses.map((d) => d.id)).toEqual(['deepjudge', 'zest', 'modeldiff', 'ipguard']);
+    expect(cat.defenses.map((d) => d.id)).toEqual(['deepjudge', 'zest', 'modeldiff', 'ipguard', 'mistakes']);
+    // The mistakes baseline is listed, opt-in: the wizard starts it unchecked.
+    expect(cat.defenses.map((d) => Boolean(d.optIn))).toEqual([false, false, false, false, true]);
     for (const entry of [...cat.attacks, ...cat.defenses]) expect(entry.help.length).toBeGreaterThan(10);
     expect(cat.presets.map((p) => p.id)).toEqual(['smoke', 'demo']);
     expect(cat.demo).toEqual({ model: DEMO.demoModel, data: DEMO.demoData });

@@ -62,6 +62,9 @@ describe('evidence bundles', () => {
     VerifyJsonSchema.parse(checked.json);
     expect(metricValues(checked.json)).toEqual(metricValues(claimed));
     expect(checked.json.verdict).toEqual(claimed.verdict);
+    expect(checked.json.defenses).toEqual(claimed.defenses);
+    // Beside each defence's verdict: how many of the 3 references it would accuse (leave-one-out).
+    for (const d of claimed.defenses as Json[]) expect(d.falseClaims.of + d.falseClaims.notJudged, d.id).toBe(3);
     expect(checked.json.evidence.checks.map((c: Json) => c.name)).toEqual([
       'root hash',
       'files',

@@ -136,7 +136,9 @@ describe('under --json every error is the JSON error', () => {
   });
 
   it('a missing command argument', () => {
-    expectCleanRefusal(runCase(['report'], t.home), 'INVALID_ARGUMENT', /runId/);
+    expectCleanRefusal(runCase(['runs', 'show'], t.home), 'INVALID_ARGUMENT', /runId/);
+    // `report` takes a run id or --evidence DIR: neither is refused naming both.
+    expectCleanRefusal(runCase(['report'], t.home), 'INVALID_ARGUMENT', /run id, or --evidence/);
   });
 
   it('an option value commander rejects', () => {

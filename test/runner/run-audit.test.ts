@@ -126,6 +126,11 @@ describe('run --preset smoke', () => {
     ]);
     const shown = cli(['runs', 'show', smoke.runId]);
     expect(shown.json.rows).toEqual(smoke.rows);
+    // Per defence, the independent models it would accuse: references by leave-one-out, Negative models at tau.
+    const claims = r.json.falseClaims as { defense: string; negativeModels: { of: number }; pooled: { of: number } }[];
+    expect(claims.map((c) => c.defense).sort()).toEqual(['deepjudge', 'ipguard', 'modeldiff', 'zest']);
+    for (const c of claims) expect(c.negativeModels.of).toBe(1);
+    expect(shown.json.falseClaims).toEqual(claims);
     const cals = cli(['calibrations', 'list']);
     expect((cals.json.calibrations as { id: string }[]).map((c) => c.id)).toEqual([calibrationId]);
   });

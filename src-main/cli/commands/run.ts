@@ -18,6 +18,7 @@ import { intArg } from '../options';
 import { preflightSpec } from '../spec-preflight';
 import { emit, fail, progress } from '../output';
 import { DEMO_DATASET, DEMO_VICTIM } from '../paths';
+import { runFalseClaims } from '../../report/false-claims';
 import { formatRunTable, runFrontier, runTableJson } from './runs';
 
 interface RunFlags {
@@ -187,7 +188,7 @@ export function registerRun(program: Command): void {
           const frontier = runFrontier(store, spec, r.table);
           emit(
             mode,
-            runTableJson(r.table, frontier),
+            runTableJson(r.table, frontier, mode.json ? runFalseClaims(store, r.table) : null),
             () => `run ${r.runId}: ${r.status}\n${formatRunTable(r.table, frontier)}`,
           );
           if (r.status !== 'completed') process.exitCode = r.status === 'paused' || r.status === 'cancelled' ? 130 : 3;

@@ -8,6 +8,7 @@ import { formatFrontier, type FrontierResult } from '../../../src-shared/audit/f
 import { formatResultsTable, type ResultsTable } from '../../../src-shared/audit/results';
 import type { AuditSpec } from '../../../src-shared/audit/spec';
 import { AuditError } from '../../engine/errors';
+import { runFalseClaims, type DefenseFalseClaims } from '../../report/false-claims';
 import { frontierOf } from '../../runner/frontier';
 import { loadResultsTable, loadTrajectories } from '../../runner/results';
 import { processAlive } from '../../runner/run-audit';
@@ -33,8 +34,15 @@ export function formatRunTable(table: ResultsTable, frontier: FrontierResult | n
   return lines.join('\n');
 }
 
-/** The `run --json` / `runs show --json` shape (issue contract), with a few extra fields; `frontier` when the spec plans one. */
-export function runTableJson(t: ResultsTable, frontier: FrontierResult | null = null): object {
+/**
+ * The `run --json` / `runs show --json` shape (issue contract), with a few extra fields:
+ * `frontier` when the spec plans one, `falseClaims` (per defence) when the run has a calibration.
+ */
+export function runTableJson(
+  t: ResultsTable,
+  frontier: FrontierResult | null = null,
+  falseClaims: DefenseFalseClaims[] | null = null,
+): object {
   return {
     runId: t.runId,
     status: t.status,
@@ -57,6 +65,7 @@ export function runTableJson(t: ResultsTable, frontier: FrontierResult | null = 
       compute: r.compute,
     })),
     ...(frontier ? { frontier } : {}),
+    ...(falseClaims ? { falseClaims } : {}),
   };
 }
 
@@ -135,7 +144,13 @@ export function registerRuns(program: Command): void {
           }));
           emit(
             mode,
-            { ...runTableJson(table, frontier), name: run.name, spec: run.spec, wallSeconds: run.wallSeconds, jobs },
+            {
+              ...runTableJson(table, frontier, runFalseClaims(store, table)),
+              name: run.name,
+              spec: run.spec,
+              wallSeconds: run.wallSeconds,
+              jobs,
+            },
             () => {
               const lines = [
                 `run ${run.id} (${run.name}): ${run.status}, ${(run.wallSeconds / 60).toFixed(1)} min, backend ${run.backend}`,

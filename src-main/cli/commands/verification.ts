@@ -236,7 +236,10 @@ export function verifyText(r: VerifyResult): string {
     r.verdict
       ? `verdict: ${r.verdict.insufficientEvidence ? 'INSUFFICIENT EVIDENCE' : r.verdict.derived ? 'DERIVED' : 'not derived'} (${r.verdict.votes}/${r.verdict.of} metrics, ${r.verdict.rule})`
       : 'no calibration: values only, no verdict',
-    ...(r.defenses ?? []).map((d) => `  ${d.id.padEnd(10)} ${d.status}${d.of ? ` (${d.votes}/${d.of})` : ''}`),
+    ...(r.defenses ?? []).map(
+      (d) =>
+        `  ${d.id.padEnd(10)} ${d.status}${d.of ? ` (${d.votes}/${d.of})` : ''}; accuses ${d.falseClaims.accused} of ${d.falseClaims.of} references (leave-one-out)`,
+    ),
     ...(r.calibrationIntegrity ? [`calibration: ${r.calibrationIntegrity.summary}`] : []),
     ...(r.evidence
       ? [`evidence: ${r.evidence.dir} (${r.evidence.files} files), root hash ${r.evidence.rootHash}`]

@@ -7,6 +7,8 @@ import type { Defense, Fingerprints } from '../defenses/types';
 import { argmaxRows, matchingRate } from '../defenses/math';
 import { responseAs, type ModelResponse, type QuerySet, type ResponseMap } from '../defenses/responses';
 import type { FingerprintArray } from '../defenses/types';
+import { falseClaims } from '../verdict/separability';
+import type { CalibrationMetric } from './calibration-file';
 import { isAuditError } from '../errors';
 import {
   applyThresholds,
@@ -150,4 +152,40 @@ export function judge(
     verdict: { ...verdict, derived: insufficientEvidence ? false : verdict.derived, insufficientEvidence },
     defenses: defenseVerdicts(scored),
   };
+}
+
+/** How often a defence accuses an independent model: its references judged by leave-one-out. */
+export interface ReferenceFalseClaims {
+  accused: number;
+  of: number;
+  /** References a leave-one-out threshold could not judge (degenerate, e.g. with two references). */
+  notJudged: number;
+  /** accused / of; null when none was judged. */
+  rate: number | null;
+}
+
+export interface VerifyDefenseVerdict extends DefenseVerdict {
+  /** Beside the verdict: the share of the calibration's references this defence would accuse. */
+  falseClaims: ReferenceFalseClaims;
+}
+
+/**
+ * Each defence's verdict with its false-claim rate among the calibration's references,
+ * each judged by the threshold the same rule gives from the other references (a reference
+ * never judged by a tau its own value set).
+ */
+export function withFalseClaims(
+  defenses: readonly DefenseVerdict[],
+  calibrationMetrics: readonly Pick<CalibrationMetric, 'id' | 'kind' | 'values' | 'tau' | 'rule' | 'degenerate'>[],
+): VerifyDefenseVerdict[] {
+  return defenses.map((d) => {
+    const metrics = calibrationMetrics
+      .filter((m) => m.id.split('.')[0] === d.id)
+      .map((m) => ({ ...m, defense: d.id, referenceValues: m.values }));
+    const r = falseClaims(metrics, []).references;
+    return {
+      ...d,
+      falseClaims: { accused: r.accused, of: r.of, notJudged: r.notJudged, rate: r.of ? r.accused / r.of : null },
+    };
+  });
 }

@@ -53,6 +53,12 @@ export const VerifyJsonSchema = z.object({
         status: z.enum(['recognised', 'not-recognised', 'tie', 'not-applicable']),
         votes: z.number().int(),
         of: z.number().int(),
+        falseClaims: z.object({
+          accused: z.number().int(),
+          of: z.number().int(),
+          notJudged: z.number().int(),
+          rate: z.number().nullable(),
+        }),
       }),
     )
     .optional(),

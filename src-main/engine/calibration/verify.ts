@@ -28,7 +28,7 @@ import { imageSetSha256 } from '../evidence/hashes';
 import { checkAnsweredInputs, readResponsesFile } from '../evidence/responses-file';
 import { loadModel, type LoadedModel } from '../models/io';
 import { toolInfo, type ToolInfo } from '../tool-info';
-import type { DefenseVerdict, MetricScore, VoteRule } from '../verdict/verdict';
+import type { MetricScore, VoteRule } from '../verdict/verdict';
 import {
   loadCalibration,
   type Calibration,
@@ -44,7 +44,9 @@ import {
   metricsFromAnswers,
   verificationQuerySets,
   type DefenseSet,
+  type VerifyDefenseVerdict,
   type VerifyVerdict,
+  withFalseClaims,
 } from './score-answers';
 
 /** The version of `verify --json` (docs/verify-json.md). 1 was the unversioned output before issue 19. */
@@ -90,7 +92,7 @@ export interface VerifyResult {
   metrics: MetricScore[];
   verdict?: VerifyVerdict;
   /** With a calibration: each defence's own verdict (its metrics' strict majority; a tie named). */
-  defenses?: DefenseVerdict[];
+  defenses?: VerifyDefenseVerdict[];
   calibration?: string;
   /** With a calibration: its format version, hash and signature status ("signed by ..." / "unsigned"). */
   calibrationIntegrity?: CalibrationIntegrity;
@@ -276,7 +278,9 @@ export async function verify(ctx: RunContext, req: VerifyRequest): Promise<Verif
           },
       data: { path: resolve(req.dataDir), testCount: data.test.count, testSha256: imageSetSha256(data.test) },
       metrics: judged ? judged.metrics : metrics,
-      ...(judged ? { verdict: judged.verdict, defenses: judged.defenses } : {}),
+      ...(judged && calibration
+        ? { verdict: judged.verdict, defenses: withFalseClaims(judged.defenses, calibration.metrics) }
+        : {}),
       ...(calibration
         ? { calibration: resolve(req.calibrationFile as string), calibrationIntegrity: loaded?.integrity }
         : {}),

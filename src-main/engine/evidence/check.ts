@@ -17,6 +17,7 @@ import {
   labelsOf,
   metricsFromAnswers,
   type DefenseSet,
+  withFalseClaims,
 } from '../calibration/score-answers';
 import { loadCalibratedFingerprints, VERIFY_SCHEMA_VERSION, type VerifyResult } from '../calibration/verify';
 import { decodeArray } from '../defenses/fingerprint-file';
@@ -246,7 +247,7 @@ export function checkEvidence(
       data: { path: claim.data?.path ?? '', testCount: manifest.data.testCount, testSha256: manifest.data.testSha256 },
       metrics: judged.metrics,
       verdict: judged.verdict,
-      defenses: judged.defenses,
+      defenses: withFalseClaims(judged.defenses, calibration.metrics),
       calibration: calFile,
       calibrationIntegrity: integrity,
       fingerprints: sets.map((s) => ({ defense: s.defense.id, sha256: fingerprintHash(s.fingerprints) })),
