@@ -10,7 +10,8 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { runAttack, type RunAttackResult } from '../engine/attacks/run-attack';
-import { calibrate, planReferences } from '../engine/calibration/calibrate';
+import { calibrate, planReferences, reuseStoredReference, storeReference } from '../engine/calibration/calibrate';
+import { ArtifactStore } from '../engine/artifacts/store';
 import { readCalibration } from '../engine/calibration/calibration-file';
 import { loadCalibratedFingerprints, verify } from '../engine/calibration/verify';
 import { scoreSuspect } from '../engine/calibration/calibrate';
@@ -111,6 +112,9 @@ async function trainReference(ctx: RunContext, p: ReferencePayload): Promise<Ref
     throw new AuditError('INVALID_ARGUMENT', `Reference ${p.index} is not in the calibration plan`, {
       hint: 'Start a new run: the plan changed.',
     });
+  // A reference trained for the same victim, data, recipe, seed and backend by an earlier audit.
+  const store = p.artifacts ? new ArtifactStore(p.artifacts, ctx.log) : undefined;
+  if (store) reuseStoredReference(store, plan, victim.meta.contentHash, ctx.log);
   if (existsSync(`${plan.dir}/model.json`)) {
     const { model, meta } = await loadModel(plan.dir);
     model.dispose();
@@ -123,6 +127,7 @@ async function trainReference(ctx: RunContext, p: ReferencePayload): Promise<Ref
     signal: ctx.signal,
     onProgress: trainingProgress(ctx, `reference-${p.index}`),
   });
+  if (store) storeReference(store, plan, victim.meta.contentHash);
   return { model: r.model, testAccuracy: r.testAccuracy, seed: plan.seed };
 }
 

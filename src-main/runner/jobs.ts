@@ -23,6 +23,8 @@ export type { JobKind };
 export interface ReferencePayload {
   index: number;
   calibrate: CalibrateRequest;
+  /** The home's artifact store: references are reused across audits (absent in runs planned before it). */
+  artifacts?: string;
 }
 
 /** Reuses a stored calibration instead of building one (checked against the victim). */

@@ -62,6 +62,7 @@ export function openRun(opts: RunAuditOptions): { runId: string; resumed: boolea
       runId: run.id,
       baseDir: opts.baseDir,
       calibration: reuse ? { filePath: reuse.filePath } : undefined,
+      artifacts: join(opts.home, 'artifacts'),
     });
     store.transaction(() => {
       const existing = new Set(store.listJobs(run.id).map((j) => j.key));

@@ -62,6 +62,8 @@ export interface PlanContext {
   baseDir: string;
   /** The stored calibration to reuse, when the spec says `calibration: { reuse }`. */
   calibration?: { filePath: string };
+  /** The home's artifact store (`<home>/artifacts`): reference jobs reuse what earlier audits trained. */
+  artifacts?: string;
 }
 
 /** The partition seed of every victim and attacker partition an audit plans: the two halves come from one split. */
@@ -209,7 +211,7 @@ function planCalibration(p: Planning, victimIterations: number): string {
         key: `reference:${i}`,
         kind: 'reference',
         deps: victimDeps,
-        payload: { index: i, calibrate: request },
+        payload: { index: i, calibrate: request, ...(ctx.artifacts ? { artifacts: ctx.artifacts } : {}) },
         weight: trainingWeight(refIterations),
         label: `reference model ${i + 1}/${cal.references}`,
       });

@@ -6,7 +6,7 @@
  * answers to other inputs are refused; and a send that loses its API midway resumes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,6 +82,7 @@ describe('a suspect known only through its API', () => {
   let dying: { url: string; child: ChildProcess };
   let responses: string;
   let modelRoute: Verified;
+  let suspectDir: string;
   const verifyArgs = () => ['verify', '--victim', w.victim, '--data', w.data, '--calibration', w.calibration];
 
   beforeAll(async () => {
@@ -109,10 +110,15 @@ describe('a suspect known only through its API', () => {
       ['fidelity', true],
     ]);
     expect(manifest.sets[0].note).toMatch(/white-box/);
+    // The deployed suspect: a copy the servers load and that is then deleted, so that the
+    // API route runs with the suspect's folder absent, as a verifier's would.
+    suspectDir = join(w.dir, 'deployed-suspect');
+    cpSync(w.finetuned, suspectDir, { recursive: true });
     // Both servers start while the model route runs (about 3 s each, mostly loading TF.js).
-    const starting = [serve(w.finetuned), serve(w.finetuned, ['--die-after', '40'])];
-    modelRoute = ok<Verified>([...verifyArgs(), '--suspect', w.finetuned]);
+    const starting = [serve(suspectDir), serve(suspectDir, ['--die-after', '40'])];
+    modelRoute = ok<Verified>([...verifyArgs(), '--suspect', suspectDir]);
     [server, dying] = await Promise.all(starting);
+    rmSync(suspectDir, { recursive: true });
   });
 
   afterAll(() => {
@@ -136,6 +142,7 @@ describe('a suspect known only through its API', () => {
     ]);
     expect(sent.resumed).toBe(0);
     expect(existsSync(`${responses}.partial`)).toBe(false);
+    expect(existsSync(suspectDir)).toBe(false);
     const api = ok<Verified>([...verifyArgs(), '--responses', responses]);
     expect(api.suspect.kind).toBe('responses');
     for (const id of BLACK_BOX) {

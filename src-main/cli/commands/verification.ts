@@ -85,6 +85,10 @@ export function registerVerification(program: Command): void {
       '--home <dir>',
       'data folder holding the signing key (default: env OWNERSHIP_AUDIT_HOME or the app data folder)',
     )
+    .option(
+      '--artifacts <dir>',
+      'an artifact store folder: references trained before for the same victim, data, recipe, seed and backend are copied from it, new ones added (runs use <home>/artifacts)',
+    )
     .option('--json', 'print the calibration as JSON')
     .action(
       async (f: {
@@ -102,6 +106,7 @@ export function registerVerification(program: Command): void {
         workers?: number;
         sign?: boolean;
         home?: string;
+        artifacts?: string;
         json?: boolean;
       }) => {
         const mode = { json: Boolean(f.json) };
@@ -123,6 +128,7 @@ export function registerVerification(program: Command): void {
             referenceEpochs: f.referenceEpochs,
             maxTest: f.maxTest,
             signingKey: f.sign ? loadOrCreateSigningKey(resolveHome(f.home)) : undefined,
+            artifacts: f.artifacts,
           });
           emit(mode, { file, ...calibration }, () =>
             [

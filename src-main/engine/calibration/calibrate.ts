@@ -20,7 +20,9 @@ import type { Defense, Fingerprints } from '../defenses/types';
 import { AuditError } from '../errors';
 import { loadModel, type LoadedModel } from '../models/io';
 import { getArch } from '../models/zoo';
+import { ArtifactStore, dataTreeHash, recipeKey } from '../artifacts/store';
 import { createRng } from '../rng';
+import { toolInfo } from '../tool-info';
 import { trainModel, type TrainModelRequest } from '../training/train-model';
 import type { ModelMeta } from '../../../src-shared/domain/model';
 import {
@@ -63,6 +65,12 @@ export interface CalibrateRequest {
   trainReference?: (request: TrainModelRequest) => Promise<void>;
   /** Ed25519 private key to sign the calibration with (`calibrate --sign`); unsigned without. */
   signingKey?: KeyObject;
+  /**
+   * An artifact store folder (artifacts/store.ts): a reference trained before for the same
+   * victim, data, recipe, seed and backend is copied from it instead of trained again, and
+   * every reference trained here is added to it.
+   */
+  artifacts?: string;
 }
 
 export interface CalibrateResult {
@@ -263,8 +271,10 @@ async function trainReferences(
 ): Promise<CalibrationReference[]> {
   const plans = planReferences(req, victim.meta, outFile);
   mkdirSync(`${outFile}.references`, { recursive: true });
+  const store = req.artifacts ? new ArtifactStore(req.artifacts, ctx.log) : undefined;
   const pending: ReferencePlan[] = [];
   for (const plan of plans) {
+    if (store) reuseStoredReference(store, plan, victim.meta.contentHash, ctx.log);
     if (await reusable(plan)) ctx.log?.(`reusing reference ${plan.index} (${plan.dir})`);
     else pending.push(plan);
   }
@@ -293,6 +303,7 @@ async function trainReferences(
           `training reference ${plan.index + 1}/${plans.length} (seed ${plan.seed}, lr ${plan.learningRate.toPrecision(3)})`,
         );
         await runner(plan.request);
+        if (store) storeReference(store, plan, victim.meta.contentHash);
       }
     }),
   );
@@ -311,6 +322,48 @@ async function trainReferences(
     });
   }
   return out;
+}
+
+/**
+ * Everything that determines a trained reference, hashed into its artifact store key: the
+ * victim (its content hash), the training data (its tree hash), the recipe (the training
+ * request without its paths), the seed, the backend and the tool version. Training is
+ * deterministic for these on one backend, so a stored reference equals a retrained one.
+ */
+export function referenceRecipe(plan: ReferencePlan, victimHash: string): Record<string, unknown> {
+  const { outDir: _out, dataDir, ...recipe } = plan.request;
+  return {
+    kind: 'reference',
+    tool: toolInfo().version,
+    backend: activeBackend()?.backend ?? 'unknown',
+    victim: victimHash,
+    data: dataTreeHash(dataDir),
+    recipe: JSON.parse(JSON.stringify(recipe)) as Record<string, unknown>,
+  };
+}
+
+/**
+ * Copies a reference from the artifact store into its planned folder when the store has one
+ * for the same recipe; true when it did. A folder already there (an earlier, perhaps
+ * interrupted, run) is left to the caller.
+ */
+export function reuseStoredReference(
+  store: ArtifactStore,
+  plan: ReferencePlan,
+  victimHash: string,
+  log?: (line: string) => void,
+): boolean {
+  if (existsSync(plan.dir)) return false;
+  const key = recipeKey(referenceRecipe(plan, victimHash));
+  if (!store.materialize(key, plan.dir)) return false;
+  log?.(`reference ${plan.index + 1} (seed ${plan.seed}) copied from the artifact store`);
+  return true;
+}
+
+/** Adds a trained reference to the artifact store under its recipe. */
+export function storeReference(store: ArtifactStore, plan: ReferencePlan, victimHash: string): void {
+  const recipe = referenceRecipe(plan, victimHash);
+  store.put(recipeKey(recipe), plan.dir, 'reference', recipe);
 }
 
 /** A reference already on disk from an earlier (perhaps interrupted) calibration. */
