@@ -163,12 +163,14 @@ describe('the mistakes baseline through the CLI', () => {
       expect(r.verdict.of).toBe(six.length);
       expect(r.verdict.votes).toBe(six.filter((x) => x.flagged).length);
       const own = (r.defenses as Json[]).find((d) => d.id === 'mistakes');
-      expect(own).toEqual({
+      expect(own).toMatchObject({
         id: 'mistakes',
         status: m.flagged ? 'recognised' : 'not-recognised',
         votes: m.flagged ? 1 : 0,
         of: 1,
       });
+      // Beside it, how many of the 3 references it would accuse by leave-one-out.
+      expect(own?.falseClaims.of + own?.falseClaims.notJudged).toBe(3);
       console.info(
         `mistakes.agreement ${name}: ${m.value} (tau ${m.tau}, ${m.flagged ? 'flagged' : 'not flagged'}); combined verdict ${r.verdict.votes}/${r.verdict.of}`,
       );
