@@ -41,14 +41,13 @@ import {
   fingerprintArray,
   fingerprintMismatch,
   inputMismatch,
-  requireApplicable,
   resolveDefenseParams,
 } from './checks';
 import { searchInputs } from './input-search';
 import { argmaxRows, layerActivationDistance, layerOutputDistance, softmaxRows } from './math';
 import { allImages, checkProbeData, concatRows, gatherImages, inputBounds } from './probe-data';
 import { blockHead, channelMeans, layerOutputShape, queryModel } from './query';
-import { responseAs, scoreWithModel, type QuerySet, type ResponseMap } from './responses';
+import { answeringScore, responseAs, type QuerySet, type ResponseMap } from './responses';
 import type { Applicability, Defense, Fingerprints, MetricSpec } from './types';
 
 export const DEEPJUDGE_ID = 'deepjudge';
@@ -281,12 +280,16 @@ async function score(
       hint: "DeepJudge needs a suspect of the victim's architecture; leave it out of DeepJudge for this suspect.",
     });
   }
-  requireApplicable(DEEPJUDGE_ID, applicability(victim, suspect, fp));
-  throwIfCancelled(ctx, 'DeepJudge scoring');
-  const result = scoreWithModel({ querySets, scoreResponses }, suspect.model, fp, ctx);
-  ctx.progress?.({ stage: 'deepjudge.score', iteration: 1, total: 1, values: { queries: fp.arrays.inputs.shape[0] } });
-  return result;
+  return scoreAnswering(ctx, victim, suspect, fp);
 }
+
+const scoreAnswering = answeringScore({
+  id: DEEPJUDGE_ID,
+  name: 'DeepJudge',
+  applicability,
+  querySets,
+  scoreResponses,
+});
 
 export const deepJudgeDefense: Defense = {
   id: DEEPJUDGE_ID,

@@ -14,7 +14,7 @@
  * Parameters: samples = 1000 (a fingerprint file holds the images; 0 stores the whole set).
  */
 import type { ParamSpec, ParamValues } from '../../../src-shared/params';
-import { contextRng, throwIfCancelled, type RunContext } from '../context';
+import { contextRng, type RunContext } from '../context';
 import type { ImageSet } from '../datasets/types';
 import type { LoadedModel } from '../models/io';
 import {
@@ -28,7 +28,7 @@ import {
 import { argmaxRows, matchingRate } from './math';
 import { allImages, checkProbeData, gatherImages, labelArray, sampleIndices } from './probe-data';
 import { queryModel } from './query';
-import { responseAs, scoreWithModel, type QuerySet, type ResponseMap } from './responses';
+import { answeringScore, responseAs, type QuerySet, type ResponseMap } from './responses';
 import type { Applicability, Defense, FingerprintArray, Fingerprints, MetricSpec } from './types';
 
 export const FIDELITY_ID = 'fidelity';
@@ -121,19 +121,6 @@ function scoreResponses(fp: Fingerprints, responses: ResponseMap): Record<string
   };
 }
 
-async function score(
-  ctx: RunContext,
-  victim: LoadedModel,
-  suspect: LoadedModel,
-  fp: Fingerprints,
-): Promise<Record<string, number>> {
-  requireApplicable(FIDELITY_ID, applicability(victim, suspect, fp));
-  throwIfCancelled(ctx, 'Fidelity scoring');
-  const result = scoreWithModel({ querySets, scoreResponses }, suspect.model, fp, ctx);
-  ctx.progress?.({ stage: 'fidelity.score', iteration: 1, total: 1, values: { queries: fp.arrays.inputs.shape[0] } });
-  return result;
-}
-
 /** Both fidelity figures of `suspect` on the whole of `data` (no fingerprint file). */
 export function measureFidelity(victim: LoadedModel, suspect: LoadedModel, data: ImageSet): Record<string, number> {
   requireApplicable(FIDELITY_ID, applicability(victim, suspect));
@@ -160,5 +147,5 @@ export const fidelityDefense: Defense = {
   extract,
   querySets,
   scoreResponses,
-  score,
+  score: answeringScore({ id: FIDELITY_ID, name: 'Fidelity', applicability, querySets, scoreResponses }),
 };

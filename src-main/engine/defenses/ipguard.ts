@@ -33,19 +33,12 @@ import type { ParamSpec, ParamValues } from '../../../src-shared/params';
 import { contextRng, throwIfCancelled, type RunContext } from '../context';
 import type { ImageSet } from '../datasets/types';
 import type { LoadedModel } from '../models/io';
-import {
-  classMismatch,
-  fingerprintArray,
-  fingerprintMismatch,
-  inputMismatch,
-  requireApplicable,
-  resolveDefenseParams,
-} from './checks';
+import { classMismatch, fingerprintArray, fingerprintMismatch, inputMismatch, resolveDefenseParams } from './checks';
 import { searchInputs } from './input-search';
 import { argmaxRows, argminRows, matchingRate } from './math';
 import { checkProbeData, gatherImages, inputBounds, labelArray, sampleIndices } from './probe-data';
 import { queryModel } from './query';
-import { responseAs, scoreWithModel, type QuerySet, type ResponseMap } from './responses';
+import { answeringScore, responseAs, type QuerySet, type ResponseMap } from './responses';
 import type { Applicability, Defense, Fingerprints, MetricSpec } from './types';
 
 export const IPGUARD_ID = 'ipguard';
@@ -196,19 +189,6 @@ function scoreResponses(fp: Fingerprints, responses: ResponseMap): Record<string
   return { 'ipguard.mr': matchingRate(labels.data, pred.data) };
 }
 
-async function score(
-  ctx: RunContext,
-  victim: LoadedModel,
-  suspect: LoadedModel,
-  fp: Fingerprints,
-): Promise<Record<string, number>> {
-  requireApplicable(IPGUARD_ID, applicability(victim, suspect, fp));
-  throwIfCancelled(ctx, 'IPGuard scoring');
-  const result = scoreWithModel({ querySets, scoreResponses }, suspect.model, fp);
-  ctx.progress?.({ stage: 'ipguard.score', iteration: 1, total: 1, values: { queries: fp.arrays.inputs.shape[0] } });
-  return result;
-}
-
 export const ipGuardDefense: Defense = {
   id: IPGUARD_ID,
   title: 'IPGuard (MR)',
@@ -223,5 +203,5 @@ export const ipGuardDefense: Defense = {
   extract,
   querySets,
   scoreResponses,
-  score,
+  score: answeringScore({ id: IPGUARD_ID, name: 'IPGuard', applicability, querySets, scoreResponses }),
 };

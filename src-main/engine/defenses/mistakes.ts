@@ -29,13 +29,12 @@ import {
   fingerprintArray,
   fingerprintMismatch,
   inputMismatch,
-  requireApplicable,
   resolveDefenseParams,
 } from './checks';
 import { argmaxRows, matchingRate } from './math';
 import { allImages, checkProbeData, gatherImages, labelArray, sampleFrom } from './probe-data';
 import { queryModel } from './query';
-import { responseAs, scoreWithModel, type QuerySet, type ResponseMap } from './responses';
+import { answeringScore, responseAs, type QuerySet, type ResponseMap } from './responses';
 import type { Applicability, Defense, Fingerprints, MetricSpec } from './types';
 
 export const MISTAKES_ID = 'mistakes';
@@ -127,19 +126,6 @@ function scoreResponses(fp: Fingerprints, responses: ResponseMap): Record<string
   return { 'mistakes.agreement': matchingRate(victimLabels.data, pred.data) };
 }
 
-async function score(
-  ctx: RunContext,
-  victim: LoadedModel,
-  suspect: LoadedModel,
-  fp: Fingerprints,
-): Promise<Record<string, number>> {
-  requireApplicable(MISTAKES_ID, applicability(victim, suspect, fp));
-  throwIfCancelled(ctx, 'Mistakes scoring');
-  const result = scoreWithModel({ querySets, scoreResponses }, suspect.model, fp, ctx);
-  ctx.progress?.({ stage: 'mistakes.score', iteration: 1, total: 1, values: { queries: fp.arrays.inputs.shape[0] } });
-  return result;
-}
-
 export const mistakesDefense: Defense = {
   id: MISTAKES_ID,
   title: 'Shared mistakes (baseline)',
@@ -155,5 +141,5 @@ export const mistakesDefense: Defense = {
   extract,
   querySets,
   scoreResponses,
-  score,
+  score: answeringScore({ id: MISTAKES_ID, name: 'Mistakes', applicability, querySets, scoreResponses }),
 };

@@ -29,14 +29,13 @@ import {
   fingerprintArray,
   fingerprintMismatch,
   inputMismatch,
-  requireApplicable,
   resolveDefenseParams,
 } from './checks';
 import { argmaxRows, cosineSimilarity, pairDecisionDistances, pairwiseDistances, softmaxRows } from './math';
 import { mutationPartners, pgdPartners } from './modeldiff-pairs';
 import { allImages, checkProbeData, concatRows, gatherImages, inputBounds, pixelUnit, sampleFrom } from './probe-data';
 import { queryModel } from './query';
-import { responseAs, scoreWithModel, type QuerySet, type ResponseMap } from './responses';
+import { answeringScore, responseAs, type QuerySet, type ResponseMap } from './responses';
 import type { Applicability, Defense, FingerprintArray, Fingerprints, MetricSpec } from './types';
 
 export const MODELDIFF_ID = 'modeldiff';
@@ -205,19 +204,6 @@ function scoreResponses(fp: Fingerprints, responses: ResponseMap): Record<string
   return { 'modeldiff.ddv': cosineSimilarity(ddvV, ddvS) };
 }
 
-async function score(
-  ctx: RunContext,
-  victim: LoadedModel,
-  suspect: LoadedModel,
-  fp: Fingerprints,
-): Promise<Record<string, number>> {
-  requireApplicable(MODELDIFF_ID, applicability(victim, suspect, fp));
-  throwIfCancelled(ctx, 'ModelDiff scoring');
-  const result = scoreWithModel({ querySets, scoreResponses }, suspect.model, fp);
-  ctx.progress?.({ stage: 'modeldiff.score', iteration: 1, total: 1, values: { queries: fp.arrays.inputs.shape[0] } });
-  return result;
-}
-
 export const modelDiffDefense: Defense = {
   id: MODELDIFF_ID,
   title: 'ModelDiff (DDV)',
@@ -231,5 +217,5 @@ export const modelDiffDefense: Defense = {
   extract,
   querySets,
   scoreResponses,
-  score,
+  score: answeringScore({ id: MODELDIFF_ID, name: 'ModelDiff', applicability, querySets, scoreResponses }),
 };

@@ -12,11 +12,12 @@
  * white-box answer that only a model's weights give.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { RunContext } from '../context';
+import { throwIfCancelled, type RunContext } from '../context';
 import { AuditError } from '../errors';
 import { argmaxRows, softmaxRows } from './math';
 import { blockHead, channelMeans, queryModel, type ModelRole } from './query';
-import type { FingerprintArray, Fingerprints } from './types';
+import { requireApplicable } from './checks';
+import type { Defense, FingerprintArray, Fingerprints } from './types';
 
 export const RESPONSE_OUTPUTS = ['activations', 'logits', 'probabilities', 'labels'] as const;
 export type ResponseOutput = (typeof RESPONSE_OUTPUTS)[number];
@@ -154,4 +155,27 @@ export function scoreWithModel(
   ctx?: RunContext,
 ): Record<string, number> {
   return defense.scoreResponses(fp, answerAllWithModel(suspect, defense.querySets(fp), 'suspect', ctx));
+}
+
+/**
+ * The `score` of a defence that declares its queries: the suspect must fit (applicability,
+ * with the same reason), it answers the query sets, and `scoreResponses` scores; progress
+ * reports the queries spent.
+ */
+export function answeringScore(d: {
+  id: string;
+  name: string;
+  applicability: Defense['applicability'];
+  querySets: (fp: Fingerprints) => QuerySet[];
+  scoreResponses: (fp: Fingerprints, r: ResponseMap) => Record<string, number>;
+}): Defense['score'] {
+  return async (ctx, victim, suspect, fp) => {
+    requireApplicable(d.id, d.applicability(victim, suspect, fp));
+    throwIfCancelled(ctx, `${d.name} scoring`);
+    const sets = d.querySets(fp);
+    const result = d.scoreResponses(fp, answerAllWithModel(suspect.model, sets, 'suspect', ctx));
+    const queries = sets.reduce((n, s) => n + (s.inputs.shape[0] ?? 0), 0);
+    ctx.progress?.({ stage: `${d.id}.score`, iteration: 1, total: 1, values: { queries } });
+    return result;
+  };
 }
