@@ -93,3 +93,13 @@ export function emptyFingerprintError(defense: string, why: string): AuditError 
     hint: 'Pass more data, or data the victim classifies correctly (its own test split).',
   });
 }
+
+/** Applicability of a defence that compares labels: its own fingerprints, and a suspect with the victim's inputs and classes. */
+export function sameTaskApplicability(
+  defenseId: string,
+): (victim: LoadedModel, suspect: LoadedModel, fp?: Fingerprints) => Applicability {
+  return (victim, suspect, fp) =>
+    fingerprintMismatch(defenseId, victim, fp) ??
+    inputMismatch(victim, suspect) ??
+    classMismatch(victim, suspect) ?? { applicable: true };
+}

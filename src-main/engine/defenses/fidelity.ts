@@ -17,19 +17,12 @@ import type { ParamSpec, ParamValues } from '../../../src-shared/params';
 import { contextRng, type RunContext } from '../context';
 import type { ImageSet } from '../datasets/types';
 import type { LoadedModel } from '../models/io';
-import {
-  classMismatch,
-  fingerprintArray,
-  fingerprintMismatch,
-  inputMismatch,
-  requireApplicable,
-  resolveDefenseParams,
-} from './checks';
+import { fingerprintArray, requireApplicable, resolveDefenseParams, sameTaskApplicability } from './checks';
 import { argmaxRows, matchingRate } from './math';
 import { allImages, checkProbeData, gatherImages, labelArray, sampleIndices } from './probe-data';
 import { queryModel } from './query';
 import { answeringScore, responseAs, type QuerySet, type ResponseMap } from './responses';
-import type { Applicability, Defense, FingerprintArray, Fingerprints, MetricSpec } from './types';
+import type { Defense, FingerprintArray, Fingerprints, MetricSpec } from './types';
 
 export const FIDELITY_ID = 'fidelity';
 
@@ -56,13 +49,7 @@ const PARAMS: readonly ParamSpec[] = [
   },
 ];
 
-function applicability(victim: LoadedModel, suspect: LoadedModel, fp?: Fingerprints): Applicability {
-  return (
-    fingerprintMismatch(FIDELITY_ID, victim, fp) ??
-    inputMismatch(victim, suspect) ??
-    classMismatch(victim, suspect) ?? { applicable: true }
-  );
-}
+const applicability = sameTaskApplicability(FIDELITY_ID);
 
 function predict(
   model: LoadedModel,

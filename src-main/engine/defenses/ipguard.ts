@@ -33,13 +33,13 @@ import type { ParamSpec, ParamValues } from '../../../src-shared/params';
 import { contextRng, throwIfCancelled, type RunContext } from '../context';
 import type { ImageSet } from '../datasets/types';
 import type { LoadedModel } from '../models/io';
-import { classMismatch, fingerprintArray, fingerprintMismatch, inputMismatch, resolveDefenseParams } from './checks';
+import { fingerprintArray, resolveDefenseParams, sameTaskApplicability } from './checks';
 import { searchInputs } from './input-search';
 import { argmaxRows, argminRows, matchingRate } from './math';
 import { checkProbeData, gatherImages, inputBounds, labelArray, sampleIndices } from './probe-data';
 import { queryModel } from './query';
 import { answeringScore, responseAs, type QuerySet, type ResponseMap } from './responses';
-import type { Applicability, Defense, Fingerprints, MetricSpec } from './types';
+import type { Defense, Fingerprints, MetricSpec } from './types';
 
 export const IPGUARD_ID = 'ipguard';
 
@@ -103,13 +103,7 @@ export function ipguardLoss(z: tf.Tensor2D, source: tf.Tensor1D, target: tf.Tens
   });
 }
 
-function applicability(victim: LoadedModel, suspect: LoadedModel, fp?: Fingerprints): Applicability {
-  return (
-    fingerprintMismatch(IPGUARD_ID, victim, fp) ??
-    inputMismatch(victim, suspect) ??
-    classMismatch(victim, suspect) ?? { applicable: true }
-  );
-}
+const applicability = sameTaskApplicability(IPGUARD_ID);
 
 async function extract(
   ctx: RunContext,

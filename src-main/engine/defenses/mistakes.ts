@@ -23,19 +23,12 @@ import { contextRng, throwIfCancelled, type RunContext } from '../context';
 import type { ImageSet } from '../datasets/types';
 import { AuditError } from '../errors';
 import type { LoadedModel } from '../models/io';
-import {
-  classMismatch,
-  emptyFingerprintError,
-  fingerprintArray,
-  fingerprintMismatch,
-  inputMismatch,
-  resolveDefenseParams,
-} from './checks';
+import { emptyFingerprintError, fingerprintArray, resolveDefenseParams, sameTaskApplicability } from './checks';
 import { argmaxRows, matchingRate } from './math';
 import { allImages, checkProbeData, gatherImages, labelArray, sampleFrom } from './probe-data';
 import { queryModel } from './query';
 import { answeringScore, responseAs, type QuerySet, type ResponseMap } from './responses';
-import type { Applicability, Defense, Fingerprints, MetricSpec } from './types';
+import type { Defense, Fingerprints, MetricSpec } from './types';
 
 export const MISTAKES_ID = 'mistakes';
 
@@ -64,13 +57,7 @@ const PARAMS: readonly ParamSpec[] = [
   },
 ];
 
-function applicability(victim: LoadedModel, suspect: LoadedModel, fp?: Fingerprints): Applicability {
-  return (
-    fingerprintMismatch(MISTAKES_ID, victim, fp) ??
-    inputMismatch(victim, suspect) ??
-    classMismatch(victim, suspect) ?? { applicable: true }
-  );
-}
+const applicability = sameTaskApplicability(MISTAKES_ID);
 
 async function extract(
   ctx: RunContext,
