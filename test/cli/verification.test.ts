@@ -2,6 +2,7 @@ import { cpSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } 
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, writeIdx } from '../engine/datasets/fixtures';
+import { SMALL_DEFENSES } from '../evidence/fixture';
 import { bandsIdx } from './bands';
 import { VerifyJsonSchema } from '../../src-main/engine/calibration/verify-schema';
 import { runCli } from './run-cli';
@@ -12,22 +13,7 @@ const data = join(tmp.dir, 'bands');
 writeIdx(data, bandsIdx(240, 1), bandsIdx(60, 2), true);
 
 const arch = ['--blocks', '2', '--width', '8', '--hidden', '16', '--batch', '32'];
-const small = [
-  '--param',
-  'deepjudge.seeds=12',
-  '--param',
-  'deepjudge.fuzzSteps=5',
-  '--param',
-  'modeldiff.seeds=12',
-  '--param',
-  'ipguard.fingerprints=12',
-  '--param',
-  'ipguard.steps=20',
-  '--param',
-  'zest.references=2',
-  '--param',
-  'zest.masks=16',
-];
+const small = SMALL_DEFENSES;
 
 describe('calibrate and verify', () => {
   const victim = join(tmp.dir, 'victim');
