@@ -19,6 +19,7 @@ import { writeFileAtomicSync } from '../engine/files/atomic-write';
 import type { DefenseStatus, MetricScore, VoteRule } from '../engine/verdict/verdict';
 import { formatNumber, percent, ruleText } from './format';
 import { escapeHtml } from './html';
+import { readableUtc } from './format';
 import { findChromium, renderPdf, type RenderPdfOptions } from './pdf';
 
 const e = escapeHtml;
@@ -60,29 +61,6 @@ const VOTE_RULES: Record<VoteRule, string> = {
   any: 'any: derived when at least one voting metric flags the suspect',
   all: 'all: derived when every voting metric flags the suspect',
 };
-
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-
-/** '7 December 2026, 06:07:22 UTC'; the string itself when it is not a date. */
-export function readableUtc(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} UTC`;
-}
 
 /** Value and tau to three digits, or six where three would make them look equal. */
 function valueAndTau(value: number, tau: number | undefined): [string, string] {

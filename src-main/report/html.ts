@@ -17,7 +17,8 @@ import { displayLabel, type ReportData } from './data';
 import type { ReportFigure, ReportFigures } from './figures';
 import { findings, type Finding } from './findings';
 import { frontierSentencesHtml } from './frontier';
-import { formatFidelity, formatMetricCell, formatSeconds, formatTau, percent, ruleText } from './format';
+import { summarySectionHtml } from './summary';
+import { formatFidelity, formatMetricCell, formatSeconds, formatTau, percent, readableUtc, ruleText } from './format';
 import {
   defenseFalseClaimSentence,
   separabilityData,
@@ -86,6 +87,11 @@ p { margin: 0 0 2mm; }
 .meta { display: grid; grid-template-columns: auto 1fr; gap: 0.6mm 5mm; font-size: 8.5pt; margin: 3mm 0 2mm; }
 .meta dt { color: #555; } .meta dd { margin: 0; }
 .finding { margin: 0 0 2.5mm; break-inside: avoid; }
+ul.headlines { list-style: none; padding: 0; margin: 0 0 3mm; font-size: 9pt; }
+ul.headlines li { margin: 0 0 1mm; } ul.headlines .mark { display: inline-block; width: 4mm; font-weight: bold; }
+ul.headlines li.survives .mark { color: #1b6e2a; } ul.headlines li.defeated .mark { color: #a12a1c; }
+table.grid { font-size: 8pt; } table.grid th.c, table.grid td.c { text-align: center; padding: 1mm 2.5mm; }
+table.grid td.proven { background: #dff3e1; color: #1e4f21; } table.grid td.lost { background: #fbe3e1; color: #7a1d16; } table.grid td.none { color: #999; }
 .finding b { color: #111; }
 table { border-collapse: collapse; }
 th, td { padding: 0.9mm 1.4mm; border-bottom: 0.5pt solid #d6d6d6; vertical-align: top; }
@@ -128,6 +134,8 @@ ul.skipped { margin: 1mm 0 0 4mm; padding: 0; font-size: 8.5pt; }
 
 /** CSS class of the ownership cell. */
 const VERDICT_CLASS: Record<Verdict, string> = { derived: 'yes', 'not-derived': 'no', pending: '' };
+/** An independent model called derived is a false claim (red); called not derived, a right answer (green). */
+const VERDICT_CLASS_INDEPENDENT: Record<Verdict, string> = { derived: 'no', 'not-derived': 'yes', pending: '' };
 
 function resultsTable(data: ReportData): string {
   const t = data.table;
@@ -150,9 +158,15 @@ function resultsTable(data: ReportData): string {
       const cells = t.metrics.map((m) => {
         const v = r.metrics[m.id];
         if (!v) return `<td class="num">${r.suspects ? 'n/a' : '-'}</td>`;
-        return `<td class="num">${formatMetricCell(v)}<span class="flag">flagged ${v.flagged}/${v.n}</span></td>`;
+        // A degenerate threshold does not vote: its flags mean nothing and are not shown.
+        const flag = m.degenerate || v.tau === null ? '' : `<span class="flag">flagged ${v.flagged}/${v.n}</span>`;
+        return `<td class="num">${formatMetricCell(v)}${flag}</td>`;
       });
-      const verdictClass = VERDICT_CLASS[r.ownership.verdict];
+      // Green always means ownership still proven: a Yes for an attack, a No for an independent model.
+      const independent = attackRole(r.attack) === 'independent';
+      const verdictClass = independent
+        ? VERDICT_CLASS_INDEPENDENT[r.ownership.verdict]
+        : VERDICT_CLASS[r.ownership.verdict];
       return `<tr><td class="label">${e(r.label)}</td><td>${e(r.scenario)}</td><td class="num">${r.suspects}</td><td class="num">${f.accuracy}</td><td class="num">${f.drop}</td>${cells.join('')}<td class="${verdictClass}">${e(r.ownership.label)}</td></tr>`;
     })
     .join('');
@@ -197,7 +211,7 @@ function thresholdsSection(data: ReportData): string {
     )
     .join('');
   return `
-<p>Calibration ${c.id ? `<code>${e(c.id)}</code> ` : ''}from <code>${wrappable(c.filePath)}</code>, made ${e(doc.createdAt)} on the ${e(doc.backend)} backend for victim <code>${e(doc.victim.contentHash)}</code>. Each threshold tau comes from the values that ${refs.length} independently trained reference models reached: a suspect must be closer to the victim than the rule allows an independent model to be.</p>
+<p>Calibration ${c.id ? `<code>${e(c.id)}</code> ` : ''}from <code>${wrappable(c.filePath)}</code>, made ${e(readableUtc(doc.createdAt))} on the ${e(doc.backend)} backend for victim <code>${e(doc.victim.contentHash)}</code>. Each threshold tau comes from the values that ${refs.length} independently trained reference models reached: a suspect must be closer to the victim than the rule allows an independent model to be.</p>
 <table class="list keep"><caption><b>Table 4.</b> Thresholds per metric: the rule, tau (three digits; six below), degeneracy and the reference values in reference order.</caption><thead><tr><th>Metric</th><th>Kind</th><th>Rule</th><th class="num">tau</th><th>Degenerate</th><th>Reference values</th></tr></thead><tbody>${metricRows}</tbody></table>
 <table class="list keep" style="margin-top:4mm"><caption><b>Table 5.</b> Reference (negative) models of the calibration.</caption><thead><tr><th class="num">#</th><th>Lineage</th><th class="num">Seed</th><th class="num">LR</th><th class="num">Iterations</th><th class="num">Acc. %</th><th>Content hash (sha256)</th></tr></thead><tbody>${refRows}</tbody></table>
 <table class="list keep" style="margin-top:4mm"><caption><b>Table 6.</b> Defences, their parameters and fingerprint hashes.</caption><thead><tr><th>Defence</th><th>Parameters</th><th>Fingerprints (sha256)</th></tr></thead><tbody>${defences}</tbody></table>`;
@@ -239,7 +253,10 @@ function environmentSection(data: ReportData): string {
   return `
 ${kv([
   ['Run', `<code>${e(run.id)}</code> (${e(run.name)}), ${e(run.status)}`],
-  ['Created / started / finished', `${e(run.createdAt)} / ${e(run.startedAt ?? '-')} / ${e(run.finishedAt ?? '-')}`],
+  [
+    'Created / started / finished',
+    `${e(readableUtc(run.createdAt))} / ${e(run.startedAt ? readableUtc(run.startedAt) : '-')} / ${e(run.finishedAt ? readableUtc(run.finishedAt) : '-')}`,
+  ],
   ['Wall time', `${formatSeconds(run.wallSeconds)} (jobs: ${formatSeconds(total)} of worker time)`],
   ['Backend', e(env.backend)],
   ['Versions (run)', versions],
@@ -308,9 +325,10 @@ export function reportHtml(data: ReportData, figures: ReportFigures): string {
 <dt>Victim</dt><dd>${e(data.environment.victim.lineage ?? '-')}${t.victimAccuracy !== null ? ` &middot; test accuracy ${percent(t.victimAccuracy)} %` : ''}</dd>
 <dt>Suspects</dt><dd>${data.suspects.length} in ${t.rows.length} rows &middot; ${data.calibration ? `${data.calibration.document.references.length} reference models` : 'no calibration'}</dd>
 <dt>Verdict</dt><dd>${summary}</dd>
-<dt>Report</dt><dd>generated ${e(data.generatedAt)}</dd>
+<dt>Report</dt><dd>generated ${e(readableUtc(data.generatedAt))}</dd>
 </dl>
 </header>
+${summarySectionHtml(data)}
 ${frontierSection(data, frontierFigs)}
 <h2>1. Findings</h2>
 <p class="note">Per defence: how many suspects of each attack row it still recognises, and at what accuracy cost to the attacker. A defence recognises a suspect when a strict majority of its own metrics flag it (for DeepJudge both LOD and LAD; a tie does not count); metrics with a degenerate threshold do not vote. The fidelity drop is the row's mean test-accuracy loss against the victim, in percentage points.</p>

@@ -4,7 +4,9 @@ import { tick } from 'svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import ErrorNote from '../../src-renderer/src/components/ErrorNote.svelte';
 import ParamForm from '../../src-renderer/src/components/ParamForm.svelte';
+import RunSummary from '../../src-renderer/src/components/RunSummary.svelte';
 import VerdictTable from '../../src-renderer/src/components/VerdictTable.svelte';
+import { useCatalogVocabulary } from '../../src-renderer/src/lib/format';
 import { WizardState } from '../../src-renderer/src/lib/wizard.svelte';
 import { HistoryState } from '../../src-renderer/src/lib/history.svelte';
 import History from '../../src-renderer/src/screens/History.svelte';
@@ -91,6 +93,21 @@ describe('ParamForm', () => {
 });
 
 describe('VerdictTable', () => {
+  it('colours for the owner: green means ownership still proven, for attacks and independent models alike', () => {
+    useCatalogVocabulary(catalog());
+    render(VerdictTable, { table: table('r-1', { finetuneDerived: false }) });
+    const ft = document.querySelector('tr[data-row-id="finetune"]')!;
+    // An attack row called not derived: the attack evades, red.
+    expect(ft.querySelector('[data-field="ownership"] .badge')?.classList.contains('no')).toBe(true);
+    // The negative row called not derived is the right answer: green, not the red of "No".
+    const neg = document.querySelector('tr[data-row-id="negative"]')!;
+    expect(neg.querySelector('[data-field="ownership"]')?.textContent).toBe('No (0/1)');
+    expect(neg.querySelector('[data-field="ownership"] .badge')?.classList.contains('yes')).toBe(true);
+    expect(neg.querySelector('[data-field="defenses"] .defense')?.classList.contains('proven')).toBe(true);
+    // A degenerate threshold does not vote: no "flagged" under its value.
+    expect(ft.querySelector('[data-metric="ipguard.mr"] .flag')).toBeNull();
+  });
+
   it('shows the tau row, mean ± std with flags, accuracy, drop and the verdicts', () => {
     render(VerdictTable, { table: table('r-1'), caption: 'Table 1' });
     const t = screen.getByRole('table', { name: 'Table 1' });
@@ -124,6 +141,29 @@ describe('VerdictTable', () => {
     expect(ft.classList.contains('pending')).toBe(true);
     expect(ft.querySelector('[data-field="accuracy"]')?.textContent).toBe('-');
     expect(ft.querySelector('[data-field="ownership"]')?.textContent).toBe('-');
+  });
+});
+
+describe('RunSummary', () => {
+  it('answers first: one headline per defence and the defence x attack grid', () => {
+    useCatalogVocabulary(catalog());
+    render(RunSummary, { table: table('r-1') });
+    const headline = document.querySelector('li[data-defense="deepjudge"]')!;
+    expect(headline.textContent).toContain('accuses 0 of 1 independent model');
+    const grid = screen.getByRole('table', { name: 'Defence by attack' });
+    const ft = grid.querySelector('tr[data-defense="deepjudge"] td[data-attack="finetune"]')!;
+    expect(ft.getAttribute('data-state')).toBe('proven');
+    expect(ft.textContent).toContain('2/2');
+    expect(ft.textContent).toContain('1.0 pt drop');
+    const neg = grid.querySelector('tr[data-defense="deepjudge"] td[data-attack="negative"]')!;
+    expect(neg.getAttribute('data-state')).toBe('proven');
+    expect(neg.textContent?.trim()).toBe('0/1');
+  });
+
+  it('says so while nothing has been judged', () => {
+    const t = table('r-1', { done: false });
+    render(RunSummary, { table: { ...t, rows: t.rows.filter((r) => r.suspects === 0) } });
+    expect(document.querySelector('[data-field="summary-empty"]')).toBeTruthy();
   });
 });
 

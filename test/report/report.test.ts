@@ -157,6 +157,11 @@ describe('audit report', () => {
       has('DeepJudge still recognises 2 of 2 FT(ratio=0.5) surrogates (ltd10) at a 0.2-point fidelity drop.');
       has('ZEST flags 0 of 1 independently trained negative model as derived.');
       has('RemovalNet defeats its ownership verification in this run (0 of 2 surrogates recognised).');
+      // The answer first: page one opens with one headline per defence and the defence x attack grid.
+      const page1 = squash(execFileSync(PDFTOTEXT, ['-f', '1', '-l', '1', pdfFile, '-'], { encoding: 'utf8' }));
+      expect(page1).toContain(squash('Summary: would the fingerprint survive?'));
+      expect(page1).toContain(squash('DeepJudge: RemovalNet defeats it (0 of 2 recognised, 2.1-point drop)'));
+      expect(page1).toContain(squash('Table 0.'));
       for (let n = 1; n <= figures.figures.length; n++) has(`Figure ${n}.`);
       for (const f of figures.figures) has(f.title);
       has(data.environment.victim.contentHash as string);

@@ -4,6 +4,7 @@
  * cells as mean ± std with three significant digits, the mean alone for one suspect).
  */
 import type { ApiError, Catalog, CatalogMetric, Result } from '../../../src-shared/contract/api';
+import type { AttackRole } from '../../../src-shared/domain/attacks';
 import { formatMetricCell, formatNumber, formatTau, percent } from '../../../src-shared/format';
 
 export { formatMetricCell, formatNumber, formatTau, percent };
@@ -38,12 +39,26 @@ export function formatDate(iso: string): string {
  */
 let metricVocabulary = new Map<string, Pick<CatalogMetric, 'label' | 'shortLabel'>>();
 let defenseNames = new Map<string, string>();
+let attackVocabulary = new Map<string, { name: string; role: AttackRole }>();
 
-export function useCatalogVocabulary(catalog: Pick<Catalog, 'defenses' | 'reportedMetrics'>): void {
+export function useCatalogVocabulary(
+  catalog: Pick<Catalog, 'defenses' | 'reportedMetrics'> & Partial<Pick<Catalog, 'attacks'>>,
+): void {
   metricVocabulary = new Map(
     [...catalog.defenses.flatMap((d) => d.metrics), ...catalog.reportedMetrics].map((m) => [m.id, m]),
   );
   defenseNames = new Map(catalog.defenses.map((d) => [d.id, d.name]));
+  attackVocabulary = new Map((catalog.attacks ?? []).map((a) => [a.id, { name: a.name, role: a.role }]));
+}
+
+/** An attack's name, e.g. 'RemovalNet' (the id until the catalog is loaded). */
+export function attackName(id: string): string {
+  return attackVocabulary.get(id)?.name ?? id;
+}
+
+/** An attack's role; an attack the catalog does not know counts as a modification baseline. */
+export function attackRole(id: string): AttackRole {
+  return attackVocabulary.get(id)?.role ?? 'modification';
 }
 
 /** A defence's paper name, e.g. 'DeepJudge' (the id until the catalog is loaded). */

@@ -6,7 +6,7 @@
  */
 import type { ResultsTable } from '../../../src-shared/audit/results';
 import type { Verdict } from '../../../src-shared/domain/verdict';
-import { defenseName, formatMetricCell, formatTau, metricLabel, metricShortLabel, percent } from './format';
+import { attackRole, defenseName, formatMetricCell, formatTau, metricLabel, metricShortLabel, percent } from './format';
 
 export interface VerdictColumn {
   id: string;
@@ -27,6 +27,11 @@ export interface VerdictCell {
   flagged: string;
   /** Every suspect of the row flagged by this metric. */
   allFlagged: boolean;
+  /**
+   * What the flags mean for the owner: 'proven' (green) when every suspect of an attack row is
+   * flagged, 'lost' (red) when an independent model is flagged (a false claim), '' otherwise.
+   */
+  tone: '' | 'proven' | 'lost';
 }
 
 export interface VerdictRow {
@@ -39,8 +44,16 @@ export interface VerdictRow {
   cells: VerdictCell[];
   ownership: string;
   verdict: 'yes' | 'no' | 'pending';
+  /**
+   * The verdict's colour for the owner: green ('proven') when ownership of an attack's
+   * surrogate is still proven, or an independent model is rightly called not derived; red
+   * ('lost') when an attack evades or an independent model is wrongly claimed.
+   */
+  tone: 'proven' | 'lost' | 'pending';
+  /** A row of independently trained (negative) models. */
+  independent: boolean;
   /** Each defence on its own: 'DeepJudge 2/3 (1 tie)'; recognised when most of the row's suspects are. */
-  defenses: { id: string; text: string; recognised: boolean }[];
+  defenses: { id: string; text: string; recognised: boolean; tone: '' | 'proven' | 'lost' }[];
 }
 
 export interface VerdictTableView {
@@ -67,6 +80,9 @@ export function verdictTableView(table: ResultsTable): VerdictTableView {
     degenerate: m.degenerate,
   }));
   const rows = table.rows.map((r): VerdictRow => {
+    const independent = attackRole(r.attack) === 'independent';
+    const verdict = VERDICT_VIEW[r.ownership.verdict];
+    const recognisedTone = (recognised: boolean): 'proven' | 'lost' => (recognised !== independent ? 'proven' : 'lost');
     return {
       rowId: r.rowId,
       label: r.label,
@@ -76,20 +92,31 @@ export function verdictTableView(table: ResultsTable): VerdictTableView {
       drop: r.fidelity ? percent(r.fidelity.drop) : '-',
       cells: table.metrics.map((m) => {
         const v = r.metrics[m.id];
-        if (!v) return { id: m.id, text: r.suspects ? 'n/a' : '-', flagged: '', allFlagged: false };
+        if (!v) return { id: m.id, text: r.suspects ? 'n/a' : '-', flagged: '', allFlagged: false, tone: '' };
+        const allFlagged = v.n > 0 && v.flagged === v.n;
         return {
           id: m.id,
           text: formatMetricCell(v),
-          flagged: v.tau === null ? '' : `flagged ${v.flagged}/${v.n}`,
-          allFlagged: v.n > 0 && v.flagged === v.n,
+          flagged: v.tau === null || m.degenerate ? '' : `flagged ${v.flagged}/${v.n}`,
+          allFlagged,
+          tone: independent
+            ? v.flagged > 0 && !m.degenerate
+              ? 'lost'
+              : ''
+            : allFlagged && !m.degenerate
+              ? 'proven'
+              : '',
         };
       }),
       ownership: r.ownership.label,
-      verdict: VERDICT_VIEW[r.ownership.verdict],
+      verdict,
+      tone: verdict === 'pending' ? 'pending' : recognisedTone(verdict === 'yes'),
+      independent,
       defenses: Object.entries(r.defenses ?? {}).map(([id, d]) => ({
         id,
         text: `${defenseName(id)} ${d.recognised}/${d.judged}${d.ties ? ` (${d.ties} ${d.ties === 1 ? 'tie' : 'ties'})` : ''}`,
         recognised: d.recognised * 2 > d.judged,
+        tone: d.judged === 0 ? '' : recognisedTone(independent ? d.recognised > 0 : d.recognised * 2 > d.judged),
       })),
     };
   });
