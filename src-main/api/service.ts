@@ -226,8 +226,13 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
           },
         );
       }
-      if (!checked.spec) {
-        throw new AuditError('SPEC_INVALID', `The audit spec is invalid:\n  ${checked.problems.join('\n  ')}`, {
+      // The estimate's ceiling too: the same refusal the wizard shows before the start.
+      const { backend } = await engine;
+      const problems = checked.spec
+        ? checkSpec(spec, workers ?? defaultWorkers(backend), backend, specContext).problems
+        : checked.problems;
+      if (!checked.spec || problems.length) {
+        throw new AuditError('SPEC_INVALID', `The audit spec is invalid:\n  ${problems.join('\n  ')}`, {
           hint: 'Fix the fields named above (checkSpec lists the same problems).',
         });
       }

@@ -5,6 +5,7 @@
  * folders exist and whether a reused calibration is stored. Each names its field.
  */
 import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAuditSpec, type AuditSpec } from '../../src-shared/audit/spec';
 import type { SpecCheck } from '../../src-shared/contract/api';
@@ -12,6 +13,7 @@ import { planJobs, validateAgainstRegistries, type PlannedJob } from '../runner/
 import { chainWeights } from '../runner/scheduler';
 import type { AuditStore } from '../store/types';
 import { blockProblems } from '../runner/victim-blocks';
+import { estimateFindings, semanticProblems } from './semantic-checks';
 
 export interface SpecCheckContext {
   store: AuditStore;
@@ -20,6 +22,8 @@ export interface SpecCheckContext {
   baseDir: string;
   /** Whether the API may read a path (path-policy.ts); a path it may not is never looked at. */
   readable?: (abs: string) => boolean;
+  /** Cores of this machine (workers above it only share them); default: availableParallelism(). */
+  cores?: number;
 }
 
 function isDir(p: string): boolean {
@@ -71,7 +75,7 @@ function pathProblems(spec: AuditSpec, baseDir: string): string[] {
 export function specProblems(
   raw: unknown,
   ctx: SpecCheckContext,
-): { spec?: AuditSpec; problems: string[]; notAllowed?: string[] } {
+): { spec?: AuditSpec; problems: string[]; notAllowed?: string[]; warnings?: string[] } {
   const parsed = parseAuditSpec(raw);
   if (!parsed.ok) return { problems: parsed.problems };
   const spec = parsed.spec;
@@ -81,9 +85,13 @@ export function specProblems(
   if ('reuse' in spec.calibration && !ctx.store.getCalibration(spec.calibration.reuse)) {
     problems.push(`calibration.reuse: no stored calibration with id ${spec.calibration.reuse}`);
   }
-  // Blocks are read from the victim only once its folder is known to be there.
-  if (!problems.length) problems.push(...blockProblems(spec, ctx.baseDir));
-  return problems.length ? { problems } : { spec, problems };
+  // Blocks and the calibration's fit are read from the victim only once its folder is known to be there.
+  if (problems.length) return { problems };
+  problems.push(...blockProblems(spec, ctx.baseDir));
+  const reuse = 'reuse' in spec.calibration ? ctx.store.getCalibration(spec.calibration.reuse) : undefined;
+  const semantic = semanticProblems(spec, ctx.baseDir, reuse);
+  problems.push(...semantic.problems);
+  return problems.length ? { problems, warnings: semantic.warnings } : { spec, problems, warnings: semantic.warnings };
 }
 
 /**
@@ -117,8 +125,8 @@ export function estimateJobs(
 }
 
 export function checkSpec(raw: unknown, workers: number, backend: string, ctx: SpecCheckContext): SpecCheck {
-  const { spec, problems } = specProblems(raw, ctx);
-  if (!spec) return { problems };
+  const { spec, problems, warnings = [] } = specProblems(raw, ctx);
+  if (!spec) return { problems, warnings };
   const reuse = 'reuse' in spec.calibration ? ctx.store.getCalibration(spec.calibration.reuse) : undefined;
   // Planning is pure apart from reading the victim's recorded recipe; the work folder is never created.
   const jobs = planJobs(spec, {
@@ -127,5 +135,7 @@ export function checkSpec(raw: unknown, workers: number, backend: string, ctx: S
     baseDir: ctx.baseDir,
     calibration: reuse ? { filePath: reuse.filePath } : undefined,
   });
-  return { problems: [], estimate: estimateJobs(jobs, workers, backend) };
+  const estimate = estimateJobs(jobs, workers, backend);
+  const found = estimateFindings(spec, jobs, estimate, ctx.cores ?? availableParallelism());
+  return { problems: found.problems, warnings: [...warnings, ...found.warnings], estimate };
 }

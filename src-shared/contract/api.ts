@@ -129,8 +129,14 @@ export interface ModelSummary {
 }
 
 export interface SpecCheck {
-  /** Empty when the spec can run; each problem names its field. */
+  /** Empty when the spec can run; each problem names its field. They block the start. */
   problems: string[];
+  /**
+   * Added: what runs but probably not as meant (more workers than cores, an estimate above a
+   * few hours, a reused calibration on few or weak references); each names its field. They
+   * never block the start.
+   */
+  warnings?: string[];
   /**
    * Present when the spec is valid. From the planner's per-job weights (measured on the wasm
    * backend) scaled for the active backend; `note` (added; always set by the main side) says

@@ -219,6 +219,55 @@ describe('Wizard screen', () => {
   });
 });
 
+describe('Wizard: semantic checks on the fields', () => {
+  it('shows a blocking problem under the DeepJudge block, a warning under workers, and states the rule', async () => {
+    const { w } = wizard();
+    w.client.checkSpec = async () =>
+      ok({
+        problems: [
+          // (The fixture catalog's DeepJudge has no block parameter: the note goes on its seeds.)
+          'defenses[0].params.seeds: the victim has 3 blocks, so block 99 does not exist: pick 1-3, or 0 for its default block',
+        ],
+        warnings: ['workers: 64 workers on 2 cores share the cores and each runs slower'],
+      });
+    render(Wizard, { w, onstarted: () => undefined });
+    await fireEvent.click(screen.getByRole('button', { name: 'Smoke preset' }));
+    await w.runCheck();
+    w.step = 2; // Defences
+    await tick();
+    const block = document.getElementById('def-deepjudge-seeds')!.closest('.param')!;
+    const note = block.querySelector('[data-note="problem"]')!;
+    expect(note.textContent).toContain('the victim has 3 blocks, so block 99 does not exist');
+    expect(note.textContent).not.toContain('defenses[0]');
+    expect((screen.getByRole('button', { name: 'Next: Attacks' }) as HTMLButtonElement).disabled).toBe(true);
+    w.step = 3; // Attacks: the warning sits on the workers field and does not block Next
+    await tick();
+    const workers = screen.getByLabelText('Workers').closest('.field')!;
+    expect(workers.querySelector('[data-note="warning"]')?.textContent).toContain('64 workers on 2 cores');
+    w.step = 4;
+    await tick();
+    expect(screen.getByRole('list', { name: 'Warnings of the spec' }).textContent).toContain('64 workers');
+    expect(document.querySelector('[data-field="check-rules"]')?.textContent).toMatch(
+      /Problems block the start.*Warnings do not/,
+    );
+  });
+
+  it("never shows the API's developer wording of a malformed call", async () => {
+    const { w } = wizard();
+    w.client.checkSpec = async () => ({
+      ok: false,
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: 'Invalid input for checkSpec: workers: too big',
+        hint: 'Fix the field named above; the contract is src-shared/contract/api.ts.',
+      },
+    });
+    await w.runCheck();
+    expect(w.checkError?.message).not.toMatch(/checkSpec|contract/);
+    expect(w.checkError?.hint).not.toMatch(/src-shared/);
+  });
+});
+
 describe('History screen', () => {
   it('shows the empty state, then rows; Delete asks first and Escape keeps the run', async () => {
     let runs = [

@@ -61,6 +61,9 @@ export class AttacksStep extends DefencesStep implements AttacksForm {
 
   /** The worker count to send with the spec, when one is set. */
   protected workersInput(): { workers?: number } {
-    return this.workers !== null && isInt(this.workers) ? { workers: this.workers } : {};
+    // Out of range, the form's own problem says so; the engine is asked with its default instead.
+    return this.workers !== null && isInt(this.workers) && this.workers >= 1 && this.workers <= 64
+      ? { workers: this.workers }
+      : {};
   }
 }

@@ -2,6 +2,7 @@
  * Step 2, the data: the victim's data set (its test split measures fidelity), another test
  * set, and the attacker's substitute scenarios (S_LTD, S_LSD); with a preview of each folder.
  */
+import { MIN_SUBSTITUTE_PER_CLASS } from '../../../../src-shared/audit/semantic-limits';
 import { SCENARIO_ID_RE, isPartition } from '../../../../src-shared/audit/spec';
 import type { ApiError, DatasetPreview } from '../../../../src-shared/contract/api';
 import { settle } from '../format';
@@ -62,6 +63,24 @@ export class DataStep extends VictimStep implements DataForm {
     const dup = ids.find((id, i) => ids.indexOf(id) !== i);
     if (dup) p.push(`Two scenarios share the id "${dup}": make them differ.`);
     return p;
+  }
+
+  /** What runs but is probably not meant: an S_LTD share too small to train a surrogate on. */
+  dataWarnings(): string[] {
+    const pv = this.previews[this.dataTrain.trim()];
+    if (pv?.status !== 'ok') return [];
+    const total = pv.value.counts.train.reduce((a, b) => a + b, 0);
+    const classes = pv.value.numClasses;
+    const out: string[] = [];
+    this.scenarios.forEach((s, i) => {
+      if (s.kind !== 'ltd' || !isNum(s.fraction) || s.fraction <= 0 || s.fraction > 1) return;
+      const images = Math.floor(s.fraction * total);
+      if (images < MIN_SUBSTITUTE_PER_CLASS * classes)
+        out.push(
+          `S_LTD ${i + 1}: ${+(s.fraction * 100).toPrecision(3)} % of the ${total.toLocaleString('en-US')} training images is about ${images} for ${classes} classes, under ${MIN_SUBSTITUTE_PER_CLASS} per class: the attacks learn little from it (the paper uses 10 %).`,
+        );
+    });
+    return out;
   }
 
   /** Sample images and class counts of a data folder (cached per path). */

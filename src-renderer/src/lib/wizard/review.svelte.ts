@@ -6,7 +6,32 @@ import type { ApiError, SpecCheck } from '../../../../src-shared/contract/api';
 import { settle } from '../format';
 import { AttacksStep } from './attacks.svelte';
 import { formToSpec, type KeptFields } from './spec-form';
-import { STEPS, checkSpecInput, problemPath, problemsByStep, type StepId } from './steps';
+import { STEPS, checkSpecInput, problemPath, problemsByStep, type FieldPath, type StepId } from './steps';
+
+/** A problem (blocks the start) or a warning (does not) about one field, worded without its path. */
+export interface FieldNote {
+  text: string;
+  level: 'problem' | 'warning';
+}
+
+/**
+ * The API's own wording of a malformed call names the contract's source file: meant for API
+ * users, not for someone filling in the form. The form's own checks say what is wrong.
+ */
+function formError(e: ApiError): ApiError {
+  if (e.code !== 'INVALID_ARGUMENT') return e;
+  return {
+    code: e.code,
+    message: 'The engine could not read the form as it stands',
+    hint: 'Check the fields marked in each step; the estimate comes back once they are valid.',
+  };
+}
+
+const NO_LOCAL: Record<StepId, string[]> = { victim: [], data: [], defences: [], attacks: [], review: [] };
+
+function startsWith(path: FieldPath, prefix: FieldPath): boolean {
+  return prefix.every((p, i) => path[i] === p);
+}
 
 export class ReviewStep extends AttacksStep {
   name = $state('audit');
@@ -55,6 +80,50 @@ export class ReviewStep extends AttacksStep {
     return problemsByStep(this.localProblems, found);
   });
 
+  /** The main side's warnings on the current spec: they never block the start. */
+  engineWarnings = $derived.by((): string[] =>
+    this.check && this.checkedJson === this.specJson ? (this.check.warnings ?? []) : [],
+  );
+
+  /** Warnings per step: the main side's, and the form's own (a tiny S_LTD share). */
+  warnings = $derived.by((): Record<StepId, string[]> => {
+    const byStep = problemsByStep(
+      NO_LOCAL,
+      this.engineWarnings.map((w) => ({ path: problemPath(w), problem: w })),
+    );
+    byStep.data.push(...this.dataWarnings());
+    return byStep;
+  });
+
+  allWarnings = $derived(STEPS.flatMap((s) => this.warnings[s.id].map((w) => ({ step: s.id, warning: w }))));
+
+  /**
+   * Problems and warnings the main side found about one field or its children (path prefix
+   * such as ['defenses', 0, 'params', 'block']), shown on the field itself.
+   */
+  fieldNotes(prefix: FieldPath, exact = false): FieldNote[] {
+    const engine = this.check && this.checkedJson === this.specJson ? this.check.problems : [];
+    const notes: FieldNote[] = [];
+    const add = (line: string, level: FieldNote['level']): void => {
+      const path = problemPath(line);
+      if (path.length === 0 || !startsWith(path, prefix) || (exact && path.length !== prefix.length)) return;
+      notes.push({ text: line.slice(line.indexOf(': ') + 2), level });
+    };
+    for (const p of engine) add(p, 'problem');
+    for (const w of this.engineWarnings) add(w, 'warning');
+    return notes;
+  }
+
+  /** A defence's index in the spec (enabled defences, in form order); -1 when it is off. */
+  defenceIndex(id: string): number {
+    return this.defences.filter((d) => d.enabled).findIndex((d) => d.id === id);
+  }
+
+  /** An attack entry's index in the spec (enabled attacks, in form order); -1 when it is off. */
+  attackIndex(uid: number): number {
+    return this.attacks.filter((a) => a.enabled).findIndex((a) => a.uid === uid);
+  }
+
   /** Every problem of every step (the review step lists them all). */
   allProblems = $derived(STEPS.flatMap((s) => this.problems[s.id].map((p) => ({ step: s.id, problem: p }))));
 
@@ -75,7 +144,7 @@ export class ReviewStep extends AttacksStep {
     this.checking = false;
     this.checkedJson = json;
     this.check = r.ok ? r.value : null;
-    this.checkError = r.ok ? null : r.error;
+    this.checkError = r.ok ? null : formError(r.error);
   }
 
   /** `runCheck` after the form has been still for a moment (typing in a field). */
@@ -99,7 +168,7 @@ export class ReviewStep extends AttacksStep {
     );
     this.starting = false;
     if (!r.ok) {
-      this.startError = r.error;
+      this.startError = formError(r.error);
       return null;
     }
     return r.value.runId;

@@ -68,6 +68,8 @@ export type FieldPath = readonly (string | number)[];
 /** The step owning a spec field path such as ['attacks', 1, 'seeds']; the review step for the whole spec. */
 export function stepOfPath(path: FieldPath): StepId {
   const head = path[0];
+  // Not a spec field: the run's worker count, set beside the attacks' estimate.
+  if (head === 'workers') return 'attacks';
   return typeof head === 'string' && Object.hasOwn(STEP_OF_FIELD, head)
     ? STEP_OF_FIELD[head as keyof AuditSpec]
     : 'review';
