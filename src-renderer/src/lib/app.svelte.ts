@@ -8,9 +8,34 @@ import { CalibrationsState } from './calibrations.svelte';
 import { settle, useCatalogVocabulary } from './format';
 import { HistoryState } from './history.svelte';
 import { RunMonitorState } from './monitor.svelte';
+import { formatRoute, parseRoute, type Route } from './routes';
 import { WizardState } from './wizard.svelte';
 
 export type Screen = 'wizard' | 'run' | 'history' | 'calibrations';
+
+/** The address bar's fragment: read, set (a new history entry), and followed (Back, Forward, a pasted link). */
+export interface Navigator {
+  hash(): string;
+  setHash(hash: string): void;
+  onHashChange(listener: () => void): () => void;
+  /** The page's address without its fragment (for links to a run). */
+  base(): string;
+}
+
+/** The real window's navigator. */
+export function windowNavigator(win: Window): Navigator {
+  return {
+    hash: () => win.location.hash,
+    setHash: (h) => {
+      if (win.location.hash !== h) win.location.hash = h;
+    },
+    onHashChange: (listener) => {
+      win.addEventListener('hashchange', listener);
+      return () => win.removeEventListener('hashchange', listener);
+    },
+    base: () => `${win.location.origin}${win.location.pathname}${win.location.search}`,
+  };
+}
 
 export class AppState {
   readonly client: AuditClient;
@@ -29,11 +54,50 @@ export class AppState {
   /** Browser mode: whether the event socket is up (null before it first connects). */
   connected = $state<boolean | null>(null);
 
-  constructor(client: AuditClient, mode: 'electron' | 'browser') {
+  private readonly nav: Navigator | undefined;
+  /** Browser mode's access token: links to a run carry it in their fragment. */
+  private readonly token: string | undefined;
+  private stopFollowing: (() => void) | null = null;
+
+  constructor(client: AuditClient, mode: 'electron' | 'browser', nav?: Navigator, token?: string) {
     this.client = client;
     this.mode = mode;
+    this.nav = nav;
+    this.token = token;
     this.history = new HistoryState(client);
     this.calibrations = new CalibrationsState(client);
+  }
+
+  /** The screen the address names (Back, Forward, a pasted or opened link); an unknown one changes nothing. */
+  followAddress(): void {
+    if (!this.ready || !this.nav) return;
+    const route = parseRoute(this.nav.hash());
+    if (route) this.show(route);
+  }
+
+  private show(route: Route): void {
+    if (route.screen === 'run' && route.runId) this.openRun(route.runId);
+    else if (route.screen === 'run') this.go(this.monitor ? 'run' : 'history');
+    else this.go(route.screen);
+  }
+
+  /** Puts the current screen in the address bar (a new history entry when it changed). */
+  private record(route: Route): void {
+    this.nav?.setHash(formatRoute(route));
+  }
+
+  /**
+   * A link that opens this run on its own, in another tab or window: in browser mode it
+   * carries the token in its fragment (never in a query string, so no server log sees it).
+   */
+  runLink(runId: string): string {
+    const base = this.nav?.base() ?? '';
+    return `${base}${formatRoute({ screen: 'run', runId }, this.mode === 'browser' ? this.token : undefined)}`;
+  }
+
+  dispose(): void {
+    this.stopFollowing?.();
+    this.stopFollowing = null;
   }
 
   async init(): Promise<void> {
@@ -51,6 +115,10 @@ export class AppState {
       canBrowse: this.mode === 'electron',
     });
     this.ready = true;
+    if (this.nav && !this.stopFollowing) this.stopFollowing = this.nav.onHashChange(() => this.followAddress());
+    const route = this.nav ? parseRoute(this.nav.hash()) : null;
+    if (route) this.show(route);
+    else this.record({ screen: this.screen });
   }
 
   /**
@@ -64,6 +132,8 @@ export class AppState {
 
   go(screen: Screen): void {
     this.screen = screen;
+    if (screen === 'run' && this.monitor) this.record({ screen: 'run', runId: this.monitor.runId });
+    else if (screen !== 'run') this.record({ screen });
     if (screen === 'history') void this.history.load();
     if (screen === 'calibrations') void this.calibrations.load();
   }
@@ -76,6 +146,7 @@ export class AppState {
       void this.monitor.start();
     } else void this.monitor.refresh();
     this.screen = 'run';
+    this.record({ screen: 'run', runId });
     return this.monitor;
   }
 
@@ -83,6 +154,6 @@ export class AppState {
   newAudit(preset?: string): void {
     if (!this.wizard) return;
     if (preset) this.wizard.loadPreset(preset);
-    this.screen = 'wizard';
+    this.go('wizard');
   }
 }

@@ -7,9 +7,10 @@
  * reload still works), so it does not end up in the history, bookmarks or screenshots.
  */
 import type { AuditClient } from '../../../src-shared/contract/api';
+import { tokenFromHash, withoutToken } from './routes';
 
 export type ClientChoice =
-  | { ok: true; client: AuditClient; mode: 'electron' | 'browser' }
+  | { ok: true; client: AuditClient; mode: 'electron' | 'browser'; token?: string }
   | { ok: false; title: string; message: string; hint: string };
 
 export type HttpClientFactory = (baseUrl: string, token: string) => AuditClient;
@@ -24,12 +25,7 @@ export interface WindowLike {
 
 const TOKEN_KEY = 'ownership-audit.token';
 
-/** The token in a fragment such as `#token=abc` or `#foo=1&token=abc`; null when absent. */
-export function tokenFromHash(hash: string): string | null {
-  const params = new URLSearchParams(hash.replace(/^#/, ''));
-  const token = params.get('token');
-  return token && token.trim() ? token.trim() : null;
-}
+export { tokenFromHash };
 
 function looksLikeClient(x: unknown): x is AuditClient {
   return (
@@ -71,10 +67,36 @@ export function pickClient(win: WindowLike, createHttpClient: HttpClientFactory)
   if (fromHash) {
     try {
       win.sessionStorage?.setItem(TOKEN_KEY, fromHash);
-      win.history?.replaceState(null, '', `${win.location.pathname}${win.location.search}`);
+      // The route stays (a linked run opens), the token leaves the address bar.
+      win.history?.replaceState(
+        null,
+        '',
+        `${win.location.pathname}${win.location.search}${withoutToken(win.location.hash)}`,
+      );
     } catch {
       // Private modes may refuse storage: the token stays in the address bar then.
     }
   }
-  return { ok: true, client: createHttpClient(win.location.origin, token), mode: 'browser' };
+  return { ok: true, client: createHttpClient(win.location.origin, token), mode: 'browser', token };
+}
+
+/**
+ * A token pasted into the address bar of an open tab (a restarted `serve` prints a new one):
+ * stored for this tab, so the caller reloads the page with it. Null when the fragment has no
+ * new token.
+ */
+export function adoptNewToken(win: WindowLike, current: string | undefined): string | null {
+  const token = tokenFromHash(win.location.hash);
+  if (!token || token === current) return null;
+  try {
+    win.sessionStorage?.setItem(TOKEN_KEY, token);
+    win.history?.replaceState(
+      null,
+      '',
+      `${win.location.pathname}${win.location.search}${withoutToken(win.location.hash)}`,
+    );
+  } catch {
+    // Without storage the token stays in the address bar, where the reload finds it.
+  }
+  return token;
 }
