@@ -296,6 +296,7 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
         table: loadResultsTable(store, runId),
         trajectories: loadTrajectories(store, runId),
         curves,
+        losses: store.lossCurves(runId),
         reports: store.listReports(runId).map((r) => ({ format: r.format, path: r.path, createdAt: r.createdAt })),
       };
     },

@@ -8,6 +8,7 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { isLossKey } from '../../src-shared/domain/losses';
 import type { AuditSpec } from '../../src-shared/audit/spec';
 import type { ResultsTable, RunStatus } from '../../src-shared/audit/results';
 import type { ProgressEvent } from '../engine/context';
@@ -231,6 +232,14 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
           onProgress: (event) => {
             // The worker's pid rides along so that monitors (and the crash tests) can find it.
             store.updateJob(runId, j.key, { progress: { ...event, pid: handle.pid } });
+            // Losses are kept with the run, so a finished run shows its curves too.
+            store.addLossPoints(
+              runId,
+              j.key,
+              Object.entries(event.values ?? {})
+                .filter(([k, v]) => isLossKey(k) && Number.isFinite(v))
+                .map(([series, value]) => ({ series, iteration: event.iteration, value })),
+            );
             const { all: now, done: finished } = counts();
             emit({
               type: 'progress',

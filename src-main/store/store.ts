@@ -18,6 +18,7 @@ import * as calibrations from './calibrations';
 import * as claim from './claim';
 import { sqliteCode, type Db } from './db';
 import * as jobs from './jobs';
+import * as losses from './losses';
 import { LATEST_VERSION, migrate, userVersion } from './migrations';
 import * as reports from './reports';
 import type { FingerprintSetRecord } from './rows';
@@ -29,6 +30,7 @@ import type {
   CheckpointRecord,
   CurvePoint,
   JobRecord,
+  LossPoint,
   MetricValue,
   NewJob,
   ReportRecord,
@@ -195,6 +197,16 @@ export class SqliteAuditStore implements AuditStore {
 
   listCheckpoints(runId: string, suspectKey: string): CheckpointRecord[] {
     return suspects.listCheckpoints(this.q, runId, suspectKey);
+  }
+
+  // ---- loss curves (losses.ts) ------------------------------------------------------------
+
+  addLossPoints(runId: string, jobKey: string, points: readonly LossPoint[]): void {
+    losses.addLossPoints(this.q, runId, jobKey, points);
+  }
+
+  lossCurves(runId: string): Record<string, Record<string, [number, number][]>> {
+    return losses.lossCurves(this.q, runId);
   }
 
   // ---- reports (reports.ts) ---------------------------------------------------------------

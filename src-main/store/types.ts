@@ -57,6 +57,12 @@ export interface JobRecord extends NewJob {
   progress: unknown;
 }
 
+export interface LossPoint {
+  series: string;
+  iteration: number;
+  value: number;
+}
+
 export interface CalibrationRecord {
   id: string;
   createdAt: string;
@@ -204,6 +210,11 @@ export interface AuditStore {
   listMetricValues(runId: string, suspectKey?: string): MetricValue[];
   listCurve(runId: string, suspectKey: string): CurvePoint[];
   listCheckpoints(runId: string, suspectKey: string): CheckpointRecord[];
+
+  /** Loss points a job streamed (series such as 'loss', 'ce'); a retried job overwrites its own. */
+  addLossPoints(runId: string, jobKey: string, points: readonly LossPoint[]): void;
+  /** job key -> series -> [iteration, value] in iteration order. */
+  lossCurves(runId: string): Record<string, Record<string, [number, number][]>>;
 
   addReport(r: Omit<ReportRecord, 'id' | 'createdAt'>): ReportRecord;
   listReports(runId: string): ReportRecord[];

@@ -185,6 +185,8 @@ export interface RunDetail {
   trajectories: Trajectory[];
   /** Fidelity curves per suspect (attack key -> points). */
   curves: Record<string, { iteration: number; fidelity: number; agreement: number }[]>;
+  /** Added: loss curves per job as the runner streamed them (job key -> series -> [iteration, value]). */
+  losses?: Record<string, Record<string, [number, number][]>>;
   reports: { format: string; path: string; createdAt: string }[];
 }
 

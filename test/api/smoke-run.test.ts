@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { AuditEvent } from '../../src-shared/contract/api';
+import { isLossKey } from '../../src-shared/domain/losses';
 import { createHttpClient, type WebSocketConstructor } from '../../src-shared/contract/http-client';
 import { createAuditService, type AuditService } from '../../src-main/api/service';
 import { startServer, type RunningServer } from '../../src-main/api/server';
@@ -72,6 +73,14 @@ it('runs the smoke preset over HTTP to completion; getRun shows the stored table
   expect(detail.value.table.rows.map((r) => r.ownership.total)).toEqual([1, 1, 1]);
   expect(detail.value.trajectories.length).toBeGreaterThan(0);
   expect(Object.keys(detail.value.curves)).toHaveLength(3);
+  // Every loss curve is kept with the run: each job that streamed losses has them in getRun.
+  const streamed = new Set(
+    events
+      .filter((e) => e.type === 'progress' && e.runId === runId && Object.keys(e.event.values ?? {}).some(isLossKey))
+      .map((e) => (e as { key: string }).key),
+  );
+  expect(streamed.size).toBeGreaterThan(0);
+  expect(Object.keys(detail.value.losses ?? {}).sort()).toEqual([...streamed].sort());
   const runs = await client.listRuns({ status: 'completed' });
   expect(runs.ok && runs.value.map((r) => r.id)).toEqual([runId]);
 });

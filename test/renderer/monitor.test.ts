@@ -163,6 +163,37 @@ describe('RunMonitorState', () => {
     expect(m.status).toBe('completed');
   });
 
+  it('shows the stored loss curves of a finished run opened later; a streamed series stays', async () => {
+    const key = 'attack:finetune:ltd2:1';
+    const stored = {
+      ...detail(RUN, { status: 'completed', done: true }),
+      losses: {
+        [key]: {
+          loss: [
+            [10, 1.2],
+            [20, 0.7],
+          ] as [number, number][],
+        },
+        'reference:0': { loss: [[5, 2] as [number, number]] },
+      },
+    };
+    const client = fakeClient({ getRun: async () => ok(stored) });
+    const m = new RunMonitorState(client, RUN);
+    await m.start();
+    expect(m.losses[key]).toEqual({
+      loss: [
+        [10, 1.2],
+        [20, 0.7],
+      ],
+    });
+    expect(m.lossesChart().series.length).toBeGreaterThan(0);
+    // A series this window saw stream is not replaced by the stored one.
+    client.emit(progress(key, 30, 40, { loss: 0.5 }));
+    await m.refresh();
+    expect(m.losses[key].loss.at(-1)).toEqual([30, 0.5]);
+    expect(m.losses['reference:0']).toEqual({ loss: [[5, 2]] });
+  });
+
   it('keeps a failed job error', async () => {
     const client = fakeClient({ getRun: async () => ok(detail(RUN)) });
     const m = new RunMonitorState(client, RUN);

@@ -105,9 +105,9 @@ const V1_COLUMNS: Record<string, string[]> = {
 };
 
 describe('migrations', () => {
-  it('are numbered 1, 2, ... and the latest is 4', () => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4]);
-    expect(LATEST_VERSION).toBe(4);
+  it('are numbered 1, 2, ... and the latest is 5', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(LATEST_VERSION).toBe(5);
   });
 
   it('live one per file, NNN-what-it-does.ts, listed in the order of their numbers', async () => {
@@ -181,13 +181,35 @@ describe('migrations', () => {
     migrate(db, 3);
     const runsBefore = columns(db, 'runs');
     const others = db.prepare(`SELECT type, name, sql FROM sqlite_schema WHERE name <> 'runs' ORDER BY name`).all();
-    expect(migrate(db)).toEqual([4]);
+    expect(migrate(db, 4)).toEqual([4]);
     expect(userVersion(db)).toBe(4);
     expect(columns(db, 'runs')).toEqual([...runsBefore, 'owner_heartbeat_at']);
     expect(db.prepare(`SELECT type, name, sql FROM sqlite_schema WHERE name <> 'runs' ORDER BY name`).all()).toEqual(
       others,
     );
-    expect(migrate(db)).toEqual([]);
+    expect(migrate(db, 4)).toEqual([]);
+    db.close();
+  });
+
+  it('migration 5 adds the loss_points table and nothing else; deleting a run deletes its points', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    migrate(db, 4);
+    const before = db.prepare(`SELECT type, name, sql FROM sqlite_schema ORDER BY name`).all();
+    expect(migrate(db)).toEqual([5]);
+    expect(userVersion(db)).toBe(5);
+    expect(columns(db, 'loss_points')).toEqual(['run_id', 'job_key', 'series', 'iteration', 'value']);
+    const after = db.prepare(
+      `SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE '%loss_points%' ORDER BY name`,
+    );
+    expect(after.all()).toEqual(before);
+    db.prepare(
+      `INSERT INTO runs (id, name, spec_json, spec_hash, status, backend, versions_json, work_dir, created_at)
+      VALUES ('r-1', 'x', '{}', 'h', 'completed', 'wasm', '{}', '/w', '2026-01-01T00:00:00.000Z')`,
+    ).run();
+    db.prepare(`INSERT INTO loss_points VALUES ('r-1', 'attack:a', 'loss', 10, 0.5)`).run();
+    db.prepare(`DELETE FROM runs WHERE id = 'r-1'`).run();
+    expect(db.prepare(`SELECT COUNT(*) AS n FROM loss_points`).get()).toEqual({ n: 0 });
     db.close();
   });
 
@@ -214,7 +236,7 @@ describe('openStore and the schema version', () => {
     const file = path.join(dir(), 'nested', 'audit.db');
     const store = track(openStore(file));
     expect(store.path).toBe(file);
-    expect(store.schemaVersion()).toBe(4);
+    expect(store.schemaVersion()).toBe(5);
     expect(store.integrityCheck()).toBe('ok');
     const raw = new Database(file, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -227,7 +249,7 @@ describe('openStore and the schema version', () => {
     const spies = MIGRATIONS.map((m) => vi.spyOn(m, 'up'));
     try {
       const store = track(openStore(file));
-      expect(store.schemaVersion()).toBe(4);
+      expect(store.schemaVersion()).toBe(5);
       for (const s of spies) expect(s).not.toHaveBeenCalled();
     } finally {
       for (const s of spies) s.mockRestore();
@@ -244,7 +266,7 @@ describe('openStore and the schema version', () => {
     ).run();
     db.close();
     const store = track(openStore(file));
-    expect(store.schemaVersion()).toBe(4);
+    expect(store.schemaVersion()).toBe(5);
     expect(store.getRun('r-old')?.status).toBe('paused');
     expect(store.listReports('r-old')).toEqual([]);
   });
@@ -282,7 +304,7 @@ describe('openStore and the schema version', () => {
     db.close();
 
     const store = track(openStore(file));
-    expect(store.schemaVersion()).toBe(4);
+    expect(store.schemaVersion()).toBe(5);
     expect(store.integrityCheck()).toBe('ok');
     const after = new Database(file, { readonly: true });
     expect(tables(after)).not.toContain('models');

@@ -216,3 +216,31 @@ describe('jobs', () => {
     expect(store.resetInterruptedJobs(run.id)).toBe(0);
   });
 });
+
+describe('loss curves', () => {
+  it('keep each job series in iteration order; a retried job overwrites its points; a deleted run takes them', () => {
+    const { store } = fresh();
+    const run = newRun(store);
+    store.addLossPoints(run.id, 'attack:a', [
+      { series: 'loss', iteration: 20, value: 0.4 },
+      { series: 'loss', iteration: 10, value: 0.9 },
+      { series: 'kl', iteration: 10, value: 0.1 },
+    ]);
+    store.addLossPoints(run.id, 'reference:0', [{ series: 'loss', iteration: 5, value: 2 }]);
+    store.addLossPoints(run.id, 'attack:a', []);
+    // The retry's point at iteration 10 replaces the first attempt's.
+    store.addLossPoints(run.id, 'attack:a', [{ series: 'loss', iteration: 10, value: 0.8 }]);
+    expect(store.lossCurves(run.id)).toEqual({
+      'attack:a': {
+        kl: [[10, 0.1]],
+        loss: [
+          [10, 0.8],
+          [20, 0.4],
+        ],
+      },
+      'reference:0': { loss: [[5, 2]] },
+    });
+    store.deleteRun(run.id);
+    expect(store.lossCurves(run.id)).toEqual({});
+  });
+});

@@ -202,6 +202,14 @@ export class RunMonitorState {
     const { jobs, order } = mergeJobViews(this.jobs, this.order, d.jobs);
     this.jobs = jobs;
     this.order = order;
+    // Stored curves fill in what this window did not see stream (a finished run, a late open);
+    // a series that streamed here is at least as recent and stays.
+    const stored = d.losses ?? {};
+    if (Object.keys(stored).length) {
+      const losses = { ...this.losses };
+      for (const [key, series] of Object.entries(stored)) losses[key] = { ...series, ...(losses[key] ?? {}) };
+      this.losses = losses;
+    }
   }
 
   // ---------------------------------------------------------------------------------------

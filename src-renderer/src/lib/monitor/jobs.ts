@@ -19,11 +19,7 @@ export interface LiveJob {
   seconds: number | null;
 }
 
-/** Progress values that are losses (drawn on the losses chart). */
-const LOSS_KEYS = new Set(['loss', 'ce', 'kl', 'feat']);
-export function isLossKey(k: string): boolean {
-  return LOSS_KEYS.has(k) || /loss$/i.test(k);
-}
+export { isLossKey } from '../../../../src-shared/domain/losses';
 
 /** A job's own fraction done: 1 when done, iteration/total while running. */
 export function jobFraction(j: Pick<LiveJob, 'status' | 'iteration' | 'total'>): number {
