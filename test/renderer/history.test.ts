@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CalibrationsState } from '../../src-renderer/src/lib/calibrations.svelte';
-import { HistoryState, compareRows, filterRuns } from '../../src-renderer/src/lib/history.svelte';
+import { HistoryState, compareRuns, filterRuns } from '../../src-renderer/src/lib/history.svelte';
 import { detail, err, fakeClient, ok, summary } from './fixtures';
 
 const RUNS = [
@@ -18,18 +18,34 @@ describe('history filtering', () => {
     expect(filterRuns(RUNS, 'all', 'r-1').map((r) => r.id)).toEqual(['r-1']);
   });
 
-  it('matches rows of two tables and marks differing verdicts', () => {
+  it('matches rows of N tables, with deltas against A and differing verdicts', () => {
     const a = detail('r-1', { done: true, finetuneDerived: true }).table.rows;
     const b = detail('r-2', { done: true, finetuneDerived: false }).table.rows;
-    const rows = compareRows(a, b);
-    expect(rows.map((r) => [r.label, r.scenario, r.differs])).toEqual([
-      ['finetune', 'ltd2', true],
-      ['negative', '-', false],
+    const c = b.map((r) =>
+      r.fidelity ? { ...r, fidelity: { ...r.fidelity, accuracy: r.fidelity.accuracy - 0.02 } } : r,
+    );
+    const rows = compareRuns([a, b, c]);
+    expect(rows.map((r) => [r.label, r.scenario, r.differs, r.comparable])).toEqual([
+      ['finetune', 'ltd2', true, true],
+      ['negative', '-', false, true],
     ]);
-    expect(compareRows(a, b.slice(1)).find((r) => r.label === 'finetune')).toMatchObject({
-      right: null,
-      differs: false,
-    });
+    expect(rows[0].deltas[0]).toBeNull();
+    expect(rows[0].deltas[1]).toBeCloseTo(0, 12);
+    expect(rows[0].deltas[2]).toBeCloseTo(-0.02, 12);
+    expect(rows[0].cells.map((x) => x?.ownership)).toEqual(['Yes (2/2)', 'No (0/2)', 'No (0/2)']);
+    // A run without the row: a null cell, no delta, and nothing to disagree with.
+    const missing = compareRuns([a, b.slice(1)]).find((r) => r.label === 'finetune')!;
+    expect(missing).toMatchObject({ differs: false, comparable: false, deltas: [null, null] });
+    expect(missing.cells[1]).toBeNull();
+  });
+
+  it('a run with no verdicts compares nothing (no "same verdicts")', () => {
+    const a = detail('r-1', { done: true }).table.rows;
+    const failed = detail('r-2', { done: false }).table.rows.map((r) => ({
+      ...r,
+      ownership: { derived: 0, total: 0, verdict: 'pending' as const, label: '-' },
+    }));
+    expect(compareRuns([a, failed]).filter((r) => r.comparable)).toEqual([]);
   });
 });
 
@@ -58,7 +74,7 @@ describe('HistoryState', () => {
     expect(h.loaded).toBe(true);
   });
 
-  it('picks two runs for comparison and loads both tables', async () => {
+  it('picks two to six runs for comparison, in pick order, and loads every table', async () => {
     const client = fakeClient({
       listRuns: async () => ok(RUNS),
       getRun: async (i) => ok(detail(i.runId, { done: true, finetuneDerived: i.runId === 'r-1' })),
@@ -69,17 +85,17 @@ describe('HistoryState', () => {
     expect(h.canCompare).toBe(false);
     expect(await h.compare()).toBe(false);
     h.toggleCompare('r-2');
-    h.toggleCompare('r-3'); // a third pick replaces the oldest
-    expect(h.compareIds).toEqual(['r-2', 'r-3']);
-    h.toggleCompare('r-2');
-    h.toggleCompare('r-1');
-    expect(h.compareIds).toEqual(['r-3', 'r-1']);
+    h.toggleCompare('r-3');
+    expect(h.compareIds).toEqual(['r-1', 'r-2', 'r-3']);
     expect(await h.compare()).toBe(true);
-    expect(h.comparing?.left.run.id).toBe('r-3');
-    expect(h.comparing?.right.run.id).toBe('r-1');
-    expect(h.comparing?.right.table.rows[0].ownership.label).toBe('Yes (2/2)');
+    expect(h.comparing?.map((d) => d.run.id)).toEqual(['r-1', 'r-2', 'r-3']);
+    expect(h.comparing?.[0].table.rows[0].ownership.label).toBe('Yes (2/2)');
     h.toggleCompare('r-1');
     expect(h.comparing).toBeNull();
+    expect(h.compareIds).toEqual(['r-2', 'r-3']);
+    // A pick beyond six replaces the oldest.
+    for (const id of ['a', 'b', 'c', 'd', 'e']) h.toggleCompare(id);
+    expect(h.compareIds).toEqual(['r-3', 'a', 'b', 'c', 'd', 'e']);
   });
 
   it('reports a comparison that cannot load', async () => {

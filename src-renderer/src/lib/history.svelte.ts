@@ -1,6 +1,7 @@
 /**
- * The run history: the stored runs, filtered by status and name as you type, two of them
- * picked for a side-by-side comparison of their tables, and deletion behind a confirmation.
+ * The run history: the stored runs, filtered by status and name as you type, two to six of
+ * them picked for a comparison (one table with A/B/... columns and deltas against A, and
+ * their fidelity curves overlaid), and deletion behind a confirmation.
  */
 import type { ResultRow, RunStatus } from '../../../src-shared/audit/results';
 import type { ApiError, AuditClient, RunDetail, RunSummary } from '../../../src-shared/contract/api';
@@ -20,34 +21,63 @@ export function filterRuns(runs: readonly RunSummary[], status: StatusFilter, qu
   );
 }
 
-/** Rows of two tables matched by attack label and scenario, with whether their verdicts differ. */
-export function compareRows(
-  a: readonly ResultRow[],
-  b: readonly ResultRow[],
-): {
+/** At most this many runs side by side (A, B, C, ...): columns stay readable at 900 px. */
+export const MAX_COMPARED = 6;
+
+export interface ComparedCell {
+  accuracy: number | null;
+  /** Ownership verdict label, e.g. 'Yes (2/2)'; '-' when the row has no verdict yet. */
+  ownership: string;
+  verdict: 'derived' | 'not-derived' | 'pending';
+}
+
+export interface ComparedRow {
   key: string;
   label: string;
   scenario: string;
-  left: ResultRow | null;
-  right: ResultRow | null;
+  /** One cell per compared run (null: the run has no such row). */
+  cells: (ComparedCell | null)[];
+  /** Accuracy of each run minus run A's, in fractions (null where either is missing; A's own is null). */
+  deltas: (number | null)[];
+  /** At least two runs have a verdict for the row and they disagree. */
   differs: boolean;
-}[] {
+  /** At least two runs have a verdict for the row. */
+  comparable: boolean;
+}
+
+/**
+ * Rows of N tables matched by attack label and scenario: each run's accuracy and verdict,
+ * the accuracy delta against the first run (A), and whether the verdicts differ. A row counts
+ * as comparable only where two runs reached a verdict: a failed run with no verdict compares
+ * nothing, and the summary says so instead of "same verdicts".
+ */
+export function compareRuns(tables: readonly (readonly ResultRow[])[]): ComparedRow[] {
   const key = (r: ResultRow): string => `${r.label}\u0000${r.scenario}`;
   const keys: string[] = [];
-  for (const r of [...a, ...b]) if (!keys.includes(key(r))) keys.push(key(r));
+  for (const rows of tables) for (const r of rows) if (!keys.includes(key(r))) keys.push(key(r));
   return keys.map((k) => {
-    const left = a.find((r) => key(r) === k) ?? null;
-    const right = b.find((r) => key(r) === k) ?? null;
-    const verdict = (r: ResultRow | null): string => (r ? r.ownership.label.split(' ')[0] : '');
+    const rows = tables.map((t) => t.find((r) => key(r) === k) ?? null);
+    const cells = rows.map((r): ComparedCell | null =>
+      r
+        ? {
+            accuracy: r.fidelity?.accuracy ?? null,
+            ownership: r.ownership.label,
+            verdict: r.ownership.total > 0 ? r.ownership.verdict : 'pending',
+          }
+        : null,
+    );
+    const base = cells[0]?.accuracy ?? null;
+    const deltas = cells.map((c, i) => (i === 0 || base === null || c?.accuracy == null ? null : c.accuracy - base));
+    const verdicts = cells.filter((c): c is ComparedCell => !!c && c.verdict !== 'pending').map((c) => c.verdict);
     const [label, scenario] = k.split('\u0000');
     return {
       key: k,
       label,
       scenario,
-      left,
-      right,
-      differs:
-        !!left && !!right && left.ownership.total > 0 && right.ownership.total > 0 && verdict(left) !== verdict(right),
+      cells,
+      deltas,
+      comparable: verdicts.length >= 2,
+      differs: verdicts.length >= 2 && new Set(verdicts).size > 1,
     };
   });
 }
@@ -63,9 +93,10 @@ export class HistoryState {
   status = $state<StatusFilter>('all');
   query = $state('');
 
-  /** Up to two run ids picked for comparison, in the order picked. */
+  /** Up to MAX_COMPARED run ids picked for comparison, in the order picked (the first is A). */
   compareIds = $state<string[]>([]);
-  comparing = $state.raw<{ left: RunDetail; right: RunDetail } | null>(null);
+  /** The compared runs, in pick order. */
+  comparing = $state.raw<RunDetail[] | null>(null);
   compareError = $state.raw<ApiError | null>(null);
   compareLoading = $state(false);
 
@@ -106,32 +137,29 @@ export class HistoryState {
     return this.compareIds.includes(id);
   }
 
-  /** Picks or unpicks a run for comparison; a third pick replaces the older one. */
+  /** Picks or unpicks a run for comparison; a pick beyond MAX_COMPARED replaces the oldest. */
   toggleCompare(id: string): void {
     if (this.compareIds.includes(id)) this.compareIds = this.compareIds.filter((x) => x !== id);
-    else this.compareIds = [...this.compareIds, id].slice(-2);
+    else this.compareIds = [...this.compareIds, id].slice(-MAX_COMPARED);
     this.comparing = null;
   }
 
   get canCompare(): boolean {
-    return this.compareIds.length === 2;
+    return this.compareIds.length >= 2;
   }
 
   async compare(): Promise<boolean> {
     if (!this.canCompare) return false;
-    const [a, b] = this.compareIds;
     this.compareLoading = true;
     this.compareError = null;
-    const [ra, rb] = await Promise.all([
-      settle(this.client.getRun({ runId: a })),
-      settle(this.client.getRun({ runId: b })),
-    ]);
+    const results = await Promise.all(this.compareIds.map((runId) => settle(this.client.getRun({ runId }))));
     this.compareLoading = false;
-    if (!ra.ok || !rb.ok) {
-      this.compareError = !ra.ok ? ra.error : (rb as { ok: false; error: ApiError }).error;
+    const failed = results.find((r) => !r.ok);
+    if (failed && !failed.ok) {
+      this.compareError = failed.error;
       return false;
     }
-    this.comparing = { left: ra.value, right: rb.value };
+    this.comparing = results.map((r) => (r as { ok: true; value: RunDetail }).value);
     return true;
   }
 
@@ -161,8 +189,7 @@ export class HistoryState {
     }
     this.pendingDelete = null;
     this.compareIds = this.compareIds.filter((x) => x !== run.id);
-    if (this.comparing && (this.comparing.left.run.id === run.id || this.comparing.right.run.id === run.id))
-      this.comparing = null;
+    if (this.comparing?.some((d) => d.run.id === run.id)) this.comparing = null;
     await this.load();
     return true;
   }

@@ -76,3 +76,20 @@ export function trajectoryChart(
     title: `Fidelity against ${metricLabel(metricId)} / tau at each checkpoint`,
   };
 }
+
+/** Run letters of a comparison: A, B, C... */
+export function runLetter(i: number): string {
+  return String.fromCharCode(65 + i);
+}
+
+/**
+ * Compared runs' fidelity curves overlaid: one series per (run, suspect), named with the
+ * run's letter ("A · finetune ltd2 seed 1"), so the same attack in two runs lines up.
+ */
+export function comparedFidelityChart(details: readonly RunDetail[]): LossesChartData {
+  const series = details.flatMap((d, i) => {
+    const labelOf = (key: string): string => d.jobs.find((j) => j.key === key)?.label ?? key;
+    return fidelityChart(d, {}, labelOf).series.map((s) => ({ ...s, name: `${runLetter(i)} · ${s.name}` }));
+  });
+  return { title: 'Fidelity over the attack, runs overlaid', series, yName: 'test accuracy %' };
+}
