@@ -77,7 +77,7 @@ export function compareRuns(tables: readonly (readonly ResultRow[])[]): Compared
       cells,
       deltas,
       comparable: verdicts.length >= 2,
-      differs: verdicts.length >= 2 && new Set(verdicts).size > 1,
+      differs: verdicts.length >= 2 && verdicts.some((v) => v !== verdicts[0]),
     };
   });
 }
