@@ -12,6 +12,8 @@
 import type { EChartsOption } from 'echarts';
 import {
   efficiencyOption,
+  boxplotHeight,
+  boxplotLies,
   metricBoxplotOption,
   sweepFidelityOption,
   sweepMetricsOption,
@@ -173,17 +175,20 @@ function chartFiguresWithoutFrontier(data: ReportData): ReportFigures {
       reason: 'no suspect of this run has been scored yet',
     });
   }
-  for (let i = 0; i < boxes.length; i += 2) {
-    const pair = boxes.slice(i, i + 2);
+  // Many rows lie on their side, one full-width panel per figure, one label per line (legible at 20 rows).
+  const lying = boxes.some(boxplotLies);
+  const perFigure = lying ? 1 : 2;
+  for (let i = 0; i < boxes.length; i += perFigure) {
+    const group = boxes.slice(i, i + perFigure);
     figures.push({
       kind: 'charts',
-      id: `boxplots-${i / 2 + 1}`,
-      title: `${pair.map((b) => b.metricLabel).join(' and ')} per attack against tau.`,
+      id: `boxplots-${i / perFigure + 1}`,
+      title: `${group.map((b) => b.metricLabel).join(' and ')} per attack against tau.`,
       caption:
         'A box per attack row (quartiles and extremes of its suspects) with every suspect as a dot. ' +
-        'The dashed red line is tau: a distance below it, or a similarity above it, flags the suspect as derived.',
-      columns: 2,
-      charts: pair.map((b) => chart(metricBoxplotOption(b), HALF_WIDTH, 250)),
+        `The dashed red line is tau: a distance ${lying ? 'left of' : 'below'} it, or a similarity ${lying ? 'right of' : 'above'} it, flags the suspect as derived.`,
+      columns: perFigure,
+      charts: group.map((b) => chart(metricBoxplotOption(b), lying ? FULL_WIDTH : HALF_WIDTH, boxplotHeight(b, 250))),
     });
   }
 

@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type SharpModule from 'sharp';
+import { className, hasClassNames } from '../../src-shared/charts/class-names';
 import { tsneOption, type TsnePoint } from '../../src-shared/charts';
 import { loadDataset, type ImageSet } from '../engine/datasets';
 import { loadModel, type LoadedModel } from '../engine/models/io';
@@ -168,7 +169,7 @@ function tsneFigure(inp: Loaded, opts: ModelFigureOptions): ReportFigure {
     caption:
       `The softmax outputs of the victim (left) and of the RemovalNet surrogate ${inp.surrogateName} (right) on the same ${n} class-balanced test images, embedded by one t-SNE so that both panels share coordinates ` +
       `(tsne-js, ${r.iterations} iterations${r.timedOut ? `, stopped by the ${opts.tsneSeconds ?? 5}-second time box` : ''}, seed ${seed}). Colours are the true classes. ` +
-      'A surrogate that imitates the victim reproduces its clusters (paper Fig. 10).',
+      `A surrogate that imitates the victim reproduces its clusters (paper Fig. 10).${noNames(inp.classNames)}`,
     columns: 1,
     charts: [chart(option, FULL_WIDTH, 360)],
   };
@@ -212,16 +213,15 @@ async function camFigure(inp: Loaded, opts: ModelFigureOptions): Promise<ReportF
         out[i * 3 + k] = Math.round(255 * Math.min(1, Math.max(0, p[i * set.channels + (set.channels === 3 ? k : 0)])));
     return out;
   };
-  const name = (c: number): string => escapeHtml(inp.classNames[c] ?? String(c));
+  // A class's name where the data set names its classes, its number otherwise ("class 9").
+  const name = (c: number): string => escapeHtml(className(inp.classNames, c));
   const cell = (src: string, text: string): string =>
     `<td><img src="${src}" width="${set.width * scale}" height="${set.height * scale}" alt=""><div class="cam-label">${text}</div></td>`;
   const rows: string[] = [];
   const inputs = await Promise.all(pixels.map((p) => png(gray(p))));
   const victims = await Promise.all(pixels.map((p, j) => png(overlay(p, set.channels, victimCam.maps[j]))));
   const surrogates = await Promise.all(pixels.map((p, j) => png(overlay(p, set.channels, surrogateCam.maps[j]))));
-  rows.push(
-    `<tr><th>test image</th>${picks.map((idx, j) => cell(inputs[j], `class ${name(set.labels[idx])}`)).join('')}</tr>`,
-  );
+  rows.push(`<tr><th>test image</th>${picks.map((idx, j) => cell(inputs[j], name(set.labels[idx]))).join('')}</tr>`);
   rows.push(
     `<tr><th>victim</th>${picks.map((_, j) => cell(victims[j], `predicts ${name(victimCam.predicted[j])}`)).join('')}</tr>`,
   );
@@ -235,10 +235,17 @@ async function camFigure(inp: Loaded, opts: ModelFigureOptions): Promise<ReportF
     title: `${CAM_TITLE} at ${inp.block}.`,
     caption:
       `LayerCAM maps at ${inp.block}, the block the attack worked at, for ${picks.length} test images (first of distinct classes): ReLU(sum over channels of ReLU(gradient) x activation) for each model's own predicted class, upsampled to the input size and laid over the image (blue low, red high). ` +
-      `The surrogate is ${inp.surrogateName}. Similar maps mean the surrogate attends to the same regions as the victim (paper Fig. 9).`,
+      `The surrogate is ${inp.surrogateName}. Similar maps mean the surrogate attends to the same regions as the victim (paper Fig. 9).${noNames(inp.classNames)}`,
     html,
     images: picks.length * 3,
   };
+}
+
+/** What the caption says when the data set names no classes (numbers stand in for names). */
+function noNames(classNames: readonly string[]): string {
+  return hasClassNames(classNames)
+    ? ''
+    : ' The data set names no classes, so classes show as numbers: a classes.txt beside its files (one name per line) names them.';
 }
 
 /** The t-SNE and LayerCAM figures, or the reasons they are missing. */

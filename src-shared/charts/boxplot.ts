@@ -35,13 +35,41 @@ export function fiveNumbers(values: readonly number[]): [number, number, number,
   return [s[0], quantileSorted(s, 0.25), quantileSorted(s, 0.5), quantileSorted(s, 0.75), s[s.length - 1]];
 }
 
+/** Above this many rows the boxes lie on their side: one label per line cannot overlap. */
+export const MAX_UPRIGHT_ROWS = 6;
+/** Height per row of a lying box plot (px), and what its frame needs besides. */
+export const LYING_ROW_HEIGHT = 17;
+export const LYING_FRAME_HEIGHT = 78;
+
+/** Whether a box plot of these rows lies on its side (many rows: labels on the y axis). */
+export function boxplotLies(data: Pick<MetricBoxplotData, 'rows'>): boolean {
+  return data.rows.filter((r) => r.values.some(isFiniteNumber)).length > MAX_UPRIGHT_ROWS;
+}
+
+/** The chart height a box plot needs: fixed when upright, one line per row when lying. */
+export function boxplotHeight(data: Pick<MetricBoxplotData, 'rows'>, upright: number): number {
+  if (!boxplotLies(data)) return upright;
+  const rows = data.rows.filter((r) => r.values.some(isFiniteNumber)).length;
+  return LYING_FRAME_HEIGHT + rows * LYING_ROW_HEIGHT;
+}
+
 export function metricBoxplotOption(data: MetricBoxplotData): EChartsOption {
   const rows = data.rows
     .map((r) => ({ ...r, values: r.values.filter(isFiniteNumber) }))
     .filter((r) => r.values.length > 0);
-  // Long labels break before their parameters: 'FT(ratio=0.5)' -> 'FT' over '(ratio=0.5)'.
+  const lying = rows.length > MAX_UPRIGHT_ROWS;
+  // Upright, long labels break before their parameters: 'FT(ratio=0.5)' -> 'FT' over '(ratio=0.5)'.
+  // Lying, each row has a line of its own: the label and its scenario side by side.
   const wrap = (s: string): string => (s.length > 10 && s.indexOf('(') > 0 ? s.replace('(', '\n(') : s);
-  const categories = rows.map((r) => (r.sublabel ? `${wrap(r.label)}\n${r.sublabel}` : wrap(r.label)));
+  const categories = rows.map((r) =>
+    lying
+      ? r.sublabel
+        ? `${r.label} ${r.sublabel}`
+        : r.label
+      : r.sublabel
+        ? `${wrap(r.label)}\n${r.sublabel}`
+        : wrap(r.label),
+  );
   const tau = isFiniteNumber(data.tau) ? data.tau : null;
   const all = [...rows.flatMap((r) => r.values), ...(tau !== null ? [tau] : [])];
   const lo = all.length ? Math.min(...all) : 0;
@@ -55,30 +83,39 @@ export function metricBoxplotOption(data: MetricBoxplotData): EChartsOption {
   ]
     .filter(Boolean)
     .join(' · ');
+  const categoryAxis = {
+    type: 'category' as const,
+    data: categories,
+    axisLabel: { interval: 0, fontSize: 9, lineHeight: 11 },
+    axisTick: { alignWithLabel: true },
+    // Lying: table order from the top.
+    ...(lying ? { inverse: true } : {}),
+  };
+  const valueAxis = {
+    type: 'value' as const,
+    min: y.min,
+    max: y.max,
+    interval: y.interval,
+    axisLabel: { fontSize: 10, formatter: (v: number) => compactNumber(v) },
+    splitLine: { lineStyle: { color: '#e5e5e5' } },
+  };
+  // Lying: the left margin fits the longest label (0.6 em per character at 9 px, generous for Liberation Sans).
+  const longest = Math.max(0, ...categories.map((c) => c.length));
   return {
     ...baseOption(data.title ?? data.metricLabel, sub),
-    grid: { left: 46, right: tau !== null ? 44 : 16, top: 54, bottom: 62 },
+    grid: lying
+      ? { left: Math.min(300, 16 + Math.ceil(longest * 5.4)), right: 20, top: 54, bottom: 24 }
+      : { left: 46, right: tau !== null ? 44 : 16, top: 54, bottom: 62 },
     tooltip: { trigger: 'item' },
-    xAxis: {
-      type: 'category',
-      data: categories,
-      axisLabel: { interval: 0, fontSize: 9, lineHeight: 11 },
-      axisTick: { alignWithLabel: true },
-    },
-    yAxis: {
-      type: 'value',
-      min: y.min,
-      max: y.max,
-      interval: y.interval,
-      axisLabel: { fontSize: 10, formatter: (v: number) => compactNumber(v) },
-      splitLine: { lineStyle: { color: '#e5e5e5' } },
-    },
+    xAxis: lying ? valueAxis : categoryAxis,
+    yAxis: lying ? categoryAxis : valueAxis,
     series: [
       {
         type: 'boxplot',
         name: data.metricLabel,
+        ...(lying ? { layout: 'horizontal' as const } : {}),
         itemStyle: { color: 'rgba(78, 121, 167, 0.18)', borderColor: '#4e79a7', borderWidth: 1.2 },
-        boxWidth: [8, 36],
+        boxWidth: lying ? [4, 11] : [8, 36],
         data: rows.map((r) => fiveNumbers(r.values)),
         ...(tau !== null
           ? {
@@ -86,9 +123,9 @@ export function metricBoxplotOption(data: MetricBoxplotData): EChartsOption {
                 silent: true,
                 symbol: 'none',
                 lineStyle: { color: TAU_COLOR, type: 'dashed', width: 1.5 },
-                // Outside the plot, right of the line's end: inside it would cover a box.
+                // Outside the plot, past the line's end: inside it would cover a box.
                 label: { formatter: 'tau', color: TAU_COLOR, position: 'end', fontSize: 10 },
-                data: [{ yAxis: tau }],
+                data: [lying ? { xAxis: tau } : { yAxis: tau }],
               },
             }
           : {}),
@@ -96,9 +133,9 @@ export function metricBoxplotOption(data: MetricBoxplotData): EChartsOption {
       {
         type: 'scatter',
         name: 'suspects',
-        symbolSize: 6,
+        symbolSize: lying ? 5 : 6,
         itemStyle: { color: '#f28e2b', borderColor: '#fff', borderWidth: 0.5 },
-        data: rows.flatMap((r, i) => r.values.map((v) => [i, v])),
+        data: rows.flatMap((r, i) => r.values.map((v) => (lying ? [v, i] : [i, v]))),
       },
     ],
   };

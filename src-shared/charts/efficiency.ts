@@ -60,17 +60,23 @@ export function efficiencyOption(data: EfficiencyChartData): EChartsOption {
     ? niceRange(Math.min(...ys), Math.max(...ys), { floor: 0, ceil: 100 })
     : { min: 0, max: 100, interval: 20 };
   const legendItems = curves.length + (marks.length ? 1 : 0);
+  // Costs that span more than two decades (KnockoffNets' first points against its last, or a
+  // cheap RemovalNet point) go on a log axis: on a linear one they squash against zero.
+  const xs = [...curves.flatMap((c) => c.points.map((p) => p.passes)), ...marks.map((m) => m.passes)].filter(
+    (v) => v > 0,
+  );
+  const logX = xs.length > 1 && Math.max(...xs) / Math.min(...xs) > 100;
   const option: EChartsOption = {
     ...baseOption(data.title ?? `Attack cost against fidelity: KnockoffNets' learning curve and ${markLabel}`),
     grid: { left: 56, right: 28, top: 44, bottom: 56 + legendHeight(legendItems, 680, 28) },
     legend: wrappingLegend(),
     tooltip: { trigger: 'item' },
     xAxis: {
-      type: 'value',
-      name: 'forward + backward passes (per example)',
+      type: logX ? 'log' : 'value',
+      name: `forward + backward passes (per example${logX ? ', log scale' : ''})`,
       nameLocation: 'middle',
       nameGap: 26,
-      min: 0,
+      ...(logX ? {} : { min: 0 }),
       axisLabel: { fontSize: 10, formatter: (v: number) => compactNumber(v) },
     },
     yAxis: {
@@ -91,7 +97,8 @@ export function efficiencyOption(data: EfficiencyChartData): EChartsOption {
         symbol: 'circle',
         symbolSize: 4,
         lineStyle: { width: 1.5 },
-        data: c.points.map((p) => [p.passes, p.fidelity * 100]),
+        // A log axis cannot place a zero cost (the untrained first point).
+        data: c.points.filter((p) => !logX || p.passes > 0).map((p) => [p.passes, p.fidelity * 100]),
       })),
       ...(marks.length
         ? [
@@ -101,7 +108,7 @@ export function efficiencyOption(data: EfficiencyChartData): EChartsOption {
               color: TAU_COLOR,
               symbol: 'diamond',
               symbolSize: 11,
-              data: marks.map((m) => [m.passes, m.fidelity * 100]),
+              data: marks.filter((m) => !logX || m.passes > 0).map((m) => [m.passes, m.fidelity * 100]),
             },
           ]
         : []),

@@ -16,7 +16,14 @@ export {
   wrappingLegend,
 } from './common';
 export { trajectoryOption, niceCeil, type TrajectoryChartData, type TrajectoryPoint } from './trajectory';
-export { metricBoxplotOption, fiveNumbers, quantileSorted, type MetricBoxplotData } from './boxplot';
+export {
+  boxplotHeight,
+  boxplotLies,
+  metricBoxplotOption,
+  fiveNumbers,
+  quantileSorted,
+  type MetricBoxplotData,
+} from './boxplot';
 export { efficiencyOption, type EfficiencyChartData } from './efficiency';
 export { tsneOption, type TsneChartData, type TsnePoint } from './tsne';
 export { lossesOption, type LossesChartData } from './losses';

@@ -5,6 +5,7 @@
  * class. A surrogate that imitates the victim reproduces its clusters.
  */
 import type { EChartsOption, ScatterSeriesOption } from 'echarts';
+import { className } from './class-names';
 import { baseOption, colorAt, isFiniteNumber, legendHeight, wrappingLegend } from './common';
 
 export interface TsnePoint {
@@ -52,7 +53,7 @@ export function tsneOption(data: TsneChartData): EChartsOption {
   });
   const classes = [...new Set(points.map((p) => p.cls))].sort((a, b) => a - b);
   const byClass = classes.length <= MAX_LEGEND_CLASSES;
-  const name = (c: number): string => data.classNames[c] ?? String(c);
+  const name = (c: number): string => className(data.classNames, c);
   const sides = ['victim', 'surrogate'] as const;
   const series = sides.flatMap((side, gi): ScatterSeriesOption[] => {
     const mine = points.filter((p) => p.model === side);

@@ -13,6 +13,7 @@ import {
   trajectoryOption,
   tsneOption,
 } from '../../src-shared/charts';
+import { className, hasClassNames } from '../../src-shared/charts/class-names';
 import { findings, points, type ReportData } from '../../src-main/report';
 
 const seriesOf = (o: EChartsOption): { data?: unknown[]; markLine?: { data?: unknown[] } }[] =>
@@ -103,6 +104,20 @@ describe('chart builders', () => {
     expect((options[1].xAxis as { data: string[] }).data).toEqual(['FT\n(ratio=0.5)\nltd10']);
     expect(seriesOf(options[1])[0].markLine?.data).toEqual([{ yAxis: 43.1 }]);
     expect(seriesOf(options[4])[0].data).toHaveLength(2);
+  });
+});
+
+describe('efficiency axis', () => {
+  it('goes logarithmic when costs span more than two decades, dropping the zero-cost point it cannot place', () => {
+    const knockoff = {
+      name: 'KnockoffNets',
+      points: [0, 1280, 12_800, 128_000, 1_280_000].map((passes, i) => ({ passes, fidelity: 0.2 + i * 0.15 })),
+    };
+    const o = efficiencyOption({ curves: [knockoff], marks: [{ name: 'r', passes: 40_000, fidelity: 0.85 }] });
+    expect((o.xAxis as { type: string }).type).toBe('log');
+    expect(seriesOf(o)[0].data).toHaveLength(4);
+    const linear = efficiencyOption({ curves: [{ ...knockoff, points: knockoff.points.slice(0, 3) }], marks: [] });
+    expect((linear.xAxis as { type: string }).type).toBe('value');
   });
 });
 
@@ -203,5 +218,14 @@ describe('findings', () => {
     );
     expect(points(0.8992 - 0.8782)).toBe('2.1');
     expect(points(-0.00001)).toBe('0.0');
+  });
+});
+
+describe('class names in figures', () => {
+  it('names classes where the data set does, and writes "class 9" where it only numbers them', () => {
+    expect(className(['T-shirt', 'Trouser'], 1)).toBe('Trouser');
+    expect(hasClassNames(['0', '1', '2'])).toBe(false);
+    expect(className(['0', '1', '2'], 2)).toBe('class 2');
+    expect(className([], 4)).toBe('class 4');
   });
 });
