@@ -15,7 +15,9 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import { createReadStream, statSync } from 'node:fs';
 import type { AuditEvent, Result } from '../../src-shared/contract/api';
+import { DOWNLOAD_PATH } from '../../src-shared/contract/http-client';
 import { AuditError } from '../engine/errors';
 import { isApiMethod } from './dispatch';
 import { failed } from './errors';
@@ -30,7 +32,7 @@ export const WS_UNAUTHORIZED = 4401;
 export const WS_AUTH_TIMEOUT = 4408;
 
 export interface ServerOptions {
-  service: Pick<AuditService, 'dispatch' | 'onEvent'>;
+  service: Pick<AuditService, 'dispatch' | 'onEvent'> & Partial<Pick<AuditService, 'reportFile'>>;
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 0: any free port. */
@@ -187,6 +189,69 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     sendJson(res, 200, await opts.service.dispatch(method, input));
   };
 
+  /** Content types of the report formats a browser downloads. */
+  const REPORT_TYPES: Record<string, string> = {
+    pdf: 'application/pdf',
+    html: 'text/html; charset=utf-8',
+    csv: 'text/csv; charset=utf-8',
+    json: 'application/json',
+  };
+
+  // A stored report as a file (browser mode's Export): POST with the token in the header and
+  // {runId, format} in the body; only a file the store records as that run's report is sent.
+  const handleDownload = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      return sendJson(res, 405, failed('METHOD_NOT_ALLOWED', `${req.method} is not allowed here`, 'Use POST.'));
+    }
+    if (!tokensEqual(bearerToken(req), token)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return sendJson(
+        res,
+        401,
+        failed('UNAUTHORIZED', 'Missing or wrong access token', 'Open the address serve printed.'),
+      );
+    }
+    const body = await readBody(req, limit);
+    let input: { runId?: unknown; format?: unknown } = {};
+    try {
+      input = body === 'too-large' ? {} : (JSON.parse(body) as typeof input);
+    } catch {
+      input = {};
+    }
+    const { runId, format } = input;
+    if (
+      typeof runId !== 'string' ||
+      !/^r-[A-Za-z0-9-]{1,64}$/.test(runId) ||
+      typeof format !== 'string' ||
+      !REPORT_TYPES[format]
+    )
+      return sendJson(
+        res,
+        400,
+        failed(
+          'INVALID_ARGUMENT',
+          'A download names a run id and a format (pdf, html, csv or json)',
+          'Send {"runId", "format"}.',
+        ),
+      );
+    if (!opts.service.reportFile)
+      return sendJson(res, 404, failed('UNKNOWN_METHOD', 'This server has no report downloads', 'Use exportReport.'));
+    let file: { path: string; name: string };
+    try {
+      file = opts.service.reportFile({ runId, format });
+    } catch (e) {
+      const err = e as { code?: string; message?: string; hint?: string };
+      return sendJson(res, 404, failed(err.code ?? 'REPORT_NOT_FOUND', err.message ?? String(e), err.hint ?? ''));
+    }
+    res.writeHead(200, {
+      'Content-Type': REPORT_TYPES[format],
+      'Content-Length': statSync(file.path).size,
+      'Content-Disposition': `attachment; filename="${file.name.replace(/["\\\r\n]/g, '_')}"`,
+    });
+    createReadStream(file.path).pipe(res);
+  };
+
   const server = createServer((req, res) => {
     setCommonHeaders(res);
     if (!checkHost(req.headers.host)) {
@@ -194,6 +259,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return void res.end('Host not allowed: open the workbench through 127.0.0.1 or localhost.');
     }
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === DOWNLOAD_PATH) {
+      handleDownload(req, res).catch((e: unknown) => {
+        if (!res.headersSent)
+          sendJson(res, 500, failed('INTERNAL', e instanceof Error ? e.message : String(e), 'See the server output.'));
+        else res.destroy();
+      });
+      return;
+    }
     if (path === '/api' || path.startsWith('/api/')) {
       handleApi(req, res, path.slice('/api/'.length)).catch((e: unknown) => {
         if (!res.headersSent)

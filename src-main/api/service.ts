@@ -9,7 +9,7 @@
  * Active runs are kept by id so that pause, cancel and cancelJob reach them.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { AuditSpec } from '../../src-shared/audit/spec';
 import {
@@ -77,6 +77,11 @@ export interface AuditService extends AuditClient {
   readonly store: AuditStore;
   /** Pauses active runs (their jobs checkpoint), waits a little for them, closes the store. */
   close(): Promise<void>;
+  /**
+   * The newest report of a run in that format, as the store recorded it: the file a browser
+   * downloads. Only files the store lists as the run's reports are ever served.
+   */
+  reportFile(input: { runId: string; format: string }): { path: string; name: string };
 }
 
 const runNotFound = (id: string) =>
@@ -355,6 +360,21 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
     },
   };
 
+  const reportFile = ({ runId, format }: { runId: string; format: string }): { path: string; name: string } => {
+    getRunOrThrow(runId);
+    const report = store
+      .listReports(runId)
+      .filter((r) => r.format === format)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+    if (!report || !existsSync(report.path))
+      throw new ApiFailure(
+        'REPORT_NOT_FOUND',
+        `Run ${runId} has no ${format.toUpperCase()} report on disk`,
+        'Export the report first (Export report), then download it.',
+      );
+    return { path: report.path, name: basename(report.path) };
+  };
+
   const dispatch = createDispatch(handlers);
   const methods = Object.fromEntries(
     API_METHODS.map((m) => [m, (input?: unknown) => dispatch(m, input)]),
@@ -365,6 +385,7 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
     dispatch,
     home,
     store,
+    reportFile,
     onEvent(listener) {
       listeners.add(listener);
       return () => {

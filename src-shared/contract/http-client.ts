@@ -61,12 +61,20 @@ export function eventsUrl(baseUrl: string): string {
   return `${baseUrl.replace(/\/+$/, '').replace(/^http/, 'ws')}/api/events`;
 }
 
+/** Where a browser downloads a stored report (POST, token in the header; see src-main/api/server.ts). */
+export const DOWNLOAD_PATH = '/download/report';
+
+/** The browser mode's client: the API, plus report downloads (a file, not a server path). */
+export interface HttpAuditClient extends AuditClient {
+  downloadReport(input: { runId: string; format: string }): Promise<Result<{ blob: Blob; name: string }>>;
+}
+
 export function createHttpClient(
   baseUrl: string,
   token: string,
   WebSocketCtor: WebSocketConstructor | undefined = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket,
   options: HttpClientOptions = {},
-): AuditClient {
+): HttpAuditClient {
   const base = baseUrl.replace(/\/+$/, '');
   const doFetch: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
 
@@ -166,8 +174,49 @@ export function createHttpClient(
   const methods = Object.fromEntries(
     API_METHOD_NAMES.map((m) => [m, (input?: unknown) => call(m, input)]),
   ) as unknown as AuditApi;
+
+  /**
+   * The newest stored report of a run as a file: its bytes and the name to save them under.
+   * The token travels in the Authorization header, as for every call (never in a URL).
+   */
+  const downloadReport = async (input: {
+    runId: string;
+    format: string;
+  }): Promise<Result<{ blob: Blob; name: string }>> => {
+    try {
+      const res = await globalThis.fetch(`${base}${DOWNLOAD_PATH}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(input),
+      });
+      if (!res.ok) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(await res.text());
+        } catch {
+          parsed = undefined;
+        }
+        if (isResult(parsed) && !parsed.ok) return parsed;
+        return {
+          ok: false,
+          error: {
+            code: 'BAD_RESPONSE',
+            message: `The download answered ${res.status}`,
+            hint: 'Export the report again.',
+          },
+        };
+      }
+      const disposition = res.headers.get('Content-Disposition') ?? '';
+      const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `report-${input.runId}.${input.format}`;
+      return { ok: true, value: { blob: await res.blob(), name } };
+    } catch (e) {
+      return networkError(e);
+    }
+  };
+
   return {
     ...methods,
+    downloadReport,
     onEvent(listener) {
       listeners.add(listener);
       connect();

@@ -297,3 +297,49 @@ describe('the event socket refuses', () => {
     ws.close();
   });
 });
+
+describe('report downloads (browser mode: a file, not a server path)', () => {
+  it("sends the run's newest stored report with its name; refuses no token, a bad run id and a missing report", async () => {
+    const { server, service } = await serve();
+    const run = service.store.createRun({
+      name: 'x',
+      spec: smoke(),
+      specHash: 'h',
+      backend: 'wasm',
+      versions: {},
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'oa-report-'));
+    dirs.push(dir);
+    const file = join(dir, `report-${run.id}.csv`);
+    writeFileSync(file, 'row_id,label\nfinetune,FT\n');
+    const post = (body: unknown, token: string | null = server.token) =>
+      raw(server, {
+        method: 'POST',
+        path: '/download/report',
+        headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
+    expect((await post({ runId: run.id, format: 'csv' }, null)).status).toBe(401);
+    const none = await post({ runId: run.id, format: 'csv' });
+    expect(none.status).toBe(404);
+    expect((JSON.parse(none.body) as Result<unknown>).ok).toBe(false);
+    expect(none.body).toContain('REPORT_NOT_FOUND');
+    expect((await post({ runId: '../../etc/passwd', format: 'csv' })).status).toBe(400);
+    expect((await post({ runId: run.id, format: 'exe' })).status).toBe(400);
+
+    service.store.addReport({ runId: run.id, format: 'csv', path: file });
+    const ok = await post({ runId: run.id, format: 'csv' });
+    expect(ok.status).toBe(200);
+    expect(ok.headers['content-type']).toContain('text/csv');
+    expect(ok.headers['content-disposition']).toBe(`attachment; filename="report-${run.id}.csv"`);
+    expect(ok.body).toBe('row_id,label\nfinetune,FT\n');
+
+    // The browser client gets the bytes and the name.
+    const client = createHttpClient(server.origin, server.token, undefined);
+    const got = await client.downloadReport({ runId: run.id, format: 'csv' });
+    expect(got.ok && got.value.name).toBe(`report-${run.id}.csv`);
+    expect(got.ok && (await got.value.blob.text())).toBe('row_id,label\nfinetune,FT\n');
+    const missing = await client.downloadReport({ runId: run.id, format: 'pdf' });
+    expect(!missing.ok && missing.error.code).toBe('REPORT_NOT_FOUND');
+  });
+});

@@ -11,6 +11,7 @@
  */
 import type { RunStatus } from '../../../src-shared/audit/results';
 import type { LossesChartData, TrajectoryChartData } from '../../../src-shared/charts';
+import type { HttpAuditClient } from '../../../src-shared/contract/http-client';
 import type { ApiError, AuditClient, AuditEvent, RunDetail } from '../../../src-shared/contract/api';
 import { settle } from './format';
 import { fidelityChart, lossesChart, trajectoryChart, trajectoryMetrics } from './monitor/charts';
@@ -50,7 +51,8 @@ export class RunMonitorState {
 
   actionError = $state.raw<ApiError | null>(null);
   busy = $state<'pause' | 'cancel' | 'resume' | 'export' | null>(null);
-  exported = $state.raw<{ format: string; path: string } | null>(null);
+  /** The last export: where the engine wrote it, and in browser mode the name the browser saved it under. */
+  exported = $state.raw<{ format: string; path: string; downloaded?: string } | null>(null);
 
   private unsubscribe: (() => void) | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
@@ -59,10 +61,17 @@ export class RunMonitorState {
   private lastLossJob: string | null = null;
   private now: () => number;
 
-  constructor(client: MonitorClient, runId: string, opts: { now?: () => number } = {}) {
+  private saveFile: (blob: Blob, name: string) => void;
+
+  constructor(
+    client: MonitorClient,
+    runId: string,
+    opts: { now?: () => number; saveFile?: (blob: Blob, name: string) => void } = {},
+  ) {
     this.client = client;
     this.runId = runId;
     this.now = opts.now ?? (() => Date.now());
+    this.saveFile = opts.saveFile ?? saveWithBrowser;
   }
 
   /** Subscribes to events first (nothing is missed), then loads the stored run. */
@@ -330,6 +339,29 @@ export class RunMonitorState {
       return null;
     }
     this.exported = { format, path: r.value.path };
+    // Browser mode: the server's path means nothing to the browser; the file itself is saved.
+    const download = (this.client as Partial<HttpAuditClient>).downloadReport;
+    if (download) {
+      const file = await settle(download({ runId: this.runId, format }));
+      if (!file.ok) {
+        this.actionError = file.error;
+        return r.value.path;
+      }
+      this.saveFile(file.value.blob, file.value.name);
+      this.exported = { format, path: r.value.path, downloaded: file.value.name };
+    }
     return r.value.path;
   }
+}
+
+/** Saves a file the browser received (an object URL clicked with `download`). */
+export function saveWithBrowser(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
