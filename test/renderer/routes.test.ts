@@ -94,3 +94,21 @@ describe('AppState navigation', () => {
     app.dispose();
   });
 });
+
+describe('a deleted run', () => {
+  it('leaves the navigation: no monitor and nothing to resume', async () => {
+    const nav = fakeNavigator('#/runs/r-1');
+    const c = client();
+    c.deleteRun = async () => ok(null);
+    const app = new AppState(c, 'browser', nav, 'secret');
+    await app.init();
+    expect(app.monitor?.runId).toBe('r-1');
+    app.history.requestDelete('r-1');
+    await app.history.load();
+    app.history.requestDelete('r-1');
+    expect(await app.history.confirmDelete()).toBe(true);
+    expect(app.monitor).toBeNull();
+    expect(app.screen).toBe('history');
+    app.dispose();
+  });
+});

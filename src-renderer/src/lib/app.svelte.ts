@@ -65,7 +65,16 @@ export class AppState {
     this.nav = nav;
     this.token = token;
     this.history = new HistoryState(client);
+    this.history.onDeleted = (runId) => this.forgetRun(runId);
     this.calibrations = new CalibrationsState(client);
+  }
+
+  /** A deleted run leaves the navigation: its monitor closes, nothing offers to resume it. */
+  forgetRun(runId: string): void {
+    if (this.monitor?.runId !== runId) return;
+    this.monitor.dispose();
+    this.monitor = null;
+    if (this.screen === 'run') this.go('history');
   }
 
   /** The screen the address names (Back, Forward, a pasted or opened link); an unknown one changes nothing. */

@@ -105,6 +105,9 @@ export class HistoryState {
   deleting = $state(false);
   deleteError = $state.raw<ApiError | null>(null);
 
+  /** Told about a deleted run (the app forgets it: no monitor, no Resume for a run that is gone). */
+  onDeleted: ((runId: string) => void) | null = null;
+
   constructor(client: HistoryClient) {
     this.client = client;
   }
@@ -188,6 +191,7 @@ export class HistoryState {
       return false;
     }
     this.pendingDelete = null;
+    this.onDeleted?.(run.id);
     this.compareIds = this.compareIds.filter((x) => x !== run.id);
     if (this.comparing?.some((d) => d.run.id === run.id)) this.comparing = null;
     await this.load();
