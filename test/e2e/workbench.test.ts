@@ -56,9 +56,11 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
-function startServer(): Promise<void> {
+function startServer(port = 0): Promise<void> {
+  url = '';
+  serverLog = '';
   return new Promise((resolve, reject) => {
-    server = spawn(process.execPath, [join(ROOT, 'dist', 'cli.cjs'), 'serve', '--port', '0', '--home', home], {
+    server = spawn(process.execPath, [join(ROOT, 'dist', 'cli.cjs'), 'serve', '--port', String(port), '--home', home], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, OWNERSHIP_AUDIT_HOME: home },
@@ -81,6 +83,38 @@ function startServer(): Promise<void> {
       clearTimeout(timer);
       if (!url) reject(new Error(`serve exited with ${code}:\n${serverLog}`));
     });
+  });
+}
+
+/** Stops `serve` (SIGINT: running audits pause), waiting for it to exit. */
+async function stopServer(): Promise<void> {
+  if (!server || server.exitCode !== null) return;
+  const exited = new Promise((r) => server?.once('exit', r));
+  server.kill('SIGINT');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+  if (server.exitCode === null) server.kill('SIGKILL');
+}
+
+/**
+ * What makes the page scroll sideways: the outermost elements reaching past the window's
+ * right edge (empty when nothing does). Inside a scrolling box (a wide table) is fine.
+ */
+async function sidewaysOverflow(p: Page): Promise<string[]> {
+  return p.evaluate(() => {
+    if (document.documentElement.scrollWidth <= window.innerWidth + 1) return [];
+    const out: string[] = [];
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.right <= window.innerWidth + 1 || r.width === 0) continue;
+      const parent = el.parentElement?.getBoundingClientRect();
+      if (parent && parent.right > window.innerWidth + 1) continue;
+      // Inside a box that scrolls sideways by itself (a wide table's wrapper) is fine.
+      let scroller = el.parentElement;
+      while (scroller && !/(auto|scroll)/.test(getComputedStyle(scroller).overflowX)) scroller = scroller.parentElement;
+      if (scroller && scroller !== document.documentElement && scroller !== document.body) continue;
+      out.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} right=${Math.round(r.right)}`);
+    }
+    return out.length ? out : ['(the document, from no single element)'];
   });
 }
 
@@ -188,12 +222,7 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server?.once('exit', r));
-      server.kill('SIGINT');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-      if (server.exitCode === null) server.kill('SIGKILL');
-    }
+    await stopServer();
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
@@ -267,6 +296,24 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
       { timeout: 120_000 },
     );
     await shot('monitor-completed');
+    // The answer first: the summary, then the grid and Table 1, then the jobs and charts.
+    await page.locator('section[aria-label="Summary"] li[data-defense]').first().waitFor();
+    const order = await page.evaluate(() => {
+      const top = (sel: string): number => document.querySelector(sel)?.getBoundingClientRect().top ?? -1;
+      return {
+        summary: top('section[aria-label="Summary"]'),
+        table: top('section[aria-label="Verdict table"]'),
+        jobs: top('section[aria-label="Jobs"]'),
+        losses: top('section[aria-label="Losses"]'),
+      };
+    });
+    expect(order.summary).toBeGreaterThan(0);
+    expect(order.summary).toBeLessThan(order.table);
+    expect(order.table).toBeLessThan(order.jobs);
+    expect(order.table).toBeLessThan(order.losses);
+    expect(await page.locator('table[aria-label="Defence by attack"] td[data-state]').count()).toBeGreaterThan(0);
+    // The run has its own address.
+    expect(new URL(page.url()).hash).toBe(`#/runs/${runId}`);
     await page.locator('section[aria-label="Verdict table"]').scrollIntoViewIfNeeded();
     await shot('monitor-table');
   });
@@ -280,14 +327,83 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     expect(await page.locator('[data-field="backend"]').textContent()).toBe(stored.run.backend);
   });
 
-  it('exports the report and shows where it was written', async () => {
+  it('exports the report as a download in the browser, and says where the engine keeps its copy', async () => {
     await page.locator('#export-format').selectOption('pdf');
+    const downloading = page.waitForEvent('download', { timeout: STEP_CEILING_MS });
     await page.getByRole('button', { name: 'Export report' }).click();
+    const download = await downloading;
+    expect(download.suggestedFilename()).toBe(`report-${runId}.pdf`);
+    const saved = join(home, 'downloaded.pdf');
+    await download.saveAs(saved);
+    expect(statSync(saved).size).toBeGreaterThan(1000);
     const path = (
       (await page.locator('[data-field="export-path"]').textContent({ timeout: STEP_CEILING_MS })) ?? ''
     ).trim();
     expect(path.endsWith('.pdf')).toBe(true);
-    expect(statSync(path).size).toBeGreaterThan(1000);
+    expect(statSync(path).size).toBe(statSync(saved).size);
+  });
+
+  it('opens a run link in a new tab with its stored loss curves; Back returns to the previous screen', async () => {
+    const link = (await page.locator('[data-field="run-link"]').getAttribute('href')) ?? '';
+    expect(link).toContain(`#/runs/${runId}?token=`);
+    const tab = await browser!.newPage({ viewport: VIEWPORT });
+    await tab.goto(link);
+    await tab.waitForFunction((id) => document.querySelector('.monitor header code')?.textContent === id, runId);
+    // The token left the address bar; the route stayed.
+    expect(new URL(tab.url()).hash).toBe(`#/runs/${runId}`);
+    // Curves of a finished run, from the store (this tab never saw them stream).
+    await tab.locator('section[aria-label="Losses"] svg, section[aria-label="Losses"] canvas').first().waitFor();
+    expect(await tab.locator('section[aria-label="Losses"] .empty-chart').count()).toBe(0);
+    await tab.close();
+
+    await page.getByRole('button', { name: 'Calibrations' }).click();
+    await page.getByRole('heading', { name: 'Thresholds' }).waitFor();
+    expect(new URL(page.url()).hash).toBe('#/calibrations');
+    await page.goBack();
+    await page.waitForFunction((id) => document.querySelector('.monitor header code')?.textContent === id, runId);
+    expect(new URL(page.url()).hash).toBe(`#/runs/${runId}`);
+  });
+
+  it('refuses block 99 and 1e9 iterations on their fields before a start', async () => {
+    await page.getByRole('button', { name: 'New audit' }).click();
+    await page.getByRole('heading', { name: 'New audit' }).waitFor();
+    await page.getByRole('button', { name: 'Smoke preset' }).click();
+    for (const step of ['Data', 'Defences']) await page.getByRole('button', { name: `Next: ${step}` }).click();
+    await page.getByRole('heading', { name: '3. Defences' }).waitFor();
+    await page.locator('details summary').first().click();
+    await page.locator('#def-deepjudge-block').fill('99');
+    const blockNote = page.locator('#def-deepjudge-block').locator('xpath=..').locator('[data-note="problem"]');
+    await blockNote.waitFor();
+    expect(await blockNote.textContent()).toContain('block 99 does not exist');
+    expect(await page.getByRole('button', { name: 'Next: Attacks' }).isDisabled()).toBe(true);
+    await shot('wizard-semantic-block');
+    await page.locator('#def-deepjudge-block').fill('0');
+    await page
+      .locator('#def-deepjudge-block')
+      .locator('xpath=..')
+      .locator('[data-note]')
+      .waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Next: Attacks' }).click();
+    const iterations = page.locator('input[id$="-iter"]').first();
+    await iterations.fill('1000000000');
+    const iterNote = iterations.locator('xpath=..').locator('[data-note="problem"]');
+    await iterNote.waitFor();
+    expect(await iterNote.textContent()).toMatch(/more than the 10000000 any job accepts/);
+    await shot('wizard-semantic-iterations');
+    await iterations.fill('10');
+  });
+
+  it('lays every screen out without sideways scrolling at 900x700', async () => {
+    await page.setViewportSize({ width: 900, height: 700 });
+    try {
+      for (const hash of ['#/new', `#/runs/${runId}`, '#/history', '#/calibrations']) {
+        await page.evaluate((h) => (window.location.hash = h), hash);
+        await page.waitForTimeout(400);
+        expect(await sidewaysOverflow(page), hash).toEqual([]);
+      }
+    } finally {
+      await page.setViewportSize(VIEWPORT);
+    }
   });
 
   it('opens the run from History, compares two runs and deletes one after confirming', async () => {
@@ -328,11 +444,24 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     // Side by side.
     await page.getByLabel(`Pick smoke (${runId}) for comparison`).check();
     await page.getByLabel(`Pick smoke, FT only (${secondId}) for comparison`).check();
-    await page.getByRole('button', { name: 'Compare side by side' }).click();
-    await page.locator('section[aria-label="Comparison"] table.verdict').nth(1).waitFor();
-    expect(await page.locator('section[aria-label="Comparison"] table.verdict').count()).toBe(2);
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
+    const compared = page.locator('section[aria-label="Comparison"] table.compared');
+    await compared.waitFor();
+    // One table: a row per attack row of either run, A and B side by side, B's delta against A.
+    const tables = [first.table.rows, (await api<RunDetail>('getRun', { runId: secondId })).table.rows];
+    const keys = new Set(tables.flat().map((r) => `${r.label}|${r.scenario}`));
+    const shared = [...keys].filter((k) => tables.every((t) => t.some((r) => `${r.label}|${r.scenario}` === k)));
+    expect(await compared.locator('tbody tr').count()).toBe(keys.size);
+    expect(await compared.locator('td[data-field="delta"]').count()).toBe(keys.size);
+    const summaryText = (await page.locator('[data-field="compare-summary"]').textContent())?.trim();
+    if (shared.length === 0) expect(summaryText).toBe('no row has a verdict in two runs: nothing to compare yet');
+    else expect(summaryText).toMatch(new RegExp(`${shared.length} shared rows?`));
     await page.locator('section[aria-label="Comparison"]').scrollIntoViewIfNeeded();
     await shot('history-compare');
+    await page.setViewportSize({ width: 900, height: 700 });
+    await page.waitForTimeout(400); // the charts follow the new width
+    expect(await sidewaysOverflow(page)).toEqual([]);
+    await page.setViewportSize(VIEWPORT);
     await page.evaluate(() => window.scrollTo(0, 0));
 
     // Delete the second run: cancelling the dialog keeps it, confirming removes it.
@@ -365,8 +494,26 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
       else expect(close(tau, m.tau), `${m.id}: ${tau} vs ${m.tau}`).toBe(true);
       expect(await page.locator(`tr[data-metric="${m.id}"] .badge`).count()).toBe(m.degenerate ? 1 : 0);
     }
-    expect(await page.locator('h3:has-text("Reference models") + table tbody tr').count()).toBe(cal.references.length);
+    expect(await page.locator('h3:has-text("Reference models") + .scroll-x table tbody tr').count()).toBe(cal.references.length);
     await shot('calibrations');
+  });
+
+  it('freezes the screen under a banner when serve stops, and picks up the new token after a restart', async () => {
+    const port = Number(new URL(origin).port);
+    const oldToken = token;
+    await stopServer();
+    await page.locator('[data-field="connection-lost"]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('.screen[inert]').count()).toBe(1);
+    await shot('connection-lost');
+    await startServer(port);
+    expect(token).not.toBe(oldToken);
+    // The new token pasted into this tab's address: adopted (the page reloads with it).
+    await page.evaluate((t) => (window.location.hash = `#/history?token=${t}`), token);
+    await page.getByRole('heading', { name: 'History' }).waitFor({ timeout: 30_000 });
+    await page.locator('[data-field="connection-lost"]').waitFor({ state: 'detached', timeout: 30_000 });
+    expect(new URL(page.url()).hash).toBe('#/history'); // The refused reconnections while serve was down are the browser's own console lines, not page errors.
+    for (let i = pageErrors.length - 1; i >= 0; i--)
+      if (/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(pageErrors[i])) pageErrors.splice(i, 1);
   });
 
   it('explains a missing token instead of showing a broken page', async () => {
