@@ -494,7 +494,9 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
       else expect(close(tau, m.tau), `${m.id}: ${tau} vs ${m.tau}`).toBe(true);
       expect(await page.locator(`tr[data-metric="${m.id}"] .badge`).count()).toBe(m.degenerate ? 1 : 0);
     }
-    expect(await page.locator('h3:has-text("Reference models") + .scroll-x table tbody tr').count()).toBe(cal.references.length);
+    expect(await page.locator('h3:has-text("Reference models") + .scroll-x table tbody tr').count()).toBe(
+      cal.references.length,
+    );
     await shot('calibrations');
   });
 
