@@ -36,6 +36,23 @@ function looksLikeClient(x: unknown): x is AuditClient {
   );
 }
 
+/**
+ * Stores the token for this tab (a reload keeps working) and takes it out of the address bar;
+ * the route stays, so a linked run still opens.
+ */
+function keepToken(win: WindowLike, token: string): void {
+  try {
+    win.sessionStorage?.setItem(TOKEN_KEY, token);
+    win.history?.replaceState(
+      null,
+      '',
+      `${win.location.pathname}${win.location.search}${withoutToken(win.location.hash)}`,
+    );
+  } catch {
+    // Private modes may refuse storage: the token stays in the address bar then, where a reload finds it.
+  }
+}
+
 export function pickClient(win: WindowLike, createHttpClient: HttpClientFactory): ClientChoice {
   if (looksLikeClient(win.auditApi)) return { ok: true, client: win.auditApi, mode: 'electron' };
   const isHttp = win.location.protocol === 'http:' || win.location.protocol === 'https:';
@@ -64,19 +81,7 @@ export function pickClient(win: WindowLike, createHttpClient: HttpClientFactory)
       hint: 'Open the full address from the terminal, including the part after "#token=".',
     };
   }
-  if (fromHash) {
-    try {
-      win.sessionStorage?.setItem(TOKEN_KEY, fromHash);
-      // The route stays (a linked run opens), the token leaves the address bar.
-      win.history?.replaceState(
-        null,
-        '',
-        `${win.location.pathname}${win.location.search}${withoutToken(win.location.hash)}`,
-      );
-    } catch {
-      // Private modes may refuse storage: the token stays in the address bar then.
-    }
-  }
+  if (fromHash) keepToken(win, fromHash);
   return { ok: true, client: createHttpClient(win.location.origin, token), mode: 'browser', token };
 }
 
@@ -88,15 +93,6 @@ export function pickClient(win: WindowLike, createHttpClient: HttpClientFactory)
 export function adoptNewToken(win: WindowLike, current: string | undefined): string | null {
   const token = tokenFromHash(win.location.hash);
   if (!token || token === current) return null;
-  try {
-    win.sessionStorage?.setItem(TOKEN_KEY, token);
-    win.history?.replaceState(
-      null,
-      '',
-      `${win.location.pathname}${win.location.search}${withoutToken(win.location.hash)}`,
-    );
-  } catch {
-    // Without storage the token stays in the address bar, where the reload finds it.
-  }
+  keepToken(win, token);
   return token;
 }

@@ -50,6 +50,8 @@ export interface VerdictRow {
    * ('lost') when an attack evades or an independent model is wrongly claimed.
    */
   tone: 'proven' | 'lost' | 'pending';
+  /** The badge's class for that colour: 'yes' (green), 'no' (red), 'pending'. */
+  badge: 'yes' | 'no' | 'pending';
   /** A row of independently trained (negative) models. */
   independent: boolean;
   /** Each defence on its own: 'DeepJudge 2/3 (1 tie)'; recognised when most of the row's suspects are. */
@@ -83,6 +85,7 @@ export function verdictTableView(table: ResultsTable): VerdictTableView {
     const independent = attackRole(r.attack) === 'independent';
     const verdict = VERDICT_VIEW[r.ownership.verdict];
     const recognisedTone = (recognised: boolean): 'proven' | 'lost' => (recognised !== independent ? 'proven' : 'lost');
+    const tone = verdict === 'pending' ? 'pending' : recognisedTone(verdict === 'yes');
     return {
       rowId: r.rowId,
       label: r.label,
@@ -110,7 +113,8 @@ export function verdictTableView(table: ResultsTable): VerdictTableView {
       }),
       ownership: r.ownership.label,
       verdict,
-      tone: verdict === 'pending' ? 'pending' : recognisedTone(verdict === 'yes'),
+      tone,
+      badge: tone === 'proven' ? 'yes' : tone === 'lost' ? 'no' : 'pending',
       independent,
       defenses: Object.entries(r.defenses ?? {}).map(([id, d]) => ({
         id,
