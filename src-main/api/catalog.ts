@@ -6,7 +6,7 @@
  * registry is what makes it appear.
  */
 import type { Catalog, CatalogMetric } from '../../src-shared/contract/api';
-import { ATTACKS } from '../engine/attacks/registry';
+import { ATTACKS, attackColor } from '../engine/attacks/registry';
 import { DEFENSES, FIDELITY } from '../engine/defenses/registry';
 import type { MetricSpec } from '../engine/defenses/types';
 import { metricVotes } from '../engine/defenses/types';
@@ -33,6 +33,7 @@ export function buildCatalog(): Catalog {
       name: a.name,
       help: a.help,
       role: a.role,
+      color: attackColor(a.id),
       defaultSeeds: [...a.defaultSeeds],
       params: [...a.params],
       needs: { ...a.needs },

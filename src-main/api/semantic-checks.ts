@@ -4,7 +4,7 @@
  * warn about one that will waste compute. Each line names its field, like the schema's.
  *
  * Blocking (the run would fail or mean nothing):
- * - a DeepJudge block the victim does not have (block 99 of a 3-block victim);
+ * - a defence block the victim does not have (DeepJudge's block 99 on a 3-block victim);
  * - a reused calibration that does not fit: another victim, a defence it did not calibrate,
  *   or defence parameters that differ from the ones it was made with (reuse takes the
  *   calibration's fingerprints and thresholds, so an edited parameter would silently not apply);
@@ -23,7 +23,8 @@ import type { CalibrationRecord } from '../store/types';
 
 /** References this much less accurate than the victim (fraction) make thresholds too loose to trust. */
 const WEAK_REFERENCE_GAP = 0.1;
-const DEEPJUDGE = 'deepjudge';
+/** A defence parameter with this name is a 1-based index into the victim's blocks, 0 its default (DeepJudge's). */
+const BLOCK_PARAM = 'block';
 /** The zoo's default block count (cnn, vgg and resnet), for a victim the audit trains. */
 const ZOO_DEFAULT_BLOCKS = 3;
 
@@ -58,10 +59,10 @@ function blockRangeProblems(spec: AuditSpec, facts: VictimFacts): string[] {
   if (facts.blocks === undefined) return [];
   const problems: string[] = [];
   spec.defenses.forEach((d, i) => {
-    const block = d.params?.block;
-    if (d.id === DEEPJUDGE && typeof block === 'number' && block > facts.blocks!)
+    const block = d.params?.[BLOCK_PARAM];
+    if (typeof block === 'number' && block > facts.blocks!)
       problems.push(
-        `defenses[${i}].params.block: the victim has ${facts.blocks} blocks, so block ${block} does not exist: pick 1-${facts.blocks}, or 0 for its default block`,
+        `defenses[${i}].params.${BLOCK_PARAM}: the victim has ${facts.blocks} blocks, so block ${block} does not exist: pick 1-${facts.blocks}, or 0 for its default block`,
       );
   });
   return problems;

@@ -7,7 +7,16 @@ import { baseOption, colorAt, isFiniteNumber, legendHeight, wrappingLegend } fro
 
 export interface LossesChartData {
   title?: string;
-  series: { name: string; points: [iteration: number, value: number][] }[];
+  /**
+   * `color`: the series' own (an attack's colour); the palette by position otherwise.
+   * `lineType`: tells apart series of one colour (the same attack in compared runs).
+   */
+  series: {
+    name: string;
+    color?: string;
+    lineType?: 'solid' | 'dashed' | 'dotted';
+    points: [iteration: number, value: number][];
+  }[];
   /** Logarithmic y axis (only positive values are drawn then). */
   logY?: boolean;
   yName?: string;
@@ -31,9 +40,9 @@ export function lossesOption(data: LossesChartData): EChartsOption {
     series: data.series.map((s, i) => ({
       type: 'line' as const,
       name: s.name,
-      color: colorAt(i),
+      color: s.color ?? colorAt(i),
       showSymbol: false,
-      lineStyle: { width: 1.5 },
+      lineStyle: { width: 1.5, type: s.lineType ?? 'solid' },
       data: s.points.filter(([it, v]) => isFiniteNumber(it) && keep(v)).map(([it, v]) => [it, v]),
     })),
   };

@@ -23,7 +23,8 @@ export interface TrajectoryChartData {
   metricLabel: string;
   kind: MetricKind | null;
   /** One line per suspect; lines of one `group` (an attack row) share a colour and a legend entry. */
-  series: { name: string; group?: string; points: TrajectoryPoint[] }[];
+  /** `color`: the line's own (an attack's colour, shared by its group); the palette by group otherwise. */
+  series: { name: string; group?: string; color?: string; points: TrajectoryPoint[] }[];
   /** Suspects left out of the chart (the caller's caption explains). */
   omittedVariants?: number;
   /** Overrides the default title. */
@@ -44,6 +45,7 @@ export function trajectoryOption(data: TrajectoryChartData): EChartsOption {
     .map((s) => ({
       name: s.name,
       group: s.group,
+      color: s.color,
       points: [...s.points]
         .filter((p) => isFiniteNumber(p.normalized) && isFiniteNumber(p.fidelity))
         .sort((a, b) => a.iteration - b.iteration),
@@ -58,7 +60,8 @@ export function trajectoryOption(data: TrajectoryChartData): EChartsOption {
   const xMin = Math.min(0, ...xs);
   // With groups, one legend entry and colour per group; the suspect's own name stays in the tooltip.
   const groups = [...new Set(series.map((s) => s.group ?? s.name))];
-  const colorOf = (s: { name: string; group?: string }): string => colorAt(groups.indexOf(s.group ?? s.name));
+  const colorOf = (s: { name: string; group?: string; color?: string }): string =>
+    s.color ?? colorAt(groups.indexOf(s.group ?? s.name));
   const flaggedBand = data.kind === 'similarity' ? [1, xMax] : data.kind === 'distance' ? [xMin, 1] : null;
   const option: EChartsOption = {
     ...baseOption(

@@ -65,6 +65,8 @@ export interface CatalogAttack extends CatalogEntry {
   /** The paper's name, e.g. 'FT'. */
   name: string;
   role: AttackRole;
+  /** Added: the attack's colour in every chart (the same in every run). */
+  color?: string;
   defaultSeeds: number[];
   needs: { sameArchitecture?: boolean; block?: boolean; labels?: boolean };
 }

@@ -94,6 +94,13 @@ describe('RunMonitorState', () => {
         ],
       },
     ]);
+    // One colour per attack, from the catalog: the same in every run whatever the row order.
+    useCatalogVocabulary({
+      ...catalog(),
+      attacks: catalog().attacks.map((a) => ({ ...a, color: a.id === 'finetune' ? '#123456' : '#abcdef' })),
+    });
+    expect(m.fidelityChart().series[0].color).toBe('#123456');
+    useCatalogVocabulary(catalog());
     const fid = m.fidelityChart();
     // stored curve points (0, 5) then the live one (8), in percent
     expect(fid.series).toEqual([

@@ -141,6 +141,7 @@ export const distill: Attack = {
   help: "Trains a copy to imitate the victim's internal features on the attacker data.",
   paper: 'Baseline of the RemovalNet paper (4.1.2); feature distillation as in ModelDiff (Li et al., ISSTA 2021)',
   role: 'modification',
+  color: '#b07aa1',
   secondsPerIteration: 0.19,
   defaultSeeds: [1],
   params: DISTILL_PARAMS,

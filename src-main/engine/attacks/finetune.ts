@@ -138,6 +138,7 @@ export const fineTune: Attack = {
   help: 'Retrains the last layers on the attacker data: the cheapest way to change a stolen model.',
   paper: 'Baseline of the RemovalNet paper (4.1.2); fine-tuning as in ModelDiff (Li et al., ISSTA 2021)',
   role: 'modification',
+  color: '#4e79a7',
   secondsPerIteration: 0.05,
   defaultSeeds: [1],
   params: FINETUNE_PARAMS,

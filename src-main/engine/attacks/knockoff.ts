@@ -183,6 +183,7 @@ export const knockoff: Attack = {
   help: 'Steals the model through its answers only (black-box queries) and trains a new one on them.',
   paper: 'Orekondy, Schiele & Fritz, "Knockoff Nets: Stealing Functionality of Black-Box Models", CVPR 2019',
   role: 'stealing',
+  color: '#f28e2b',
   secondsPerIteration: 0.19,
   defaultSeeds: [1],
   params: KNOCKOFF_PARAMS,

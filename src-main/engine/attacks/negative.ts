@@ -118,6 +118,7 @@ export const negative: Attack = {
   help: "An independently trained model (not derived from the victim): the verdict must say 'not derived'.",
   paper: 'Negative models of the RemovalNet paper (4.1.2): same architecture, other seed, trained from scratch',
   role: 'independent',
+  color: '#79706e',
   secondsPerIteration: 0.19,
   defaultSeeds: [777],
   params: NEGATIVE_PARAMS,

@@ -210,6 +210,7 @@ export const prune: Attack = {
   help: 'Zeroes the smallest weights, then fine-tunes: a common way to disguise a copied model.',
   paper: 'Baseline of the RemovalNet paper (4.1.2); global magnitude pruning (Han et al., NeurIPS 2015)',
   role: 'modification',
+  color: '#59a14f',
   secondsPerIteration: 0.19,
   defaultSeeds: [1],
   params: PRUNE_PARAMS,

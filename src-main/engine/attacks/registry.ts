@@ -2,6 +2,7 @@
  * Every attack the product offers, in one place: the app's wizard, the CLI (`--attack`,
  * `--param key=value`) and the report list attacks and their parameters from here.
  */
+import { colorAt } from '../../../src-shared/charts/common';
 import { AuditError } from '../errors';
 import { distill } from './distill';
 import { fineTune } from './finetune';
@@ -33,4 +34,14 @@ export function attackRole(id: string): AttackRole | undefined {
 /** Whether rows of this attack are independent models (no scenario, seeded initialisation). */
 export function isIndependentAttack(id: string): boolean {
   return attackRole(id) === 'independent';
+}
+
+/**
+ * An attack's colour in every chart: its own, or a palette colour fixed by its place in the
+ * registry (never by its place in one run, so a run without fine-tuning keeps RemovalNet's).
+ */
+export function attackColor(id: string): string {
+  const i = ATTACKS.findIndex((a) => a.id === id);
+  if (i < 0) return colorAt(ATTACKS.length + [...id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 997, 0));
+  return ATTACKS[i].color ?? colorAt(i);
 }

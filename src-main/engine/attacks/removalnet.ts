@@ -301,6 +301,7 @@ export const removalNet: Attack = {
   help: 'The attack under study: reshapes the model inside (latent level) and at its outputs (logit level) to erase the fingerprint while keeping accuracy.',
   paper: 'Yao et al., "RemovalNet: DNN Fingerprint Removal Attacks", IEEE TDSC 2023 (arXiv:2308.12319)',
   role: 'removal',
+  color: '#e15759',
   secondsPerIteration: 0.55,
   defaultSeeds: [1],
   params: REMOVALNET_PARAMS,

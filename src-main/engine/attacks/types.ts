@@ -115,6 +115,11 @@ export interface Attack {
   /** What kind of attack it is (src-shared/domain/attacks.ts): planner, report and workbench act on it. */
   role: AttackRole;
   /**
+   * Its colour in every chart of the app and the report (one colour per attack, the same in
+   * every run); an attack without one gets a palette colour from its place in the registry.
+   */
+  color?: string;
+  /**
    * Cost model of the planner: seconds per iteration at batch 128 on the wasm backend, on
    * the demo CNN (measured: bench/results/attacks.json, bench/results/audit-demo.json).
    */

@@ -39,7 +39,7 @@ export function formatDate(iso: string): string {
  */
 let metricVocabulary = new Map<string, Pick<CatalogMetric, 'label' | 'shortLabel'>>();
 let defenseNames = new Map<string, string>();
-let attackVocabulary = new Map<string, { name: string; role: AttackRole }>();
+let attackVocabulary = new Map<string, { name: string; role: AttackRole; color?: string }>();
 
 export function useCatalogVocabulary(
   catalog: Pick<Catalog, 'defenses' | 'reportedMetrics'> & Partial<Pick<Catalog, 'attacks'>>,
@@ -48,12 +48,19 @@ export function useCatalogVocabulary(
     [...catalog.defenses.flatMap((d) => d.metrics), ...catalog.reportedMetrics].map((m) => [m.id, m]),
   );
   defenseNames = new Map(catalog.defenses.map((d) => [d.id, d.name]));
-  attackVocabulary = new Map((catalog.attacks ?? []).map((a) => [a.id, { name: a.name, role: a.role }]));
+  attackVocabulary = new Map(
+    (catalog.attacks ?? []).map((a) => [a.id, { name: a.name, role: a.role, color: a.color }]),
+  );
 }
 
 /** An attack's name, e.g. 'RemovalNet' (the id until the catalog is loaded). */
 export function attackName(id: string): string {
   return attackVocabulary.get(id)?.name ?? id;
+}
+
+/** An attack's colour in every chart (the catalog's, the same in every run); undefined before the catalog. */
+export function attackColor(id: string): string | undefined {
+  return attackVocabulary.get(id)?.color;
 }
 
 /** An attack's role; an attack the catalog does not know counts as a modification baseline. */

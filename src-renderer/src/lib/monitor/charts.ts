@@ -4,7 +4,19 @@
  */
 import type { LossesChartData, TrajectoryChartData } from '../../../../src-shared/charts';
 import type { RunDetail } from '../../../../src-shared/contract/api';
-import { metricLabel } from '../format';
+import { attackColor, metricLabel } from '../format';
+
+/** The attack a suspect's job key belongs to ('attack:ROW:SCENARIO:SEED'), through its Table-1 row. */
+function attackOfKey(detail: RunDetail | null, key: string): string | undefined {
+  const rowId = key.split(':')[1];
+  return detail?.table.rows.find((r) => r.rowId === rowId)?.attack;
+}
+
+/** A suspect's colour: its attack's, the same in every run. */
+function colorOfKey(detail: RunDetail | null, key: string): string | undefined {
+  const attack = attackOfKey(detail, key);
+  return attack ? attackColor(attack) : undefined;
+}
 
 /** A job's label for a series name, from its key. */
 export type LabelOf = (jobKey: string) => string;
@@ -34,6 +46,7 @@ export function fidelityChart(detail: RunDetail | null, liveFidelity: PointSerie
     for (const [it, v] of liveFidelity[key] ?? []) pts.set(it, v);
     return {
       name: labelOf(key),
+      color: colorOfKey(detail, key),
       points: [...pts.entries()].sort((a, b) => a[0] - b[0]).map(([it, v]): [number, number] => [it, v * 100]),
     };
   });
@@ -61,6 +74,7 @@ export function trajectoryChart(
   const column = detail?.table.metrics.find((m) => m.id === metricId);
   const series = (detail?.trajectories ?? []).map((t) => ({
     name: labelOf(t.suspectKey),
+    color: colorOfKey(detail, t.suspectKey),
     points: t.points.flatMap((p) => {
       const m = p.metrics[metricId];
       return m && m.normalized !== null && Number.isFinite(p.fidelity)
@@ -84,12 +98,14 @@ export function runLetter(i: number): string {
 
 /**
  * Compared runs' fidelity curves overlaid: one series per (run, suspect), named with the
- * run's letter ("A · finetune ltd2 seed 1"), so the same attack in two runs lines up.
+ * run's letter ("A · finetune ltd2 seed 1"), in its attack's colour and its run's line type.
  */
 export function comparedFidelityChart(details: readonly RunDetail[]): LossesChartData {
   const series = details.flatMap((d, i) => {
     const labelOf = (key: string): string => d.jobs.find((j) => j.key === key)?.label ?? key;
-    return fidelityChart(d, {}, labelOf).series.map((s) => ({ ...s, name: `${runLetter(i)} · ${s.name}` }));
+    // Each attack keeps its colour; the runs differ by line type (A solid, B dashed, C dotted, ...).
+    const lineType = (['solid', 'dashed', 'dotted'] as const)[i % 3];
+    return fidelityChart(d, {}, labelOf).series.map((s) => ({ ...s, lineType, name: `${runLetter(i)} · ${s.name}` }));
   });
   return { title: 'Fidelity over the attack, runs overlaid', series, yName: 'test accuracy %' };
 }
