@@ -41,6 +41,7 @@ export function summarySectionHtml(data: ReportData): string {
   return `<section class="summary">
 <h2>Summary: would the fingerprint survive?</h2>
 <ul class="headlines">${headlines}</ul>
-<table class="grid keep"><caption><b>Table 0.</b> Each defence against each attack: surrogates it recognises of those it judged, and the mean fidelity drop the attacker paid (points of test accuracy). Green: ownership still proven (most surrogates recognised; for independent models, none accused). Red: not proven (the attack evades the defence, or the defence accuses innocent models). A tie is not recognition.</caption><thead><tr><th>Defence</th>${head}</tr></thead><tbody>${rows}</tbody></table>
+<p class="tcap"><b>Table 0.</b> Each defence against each attack: surrogates it recognises of those it judged, and the mean fidelity drop the attacker paid (points of test accuracy). Green: ownership still proven (most surrogates recognised; for independent models, none accused). Red: not proven (the attack evades the defence, or the defence accuses innocent models). A tie is not recognition.</p>
+<table class="grid keep"><thead><tr><th>Defence</th>${head}</tr></thead><tbody>${rows}</tbody></table>
 </section>`;
 }
