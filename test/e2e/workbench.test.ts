@@ -370,8 +370,19 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     await page.getByRole('button', { name: 'Smoke preset' }).click();
     for (const step of ['Data', 'Defences']) await page.getByRole('button', { name: `Next: ${step}` }).click();
     await page.getByRole('heading', { name: '3. Defences' }).waitFor();
-    await page.locator('details summary').first().click();
-    await page.locator('#def-deepjudge-block').fill('99');
+    // The parameters sit in a <details> that the form may re-render (catalog and calibrations load
+    // after the step shows), so open it until the field stays visible rather than clicking once.
+    const blockField = page.locator('#def-deepjudge-block');
+    await expect
+      .poll(
+        async () => {
+          if (!(await blockField.isVisible())) await page.locator('details summary').first().click();
+          return blockField.isVisible();
+        },
+        { timeout: 15_000, interval: 300 },
+      )
+      .toBe(true);
+    await blockField.fill('99');
     const blockNote = page.locator('#def-deepjudge-block').locator('xpath=..').locator('[data-note="problem"]');
     await blockNote.waitFor();
     expect(await blockNote.textContent()).toContain('block 99 does not exist');

@@ -240,6 +240,15 @@ describe('Wizard: semantic checks on the fields', () => {
     expect(note.textContent).toContain('the victim has 3 blocks, so block 99 does not exist');
     expect(note.textContent).not.toContain('defenses[0]');
     expect((screen.getByRole('button', { name: 'Next: Attacks' }) as HTMLButtonElement).disabled).toBe(true);
+    const details = block.closest('details')!;
+    expect(details.open).toBe(true);
+    // The user fixes the value: the note goes, and the form being worked in stays open.
+    w.client.checkSpec = async () =>
+      ok({ problems: [], warnings: ['workers: 64 workers on 2 cores share the cores and each runs slower'] });
+    await w.runCheck();
+    await tick();
+    expect(block.querySelector('[data-note]')).toBeNull();
+    expect(details.open).toBe(true);
     w.step = 3; // Attacks: the warning sits on the workers field and does not block Next
     await tick();
     const workers = screen.getByLabelText('Workers').closest('.field')!;
