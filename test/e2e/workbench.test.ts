@@ -8,15 +8,15 @@
  * Screenshots of every screen (1280x800) go to tmp/e2e-screenshots, or to docs/screenshots
  * with SCREENSHOTS=docs (how the README's pictures are refreshed).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultsTable } from '../../src-shared/audit/results';
-import type { CalibrationSummary, Result, RunDetail, RunSummary } from '../../src-shared/contract/api';
+import type { CalibrationSummary, RunDetail, RunSummary } from '../../src-shared/contract/api';
 import { CHROMIUM, CHROMIUM_ARGS, ROOT } from './env';
+import { ServeProcess, sidewaysOverflow } from './serve';
 import { STEP_CEILING_MS } from '../helpers/ceilings';
 
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -24,8 +24,7 @@ const SHOTS =
   process.env.SCREENSHOTS === 'docs' ? join(ROOT, 'docs', 'screenshots') : join(ROOT, 'tmp', 'e2e-screenshots');
 const VIEWPORT = { width: 1280, height: 800 };
 
-let server: ChildProcess | undefined;
-let serverLog = '';
+let serve: ServeProcess;
 let home = '';
 let url = '';
 let origin = '';
@@ -35,19 +34,7 @@ let page: Page;
 const pageErrors: string[] = [];
 let runId = '';
 
-async function api<T>(method: string, input?: unknown): Promise<T> {
-  const res = await fetch(`${origin}/api/${method}`, {
-    method: 'POST',
-    headers: {
-      Authorization: `Bearer ${token}`,
-      ...(input === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    ...(input === undefined ? {} : { body: JSON.stringify(input) }),
-  });
-  const r = (await res.json()) as Result<T>;
-  if (!r.ok) throw new Error(`${method}: ${r.error.code} ${r.error.message}`);
-  return r.value;
-}
+const api = <T>(method: string, input?: unknown): Promise<T> => serve.api<T>(method, input);
 
 async function shot(name: string): Promise<void> {
   // Let charts and images settle; the caret would blink into the picture otherwise.
@@ -56,67 +43,12 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
-function startServer(port = 0): Promise<void> {
-  url = '';
-  serverLog = '';
-  return new Promise((resolve, reject) => {
-    server = spawn(process.execPath, [join(ROOT, 'dist', 'cli.cjs'), 'serve', '--port', String(port), '--home', home], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, OWNERSHIP_AUDIT_HOME: home },
-    });
-    const timer = setTimeout(() => reject(new Error(`serve printed no address within 90 s:\n${serverLog}`)), 90_000);
-    const onData = (d: Buffer) => {
-      serverLog += d.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]+)/.exec(serverLog);
-      if (m && !url) {
-        url = m[0];
-        origin = m[1];
-        token = m[2];
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    server.stdout?.on('data', onData);
-    server.stderr?.on('data', onData);
-    server.on('exit', (code) => {
-      clearTimeout(timer);
-      if (!url) reject(new Error(`serve exited with ${code}:\n${serverLog}`));
-    });
-  });
+async function startServer(port = 0): Promise<void> {
+  await serve.start(port);
+  ({ url, origin, token } = serve);
 }
 
-/** Stops `serve` (SIGINT: running audits pause), waiting for it to exit. */
-async function stopServer(): Promise<void> {
-  if (!server || server.exitCode !== null) return;
-  const exited = new Promise((r) => server?.once('exit', r));
-  server.kill('SIGINT');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-  if (server.exitCode === null) server.kill('SIGKILL');
-}
-
-/**
- * What makes the page scroll sideways: the outermost elements reaching past the window's
- * right edge (empty when nothing does). Inside a scrolling box (a wide table) is fine.
- */
-async function sidewaysOverflow(p: Page): Promise<string[]> {
-  return p.evaluate(() => {
-    if (document.documentElement.scrollWidth <= window.innerWidth + 1) return [];
-    const out: string[] = [];
-    for (const el of document.querySelectorAll('body *')) {
-      const r = el.getBoundingClientRect();
-      if (r.right <= window.innerWidth + 1 || r.width === 0) continue;
-      const parent = el.parentElement?.getBoundingClientRect();
-      if (parent && parent.right > window.innerWidth + 1) continue;
-      // Inside a box that scrolls sideways by itself (a wide table's wrapper) is fine.
-      let scroller = el.parentElement;
-      while (scroller && !/(auto|scroll)/.test(getComputedStyle(scroller).overflowX)) scroller = scroller.parentElement;
-      if (scroller && scroller !== document.documentElement && scroller !== document.body) continue;
-      out.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} right=${Math.round(r.right)}`);
-    }
-    return out.length ? out : ['(the document, from no single element)'];
-  });
-}
+const stopServer = (): Promise<void> => serve.stop();
 
 /** The verdict table as shown: per row its cells' text. */
 async function shownTable(): Promise<{
@@ -211,6 +143,7 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     home = mkdtempSync(join(tmpdir(), 'oa-e2e-'));
+    serve = new ServeProcess(home);
     await startServer();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: VIEWPORT });
@@ -222,7 +155,7 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
 
   afterAll(async () => {
     await browser?.close();
-    await stopServer();
+    await serve?.stop();
     if (home) rmSync(home, { recursive: true, force: true });
   });
 

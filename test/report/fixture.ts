@@ -102,10 +102,10 @@ const SUSPECTS: Record<
 
 export const VICTIM_ACCURACY = 0.8992;
 
-export function fixtureSpec(): AuditSpec {
+export function fixtureSpec(name = 'report-fixture'): AuditSpec {
   const parsed = parseAuditSpec({
     version: 1,
-    name: 'report-fixture',
+    name,
     victim: { model: DEMO_VICTIM },
     data: { train: DEMO_DATA, maxTest: 1000 },
     scenarios: [{ id: 'ltd10', kind: 'ltd', fraction: 0.1 }],
@@ -168,14 +168,23 @@ const hex = (i: number): string =>
     .padStart(8, '0')
     .repeat(8);
 
-/**
- * Builds the run in `<home>/audit.db` (the layout `--home` expects). With `surrogate`
- * false no model is written, and the model figures must be skipped.
- */
-export async function buildFixture(home: string, opts: { surrogate?: boolean } = {}): Promise<Fixture> {
+/** What one attack's suspects score instead of the defaults above (a variant run for comparisons). */
+export type SuspectOverride = Partial<Pick<(typeof SUSPECTS)[string], 'accuracy' | 'values'>>;
+
+export interface FixtureOptions {
+  /** false: no surrogate model on disk (the model figures must be skipped). */
+  surrogate?: boolean;
+  /** The run's name; several fixture runs can share one home under different names. */
+  name?: string;
+  /** Per attack name: other accuracies or metric values than the defaults. */
+  overrides?: Record<string, SuspectOverride>;
+}
+
+/** Builds the run in `<home>/audit.db` (the layout `--home` expects). */
+export async function buildFixture(home: string, opts: FixtureOptions = {}): Promise<Fixture> {
   const store = openStore(databasePath(home));
-  const spec = fixtureSpec();
-  const workDir = join(home, 'runs', 'fixture');
+  const spec = fixtureSpec(opts.name);
+  const workDir = join(home, 'runs', opts.name ? opts.name.replace(/[^A-Za-z0-9-]+/g, '-') : 'fixture');
   const run = store.createRun({
     name: spec.name,
     spec,
@@ -264,7 +273,7 @@ export async function buildFixture(home: string, opts: { surrogate?: boolean } =
       outDir: string;
       iterations: number;
     };
-    const def = SUSPECTS[p.attack];
+    const def = { ...SUSPECTS[p.attack], ...opts.overrides?.[p.attack] };
     const seeds = spec.attacks.find((a) => a.name === p.attack)?.seeds ?? [p.seed];
     const k = seeds.indexOf(p.seed);
     const accuracy = def.accuracy[k];
