@@ -32,7 +32,7 @@ import { ApiFailure, jsonNormalized, withoutFileContents } from './errors';
 import { createPathPolicy } from './path-policy';
 import { previewDataset } from './preview';
 import { exportReport } from './report-export';
-import { checkSpec, specProblems } from './spec-check';
+import { checkSpec, specProblems, withAbsolutePaths } from './spec-check';
 import { calibrationSummary, jobView, runSummary, toAuditEvent } from './views';
 import { jobKindOf } from '../runner/jobs';
 import { packageRoot } from '../cli/paths';
@@ -193,6 +193,7 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
         tfjsVersion: e.tfjsVersion,
         defaultWorkers: defaultWorkers(e.backend),
         home,
+        baseDir,
       };
     },
     catalog: () => buildCatalog(),
@@ -241,7 +242,7 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
           hint: 'Fix the fields named above (checkSpec lists the same problems).',
         });
       }
-      return launch({ spec: checked.spec, workers });
+      return launch({ spec: withAbsolutePaths(checked.spec, baseDir), workers });
     },
     resumeRun: async ({ runId, workers }) => {
       if (active.has(runId))

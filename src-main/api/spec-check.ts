@@ -47,6 +47,28 @@ export function specPaths(spec: AuditSpec): { field: string; path: string }[] {
   return out;
 }
 
+/**
+ * The spec with every path it names made absolute against `baseDir`: the stored run then
+ * reads the same files whichever folder a later resume starts in.
+ */
+export function withAbsolutePaths(spec: AuditSpec, baseDir: string): AuditSpec {
+  const abs = (p: string): string => resolve(baseDir, p);
+  const victim =
+    'model' in spec.victim
+      ? { ...spec.victim, model: abs(spec.victim.model) }
+      : { ...spec.victim, train: { ...spec.victim.train, data: abs(spec.victim.train.data) } };
+  return {
+    ...spec,
+    victim,
+    data: {
+      ...spec.data,
+      train: abs(spec.data.train),
+      ...(spec.data.test === undefined ? {} : { test: abs(spec.data.test) }),
+    },
+    scenarios: spec.scenarios.map((s) => (s.kind === 'lsd' && s.data !== undefined ? { ...s, data: abs(s.data) } : s)),
+  };
+}
+
 /** Paths the API may not read (checked before anything on disk is looked at). */
 function notAllowedProblems(spec: AuditSpec, ctx: SpecCheckContext): string[] {
   const { readable } = ctx;

@@ -51,6 +51,11 @@ export interface EngineInfo {
   defaultWorkers: number;
   /** The data folder (run history, database). */
   home: string;
+  /**
+   * The folder relative paths are read from (where `serve` or the app was started); a started
+   * audit stores its paths made absolute against it, so a resume elsewhere reads the same files.
+   */
+  baseDir: string;
 }
 
 export interface CatalogEntry {

@@ -4,12 +4,14 @@
  * failure comes back as a Result, and runs are driven through the runner's handle. The job
  * runner is faked here; test/api/smoke-run.test.ts runs a real audit over HTTP.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { API_INPUT_SCHEMAS, API_METHODS, type AuditEvent, type Result } from '../../src-shared/contract/api';
 import { API_METHOD_NAMES } from '../../src-shared/contract/methods';
 import { encodePng } from '../../src-main/api/png';
+import { specPaths, withAbsolutePaths } from '../../src-main/api/spec-check';
+import { parseAuditSpec } from '../../src-shared/audit/spec';
 import { DEMO, smoke, useFakeService } from './fake-runner';
 
 const newService = useFakeService();
@@ -159,6 +161,37 @@ describe('the wizard calls', () => {
 });
 
 describe('runs', () => {
+  it("stores a started spec's relative paths made absolute against the folder they are read from", async () => {
+    const root = resolve('.');
+    const { service, runner } = newService({ baseDir: root });
+    expect(value(await service.engineInfo()).baseDir).toBe(root);
+    const relative = {
+      ...smoke(),
+      victim: { model: 'resources/models/demo-victim' },
+      data: { ...smoke().data, train: 'resources/datasets/fashion-mnist-demo' },
+    };
+    const { runId } = value(await service.startRun({ spec: relative }));
+    const stored = value(await service.getRun({ runId })).run.spec as ReturnType<typeof smoke>;
+    expect(stored.victim).toEqual({ model: DEMO.demoModel });
+    expect(stored.data.train).toBe(DEMO.demoData);
+    expect(runner.runs[0].opts.spec.victim).toEqual({ model: DEMO.demoModel });
+    runner.runs[0].finish('completed');
+  });
+
+  it('makes every path the spec names absolute (withAbsolutePaths covers specPaths)', () => {
+    const spec = parseAuditSpec({
+      ...smoke(),
+      victim: { train: { arch: 'cnn', data: 'v', seed: 1 } },
+      data: { train: 'a', test: 'b' },
+      scenarios: [{ id: 'lsd', kind: 'lsd', data: 'c' }],
+    });
+    if (!spec.ok) throw new Error(spec.problems.join('\n'));
+    const before = specPaths(spec.spec);
+    expect(before.map((p) => p.path)).toEqual(['v', 'a', 'b', 'c']);
+    const after = specPaths(withAbsolutePaths(spec.spec, '/base'));
+    expect(after).toEqual(before.map((p) => ({ field: p.field, path: `/base/${p.path}` })));
+  });
+
   it('starts, streams events, pauses, resumes, cancels and deletes', async () => {
     const { service, runner } = newService();
     const events: AuditEvent[] = [];

@@ -261,6 +261,49 @@ describe('Wizard: semantic checks on the fields', () => {
     );
   });
 
+  it('asks before a preset replaces edits, and keeps them on "Keep my edits"', async () => {
+    const { w } = wizard();
+    render(Wizard, { w, onstarted: () => undefined });
+    // Fresh form: a preset loads without asking.
+    await fireEvent.click(screen.getByRole('button', { name: 'Smoke preset' }));
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    expect(w.name).toBe('smoke');
+    w.name = 'my edited audit';
+    await tick();
+    await fireEvent.click(screen.getByRole('button', { name: 'Demo preset' }));
+    const dialog = screen.getByRole('alertdialog');
+    expect(dialog.textContent).toContain('Replace your edits with the Demo preset?');
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Keep my edits' }));
+    expect(w.name).toBe('my edited audit');
+    await fireEvent.click(screen.getByRole('button', { name: 'Demo preset' }));
+    await fireEvent.click(
+      within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Load the Demo preset' }),
+    );
+    expect(w.name).toBe('demo');
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+  });
+
+  it("shows a trained victim's seed and epoch problems on their fields, not only in the footer", async () => {
+    const { w } = wizard();
+    render(Wizard, { w, onstarted: () => undefined });
+    w.victimMode = 'train';
+    w.trainData = '/d';
+    w.trainSeed = -1;
+    w.trainEpochs = 0;
+    await tick();
+    const seed = document.getElementById('train-seed')!;
+    expect(seed.getAttribute('aria-invalid')).toBe('true');
+    expect(seed.closest('.field')!.querySelector('[data-note="problem"]')?.textContent).toContain(
+      'whole number, 0 or more',
+    );
+    const epochs = document.getElementById('train-epochs')!;
+    expect(epochs.closest('.field')!.querySelector('[data-note="problem"]')?.textContent).toContain('above 0');
+    w.trainSeed = 3;
+    w.trainEpochs = 2;
+    await tick();
+    expect(document.querySelectorAll('.train [data-note]').length).toBe(0);
+  });
+
   it("never shows the API's developer wording of a malformed call", async () => {
     const { w } = wizard();
     w.client.checkSpec = async () => ({

@@ -56,7 +56,7 @@ function fakeNavigator(initial = ''): Navigator & { back(): void; entries: strin
 function client() {
   return fakeClient({
     engineInfo: async () =>
-      ok({ backend: 'wasm', available: ['wasm'], tfjsVersion: '4.22.0', defaultWorkers: 2, home: '/h' }),
+      ok({ backend: 'wasm', available: ['wasm'], tfjsVersion: '4.22.0', defaultWorkers: 2, home: '/h', baseDir: '/w' }),
     catalog: async () => ok(catalog()),
     getRun: async ({ runId }: { runId: string }) => ok(detail(runId, { status: 'completed' })),
     listRuns: async () => ok([summary('r-1', 'smoke', 'completed', '2026-12-07T10:00:00Z')]),

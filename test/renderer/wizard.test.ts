@@ -61,6 +61,24 @@ describe('WizardState', () => {
     expect(w.loadPreset('nope')).toBe(false);
   });
 
+  it('knows whether the form holds edits a preset would overwrite (none after a load or a start)', async () => {
+    const { w, client } = wizard();
+    expect(w.edited).toBe(false);
+    w.name = 'changed';
+    expect(w.edited).toBe(true);
+    w.name = 'demo';
+    expect(w.edited).toBe(false);
+    w.loadPreset('smoke');
+    expect(w.edited).toBe(false);
+    w.maxTest = 123;
+    expect(w.edited).toBe(true);
+    client.startRun = async () => ({ ok: true, value: { runId: 'r-1' } });
+    w.check = { problems: [], estimate: { jobs: 1, workerSeconds: 1, wallSeconds: 1, workers: 1, backend: 'wasm' } };
+    w.checkedJson = w.specJson;
+    expect(await w.start()).toBe('r-1');
+    expect(w.edited).toBe(false);
+  });
+
   it('maps the demo victim to "demo model" and other folders to "a model folder"', () => {
     const { w } = wizard();
     expect(w.victimMode).toBe('demo');

@@ -122,6 +122,7 @@ export class AppState {
     this.wizard = new WizardState(this.client, catalog.value, {
       workers: info.value.defaultWorkers,
       canBrowse: this.mode === 'electron',
+      baseDir: info.value.baseDir,
     });
     this.ready = true;
     if (this.nav && !this.stopFollowing) this.stopFollowing = this.nav.onHashChange(() => this.followAddress());

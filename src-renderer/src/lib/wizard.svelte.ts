@@ -19,6 +19,8 @@ import type { WizardClient, WizardOptions } from './wizard/victim.svelte';
 
 export class WizardState extends ReviewStep {
   step = $state(0);
+  /** The spec as last loaded or reset: what the form holds beyond it are the user's edits. */
+  private loadedJson = $state('');
 
   constructor(client: WizardClient, catalog: Catalog, opts: WizardOptions = {}) {
     super(client, catalog, opts);
@@ -36,6 +38,19 @@ export class WizardState extends ReviewStep {
     this.step = 0;
     this.check = null;
     this.startError = null;
+    this.loadedJson = this.specJson;
+  }
+
+  /** Starts the audit; the started spec is kept with the run, so the form holds no unsaved edits after it. */
+  override async start(): Promise<string | null> {
+    const runId = await super.start();
+    if (runId) this.loadedJson = this.specJson;
+    return runId;
+  }
+
+  /** Whether the form was edited since it was last loaded (a preset would overwrite the edits). */
+  get edited(): boolean {
+    return this.specJson !== this.loadedJson;
   }
 
   /** Empty form with defaults: demo victim, all four defences, every attack off. */

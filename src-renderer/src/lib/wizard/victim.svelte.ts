@@ -20,12 +20,15 @@ export interface WizardOptions {
   workers?: number;
   /** A native file dialog is available (Electron). */
   canBrowse?: boolean;
+  /** The folder relative paths are read from (EngineInfo.baseDir). */
+  baseDir?: string;
 }
 
 export class VictimStep implements VictimForm {
   readonly client: WizardClient;
   readonly catalog: Catalog;
   readonly canBrowse: boolean;
+  readonly baseDir: string;
 
   victimMode = $state<VictimForm['victimMode']>('demo');
   modelPath = $state('');
@@ -43,6 +46,7 @@ export class VictimStep implements VictimForm {
     this.client = client;
     this.catalog = catalog;
     this.canBrowse = opts.canBrowse ?? false;
+    this.baseDir = opts.baseDir ?? '';
   }
 
   /** The folder the victim step inspects (null when the victim is trained by the audit). */
@@ -64,11 +68,21 @@ export class VictimStep implements VictimForm {
         p.push(`The demo model cannot be read: ${this.modelError.message}`);
     } else {
       if (!this.trainData.trim()) p.push('Enter the data set folder to train the victim on.');
-      if (!isInt(this.trainSeed) || this.trainSeed < 0) p.push('The training seed must be a whole number, 0 or more.');
-      if (this.trainEpochs !== null && !(isNum(this.trainEpochs) && this.trainEpochs > 0))
-        p.push('Epochs must be a number above 0 (fractions allowed, e.g. 0.5).');
+      for (const problem of [this.trainSeedProblem(), this.trainEpochsProblem()]) if (problem) p.push(problem);
     }
     return p;
+  }
+
+  /** The training seed's problem, shown on its field as well as in the step's list. */
+  trainSeedProblem(): string | null {
+    return !isInt(this.trainSeed) || this.trainSeed < 0 ? 'The training seed must be a whole number, 0 or more.' : null;
+  }
+
+  /** The epochs' problem, shown on its field as well as in the step's list. */
+  trainEpochsProblem(): string | null {
+    return this.trainEpochs !== null && !(isNum(this.trainEpochs) && this.trainEpochs > 0)
+      ? 'Epochs must be a number above 0 (fractions allowed, e.g. 0.5).'
+      : null;
   }
 
   /** Reads the victim's summary (architecture, blocks, accuracy). */
