@@ -20,6 +20,7 @@ import type { ResultsTable, Trajectory } from '../../src-shared/audit/results';
 import type { EfficiencyChartData, MetricBoxplotData, SweepChartData } from '../../src-shared/charts';
 import type { RunAttackResult } from '../engine/attacks/run-attack';
 import type { Calibration } from '../engine/calibration/calibration-file';
+import { attackColor } from '../engine/attacks/registry';
 import { AuditError } from '../engine/errors';
 import { jobPayload, jobResult } from '../runner/jobs';
 import { loadResultsTable, loadTrajectories } from '../runner/results';
@@ -245,7 +246,12 @@ export async function collectReportData(store: AuditStore, runId: string): Promi
               Number.isFinite(v.value),
           )
           .map((v) => v.value as number);
-        return { label: displayLabel(r), ...(r.scenario !== '-' ? { sublabel: r.scenario } : {}), values };
+        return {
+          label: displayLabel(r),
+          ...(r.scenario !== '-' ? { sublabel: r.scenario } : {}),
+          values,
+          color: attackColor(r.attack),
+        };
       }),
     };
   });

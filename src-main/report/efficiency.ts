@@ -5,7 +5,7 @@
  */
 import type { AuditSpec } from '../../src-shared/audit/spec';
 import type { EfficiencyChartData } from '../../src-shared/charts';
-import { ATTACKS, attackRole } from '../engine/attacks/registry';
+import { ATTACKS, attackColor, attackRole } from '../engine/attacks/registry';
 import type { RunAttackResult } from '../engine/attacks/run-attack';
 import type { AttackRun } from './data';
 import { displayLabel } from './names';
@@ -59,6 +59,7 @@ export function efficiencyData(
         const perIteration = a.result.compute.passes / a.result.compute.iterations;
         return {
           name: seriesName(a),
+          color: attackColor(a.attack),
           points: (a.result.curve ?? []).map((c) => ({ passes: c.iteration * perIteration, fidelity: c.fidelity })),
         };
       }),
@@ -67,6 +68,7 @@ export function efficiencyData(
         passes: a.result.compute.passes,
         fidelity: a.result.fidelity.accuracy,
       })),
+      ...(removal.length ? { markColor: attackColor(removal[0].attack) } : {}),
       victimAccuracy,
     },
     efficiencyReason: null,

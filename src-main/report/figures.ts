@@ -20,6 +20,7 @@ import {
   trajectoryOption,
   type TrajectoryChartData,
 } from '../../src-shared/charts';
+import { attackColor } from '../engine/attacks/registry';
 import { displayLabel, type ReportData } from './data';
 import { frontierFigures } from './frontier';
 import { rocOption, rocRow, separabilityData } from './separability';
@@ -107,6 +108,7 @@ export function trajectoryData(data: ReportData): TrajectoryChartData[] {
         return {
           name: s ? `${row} seed ${s.seed}` : row,
           group: row,
+          ...(s ? { color: attackColor(s.attack) } : {}),
           points: t.points.flatMap((p) => {
             const m = p.metrics[id];
             const normalized =
@@ -153,7 +155,7 @@ function chartFiguresWithoutFrontier(data: ReportData): ReportFigures {
       id: `trajectory-${t.metricId}`,
       title: `Fidelity against ${t.metricLabel} / tau over the attack.`,
       caption:
-        `Each line is one suspect at its kept checkpoints${every ? ` (every ${every} iterations)` : ''}, in iteration order, coloured by attack row; y is its test accuracy. ` +
+        `Each line is one suspect at its kept checkpoints${every ? ` (every ${every} iterations)` : ''}, in iteration order, in its attack's colour (as in the workbench); y is its test accuracy. ` +
         (t.omittedVariants
           ? `The ${t.omittedVariants} suspects of sweep variants are left out here (see the sweep figures). `
           : '') +

@@ -15,9 +15,19 @@ export interface MetricBoxplotData {
   kind: MetricKind | null;
   tau: number | null;
   degenerate?: boolean;
-  /** One box per row, in table order; rows without values are left out. */
-  rows: { label: string; sublabel?: string; values: number[] }[];
+  /** One box per row, in table order; rows without values are left out. `color`: its attack's. */
+  rows: { label: string; sublabel?: string; values: number[]; color?: string }[];
   title?: string;
+}
+
+/** The boxes' colour where a row names none. */
+const BOX_COLOR = '#4e79a7';
+
+/** A '#rrggbb' colour at 18% opacity (a box's fill; its border keeps the full colour). */
+export function translucent(hex: string): string {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
+  if (!m) return hex;
+  return `rgba(${parseInt(m[1], 16)}, ${parseInt(m[2], 16)}, ${parseInt(m[3], 16)}, 0.18)`;
 }
 
 /** Quantile q of sorted values, linear interpolation between order statistics. */
@@ -114,9 +124,13 @@ export function metricBoxplotOption(data: MetricBoxplotData): EChartsOption {
         type: 'boxplot',
         name: data.metricLabel,
         ...(lying ? { layout: 'horizontal' as const } : {}),
-        itemStyle: { color: 'rgba(78, 121, 167, 0.18)', borderColor: '#4e79a7', borderWidth: 1.2 },
+        itemStyle: { color: translucent(BOX_COLOR), borderColor: BOX_COLOR, borderWidth: 1.2 },
         boxWidth: lying ? [4, 11] : [8, 36],
-        data: rows.map((r) => fiveNumbers(r.values)),
+        // Each box in its attack's colour (the same as in the app), where the row names one.
+        data: rows.map((r) => ({
+          value: fiveNumbers(r.values),
+          ...(r.color ? { itemStyle: { color: translucent(r.color), borderColor: r.color } } : {}),
+        })),
         ...(tau !== null
           ? {
               markLine: {
@@ -134,8 +148,13 @@ export function metricBoxplotOption(data: MetricBoxplotData): EChartsOption {
         type: 'scatter',
         name: 'suspects',
         symbolSize: lying ? 5 : 6,
-        itemStyle: { color: '#f28e2b', borderColor: '#fff', borderWidth: 0.5 },
-        data: rows.flatMap((r, i) => r.values.map((v) => (lying ? [v, i] : [i, v]))),
+        itemStyle: { color: '#555', borderColor: '#fff', borderWidth: 0.5 },
+        data: rows.flatMap((r, i) =>
+          r.values.map((v) => ({
+            value: lying ? [v, i] : [i, v],
+            ...(r.color ? { itemStyle: { color: r.color } } : {}),
+          })),
+        ),
       },
     ],
   };

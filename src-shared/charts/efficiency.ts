@@ -22,10 +22,12 @@ import {
 } from './common';
 
 export interface EfficiencyChartData {
-  /** Learning curves (KnockoffNets), accuracy as fractions. */
-  curves: { name: string; points: { passes: number; fidelity: number }[] }[];
+  /** Learning curves (KnockoffNets), accuracy as fractions; `color`: the attack's (the palette otherwise). */
+  curves: { name: string; color?: string; points: { passes: number; fidelity: number }[] }[];
   /** Final accuracy and total cost of each RemovalNet surrogate. */
   marks: { name: string; passes: number; fidelity: number }[];
+  /** The marked attack's colour (the threshold red otherwise). */
+  markColor?: string;
   victimAccuracy?: number | null;
   title?: string;
   /** Name of the marked attack in the legend (default 'RemovalNet'). */
@@ -36,6 +38,7 @@ export function efficiencyOption(data: EfficiencyChartData): EChartsOption {
   const curves = data.curves
     .map((c) => ({
       name: c.name,
+      color: c.color,
       points: c.points
         .filter((p) => isFiniteNumber(p.passes) && isFiniteNumber(p.fidelity))
         .sort((a, b) => a.passes - b.passes),
@@ -43,6 +46,7 @@ export function efficiencyOption(data: EfficiencyChartData): EChartsOption {
     .filter((c) => c.points.length > 0);
   const marks = data.marks.filter((m) => isFiniteNumber(m.passes) && isFiniteNumber(m.fidelity));
   const markLabel = data.markLabel ?? 'RemovalNet';
+  const markColor = data.markColor ?? TAU_COLOR;
   const meanMark = marks.length
     ? {
         passes: marks.reduce((a, m) => a + m.passes, 0) / marks.length,
@@ -93,7 +97,7 @@ export function efficiencyOption(data: EfficiencyChartData): EChartsOption {
       ...curves.map((c, i) => ({
         type: 'line' as const,
         name: c.name,
-        color: colorAt(i),
+        color: c.color ?? colorAt(i),
         symbol: 'circle',
         symbolSize: 4,
         lineStyle: { width: 1.5 },
@@ -105,7 +109,7 @@ export function efficiencyOption(data: EfficiencyChartData): EChartsOption {
             {
               type: 'scatter' as const,
               name: markLabel,
-              color: TAU_COLOR,
+              color: markColor,
               symbol: 'diamond',
               symbolSize: 11,
               data: marks.filter((m) => !logX || m.passes > 0).map((m) => [m.passes, m.fidelity * 100]),
@@ -126,12 +130,12 @@ export function efficiencyOption(data: EfficiencyChartData): EChartsOption {
   if (meanMark) {
     lines.push({
       yAxis: meanMark.fidelity * 100,
-      lineStyle: { color: TAU_COLOR, type: 'dashed', width: 1 },
-      label: { formatter: markLabel, color: TAU_COLOR, position: 'insideEndBottom', fontSize: 10 },
+      lineStyle: { color: markColor, type: 'dashed', width: 1 },
+      label: { formatter: markLabel, color: markColor, position: 'insideEndBottom', fontSize: 10 },
     });
     lines.push({
       xAxis: meanMark.passes,
-      lineStyle: { color: TAU_COLOR, type: 'dashed', width: 1 },
+      lineStyle: { color: markColor, type: 'dashed', width: 1 },
       label: { show: false },
     });
   }

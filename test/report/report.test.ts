@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src-main/engine/backend';
+import { attackColor } from '../../src-main/engine/attacks/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatNumber } from '../../src-shared/audit/results';
 import { isAuditError } from '../../src-main/engine/errors';
@@ -100,6 +101,29 @@ describe('audit report', () => {
           expect(c.option.title).toBeTruthy();
         }
       }
+      // Every attack in its colour from the registry, as in the workbench: boxes, trajectories, curves, marks.
+      const rowColors = data.table.rows.map((r) => attackColor(r.attack));
+      for (const f of figures.figures) {
+        if (f.kind !== 'charts') continue;
+        for (const c of f.charts) {
+          const series = c.option.series as { type: string; color?: string; name?: string; data: unknown[] }[];
+          if (f.id.startsWith('boxplots-')) {
+            const boxes = series[0].data as { itemStyle?: { borderColor?: string } }[];
+            expect(boxes.map((b) => b.itemStyle?.borderColor)).toEqual(rowColors);
+          } else if (f.id.startsWith('trajectory-')) {
+            const attackOf = (key: string) => data.suspects.find((x) => x.key === key)!.attack;
+            const lines = series.filter((x) => x.type === 'line' && x.data.length > 1);
+            expect(lines.length).toBe(data.trajectories.length);
+            expect(new Set(lines.map((x) => x.color))).toEqual(
+              new Set(data.trajectories.map((t) => attackColor(attackOf(t.suspectKey)))),
+            );
+          } else if (f.id === 'efficiency') {
+            expect(series.filter((x) => x.type === 'line').map((x) => x.color)).toEqual(['#f28e2b']);
+            expect(series.find((x) => x.type === 'scatter')?.color).toBe('#e15759');
+          }
+        }
+      }
+
       // One box-plot panel per metric column.
       expect(
         figures.figures.flatMap((f) => (f.kind === 'charts' && f.id.startsWith('boxplots-') ? f.charts : [])),
