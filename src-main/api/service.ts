@@ -31,7 +31,7 @@ import { createDispatch, type ApiHandlers, type Dispatch } from './dispatch';
 import { ApiFailure, jsonNormalized, withoutFileContents } from './errors';
 import { createPathPolicy } from './path-policy';
 import { previewDataset } from './preview';
-import { exportReport } from './report-export';
+import { exportReport, type ReportFormat } from './report-export';
 import { checkSpec, specProblems, withAbsolutePaths } from './spec-check';
 import { calibrationSummary, jobView, runSummary, toAuditEvent } from './views';
 import { jobKindOf } from '../runner/jobs';
@@ -44,10 +44,22 @@ export interface EngineDescription {
   tfjsVersion: string;
 }
 
-/** Native dialogs (Electron only). */
+/** Native dialogs and the file manager (Electron only). */
 export interface ApiDialogs {
   pickPath(input: { kind: 'folder' | 'file'; title: string }): Promise<string | null>;
+  /** A Save dialog for one file; its absolute path, or null when cancelled. */
+  saveFile(input: { title: string; defaultName: string; extension: string; label: string }): Promise<string | null>;
+  /** Opens the file's folder in the system's file manager with the file selected. */
+  showInFolder(path: string): void;
 }
+
+/** What a Save dialog offers per report format. */
+const REPORT_FILE_TYPES: Record<ReportFormat, string> = {
+  pdf: 'PDF report',
+  html: 'HTML report',
+  csv: 'Results table (CSV)',
+  json: 'Results (JSON)',
+};
 
 export interface AuditServiceOptions {
   /** The data folder: database and run folders. */
@@ -102,6 +114,11 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
     readRoots: opts.readRoots,
   });
   const specContext = { store, home, baseDir, readable: paths.isReadable };
+  /** The native dialogs, or NOT_AVAILABLE (the browser mode) with what to do instead. */
+  const desktopDialogs = (instead: string): ApiDialogs => {
+    if (!opts.dialogs) throw new ApiFailure('NOT_AVAILABLE', 'Only the desktop app has native dialogs', instead);
+    return opts.dialogs;
+  };
   const engine: Promise<EngineDescription> = Promise.resolve(
     typeof opts.backend === 'string'
       ? { backend: opts.backend, available: [opts.backend], tfjsVersion: tf.version.tfjs }
@@ -343,13 +360,7 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
       return exportReport({ store, home, backend, cliEntry: opts.workerEntry, runId, format, out: target });
     },
     pickPath: async (input) => {
-      if (!opts.dialogs)
-        throw new ApiFailure(
-          'NOT_AVAILABLE',
-          'File dialogs are only available in the desktop app',
-          'Type or paste the path instead.',
-        );
-      const picked = await opts.dialogs.pickPath({
+      const picked = await desktopDialogs('Type or paste the path instead.').pickPath({
         kind: input.purpose === 'export' ? 'folder' : input.kind,
         title: input.title,
       });
@@ -358,6 +369,34 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
       if (input.purpose === 'export') return paths.grantFolder(picked);
       paths.addReadRoot(input.kind === 'file' ? dirname(picked) : picked);
       return picked;
+    },
+    saveReportAs: async ({ runId, format }) => {
+      getRunOrThrow(runId);
+      const chosen = await desktopDialogs('Use Export report: the browser downloads the file.').saveFile({
+        title: 'Save the report as',
+        defaultName: `report-${runId}.${format}`,
+        extension: format,
+        label: REPORT_FILE_TYPES[format],
+      });
+      if (chosen === null) return null;
+      // The folder the user chose in the dialog is granted, and the containment checks still apply.
+      const target = paths.writable(basename(chosen), paths.grantFolder(dirname(chosen)));
+      const { backend } = await engine;
+      return exportReport({ store, home, backend, cliEntry: opts.workerEntry, runId, format, out: target });
+    },
+    showInFolder: ({ runId, path }) => {
+      const dialogs = desktopDialogs('Open the folder named under the report yourself.');
+      getRunOrThrow(runId);
+      // Only a report recorded with the run: the page cannot make the app open arbitrary paths.
+      const report = store.listReports(runId).find((r) => resolve(r.path) === resolve(path));
+      if (!report || !existsSync(report.path))
+        throw new ApiFailure(
+          'REPORT_NOT_FOUND',
+          `${path} is not a report of run ${runId} on disk`,
+          'Export the report again, then show it in its folder.',
+        );
+      dialogs.showInFolder(report.path);
+      return null;
     },
   };
 

@@ -10,12 +10,14 @@
  */
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { app, BrowserWindow, dialog, ipcMain, session, utilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, utilityProcess } from 'electron';
+import { COMMAND_CHANNEL } from '../../src-shared/contract/methods';
 import { createAuditService, type AuditService, type AuditServiceOptions } from '../api/service';
 import { resolveHome } from '../store';
 import { electronDialogs } from './dialogs';
 import { probeEngine } from './engine-probe';
 import { forwardEvents, isTrustedSender, registerApiHandlers } from './ipc';
+import { menuTemplate } from './menu';
 import { utilityProcessLauncher } from './utility-worker';
 import { createMainWindow, denyPermissions, hardenContents, type RendererLocation } from './window';
 
@@ -54,14 +56,15 @@ export async function startApp(
   denyPermissions(session.defaultSession);
 
   let service: AuditService;
+  const home = resolveHome();
   try {
     service = (opts.createService ?? createAuditService)({
-      home: resolveHome(),
+      home,
       backend: probeEngine(paths.cli),
       workerEntry: paths.cli,
       workerArgs: ['worker', 'job'],
       launchWorker: utilityProcessLauncher((...args) => utilityProcess.fork(...args)),
-      dialogs: electronDialogs(dialog, () => BrowserWindow.getFocusedWindow()),
+      dialogs: electronDialogs(dialog, shell, () => BrowserWindow.getFocusedWindow()),
     });
   } catch (e) {
     // Typically better-sqlite3 built for Node instead of Electron (see the comment above).
@@ -76,6 +79,20 @@ export async function startApp(
   registerApiHandlers(ipcMain, service.dispatch, (event) => isTrustedSender(event, paths.page));
   forwardEvents(service.onEvent, () => BrowserWindow.getAllWindows());
   const window = createMainWindow(paths.preload, paths.page);
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      menuTemplate(
+        { platform: process.platform, isPackaged: app.isPackaged, appName: app.getName() },
+        {
+          send: (command) => {
+            const target = BrowserWindow.getFocusedWindow() ?? window;
+            if (!target.isDestroyed()) target.webContents.send(COMMAND_CHANNEL, command);
+          },
+          openDataFolder: () => void shell.openPath(home),
+        },
+      ),
+    ),
+  );
 
   app.on('window-all-closed', () => app.quit());
   let closing = false;

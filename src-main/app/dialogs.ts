@@ -1,9 +1,10 @@
-/** Native open dialogs for pickPath: the only way the renderer reaches the file system. */
-import type { BrowserWindow, Dialog } from 'electron';
+/** Native dialogs and the file manager: the only ways the renderer reaches the file system. */
+import type { BrowserWindow, Dialog, Shell } from 'electron';
 import type { ApiDialogs } from '../api/service';
 
 export function electronDialogs(
-  dialog: Pick<Dialog, 'showOpenDialog'>,
+  dialog: Pick<Dialog, 'showOpenDialog' | 'showSaveDialog'>,
+  shell: Pick<Shell, 'showItemInFolder'>,
   parent: () => BrowserWindow | null,
 ): ApiDialogs {
   return {
@@ -12,6 +13,20 @@ export function electronDialogs(
       const win = parent();
       const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
       return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
+    },
+    async saveFile({ title, defaultName, extension, label }) {
+      const options = {
+        title,
+        defaultPath: defaultName,
+        filters: [{ name: label, extensions: [extension] }],
+        properties: ['createDirectory' as const, 'showOverwriteConfirmation' as const],
+      };
+      const win = parent();
+      const r = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
+      return r.canceled || !r.filePath ? null : r.filePath;
+    },
+    showInFolder(path) {
+      shell.showItemInFolder(path);
     },
   };
 }

@@ -33,7 +33,7 @@ import type { AttackRole } from '../domain/attacks';
 import type { JobKind, JobStatus } from '../domain/states';
 import type { MetricKind } from '../domain/metrics';
 import type { ParamSpec } from '../params';
-import { API_METHOD_NAMES, type ApiMethodName } from './methods';
+import { API_METHOD_NAMES, type ApiMethodName, type AppCommand } from './methods';
 
 export interface ApiError {
   code: string;
@@ -278,6 +278,17 @@ export interface AuditApi {
     title: string;
     purpose?: 'read' | 'export';
   }): Promise<Result<string | null>>;
+  /**
+   * Desktop only (the browser mode answers NOT_AVAILABLE and downloads instead): a native
+   * Save dialog, then the report written where the user chose; null when the dialog is
+   * cancelled. The report is recorded with the run like any export.
+   */
+  saveReportAs(input: {
+    runId: string;
+    format: 'pdf' | 'html' | 'csv' | 'json';
+  }): Promise<Result<{ path: string } | null>>;
+  /** Desktop only: shows a report recorded with the run in the system's file manager. */
+  showInFolder(input: { runId: string; path: string }): Promise<Result<null>>;
 }
 
 export type ApiMethod = keyof AuditApi;
@@ -317,6 +328,8 @@ export const API_INPUT_SCHEMAS = {
     title: z.string().max(200),
     purpose: z.enum(['read', 'export']).optional(),
   }),
+  saveReportAs: z.strictObject({ runId, format: z.enum(['pdf', 'html', 'csv', 'json']) }),
+  showInFolder: z.strictObject({ runId, path }),
 } satisfies Record<ApiMethod, z.ZodType>;
 
 type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -334,4 +347,6 @@ export const API_METHODS: readonly ApiMethod[] = API_METHOD_NAMES;
 export interface AuditClient extends AuditApi {
   /** Subscribes to run events; returns the unsubscribe function. */
   onEvent(listener: (e: AuditEvent) => void): () => void;
+  /** Desktop only: the application menu's commands (absent in the browser mode, which has no menu). */
+  onCommand?(listener: (c: AppCommand) => void): () => void;
 }

@@ -21,6 +21,8 @@ export const API_METHOD_NAMES = [
   'listCalibrations',
   'exportReport',
   'pickPath',
+  'saveReportAs',
+  'showInFolder',
 ] as const;
 
 export type ApiMethodName = (typeof API_METHOD_NAMES)[number];
@@ -28,3 +30,12 @@ export type ApiMethodName = (typeof API_METHOD_NAMES)[number];
 /** The IPC channel of a method (Electron): `api:<method>`; events come on EVENT_CHANNEL. */
 export const ipcChannel = (method: ApiMethodName): string => `api:${method}`;
 export const EVENT_CHANNEL = 'api:event';
+
+/**
+ * What the desktop shell's application menu (and its shortcuts) asks of the page, on
+ * COMMAND_CHANNEL: the page acts on the screen it shows (a command without a run to act on
+ * says so). The browser mode has no menu; the same actions are the page's own buttons.
+ */
+export const APP_COMMANDS = ['new-audit', 'history', 'calibrations', 'export-report', 'save-report-as'] as const;
+export type AppCommand = (typeof APP_COMMANDS)[number];
+export const COMMAND_CHANNEL = 'app:command';

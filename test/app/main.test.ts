@@ -60,7 +60,9 @@ const h = vi.hoisted(() => {
     request: undefined as undefined | ((...a: unknown[]) => void),
     check: undefined as undefined | ((...a: unknown[]) => unknown),
   };
-  return { FakeContents, FakeWindow, appHandlers, ipcHandlers, permission, sandboxed: { value: false } };
+  const menu = { template: undefined as unknown, installed: undefined as unknown };
+  const shell = { shown: [] as string[], opened: [] as string[] };
+  return { FakeContents, FakeWindow, appHandlers, ipcHandlers, permission, sandboxed: { value: false }, menu, shell };
 });
 
 vi.mock('electron', () => ({
@@ -70,6 +72,7 @@ vi.mock('electron', () => ({
     on: (event: string, fn: (...a: unknown[]) => void) => h.appHandlers.set(event, fn),
     whenReady: () => Promise.resolve(),
     getAppPath: () => '/app',
+    getName: () => 'Ownership Audit',
     quit: vi.fn(),
   },
   BrowserWindow: h.FakeWindow,
@@ -85,6 +88,14 @@ vi.mock('electron', () => ({
   },
   dialog: { showErrorBox: vi.fn(), showOpenDialog: vi.fn(async () => ({ canceled: false, filePaths: ['/picked'] })) },
   utilityProcess: { fork: vi.fn() },
+  Menu: {
+    buildFromTemplate: (t: unknown) => ((h.menu.template = t), { built: t }),
+    setApplicationMenu: (m: unknown) => (h.menu.installed = m),
+  },
+  shell: {
+    showItemInFolder: (p: string) => h.shell.shown.push(p),
+    openPath: async (p: string) => (h.shell.opened.push(p), ''),
+  },
 }));
 
 const mainDir = '/app/out/main';
@@ -190,6 +201,20 @@ describe('IPC', () => {
       'api:event',
       { type: 'run', runId: 'r-1', status: 'running', jobs: 3, done: 0 },
     ]);
+  });
+
+  it("installs the application menu, whose commands reach the focused window's page on app:command", () => {
+    expect(h.menu.installed).toEqual({ built: h.menu.template });
+    const all = (items: { label?: string; submenu?: unknown; click?: () => void }[]): typeof items =>
+      items.flatMap((i) => [i, ...(Array.isArray(i.submenu) ? all(i.submenu as typeof items) : [])]);
+    const history = all(h.menu.template as never).find((i) => i.label === 'History');
+    history?.click?.();
+    const [win] = h.FakeWindow.all;
+    expect(win.webContents.sent.at(-1)).toEqual(['app:command', 'history']);
+    all(h.menu.template as never)
+      .find((i) => i.label === 'Open Data Folder')
+      ?.click?.();
+    expect(h.shell.opened).toHaveLength(1);
   });
 
   it('gives the service the CLI as worker entry, utility processes and native dialogs', async () => {

@@ -26,8 +26,8 @@ describe('window.auditApi', () => {
     expect(Object.keys(exposed)).toEqual(['auditApi']);
   });
 
-  it('has exactly one function per API method plus onEvent', () => {
-    expect(Object.keys(api).sort()).toEqual([...API_METHODS, 'onEvent'].sort());
+  it('has exactly one function per API method plus onEvent and onCommand', () => {
+    expect(Object.keys(api).sort()).toEqual([...API_METHODS, 'onEvent', 'onCommand'].sort());
     for (const key of Object.keys(api)) expect(typeof api[key]).toBe('function');
     expect(Object.isFrozen(api)).toBe(true);
   });
@@ -49,5 +49,19 @@ describe('window.auditApi', () => {
     off();
     expect(removeListener).toHaveBeenCalledWith('api:event', handler);
     expect(() => api.onEvent('not a function')).toThrow(TypeError);
+  });
+
+  it('onCommand passes on the menu commands it knows and nothing else', () => {
+    const seen: unknown[] = [];
+    const off = api.onCommand((c: unknown) => seen.push(c)) as () => void;
+    const call = on.mock.calls.find((c) => c[0] === 'app:command');
+    expect(call).toBeTruthy();
+    const handler = call![1] as (sender: unknown, c: unknown) => void;
+    handler({}, 'history');
+    handler({}, 'rm -rf');
+    handler({}, { command: 'history' });
+    expect(seen).toEqual(['history']);
+    off();
+    expect(removeListener).toHaveBeenCalledWith('app:command', handler);
   });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Result } from '../../src-shared/contract/api';
+import type { ApiDialogs } from '../../src-main/api/service';
 import { databasePath } from '../../src-main/store';
 import { smoke, useFakeService } from '../api/fake-runner';
 import { storeSnapshot } from './harness';
@@ -133,7 +134,7 @@ describe('reads stay under the read roots', () => {
 
   it('a dialog pick makes its folder readable; an export folder is reached only by its grant id', async () => {
     const picked = outsideDir();
-    const { service, runner, home } = newService({ dialogs: { pickPath: () => Promise.resolve(picked) } });
+    const { service, runner, home } = newService({ dialogs: dialogs({ pickPath: () => Promise.resolve(picked) }) });
     const started = await service.startRun({ spec: smoke() });
     if (!started.ok) throw new Error(started.error.message);
     const { runId } = started.value;
@@ -158,4 +159,57 @@ describe('reads stay under the read roots', () => {
     expect(error(unknown).code).toBe('PATH_NOT_ALLOWED');
     expect(existsSync(join(home, 'audit.db'))).toBe(true);
   });
+
+  it('Save as writes where the Save dialog chose, never over the store; Show in folder shows only a recorded report', async () => {
+    const folder = outsideDir();
+    let chosen: string | null = join(folder, 'mine.csv');
+    const shown: string[] = [];
+    const { service, runner, home } = newService({
+      dialogs: dialogs({ saveFile: () => Promise.resolve(chosen), showInFolder: (p) => shown.push(p) }),
+    });
+    const started = await service.startRun({ spec: smoke() });
+    if (!started.ok) throw new Error(started.error.message);
+    const { runId } = started.value;
+    runner.runs[0].finish('completed');
+    await new Promise((r) => setTimeout(r, 0));
+
+    expect(await service.saveReportAs({ runId, format: 'csv' })).toEqual({
+      ok: true,
+      value: { path: join(folder, 'mine.csv') },
+    });
+    expect(readFileSync(join(folder, 'mine.csv'), 'utf8')).toMatch(/^row_id,label,attack/);
+    expect(await service.showInFolder({ runId, path: join(folder, 'mine.csv') })).toEqual({ ok: true, value: null });
+    expect(shown).toEqual([join(folder, 'mine.csv')]);
+    // A file that is not a report of the run: refused, nothing opened.
+    expect(error(await service.showInFolder({ runId, path: join(home, 'audit.db') })).code).toBe('REPORT_NOT_FOUND');
+    expect(shown).toHaveLength(1);
+    // The dialog pointed at the store's own database: refused, the database intact.
+    chosen = join(home, 'audit.db');
+    expect(error(await service.saveReportAs({ runId, format: 'csv' })).code).toBe('PATH_NOT_ALLOWED');
+    expect(readFileSync(join(home, 'audit.db')).subarray(0, 15).toString()).toBe('SQLite format 3');
+    // Cancelled: nothing written.
+    chosen = null;
+    expect(await service.saveReportAs({ runId, format: 'csv' })).toEqual({ ok: true, value: null });
+  });
+
+  it('the browser mode has no Save dialog and no file manager: NOT_AVAILABLE with what to do instead', async () => {
+    const { service, runner } = newService();
+    const started = await service.startRun({ spec: smoke() });
+    if (!started.ok) throw new Error(started.error.message);
+    runner.runs[0].finish('completed');
+    const saved = error(await service.saveReportAs({ runId: started.value.runId, format: 'pdf' }));
+    expect(saved.code).toBe('NOT_AVAILABLE');
+    expect(saved.hint).toMatch(/Export report/);
+    expect(error(await service.showInFolder({ runId: started.value.runId, path: '/x' })).code).toBe('NOT_AVAILABLE');
+  });
 });
+
+/** Fake native dialogs: each not given answers as if cancelled (or does nothing). */
+function dialogs(over: Partial<ApiDialogs>): ApiDialogs {
+  return {
+    pickPath: () => Promise.resolve(null),
+    saveFile: () => Promise.resolve(null),
+    showInFolder: () => undefined,
+    ...over,
+  };
+}

@@ -192,6 +192,8 @@ export function fakeClient(
     'listCalibrations',
     'exportReport',
     'pickPath',
+    'saveReportAs',
+    'showInFolder',
   ] as const;
   const client = Object.fromEntries(
     methods.map((m) => [

@@ -265,6 +265,33 @@ describe('RunMonitorState', () => {
     ]);
   });
 
+  it('desktop: saves the report where the Save dialog chose, keeps the last export on cancel, shows it in its folder', async () => {
+    let answer: { path: string } | null = { path: '/home/me/audit.pdf' };
+    const client = fakeClient({
+      getRun: async () => ok(detail(RUN)),
+      saveReportAs: async () => ok(answer),
+      showInFolder: async ({ path }: { path: string }) =>
+        path === '/home/me/audit.pdf' ? ok(null) : err('REPORT_NOT_FOUND', 'gone', 'Export it again.'),
+    });
+    const m = new RunMonitorState(client, RUN, { desktop: true });
+    await m.start();
+    expect(m.desktop).toBe(true);
+    m.exportFormat = 'html';
+    expect(await m.saveReportAs()).toBe('/home/me/audit.pdf');
+    expect(m.exported).toEqual({ format: 'html', path: '/home/me/audit.pdf' });
+    await m.showInFolder();
+    expect(m.actionError).toBeNull();
+    answer = null; // the dialog cancelled
+    expect(await m.saveReportAs('pdf')).toBeNull();
+    expect(m.exported).toEqual({ format: 'html', path: '/home/me/audit.pdf' });
+    expect(m.actionError).toBeNull();
+    expect(client.calls.filter((c) => c.method !== 'getRun')).toEqual([
+      { method: 'saveReportAs', input: { runId: RUN, format: 'html' } },
+      { method: 'showInFolder', input: { runId: RUN, path: '/home/me/audit.pdf' } },
+      { method: 'saveReportAs', input: { runId: RUN, format: 'pdf' } },
+    ]);
+  });
+
   it('knows a running run that no process drives (resume, not pause)', async () => {
     const d = detail(RUN, { status: 'running' });
     d.run.active = false;

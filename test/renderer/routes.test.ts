@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import type { AppCommand } from '../../src-shared/contract/methods';
 import { AppState, type Navigator } from '../../src-renderer/src/lib/app.svelte';
 import { formatRoute, parseRoute, tokenFromHash, withoutToken } from '../../src-renderer/src/lib/routes';
 import { catalog, detail, fakeClient, ok, summary } from './fixtures';
@@ -110,5 +111,38 @@ describe('a deleted run', () => {
     expect(app.monitor).toBeNull();
     expect(app.screen).toBe('history');
     app.dispose();
+  });
+});
+
+describe('the desktop menu commands', () => {
+  it('move between screens, and export the run on screen or say that one must be open', async () => {
+    const c = client();
+    let send: (cmd: AppCommand) => void = () => undefined;
+    let subscribed = 0;
+    c.onCommand = (l) => {
+      subscribed++;
+      send = l;
+      return () => subscribed--;
+    };
+    c.exportReport = async () => ok({ path: '/h/runs/r-1/report-r-1.pdf' });
+    const app = new AppState(c, 'electron', fakeNavigator(''));
+    await app.init();
+    expect(subscribed).toBe(1);
+    send('history');
+    expect(app.screen).toBe('history');
+    send('calibrations');
+    expect(app.screen).toBe('calibrations');
+    send('export-report');
+    expect(app.commandNote).toMatch(/Open a run first/);
+    send('new-audit');
+    expect(app.screen).toBe('wizard');
+    expect(app.commandNote).toBeNull();
+    const m = app.openRun('r-1');
+    await m.refresh();
+    expect(m.desktop).toBe(true);
+    send('export-report');
+    await vi.waitFor(() => expect(m.exported?.path).toBe('/h/runs/r-1/report-r-1.pdf'));
+    app.dispose();
+    expect(subscribed).toBe(0);
   });
 });

@@ -4,6 +4,7 @@
  * each screen. Screens keep their state while you move between them.
  */
 import type { ApiError, AuditClient, Catalog, EngineInfo } from '../../../src-shared/contract/api';
+import type { AppCommand } from '../../../src-shared/contract/methods';
 import { CalibrationsState } from './calibrations.svelte';
 import { settle, useCatalogVocabulary } from './format';
 import { HistoryState } from './history.svelte';
@@ -51,6 +52,8 @@ export class AppState {
   monitor = $state.raw<RunMonitorState | null>(null);
   readonly history: HistoryState;
   readonly calibrations: CalibrationsState;
+  /** What the last menu command could not do (null when it did it). */
+  commandNote = $state<string | null>(null);
   /** Browser mode: whether the event socket is up (null before it first connects). */
   connected = $state<boolean | null>(null);
 
@@ -58,6 +61,7 @@ export class AppState {
   /** Browser mode's access token: links to a run carry it in their fragment. */
   private readonly token: string | undefined;
   private stopFollowing: (() => void) | null = null;
+  private stopCommands: (() => void) | null = null;
 
   constructor(client: AuditClient, mode: 'electron' | 'browser', nav?: Navigator, token?: string) {
     this.client = client;
@@ -107,6 +111,8 @@ export class AppState {
   dispose(): void {
     this.stopFollowing?.();
     this.stopFollowing = null;
+    this.stopCommands?.();
+    this.stopCommands = null;
   }
 
   async init(): Promise<void> {
@@ -126,6 +132,7 @@ export class AppState {
     });
     this.ready = true;
     if (this.nav && !this.stopFollowing) this.stopFollowing = this.nav.onHashChange(() => this.followAddress());
+    if (!this.stopCommands) this.stopCommands = this.client.onCommand?.((c) => this.runCommand(c)) ?? null;
     const route = this.nav ? parseRoute(this.nav.hash()) : null;
     if (route) this.show(route);
     else this.record({ screen: this.screen });
@@ -152,12 +159,29 @@ export class AppState {
   openRun(runId: string): RunMonitorState {
     if (this.monitor?.runId !== runId) {
       this.monitor?.dispose();
-      this.monitor = new RunMonitorState(this.client, runId);
+      this.monitor = new RunMonitorState(this.client, runId, { desktop: this.mode === 'electron' });
       void this.monitor.start();
     } else void this.monitor.refresh();
     this.screen = 'run';
     this.record({ screen: 'run', runId });
     return this.monitor;
+  }
+
+  /**
+   * A command of the desktop app's menu or its shortcuts. Export acts on the run on screen;
+   * without one it says so in `commandNote` rather than doing nothing.
+   */
+  runCommand(command: AppCommand): void {
+    this.commandNote = null;
+    if (command === 'new-audit') return this.go('wizard');
+    if (command === 'history' || command === 'calibrations') return this.go(command);
+    const m = this.screen === 'run' ? this.monitor : null;
+    if (!m?.detail) {
+      this.commandNote = 'Open a run first (History, then Open): the report is of the run on screen.';
+      return;
+    }
+    if (command === 'export-report') void m.exportReport();
+    else void m.saveReportAs();
   }
 
   /** A fresh wizard, optionally from a preset or a past run's spec. */

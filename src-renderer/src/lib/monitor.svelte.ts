@@ -19,8 +19,10 @@ import { appendPoint, blankJob, isLossKey, jobFraction, mergeJobViews, type Live
 
 export type MonitorClient = Pick<
   AuditClient,
-  'getRun' | 'pauseRun' | 'cancelRun' | 'resumeRun' | 'exportReport' | 'onEvent'
+  'getRun' | 'pauseRun' | 'cancelRun' | 'resumeRun' | 'exportReport' | 'saveReportAs' | 'showInFolder' | 'onEvent'
 >;
+
+export type ReportFormat = 'pdf' | 'html' | 'csv' | 'json';
 
 const TERMINAL: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'paused'];
 
@@ -53,6 +55,10 @@ export class RunMonitorState {
   busy = $state<'pause' | 'cancel' | 'resume' | 'export' | null>(null);
   /** The last export: where the engine wrote it, and in browser mode the name the browser saved it under. */
   exported = $state.raw<{ format: string; path: string; downloaded?: string } | null>(null);
+  /** The format Export and Save as write (the menu's commands use it too). */
+  exportFormat = $state<ReportFormat>('pdf');
+  /** The desktop app: a native Save dialog and the file manager are there. */
+  readonly desktop: boolean;
 
   private unsubscribe: (() => void) | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
@@ -66,10 +72,11 @@ export class RunMonitorState {
   constructor(
     client: MonitorClient,
     runId: string,
-    opts: { now?: () => number; saveFile?: (blob: Blob, name: string) => void } = {},
+    opts: { now?: () => number; saveFile?: (blob: Blob, name: string) => void; desktop?: boolean } = {},
   ) {
     this.client = client;
     this.runId = runId;
+    this.desktop = opts.desktop ?? false;
     this.now = opts.now ?? (() => Date.now());
     this.saveFile = opts.saveFile ?? saveWithBrowser;
   }
@@ -328,7 +335,29 @@ export class RunMonitorState {
     return ok;
   }
 
-  async exportReport(format: 'pdf' | 'html' | 'csv' | 'json' = 'pdf'): Promise<string | null> {
+  /** Desktop: the report written where the user picks in a Save dialog (null: cancelled or failed). */
+  async saveReportAs(format: ReportFormat = this.exportFormat): Promise<string | null> {
+    this.busy = 'export';
+    this.actionError = null;
+    const r = await settle(this.client.saveReportAs({ runId: this.runId, format }));
+    this.busy = null;
+    if (!r.ok) {
+      this.actionError = r.error;
+      return null;
+    }
+    if (r.value === null) return null; // Cancelled: the last export stays on screen.
+    this.exported = { format, path: r.value.path };
+    return r.value.path;
+  }
+
+  /** Desktop: the last exported report, selected in the system's file manager. */
+  async showInFolder(): Promise<void> {
+    if (!this.exported) return;
+    const r = await settle(this.client.showInFolder({ runId: this.runId, path: this.exported.path }));
+    this.actionError = r.ok ? null : r.error;
+  }
+
+  async exportReport(format: ReportFormat = this.exportFormat): Promise<string | null> {
     this.busy = 'export';
     this.actionError = null;
     this.exported = null;
