@@ -20,6 +20,7 @@ import {
   trajectoryOption,
   type TrajectoryChartData,
 } from '../../src-shared/charts';
+import { checkpointEvery, keepsCheckpoints } from '../../src-shared/audit/spec';
 import { attackColor } from '../engine/attacks/registry';
 import { displayLabel, type ReportData } from './data';
 import { frontierFigures } from './frontier';
@@ -143,13 +144,13 @@ function chartFiguresWithoutFrontier(data: ReportData): ReportFigures {
     skipped.push({
       id: 'trajectory',
       title: 'Fidelity against normalised distance over the attack',
-      reason: data.spec.checkpoints
+      reason: keepsCheckpoints(data.spec)
         ? 'no checkpoint of this run has been scored yet'
         : 'the audit spec sets no `checkpoints`, so no checkpoint was scored',
     });
   }
   for (const t of trajectories) {
-    const every = data.spec.checkpoints?.every;
+    const every = checkpointEvery(data.spec);
     figures.push({
       kind: 'charts',
       id: `trajectory-${t.metricId}`,

@@ -234,15 +234,15 @@ function planSuspects(p: Planning, calibrationFile: string): void {
   const { scenarios, attacks } = expandSpec(spec);
   const scenarioById = new Map(scenarios.map((s) => [s.id, s]));
   const victimPartOfTrain = trained?.partition && abs(trained.data) === dataTrain ? trained.partition : undefined;
-  const specCheckpointMetrics = spec.checkpoints ? (spec.checkpoints.metrics ?? specMetricIds(spec)) : null;
   const rule = spec.verdict?.rule ?? 'majority';
-  // A frontier that walks iterations keeps checkpoints of its grid's rows and scores them with every voting metric.
-  const checkpointsOf = (a: ExpandedAttack): { every: number; metrics: string[] } | null =>
-    a.frontier && spec.frontier?.iterations
-      ? { every: spec.checkpoints?.every ?? FRONTIER_CHECKPOINT_EVERY, metrics: specMetricIds(spec) }
-      : spec.checkpoints
-        ? { every: spec.checkpoints.every, metrics: specCheckpointMetrics as string[] }
-        : null;
+  // A frontier that walks iterations keeps checkpoints of its grid's rows and scores them with
+  // every voting metric; otherwise an attack's own checkpoints, else the spec's, else none.
+  const checkpointsOf = (a: ExpandedAttack): { every: number; metrics: string[] } | null => {
+    if (a.frontier && spec.frontier?.iterations)
+      return { every: spec.checkpoints?.every ?? FRONTIER_CHECKPOINT_EVERY, metrics: specMetricIds(spec) };
+    const kept = spec.attacks[a.index]?.checkpoints ?? spec.checkpoints;
+    return kept ? { every: kept.every, metrics: kept.metrics ?? specMetricIds(spec) } : null;
+  };
 
   for (const a of attacks) {
     const kept = checkpointsOf(a);

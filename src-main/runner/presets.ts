@@ -97,7 +97,9 @@ export function smokeSpec(paths: PresetPaths): AuditSpec {
  *   with the victim's recipe, here ~1248 iterations, 240 s);
  * - one seed per row except FT (two): the paper averages several suspects per row;
  * - fidelity and fingerprints use a 1,000-image class-balanced prefix of the 5,000 test images;
- * - no checkpoint trajectories (each scored checkpoint costs ~5 s more).
+ * - the trajectory (paper Fig. 4-5) follows the RemovalNet row alone, on DeepJudge LOD, every
+ *   200 iterations: each scored checkpoint costs seconds on the critical path, and the
+ *   baselines' trajectories add nothing the table does not show.
  * Kept from the paper: S_LTD = 10% of the victim's training data, FT and pruning ratio 0.5,
  * all four defences with their default parameters, K = 5 reference models trained with the
  * victim's recipe, the majority vote.
@@ -121,7 +123,14 @@ export function demoSpec(paths: PresetPaths): AuditSpec {
       { name: prune.id, params: { ratio: 0.5 }, seeds: [1], iterations: 300 },
       { name: distill.id, seeds: [1], iterations: 300 },
       { name: knockoff.id, seeds: [1], iterations: 300 },
-      { name: removalNet.id, params: { beta: 1 }, block: 'block3', seeds: [1], iterations: 1000 },
+      {
+        name: removalNet.id,
+        params: { beta: 1 },
+        block: 'block3',
+        seeds: [1],
+        iterations: 1000,
+        checkpoints: { every: 200, metrics: ['deepjudge.lod'] },
+      },
       { name: negative.id, seeds: [777], iterations: 300 },
     ],
     verdict: { rule: 'majority' },

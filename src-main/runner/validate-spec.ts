@@ -120,12 +120,20 @@ export function validateAgainstRegistries(spec: AuditSpec): string[] {
   problems.push(...sizeProblems(spec));
 
   const metricIds = specMetricIds(spec);
-  spec.checkpoints?.metrics?.forEach((id, j) => {
-    if (!metricIds.includes(id))
-      problems.push(
-        `checkpoints.metrics[${j}]: unknown metric "${id}" (metrics of the spec's defences: ${metricIds.join(', ')})`,
-      );
-  });
+  const checkpointMetrics: [string, string[] | undefined][] = [
+    ['checkpoints', spec.checkpoints?.metrics],
+    ...spec.attacks.map((a, i): [string, string[] | undefined] => [
+      `attacks[${i}].checkpoints`,
+      a.checkpoints?.metrics,
+    ]),
+  ];
+  for (const [field, ids] of checkpointMetrics)
+    ids?.forEach((id, j) => {
+      if (!metricIds.includes(id))
+        problems.push(
+          `${field}.metrics[${j}]: unknown metric "${id}" (metrics of the spec's defences: ${metricIds.join(', ')})`,
+        );
+    });
   if ('references' in spec.calibration) {
     for (const id of Object.keys(spec.calibration.metricRules ?? {})) {
       if (!metricIds.includes(id))

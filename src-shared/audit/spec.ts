@@ -118,6 +118,13 @@ const CalibrationSchema = z.union([
   }),
 ]);
 
+/**
+ * Checkpoints kept every `every` iterations and scored with `metrics` (default: every metric
+ * of the spec's defences): the spec's apply to every attack row; an attack's own replace them
+ * for its rows (the demo follows RemovalNet alone, each scored checkpoint costs seconds).
+ */
+const CheckpointsSchema = z.strictObject({ every: posInt, metrics: z.array(z.string().min(1)).min(1).optional() });
+
 const AttackSchema = z.strictObject({
   name: registryId,
   label: z.string().min(1).max(100).optional(),
@@ -127,6 +134,7 @@ const AttackSchema = z.strictObject({
   batchSize: posInt.optional(),
   scenarios: z.array(z.string()).min(1).optional(),
   block: z.string().min(1).optional(),
+  checkpoints: CheckpointsSchema.optional(),
 });
 
 const SweepSchema = z.strictObject({
@@ -164,7 +172,7 @@ const BaseSpecSchema = z.strictObject({
   defenses: z.array(DefenseSchema).min(1),
   calibration: CalibrationSchema,
   attacks: z.array(AttackSchema).min(1),
-  checkpoints: z.strictObject({ every: posInt, metrics: z.array(z.string().min(1)).min(1).optional() }).optional(),
+  checkpoints: CheckpointsSchema.optional(),
   verdict: z.strictObject({ rule: z.enum(VOTE_RULES) }).optional(),
   sweeps: z.array(SweepSchema).optional(),
   frontier: FrontierSchema.optional(),
@@ -207,4 +215,17 @@ export function canonicalSpecJson(spec: unknown): string {
     return v;
   };
   return JSON.stringify(canon(spec));
+}
+
+/** Whether any row of the spec keeps checkpoints (the spec's own, or an attack's). */
+export function keepsCheckpoints(spec: Pick<AuditSpec, 'checkpoints' | 'attacks'>): boolean {
+  return !!spec.checkpoints || spec.attacks.some((a) => !!a.checkpoints);
+}
+
+/** The checkpoint interval where every row that keeps checkpoints uses the same one (undefined otherwise). */
+export function checkpointEvery(spec: Pick<AuditSpec, 'checkpoints' | 'attacks'>): number | undefined {
+  const intervals = new Set(
+    spec.attacks.map((a) => (a.checkpoints ?? spec.checkpoints)?.every).filter((e): e is number => e !== undefined),
+  );
+  return intervals.size === 1 ? [...intervals][0] : undefined;
 }

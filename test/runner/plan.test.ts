@@ -239,6 +239,39 @@ describe('planJobs', () => {
     expect(only.get('score:negative:-:777')!.payload.checkpointMetrics).toEqual(['ipguard.mr']);
   });
 
+  it("checkpoints of one attack: only its rows keep a trajectory, its own interval and metrics over the spec's", () => {
+    const s = spec({
+      checkpoints: { every: 25 },
+      attacks: [
+        { name: 'finetune', params: { ratio: 0.5 }, seeds: [1], iterations: 100 },
+        {
+          name: 'removalnet',
+          seeds: [1],
+          iterations: 50,
+          scenarios: ['ltd10'],
+          checkpoints: { every: 10, metrics: ['deepjudge.lod'] },
+        },
+      ],
+    });
+    const j = byKey(planJobs(s, ctx));
+    expect(j.get('attack:removalnet:ltd10:1')!.payload).toMatchObject({ checkpointEvery: 10, keepTrajectory: true });
+    expect(j.get('score:removalnet:ltd10:1')!.payload.checkpointMetrics).toEqual(['deepjudge.lod']);
+    // The other row keeps the spec's.
+    expect(j.get('attack:finetune-ratio-0.5:ltd10:1')!.payload).toMatchObject({ checkpointEvery: 25 });
+    // Without the spec's, only the attack with its own keeps any.
+    const alone = byKey(planJobs(spec({ attacks: s.attacks }), ctx));
+    expect(alone.get('attack:finetune-ratio-0.5:ltd10:1')!.payload.keepTrajectory).toBeFalsy();
+    expect(alone.get('score:finetune-ratio-0.5:ltd10:1')!.payload.checkpointMetrics ?? null).toBeNull();
+    expect(alone.get('attack:removalnet:ltd10:1')!.payload.checkpointEvery).toBe(10);
+    // An unknown metric in an attack's checkpoints names its field.
+    const bad = spec({
+      attacks: [{ name: 'removalnet', seeds: [1], iterations: 5, checkpoints: { every: 5, metrics: ['zest.l2'] } }],
+    });
+    expect(validateAgainstRegistries(bad)).toEqual([
+      expect.stringMatching(/^attacks\[0\]\.checkpoints\.metrics\[0\]: unknown metric "zest.l2"/),
+    ]);
+  });
+
   it('sweeps: each attack value is a row, each scenario value a scenario', () => {
     const s = spec({
       sweeps: [

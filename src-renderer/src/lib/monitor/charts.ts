@@ -58,7 +58,13 @@ export function trajectoryMetrics(detail: RunDetail | null): string[] {
   const ids = new Set<string>();
   for (const t of detail?.trajectories ?? [])
     for (const p of t.points) for (const [id, v] of Object.entries(p.metrics)) if (v.normalized !== null) ids.add(id);
-  const wanted = detail?.run.spec.checkpoints?.metrics ?? [];
+  const spec = detail?.run.spec;
+  const wanted = [
+    ...new Set([
+      ...(spec?.checkpoints?.metrics ?? []),
+      ...(spec?.attacks.flatMap((a) => a.checkpoints?.metrics ?? []) ?? []),
+    ]),
+  ];
   return [...wanted.filter((m) => ids.has(m)), ...[...ids].filter((m) => !wanted.includes(m))];
 }
 

@@ -42,6 +42,8 @@ export interface AttackEntry {
   label?: string;
   batchSize?: number;
   scenarios?: string[];
+  /** The row's own checkpoints, kept from a loaded spec (the form edits the spec-wide ones). */
+  checkpoints?: { every: number; metrics?: string[] };
   block: string;
 }
 
@@ -295,6 +297,7 @@ export function specToForm(spec: AuditSpec, catalog: Catalog): WizardForm {
         ...(g.label !== undefined ? { label: g.label } : {}),
         ...(g.batchSize !== undefined ? { batchSize: g.batchSize } : {}),
         ...(g.scenarios !== undefined ? { scenarios: [...g.scenarios] } : {}),
+        ...(g.checkpoints !== undefined ? { checkpoints: structuredClone(g.checkpoints) } : {}),
       },
     ];
   });
@@ -362,6 +365,7 @@ export function formToSpec(f: Readonly<WizardForm>, catalog: Catalog): Record<st
         ...(a.batchSize !== undefined ? { batchSize: a.batchSize } : {}),
         ...(a.scenarios !== undefined ? { scenarios: a.scenarios } : {}),
         ...(a.block ? { block: a.block } : {}),
+        ...(a.checkpoints !== undefined ? { checkpoints: a.checkpoints } : {}),
       };
     });
   const offered = availableMetrics(f.defences, catalog);
