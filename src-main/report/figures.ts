@@ -179,7 +179,7 @@ function chartFiguresWithoutFrontier(data: ReportData): ReportFigures {
     });
   }
   // Many rows lie on their side, one full-width panel per figure, one label per line (legible at 20 rows).
-  const lying = boxes.some(boxplotLies);
+  const lying = boxes.some((b) => boxplotLies(b, HALF_WIDTH));
   const perFigure = lying ? 1 : 2;
   for (let i = 0; i < boxes.length; i += perFigure) {
     const group = boxes.slice(i, i + perFigure);
@@ -191,7 +191,9 @@ function chartFiguresWithoutFrontier(data: ReportData): ReportFigures {
         'A box per attack row (quartiles and extremes of its suspects) with every suspect as a dot. ' +
         `The dashed red line is tau: a distance ${lying ? 'left of' : 'below'} it, or a similarity ${lying ? 'right of' : 'above'} it, flags the suspect as derived.`,
       columns: perFigure,
-      charts: group.map((b) => chart(metricBoxplotOption(b), lying ? FULL_WIDTH : HALF_WIDTH, boxplotHeight(b, 250))),
+      charts: group.map((b) =>
+        chart(metricBoxplotOption(b, lying), lying ? FULL_WIDTH : HALF_WIDTH, boxplotHeight(b, 250, lying)),
+      ),
     });
   }
 

@@ -47,39 +47,59 @@ export function fiveNumbers(values: readonly number[]): [number, number, number,
 
 /** Above this many rows the boxes lie on their side: one label per line cannot overlap. */
 export const MAX_UPRIGHT_ROWS = 6;
+/** The width of an upright panel (two side by side on a report page), and its plot's side margins. */
+export const UPRIGHT_PANEL_WIDTH = 335;
+const UPRIGHT_MARGINS = 46 + 44;
+/** Width of one character of an axis label (9 px font, 0.6 em: generous for Liberation Sans). */
+const LABEL_CHAR_PX = 5.4;
+
+/** Upright, long labels break before their parameters: 'FT(ratio=0.5)' -> 'FT' over '(ratio=0.5)'. */
+function uprightLabel(r: { label: string; sublabel?: string }): string {
+  const wrapped = r.label.length > 10 && r.label.indexOf('(') > 0 ? r.label.replace('(', '\n(') : r.label;
+  return r.sublabel ? `${wrapped}\n${r.sublabel}` : wrapped;
+}
 /** Height per row of a lying box plot (px), and what its frame needs besides. */
 export const LYING_ROW_HEIGHT = 17;
 export const LYING_FRAME_HEIGHT = 78;
 
-/** Whether a box plot of these rows lies on its side (many rows: labels on the y axis). */
-export function boxplotLies(data: Pick<MetricBoxplotData, 'rows'>): boolean {
-  return data.rows.filter((r) => r.values.some(isFiniteNumber)).length > MAX_UPRIGHT_ROWS;
+/**
+ * Whether a box plot of these rows lies on its side, labels on the y axis one per line: with
+ * many rows, or where a label's longest line is wider than its row's share of an upright
+ * panel ('KnockoffNets' beside 'RemovalNet' at six rows would run into each other).
+ */
+export function boxplotLies(data: Pick<MetricBoxplotData, 'rows'>, width = UPRIGHT_PANEL_WIDTH): boolean {
+  const rows = data.rows.filter((r) => r.values.some(isFiniteNumber));
+  if (rows.length > MAX_UPRIGHT_ROWS) return true;
+  const slot = (width - UPRIGHT_MARGINS) / Math.max(1, rows.length);
+  const longest = Math.max(
+    0,
+    ...rows.flatMap((r) =>
+      uprightLabel(r)
+        .split('\n')
+        .map((l) => l.length),
+    ),
+  );
+  return longest * LABEL_CHAR_PX > slot - 4;
 }
 
 /** The chart height a box plot needs: fixed when upright, one line per row when lying. */
-export function boxplotHeight(data: Pick<MetricBoxplotData, 'rows'>, upright: number): number {
-  if (!boxplotLies(data)) return upright;
+export function boxplotHeight(
+  data: Pick<MetricBoxplotData, 'rows'>,
+  upright: number,
+  lying: boolean = boxplotLies(data),
+): number {
+  if (!lying) return upright;
   const rows = data.rows.filter((r) => r.values.some(isFiniteNumber)).length;
   return LYING_FRAME_HEIGHT + rows * LYING_ROW_HEIGHT;
 }
 
-export function metricBoxplotOption(data: MetricBoxplotData): EChartsOption {
+/** `lying`: the caller's choice for a set of panels drawn alike (default: boxplotLies of these rows). */
+export function metricBoxplotOption(data: MetricBoxplotData, lying: boolean = boxplotLies(data)): EChartsOption {
   const rows = data.rows
     .map((r) => ({ ...r, values: r.values.filter(isFiniteNumber) }))
     .filter((r) => r.values.length > 0);
-  const lying = rows.length > MAX_UPRIGHT_ROWS;
-  // Upright, long labels break before their parameters: 'FT(ratio=0.5)' -> 'FT' over '(ratio=0.5)'.
   // Lying, each row has a line of its own: the label and its scenario side by side.
-  const wrap = (s: string): string => (s.length > 10 && s.indexOf('(') > 0 ? s.replace('(', '\n(') : s);
-  const categories = rows.map((r) =>
-    lying
-      ? r.sublabel
-        ? `${r.label} ${r.sublabel}`
-        : r.label
-      : r.sublabel
-        ? `${wrap(r.label)}\n${r.sublabel}`
-        : wrap(r.label),
-  );
+  const categories = rows.map((r) => (lying ? (r.sublabel ? `${r.label} ${r.sublabel}` : r.label) : uprightLabel(r)));
   const tau = isFiniteNumber(data.tau) ? data.tau : null;
   const all = [...rows.flatMap((r) => r.values), ...(tau !== null ? [tau] : [])];
   const lo = all.length ? Math.min(...all) : 0;

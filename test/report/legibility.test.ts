@@ -5,7 +5,7 @@
  * The upright layout of the same 20 rows is checked too and does overlap: the check can fail.
  */
 import { describe, expect, it } from 'vitest';
-import { boxplotHeight, metricBoxplotOption, type MetricBoxplotData } from '../../src-shared/charts';
+import { boxplotHeight, boxplotLies, metricBoxplotOption, type MetricBoxplotData } from '../../src-shared/charts';
 import { renderSvg } from '../../src-main/report/svg';
 
 interface LabelBox {
@@ -70,11 +70,38 @@ describe('report legibility at 20 rows', () => {
 
   it('the upright layout of the same rows does overlap (what the check catches)', () => {
     const upright = { ...data, rows: data.rows.slice(0, 6) };
-    const option = metricBoxplotOption(upright);
+    const option = metricBoxplotOption(upright, false);
     // Force the upright layout on 20 rows by building it from six and swapping the categories in.
     const xAxis = option.xAxis as { data: string[] };
     xAxis.data = data.rows.map((r) => `${r.label.replace('(', '\n(')}\n${r.sublabel}`);
     const svg = renderSvg(option, 335, 250);
     expect(overlaps(labelBoxes(svg, isRowLabel)).length).toBeGreaterThan(0);
+  });
+});
+
+describe("report legibility at the demo's six rows", () => {
+  // The demo's rows as the report labels them: upright at half width, 'KnockoffNets' ran into 'RemovalNet'.
+  const demo: MetricBoxplotData = {
+    ...data,
+    rows: ['FT(ratio=0.5)', 'WP(ratio=0.5)', 'Distill', 'KnockoffNets', 'RemovalNet(beta=1)', 'Negative'].map(
+      (label, i) => ({ label, ...(label === 'Negative' ? {} : { sublabel: 'ltd10' }), values: [1 + i, 1.5 + i] }),
+    ),
+  };
+  const isDemoLabel = (t: string): boolean => /^(FT|WP|Distill|KnockoffNets|RemovalNet|Negative)/.test(t);
+
+  it('upright at half width they overlap (what the check catches) ...', () => {
+    const svg = renderSvg(metricBoxplotOption(demo, false), 335, 250);
+    expect(overlaps(labelBoxes(svg, isDemoLabel)).length).toBeGreaterThan(0);
+  });
+
+  it('... so they lie on their side, where no two overlap; short labels stay upright without overlapping', () => {
+    expect(boxplotLies(demo, 335)).toBe(true);
+    const svg = renderSvg(metricBoxplotOption(demo, true), 680, boxplotHeight(demo, 250, true));
+    const boxes = labelBoxes(svg, isDemoLabel);
+    expect(boxes).toHaveLength(6);
+    expect(overlaps(boxes)).toEqual([]);
+    const short = { ...demo, rows: demo.rows.filter((r) => /^(FT|WP|Distill)/.test(r.label)) };
+    expect(boxplotLies(short, 335)).toBe(false);
+    expect(overlaps(labelBoxes(renderSvg(metricBoxplotOption(short), 335, 250), isDemoLabel))).toEqual([]);
   });
 });
