@@ -8,13 +8,13 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultRow } from '../../src-shared/audit/results';
 import type { RunDetail, RunSummary } from '../../src-shared/contract/api';
 import { buildFixture, type FixtureOptions } from '../report/fixture';
-import { CHROMIUM, CHROMIUM_ARGS, ROOT } from './env';
-import { ServeProcess, sidewaysOverflow } from './serve';
+import { CHROMIUM, ROOT } from './env';
+import { launchPage, ServeProcess, sidewaysOverflow } from './serve';
 
 const HAS_CHROMIUM = existsSync(CHROMIUM);
 const SHOTS =
@@ -67,12 +67,7 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     for (const opts of RUNS) (await buildFixture(home, opts)).store.close();
     serve = new ServeProcess(home);
     await serve.start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`);
-    });
+    ({ browser, page } = await launchPage({ width: 1280, height: 800 }, pageErrors));
   });
 
   afterAll(async () => {

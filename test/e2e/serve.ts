@@ -5,9 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Result } from '../../src-shared/contract/api';
-import { ROOT } from './env';
+import { CHROMIUM, CHROMIUM_ARGS, ROOT } from './env';
 
 export class ServeProcess {
   /** The address serve printed, token fragment included. */
@@ -73,6 +73,20 @@ export class ServeProcess {
     if (!r.ok) throw new Error(`${method}: ${r.error.code} ${r.error.message}`);
     return r.value;
   }
+}
+
+/** Debian's Chromium with one page of `viewport`; the page's uncaught errors and console errors go to `errors`. */
+export async function launchPage(
+  viewport: { width: number; height: number },
+  errors: string[],
+): Promise<{ browser: Browser; page: Page }> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  return { browser, page };
 }
 
 /**

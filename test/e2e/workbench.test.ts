@@ -11,12 +11,12 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultsTable } from '../../src-shared/audit/results';
 import type { CalibrationSummary, RunDetail, RunSummary } from '../../src-shared/contract/api';
-import { CHROMIUM, CHROMIUM_ARGS, ROOT } from './env';
-import { ServeProcess, sidewaysOverflow } from './serve';
+import { CHROMIUM, ROOT } from './env';
+import { launchPage, ServeProcess, sidewaysOverflow } from './serve';
 import { STEP_CEILING_MS } from '../helpers/ceilings';
 
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -145,12 +145,7 @@ describe.skipIf(!HAS_CHROMIUM)(title, () => {
     home = mkdtempSync(join(tmpdir(), 'oa-e2e-'));
     serve = new ServeProcess(home);
     await startServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: VIEWPORT });
-    page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`);
-    });
+    ({ browser, page } = await launchPage(VIEWPORT, pageErrors));
   });
 
   afterAll(async () => {
