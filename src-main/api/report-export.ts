@@ -10,7 +10,7 @@ import { writeReport } from '../report';
 import type { AuditStore } from '../store/types';
 import { ApiFailure } from './errors';
 
-export type ReportFormat = 'pdf' | 'html' | 'csv' | 'json';
+import type { ReportFormat } from '../../src-shared/domain/reports';
 
 export interface ReportJob {
   store: AuditStore;

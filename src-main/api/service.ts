@@ -31,7 +31,8 @@ import { createDispatch, type ApiHandlers, type Dispatch } from './dispatch';
 import { ApiFailure, jsonNormalized, withoutFileContents } from './errors';
 import { createPathPolicy } from './path-policy';
 import { previewDataset } from './preview';
-import { exportReport, type ReportFormat } from './report-export';
+import type { ReportFormat } from '../../src-shared/domain/reports';
+import { exportReport } from './report-export';
 import { checkSpec, specProblems, withAbsolutePaths } from './spec-check';
 import { calibrationSummary, jobView, runSummary, toAuditEvent } from './views';
 import { jobKindOf } from '../runner/jobs';
@@ -114,6 +115,11 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
     readRoots: opts.readRoots,
   });
   const specContext = { store, home, baseDir, readable: paths.isReadable };
+  /** Writes the run's report to `out` (already checked against the path policy). */
+  const reportTo = async (runId: string, format: ReportFormat, out: string): Promise<{ path: string }> => {
+    const { backend } = await engine;
+    return exportReport({ store, home, backend, cliEntry: opts.workerEntry, runId, format, out });
+  };
   /** The native dialogs, or NOT_AVAILABLE (the browser mode) with what to do instead. */
   const desktopDialogs = (instead: string): ApiDialogs => {
     if (!opts.dialogs) throw new ApiFailure('NOT_AVAILABLE', 'Only the desktop app has native dialogs', instead);
@@ -351,13 +357,12 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
     listCalibrations: () => store.listCalibrations().map(calibrationSummary),
     exportReport: async ({ runId, format, out, grant }) => {
       const run = getRunOrThrow(runId);
-      const { backend } = await engine;
       // A chosen place is checked (path-policy.ts); the default is the run's own folder.
       const target =
         out !== undefined || grant !== undefined
           ? paths.writable(out ?? `report-${runId}.${format}`, grant)
           : join(run.workDir || join(runsDir(home), runId), `report-${runId}.${format}`);
-      return exportReport({ store, home, backend, cliEntry: opts.workerEntry, runId, format, out: target });
+      return reportTo(runId, format, target);
     },
     pickPath: async (input) => {
       const picked = await desktopDialogs('Type or paste the path instead.').pickPath({
@@ -380,9 +385,7 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
       });
       if (chosen === null) return null;
       // The folder the user chose in the dialog is granted, and the containment checks still apply.
-      const target = paths.writable(basename(chosen), paths.grantFolder(dirname(chosen)));
-      const { backend } = await engine;
-      return exportReport({ store, home, backend, cliEntry: opts.workerEntry, runId, format, out: target });
+      return reportTo(runId, format, paths.writable(basename(chosen), paths.grantFolder(dirname(chosen))));
     },
     showInFolder: ({ runId, path }) => {
       const dialogs = desktopDialogs('Open the folder named under the report yourself.');

@@ -34,15 +34,33 @@ function isDir(p: string): boolean {
   }
 }
 
+/**
+ * The spec with each path it names passed through `f` (with its field), in one place that
+ * knows which fields are paths: the list of paths and their absolute form both come from it.
+ */
+function mapSpecPaths(spec: AuditSpec, f: (field: string, path: string) => string): AuditSpec {
+  const victim =
+    'model' in spec.victim
+      ? { ...spec.victim, model: f('victim.model', spec.victim.model) }
+      : { ...spec.victim, train: { ...spec.victim.train, data: f('victim.train.data', spec.victim.train.data) } };
+  const train = f('data.train', spec.data.train);
+  const test = spec.data.test === undefined ? {} : { test: f('data.test', spec.data.test) };
+  return {
+    ...spec,
+    victim,
+    data: { ...spec.data, train, ...test },
+    scenarios: spec.scenarios.map((s, i) =>
+      s.kind === 'lsd' && s.data !== undefined ? { ...s, data: f(`scenarios[${i}].data`, s.data) } : s,
+    ),
+  };
+}
+
 /** Every path a spec names, with its field. */
 export function specPaths(spec: AuditSpec): { field: string; path: string }[] {
   const out: { field: string; path: string }[] = [];
-  if ('model' in spec.victim) out.push({ field: 'victim.model', path: spec.victim.model });
-  else out.push({ field: 'victim.train.data', path: spec.victim.train.data });
-  out.push({ field: 'data.train', path: spec.data.train });
-  if (spec.data.test !== undefined) out.push({ field: 'data.test', path: spec.data.test });
-  spec.scenarios.forEach((s, i) => {
-    if (s.kind === 'lsd' && s.data !== undefined) out.push({ field: `scenarios[${i}].data`, path: s.data });
+  mapSpecPaths(spec, (field, path) => {
+    out.push({ field, path });
+    return path;
   });
   return out;
 }
@@ -52,21 +70,7 @@ export function specPaths(spec: AuditSpec): { field: string; path: string }[] {
  * reads the same files whichever folder a later resume starts in.
  */
 export function withAbsolutePaths(spec: AuditSpec, baseDir: string): AuditSpec {
-  const abs = (p: string): string => resolve(baseDir, p);
-  const victim =
-    'model' in spec.victim
-      ? { ...spec.victim, model: abs(spec.victim.model) }
-      : { ...spec.victim, train: { ...spec.victim.train, data: abs(spec.victim.train.data) } };
-  return {
-    ...spec,
-    victim,
-    data: {
-      ...spec.data,
-      train: abs(spec.data.train),
-      ...(spec.data.test === undefined ? {} : { test: abs(spec.data.test) }),
-    },
-    scenarios: spec.scenarios.map((s) => (s.kind === 'lsd' && s.data !== undefined ? { ...s, data: abs(s.data) } : s)),
-  };
+  return mapSpecPaths(spec, (_field, path) => resolve(baseDir, path));
 }
 
 /** Paths the API may not read (checked before anything on disk is looked at). */

@@ -20,6 +20,7 @@ import { modelFigures, type ModelFigureOptions } from './model-figures';
 import { writeFigureFiles } from './figure-files';
 import { findChromium, renderPdf, type RenderPdfOptions } from './pdf';
 import { writeFileAtomicSync } from '../engine/files/atomic-write';
+import { REPORT_FORMATS, type ReportFormat } from '../../src-shared/domain/reports';
 
 export {
   collectReportData,
@@ -64,8 +65,7 @@ export { tableCsv, runJson } from './exports';
 export { writeFigureFiles, type FigureFile } from './figure-files';
 export { formatMetricCell, formatFidelity, formatTau, percent, ruleText, formatSeconds } from './format';
 
-export const REPORT_FORMATS = ['pdf', 'html', 'csv', 'json'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+export { REPORT_FORMATS, type ReportFormat };
 
 export function parseReportFormat(value: string): ReportFormat {
   const v = value.trim().toLowerCase();

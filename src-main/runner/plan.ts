@@ -15,7 +15,7 @@
  * suspects in `W/suspects/<rowId>-<scenarioId>-s<seed>` (checkpoints in `<that>.work`).
  */
 import { join, resolve } from 'node:path';
-import type { AuditSpec } from '../../src-shared/audit/spec';
+import { attackCheckpoints, type AuditSpec } from '../../src-shared/audit/spec';
 import { isIndependentAttack } from '../engine/attacks/registry';
 import { DEFAULT_PARTITION_SEED, type RunAttackRequest } from '../engine/attacks/run-attack';
 import type { CalibrateRequest } from '../engine/calibration/calibrate';
@@ -240,7 +240,7 @@ function planSuspects(p: Planning, calibrationFile: string): void {
   const checkpointsOf = (a: ExpandedAttack): { every: number; metrics: string[] } | null => {
     if (a.frontier && spec.frontier?.iterations)
       return { every: spec.checkpoints?.every ?? FRONTIER_CHECKPOINT_EVERY, metrics: specMetricIds(spec) };
-    const kept = spec.attacks[a.index]?.checkpoints ?? spec.checkpoints;
+    const kept = attackCheckpoints(spec, spec.attacks[a.index]);
     return kept ? { every: kept.every, metrics: kept.metrics ?? specMetricIds(spec) } : null;
   };
 

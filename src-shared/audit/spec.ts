@@ -217,15 +217,25 @@ export function canonicalSpecJson(spec: unknown): string {
   return JSON.stringify(canon(spec));
 }
 
+type SpecCheckpoints = Pick<AuditSpec, 'checkpoints' | 'attacks'>;
+
+/** The checkpoints an attack's rows keep: its own, else the spec's (a frontier grid's rows may keep more: the planner). */
+export function attackCheckpoints(
+  spec: SpecCheckpoints,
+  attack: AuditSpec['attacks'][number],
+): AuditSpec['checkpoints'] {
+  return attack.checkpoints ?? spec.checkpoints;
+}
+
 /** Whether any row of the spec keeps checkpoints (the spec's own, or an attack's). */
-export function keepsCheckpoints(spec: Pick<AuditSpec, 'checkpoints' | 'attacks'>): boolean {
-  return !!spec.checkpoints || spec.attacks.some((a) => !!a.checkpoints);
+export function keepsCheckpoints(spec: SpecCheckpoints): boolean {
+  return spec.attacks.some((a) => !!attackCheckpoints(spec, a));
 }
 
 /** The checkpoint interval where every row that keeps checkpoints uses the same one (undefined otherwise). */
-export function checkpointEvery(spec: Pick<AuditSpec, 'checkpoints' | 'attacks'>): number | undefined {
+export function checkpointEvery(spec: SpecCheckpoints): number | undefined {
   const intervals = new Set(
-    spec.attacks.map((a) => (a.checkpoints ?? spec.checkpoints)?.every).filter((e): e is number => e !== undefined),
+    spec.attacks.map((a) => attackCheckpoints(spec, a)?.every).filter((e): e is number => e !== undefined),
   );
   return intervals.size === 1 ? [...intervals][0] : undefined;
 }

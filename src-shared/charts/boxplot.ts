@@ -49,7 +49,9 @@ export function fiveNumbers(values: readonly number[]): [number, number, number,
 export const MAX_UPRIGHT_ROWS = 6;
 /** The width of an upright panel (two side by side on a report page), and its plot's side margins. */
 export const UPRIGHT_PANEL_WIDTH = 335;
-const UPRIGHT_MARGINS = 46 + 44;
+const UPRIGHT_LEFT = 46;
+/** Room right of an upright plot for the 'tau' label past its line's end. */
+const UPRIGHT_RIGHT_TAU = 44;
 /** Width of one character of an axis label (9 px font, 0.6 em: generous for Liberation Sans). */
 const LABEL_CHAR_PX = 5.4;
 
@@ -70,7 +72,7 @@ export const LYING_FRAME_HEIGHT = 78;
 export function boxplotLies(data: Pick<MetricBoxplotData, 'rows'>, width = UPRIGHT_PANEL_WIDTH): boolean {
   const rows = data.rows.filter((r) => r.values.some(isFiniteNumber));
   if (rows.length > MAX_UPRIGHT_ROWS) return true;
-  const slot = (width - UPRIGHT_MARGINS) / Math.max(1, rows.length);
+  const slot = (width - UPRIGHT_LEFT - UPRIGHT_RIGHT_TAU) / Math.max(1, rows.length);
   const longest = Math.max(
     0,
     ...rows.flatMap((r) =>
@@ -135,7 +137,7 @@ export function metricBoxplotOption(data: MetricBoxplotData, lying: boolean = bo
     ...baseOption(data.title ?? data.metricLabel, sub),
     grid: lying
       ? { left: Math.min(300, 16 + Math.ceil(longest * 5.4)), right: 20, top: 54, bottom: 24 }
-      : { left: 46, right: tau !== null ? 44 : 16, top: 54, bottom: 62 },
+      : { left: UPRIGHT_LEFT, right: tau !== null ? UPRIGHT_RIGHT_TAU : 16, top: 54, bottom: 62 },
     tooltip: { trigger: 'item' },
     xAxis: lying ? valueAxis : categoryAxis,
     yAxis: lying ? categoryAxis : valueAxis,

@@ -32,6 +32,7 @@ import type { AuditSpec } from '../audit/spec';
 import type { AttackRole } from '../domain/attacks';
 import type { JobKind, JobStatus } from '../domain/states';
 import type { MetricKind } from '../domain/metrics';
+import { REPORT_FORMATS, type ReportFormat } from '../domain/reports';
 import type { ParamSpec } from '../params';
 import { API_METHOD_NAMES, type ApiMethodName, type AppCommand } from './methods';
 
@@ -264,7 +265,7 @@ export interface AuditApi {
    */
   exportReport(input: {
     runId: string;
-    format: 'pdf' | 'html' | 'csv' | 'json';
+    format: ReportFormat;
     out?: string;
     grant?: string;
   }): Promise<Result<{ path: string }>>;
@@ -283,10 +284,7 @@ export interface AuditApi {
    * Save dialog, then the report written where the user chose; null when the dialog is
    * cancelled. The report is recorded with the run like any export.
    */
-  saveReportAs(input: {
-    runId: string;
-    format: 'pdf' | 'html' | 'csv' | 'json';
-  }): Promise<Result<{ path: string } | null>>;
+  saveReportAs(input: { runId: string; format: ReportFormat }): Promise<Result<{ path: string } | null>>;
   /** Desktop only: shows a report recorded with the run in the system's file manager. */
   showInFolder(input: { runId: string; path: string }): Promise<Result<null>>;
 }
@@ -316,7 +314,7 @@ export const API_INPUT_SCHEMAS = {
   listCalibrations: z.undefined(),
   exportReport: z.strictObject({
     runId,
-    format: z.enum(['pdf', 'html', 'csv', 'json']),
+    format: z.enum(REPORT_FORMATS),
     out: path.optional(),
     grant: z
       .string()
@@ -328,7 +326,7 @@ export const API_INPUT_SCHEMAS = {
     title: z.string().max(200),
     purpose: z.enum(['read', 'export']).optional(),
   }),
-  saveReportAs: z.strictObject({ runId, format: z.enum(['pdf', 'html', 'csv', 'json']) }),
+  saveReportAs: z.strictObject({ runId, format: z.enum(REPORT_FORMATS) }),
   showInFolder: z.strictObject({ runId, path }),
 } satisfies Record<ApiMethod, z.ZodType>;
 

@@ -13,6 +13,7 @@ import type { RunStatus } from '../../../src-shared/audit/results';
 import type { LossesChartData, TrajectoryChartData } from '../../../src-shared/charts';
 import type { HttpAuditClient } from '../../../src-shared/contract/http-client';
 import type { ApiError, AuditClient, AuditEvent, RunDetail } from '../../../src-shared/contract/api';
+import type { ReportFormat } from '../../../src-shared/domain/reports';
 import { settle } from './format';
 import { fidelityChart, lossesChart, trajectoryChart, trajectoryMetrics } from './monitor/charts';
 import { appendPoint, blankJob, isLossKey, jobFraction, mergeJobViews, type LiveJob } from './monitor/jobs';
@@ -21,8 +22,6 @@ export type MonitorClient = Pick<
   AuditClient,
   'getRun' | 'pauseRun' | 'cancelRun' | 'resumeRun' | 'exportReport' | 'saveReportAs' | 'showInFolder' | 'onEvent'
 >;
-
-export type ReportFormat = 'pdf' | 'html' | 'csv' | 'json';
 
 const TERMINAL: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'paused'];
 
