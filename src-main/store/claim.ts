@@ -63,7 +63,7 @@ export function claimRun(db: Db, req: ClaimRequest): Claim {
 }
 
 function claimInTransaction(db: Db, req: ClaimRequest): Claim {
-  return db.immediate(() => {
+  return db.transaction(() => {
     let run = req.runId ? getRun(db, req.runId) : req.fresh ? undefined : findResumableRun(db, req.specHash);
     if (req.runId && !run) throw runNotFound(db, req.runId);
     if (run && heldByOther(db, run, req.pid))

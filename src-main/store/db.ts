@@ -12,10 +12,8 @@ export interface Db {
   readonly path: string;
   /** A cached prepared statement: each distinct SQL text is compiled once per connection. */
   stmt(sql: string): Database.Statement;
-  /** Runs `fn` in one (nestable) transaction. */
+  /** Runs `fn` in one (nestable) IMMEDIATE transaction: the write lock is taken before the first read. */
   transaction<T>(fn: () => T): T;
-  /** Runs `fn` in one IMMEDIATE transaction: the write lock is taken before the first read. */
-  immediate<T>(fn: () => T): T;
 }
 
 export const now = (): string => new Date().toISOString();

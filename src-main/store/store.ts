@@ -65,7 +65,6 @@ export class SqliteAuditStore implements AuditStore {
       path: file,
       stmt: (sql) => this.stmt(sql),
       transaction: (fn) => this.transaction(fn),
-      immediate: (fn) => this.db.transaction(fn).immediate(),
     };
   }
 
@@ -93,9 +92,15 @@ export class SqliteAuditStore implements AuditStore {
     return rows.map((r) => r.integrity_check).join('\n');
   }
 
-  /** Runs `fn` in one (nestable) transaction: several store calls commit together or not at all. */
+  /**
+   * Runs `fn` in one (nestable) transaction: several store calls commit together or not at
+   * all. IMMEDIATE: the write lock is taken before the first read, so while another process
+   * writes, this one waits (busy_timeout). A deferred transaction starts as a reader, and
+   * SQLite does not wait when a reader asks to become the writer: its first write failed
+   * at once with SQLITE_BUSY. Every transaction here writes, so none loses by this.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
   }
 
   // ---- runs (runs.ts) ---------------------------------------------------------------------

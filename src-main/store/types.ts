@@ -136,7 +136,11 @@ export interface AuditStore {
   readonly path: string;
   close(): void;
   schemaVersion(): number;
-  /** Runs `fn` in one (nestable) transaction: several store calls commit together or not at all. */
+  /**
+   * Runs `fn` in one (nestable) IMMEDIATE transaction: several store calls commit together
+   * or not at all, and the write lock is taken first, so another process's writer is waited
+   * for (busy_timeout) instead of failing the first write with SQLITE_BUSY.
+   */
   transaction<T>(fn: () => T): T;
   /** `PRAGMA integrity_check` result: 'ok' when healthy. */
   integrityCheck(): string;
