@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { type Command } from 'commander';
 import { initBackend } from '../../engine/backend';
 import { benchEngine, benchModelNames } from '../../engine/bench/engine-bench';
+import { compareRounds, type BenchRound, type PytorchFigure } from '../../engine/bench/engine-compare';
 import { benchVerify } from '../../engine/bench/verify-bench';
 import { benchAttacks } from '../../engine/bench/attack-bench';
 import { PARITY_ARCH_OPTIONS, PYTHON, runParitySuite, torchAvailable } from '../../engine/bench/parity';
@@ -17,24 +18,14 @@ import { emit, fail, progress } from '../output';
 import { AuditError } from '../../engine/errors';
 import { DEMO_DATASET, DEMO_VICTIM, packageRoot } from '../paths';
 
-interface PytorchFigure {
-  engine: string;
-  version: string;
-  threads: number;
-  arch: string;
-  batch: number;
-  trainExPerSec: number;
-  inferExPerSec: number;
-}
-
-/** Runs PyTorch's reference bench where Debian's python3-torch is installed; [] otherwise. */
-function pytorchFigures(script: string, batch: number): { figures: PytorchFigure[]; note?: string } {
+/** One round of PyTorch's reference bench (1 and 2 threads) where Debian's python3-torch is installed; [] otherwise. */
+function pytorchRound(script: string, batch: number, reps: number): { figures: PytorchFigure[]; note?: string } {
   if (!existsSync(script)) return { figures: [], note: `no PyTorch reference script at ${script}` };
   const figures: PytorchFigure[] = [];
   for (const threads of [1, 2]) {
     const res = spawnSync(
       '/usr/bin/python3',
-      [script, '--threads', String(threads), '--batch', String(batch), '--json'],
+      [script, '--threads', String(threads), '--batch', String(batch), '--reps', String(reps), '--json'],
       { encoding: 'utf8', timeout: 600_000 },
     );
     if (res.status !== 0)
@@ -45,6 +36,12 @@ function pytorchFigures(script: string, batch: number): { figures: PytorchFigure
     for (const line of res.stdout.trim().split('\n')) figures.push(JSON.parse(line) as PytorchFigure);
   }
   return { figures };
+}
+
+/** bench/results/engine-<UTC date and time>.json: a new file per run, so the committed figures stay as they are. */
+function datedResultsFile(): string {
+  const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
+  return join('bench', 'results', `engine-${stamp}.json`);
 }
 
 export function registerBench(program: Command): void {
@@ -95,11 +92,14 @@ export function registerBench(program: Command): void {
     });
   bench
     .command('engine')
-    .description('inference and training examples/s and GFLOP/s per architecture on the active backend')
+    .description(
+      'inference and training examples/s and GFLOP/s per architecture on the active backend, interleaved with PyTorch on the same models',
+    )
     .option('--batch <n>', 'batch size', intArg(1), 128)
-    .option('--reps <n>', 'timed repetitions (median reported)', intArg(1), 5)
+    .option('--reps <n>', 'timed repetitions per round (median of the round)', intArg(1), 5)
+    .option('--rounds <n>', 'interleaved rounds of engine and PyTorch (median over rounds)', intArg(1), 3)
     .option('--models <list>', `comma-separated subset of ${benchModelNames().join(',')}`)
-    .option('--out <file>', 'results file', join('bench', 'results', 'engine.json'))
+    .option('--out <file>', 'results file (default: a new bench/results/engine-<date>.json)')
     .option(
       '--pytorch <script>',
       'PyTorch reference bench.py to run beside (needs /usr/bin/python3 with torch)',
@@ -111,34 +111,50 @@ export function registerBench(program: Command): void {
       async (flags: {
         batch: number;
         reps: number;
+        rounds: number;
         models?: string;
-        out: string;
+        out?: string;
         pytorch: string | false;
         json?: boolean;
       }) => {
         const mode = { json: Boolean(flags.json) };
         try {
           const backend = await initBackend(program.opts<{ backend?: string }>().backend);
-          progress(`engine bench on ${backend.backend}, batch ${flags.batch}`);
-          const models = benchEngine({
-            batch: flags.batch,
-            reps: flags.reps,
-            models: flags.models?.split(',').map((s) => s.trim()),
-            onModel: (r) =>
-              progress(
-                `${r.arch.padEnd(8)} ${r.forwardMflopsPerExample.toFixed(1).padStart(6)} MFLOP  infer ${r.inferExPerSec.toFixed(0).padStart(6)} ex/s ` +
-                  `${r.inferGflops.toFixed(1).padStart(5)} GFLOP/s   train ${r.trainExPerSec.toFixed(0).padStart(5)} ex/s ${r.trainGflops.toFixed(1).padStart(5)} GFLOP/s`,
-              ),
-          });
+          progress(`engine bench on ${backend.backend}, batch ${flags.batch}, ${flags.rounds} interleaved round(s)`);
           const script = flags.pytorch ? resolve(packageRoot(), flags.pytorch) : undefined;
-          const pytorch = script
-            ? pytorchFigures(script, flags.batch)
-            : { figures: [], note: 'skipped (--no-pytorch)' };
-          for (const f of pytorch.figures)
+          let pytorchNote = script ? undefined : 'skipped (--no-pytorch)';
+          const rounds: BenchRound[] = [];
+          for (let round = 1; round <= flags.rounds; round++) {
+            const engine = benchEngine({
+              batch: flags.batch,
+              reps: flags.reps,
+              models: flags.models?.split(',').map((s) => s.trim()),
+              onModel: (r) =>
+                progress(
+                  `[${round}] ${r.arch.padEnd(8)} ${r.forwardMflopsPerExample.toFixed(1).padStart(6)} MFLOP  infer ${r.inferExPerSec.toFixed(0).padStart(6)} ex/s ` +
+                    `${r.inferGflops.toFixed(1).padStart(5)} GFLOP/s   train ${r.trainExPerSec.toFixed(0).padStart(5)} ex/s ${r.trainGflops.toFixed(1).padStart(5)} GFLOP/s`,
+                ),
+            });
+            // A PyTorch that failed once is not asked again; its note says why.
+            const pytorch: { figures: PytorchFigure[]; note?: string } =
+              script && !pytorchNote ? pytorchRound(script, flags.batch, flags.reps) : { figures: [] };
+            pytorchNote ??= pytorch.note;
+            for (const f of pytorch.figures)
+              progress(
+                `[${round}] pytorch ${f.arch.padEnd(8)} threads ${f.threads}  infer ${f.inferExPerSec.toFixed(0)} ex/s  train ${f.trainExPerSec.toFixed(0)} ex/s`,
+              );
+            rounds.push({ engine, pytorch: pytorch.figures });
+          }
+          if (pytorchNote) progress(pytorchNote);
+          const comparison = compareRounds(rounds);
+          for (const r of comparison.ratios)
             progress(
-              `pytorch ${f.arch.padEnd(8)} threads ${f.threads}  infer ${f.inferExPerSec.toFixed(0)} ex/s  train ${f.trainExPerSec.toFixed(0)} ex/s`,
+              `${r.arch.padEnd(8)} engine / PyTorch (${r.threads} thread${r.threads > 1 ? 's' : ''}): train ${r.train.toFixed(2)}x, infer ${r.infer.toFixed(2)}x`,
             );
-          if (pytorch.note) progress(pytorch.note);
+          for (const t of comparison.targets)
+            progress(
+              `${t.met ? 'met    ' : 'NOT MET'} ${t.arch.padEnd(8)} ${t.target}: ${t.measured.toFixed(2)} (needs ${t.required})`,
+            );
           const cpu = cpus();
           const result = {
             backend: backend.backend,
@@ -151,19 +167,23 @@ export function registerBench(program: Command): void {
             },
             measuredAt: new Date().toISOString(),
             tfjsVersion: backend.tfjsVersion,
-            models,
-            pytorch: pytorch.figures,
-            ...(pytorch.note ? { pytorchNote: pytorch.note } : {}),
+            // One job trains in one process on one thread: the engine side of every ratio.
+            engineThreads: 1,
+            batch: flags.batch,
+            repsPerRound: flags.reps,
+            ...comparison,
+            ...(pytorchNote ? { pytorchNote } : {}),
+            perRound: rounds,
           };
-          const out = resolve(flags.out);
+          const out = resolve(flags.out ?? datedResultsFile());
           mkdirSync(dirname(out), { recursive: true });
           writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
           progress(`wrote ${out}`);
           emit(mode, result, () =>
-            models
+            comparison.models
               .map(
                 (m) =>
-                  `${m.arch}: infer ${m.inferGflops.toFixed(1)} GFLOP/s, train ${m.trainGflops.toFixed(1)} GFLOP/s`,
+                  `${m.arch}: infer ${m.inferGflops.toFixed(1)} GFLOP/s, train ${m.trainGflops.toFixed(1)} GFLOP/s (${m.trainOverInferGflops.toFixed(2)}x)`,
               )
               .join('\n'),
           );

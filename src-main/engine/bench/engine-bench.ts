@@ -10,6 +10,7 @@ import { ARCHITECTURES, buildModel } from '../models/zoo';
 import { createRng } from '../rng';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../training/optimizers';
 import { trainStep } from '../training/train';
+import { medianOf } from './engine-compare';
 import { cnn28, vggbn32 } from './reference-models';
 
 export interface ModelBenchResult {
@@ -56,11 +57,6 @@ function randomSet(count: number, shape: number[], seed: number): ImageSet {
   return { images, labels, count, height, width, channels, numClasses: 10 };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 export function benchModel(name: string, batch: number, reps: number, warmup: number): ModelBenchResult {
   const model = makeModel(name);
   const inputShape = (model.inputs[0].shape as number[]).slice(1);
@@ -93,8 +89,8 @@ export function benchModel(name: string, batch: number, reps: number, warmup: nu
   x.dispose();
   model.dispose();
 
-  const inferExPerSec = (batch * 1000) / median(inferTimes);
-  const trainExPerSec = (batch * 1000) / median(trainTimes);
+  const inferExPerSec = (batch * 1000) / medianOf(inferTimes);
+  const trainExPerSec = (batch * 1000) / medianOf(trainTimes);
   return {
     arch: name,
     inputShape,
