@@ -39,7 +39,7 @@ export function benchModelNames(): string[] {
   return [...ARCHITECTURES.map((a) => a.name), ...Object.keys(REFERENCE_SHAPES)];
 }
 
-function makeModel(name: string): tf.LayersModel {
+export function makeBenchModel(name: string): tf.LayersModel {
   const ref = REFERENCE_SHAPES[name];
   if (ref) return ref();
   const spec = ARCHITECTURES.find((a) => a.name === name);
@@ -47,7 +47,7 @@ function makeModel(name: string): tf.LayersModel {
   return buildModel(name, { inputShape: spec.benchInputShape, numClasses: 10, seed: 1 }).model;
 }
 
-function randomSet(count: number, shape: number[], seed: number): ImageSet {
+export function randomBenchSet(count: number, shape: number[], seed: number): ImageSet {
   const rng = createRng(seed);
   const [height, width, channels] = shape;
   const images = new Float32Array(count * height * width * channels);
@@ -58,10 +58,10 @@ function randomSet(count: number, shape: number[], seed: number): ImageSet {
 }
 
 export function benchModel(name: string, batch: number, reps: number, warmup: number): ModelBenchResult {
-  const model = makeModel(name);
+  const model = makeBenchModel(name);
   const inputShape = (model.inputs[0].shape as number[]).slice(1);
   const flops = forwardFlopsPerExample(model);
-  const data = randomSet(batch, inputShape, 7);
+  const data = randomBenchSet(batch, inputShape, 7);
   const idx = Int32Array.from({ length: batch }, (_, i) => i);
   const x = tf.tensor4d(data.images, [batch, inputShape[0], inputShape[1], inputShape[2]]);
 

@@ -3,6 +3,7 @@
  * (NHWC) layer for layer, so the engine and PyTorch are timed on the same networks.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from '../models/batch-norm';
 
 /** 28x28x1 -> conv32 3x3 -> conv64 3x3 -> maxpool 2 -> dense128 -> dense10 (24 MFLOP). */
 export function cnn28(): tf.LayersModel {
@@ -33,7 +34,8 @@ export function vggbn32(): tf.LayersModel {
           useBias: false,
         }),
       );
-      layers.push(tf.layers.batchNormalization({ axis: -1 }), tf.layers.reLU());
+      // The engine's BN (PyTorch's semantics and closed-form gradient), as every model it trains.
+      layers.push(batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5 }), tf.layers.reLU());
       first = false;
     }
     layers.push(tf.layers.maxPooling2d({ poolSize: 2 }));

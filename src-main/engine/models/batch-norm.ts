@@ -11,10 +11,11 @@
  * large batches, about 1% for a batch of 32 at 2x2, as in fine-tuning small surrogates).
  * The parity harness (src-main/engine/bench/parity.ts) compares them after training.
  *
- * The training path repeats the stock one op for op (tf.moments, tf.batchNorm, the moving
- * average `moving - (moving - value) * (1 - momentum)`), so gradients are bit-identical to
- * the stock layer's; inference delegates to the stock layer. A BN over a non-last axis
- * (never built by the zoo) keeps the stock behaviour.
+ * The training path computes the same batch statistics as the stock one (tf.moments) and the
+ * moving average `moving - (moving - value) * (1 - momentum)`; its gradient is written out
+ * in closed form (`batchNormTraining`), equal to the autodifferentiated stock one up to
+ * float32 rounding; inference delegates to the stock layer. A BN over a non-last axis, or
+ * without gamma or beta (never built by the zoo), keeps the stock ops.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -46,23 +47,112 @@ export class TorchBatchNormalization extends StockBatchNormalization {
     const beta = weight('beta');
     const movingMean = weight('moving_mean')!;
     const movingVariance = weight('moving_variance')!;
+    if (!gamma || !beta) return stockTrainingCall(x, gamma, beta, movingMean, movingVariance, momentum, epsilon);
     return tf.tidy(() => {
-      const reductionAxes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-      const { mean, variance } = tf.moments(x, reductionAxes);
-      const out = tf.batchNorm(x, mean, variance, beta?.read(), gamma?.read(), epsilon);
-      const n = reductionAxes.reduce((p, a) => p * x.shape[a], 1);
-      const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
-      const decay = 1 - momentum;
-      for (const [v, value] of [
-        [movingMean, mean],
-        [movingVariance, unbiased],
-      ] as const) {
-        const old = v.read();
-        v.write(tf.sub(old, tf.mul(tf.sub(old, value), decay)));
-      }
-      return out;
+      const { y, mean, variance } = batchNormTraining(x, gamma.read(), beta.read(), epsilon);
+      updateMovingStatistics(x, mean, variance, movingMean, movingVariance, momentum);
+      tf.dispose([mean, variance]);
+      return y;
     });
   }
+}
+
+/** Without gamma or beta (never built by the zoo): the stock ops, autodifferentiated. */
+function stockTrainingCall(
+  x: tf.Tensor,
+  gamma: tf.LayerVariable | undefined,
+  beta: tf.LayerVariable | undefined,
+  movingMean: tf.LayerVariable,
+  movingVariance: tf.LayerVariable,
+  momentum: number,
+  epsilon: number,
+): tf.Tensor {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, leadingAxes(x));
+    const out = tf.batchNorm(x, mean, variance, beta?.read(), gamma?.read(), epsilon);
+    updateMovingStatistics(x, mean, variance, movingMean, movingVariance, momentum);
+    return out;
+  });
+}
+
+function leadingAxes(x: tf.Tensor): number[] {
+  return Array.from({ length: x.rank - 1 }, (_, i) => i);
+}
+
+/** PyTorch's update: moving = moving - (moving - value) * (1 - momentum), with the unbiased variance. */
+function updateMovingStatistics(
+  x: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  movingMean: tf.LayerVariable,
+  movingVariance: tf.LayerVariable,
+  momentum: number,
+): void {
+  tf.tidy(() => {
+    const n = x.size / x.shape[x.rank - 1];
+    const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
+    const decay = 1 - momentum;
+    for (const [v, value] of [
+      [movingMean, mean],
+      [movingVariance, unbiased],
+    ] as const) {
+      const old = v.read();
+      v.write(tf.sub(old, tf.mul(tf.sub(old, value), decay)));
+    }
+  });
+}
+
+/**
+ * Training-mode batch normalisation over the last axis with its gradient written out
+ * (one op to the tape) instead of autodifferentiated through tf.moments and tf.batchNorm.
+ *
+ * Why: the autodiff path ran about 30 full-size elementwise kernels per BN layer backwards
+ * (the gradients of mean, squared difference, mean again and of batchNorm's five inputs),
+ * roughly as much time as the convolution gradients of the CNN. The closed form needs two
+ * reductions and one per-channel affine combination:
+ *   xhat = (x - mean) * invstd,  y = gamma * xhat + beta,  N = elements per channel,
+ *   dbeta = sum(dy),  dgamma = sum(dy * xhat),
+ *   dx = gamma * invstd * (dy - dbeta / N - xhat * dgamma / N)
+ * (the same formula as PyTorch's native batch_norm_backward). The batch statistics are the
+ * biased ones, as in the stock layer and PyTorch; `mean` and `variance` are returned for the
+ * moving averages (not differentiated: the running statistics carry no gradient).
+ */
+export function batchNormTraining(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+  const axes = leadingAxes(x);
+  let stats: { mean: tf.Tensor; variance: tf.Tensor } | undefined;
+  // customGrad passes the inputs, then the save function, as one rest list.
+  const normalise = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, g, b] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const { mean, variance } = tf.moments(xIn, axes);
+    const invstd = tf.rsqrt(tf.add(variance, epsilon));
+    const xhat = tf.mul(tf.sub(xIn, mean), invstd);
+    save([xhat, invstd, g]);
+    // Kept out of the op's scope for the caller, who disposes them.
+    stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, inv, gm] = saved;
+        const n = xh.size / xh.shape[xh.rank - 1];
+        const dbeta = tf.sum(dy, axes);
+        const dgamma = tf.sum(tf.mul(dy, xh), axes);
+        const scale = tf.mul(gm, inv);
+        const perN = tf.div(scale, -n);
+        // dx = dy * scale + xhat * (-scale * dgamma / N) + (-scale * dbeta / N)
+        const dx = tf.add(tf.mul(dy, scale), tf.add(tf.mul(xh, tf.mul(perN, dgamma)), tf.mul(perN, dbeta)));
+        return [dx, dgamma, dbeta];
+      },
+    };
+  });
+  const y = normalise(x, gamma, beta);
+  if (!stats) throw new Error('batchNormTraining: the forward pass did not run');
+  return { y, ...stats };
 }
 
 // Layer's static fromConfig (new cls(config)) is inherited at run time; the declared
