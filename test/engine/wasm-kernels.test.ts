@@ -101,6 +101,11 @@ const convCases: ConvCase[] = [
   { x: [64, 20, 20, 2], f: [3, 3, 2, 3], s: [1, 1], pad: 'same' },
   { x: [128, 21, 20, 2], f: [3, 3, 2, 3], s: [2, 2], pad: 'valid' },
   { x: [96, 17, 15, 3], f: [3, 3, 3, 2], s: [2, 1], pad: 'same' },
+  // Up to 32 filter taps (KH*KW*Ci) the filter gradient is a GEMM over patches (the cases
+  // above, several position chunks in the large ones); these two take the convolution path
+  // with several row chunks.
+  { x: [64, 20, 20, 4], f: [3, 3, 4, 3], s: [1, 1], pad: 'same' },
+  { x: [96, 17, 15, 5], f: [3, 3, 5, 2], s: [2, 1], pad: 'valid' },
 ];
 const label = (c: ConvCase): string => `x${c.x.join('x')} f${c.f.join('x')} s${c.s.join(',')} ${JSON.stringify(c.pad)}`;
 
@@ -165,6 +170,12 @@ describe('wasm training kernels vs cpu', () => {
     { x: [3, 9, 7, 2], k: [3, 3], s: [2, 2], pad: 'same' }, // overlapping windows
     { x: [1, 6, 5, 4], k: [3, 2], s: [1, 1], pad: 'same' },
     { x: [2, 11, 10, 5], k: [3, 3], s: [3, 2], pad: 'valid' },
+    // 2x2 stride 2 over a multiple of 4 channels: the SIMD routine (simd-module.ts), alone
+    // where full windows tile the input, beside the JavaScript path at partial edge windows,
+    // and with rows and columns no window reads (their gradient must be 0).
+    { x: [2, 8, 8, 8], k: [2, 2], s: [2, 2], pad: 'valid' },
+    { x: [2, 7, 9, 8], k: [2, 2], s: [2, 2], pad: 'same' },
+    { x: [2, 7, 9, 4], k: [2, 2], s: [2, 2], pad: 'valid' },
   ];
 
   it.each(poolCases)('MaxPoolGrad k$k s$s $pad x$x', async (c) => {
@@ -179,6 +190,32 @@ describe('wasm training kernels vs cpu', () => {
         );
       });
     }
+  });
+
+  it('MaxPoolGrad 2x2 on the SIMD path: NaN never wins, a window of only -Infinity/NaN gets nothing', async () => {
+    const values = [
+      // per window (2x2) and channel: [top-left, top-right, bottom-left, bottom-right]
+      [NaN, 1, 2, 2],
+      [-Infinity, -Infinity, -Infinity, -Infinity],
+      [NaN, NaN, NaN, NaN],
+      [3, NaN, 3, -1],
+    ];
+    // x [1, 2, 2, 4]: channel c holds window c's values.
+    const x = new Float32Array(16);
+    values.forEach((w, c) => w.forEach((v, k) => (x[k * 4 + c] = v)));
+    const f = () => {
+      const xt = tf.tensor4d(x, [1, 2, 2, 4]);
+      return run(
+        'MaxPoolGrad',
+        { dy: tf.tensor4d([10, 20, 30, 40], [1, 1, 1, 4]), input: xt, output: tf.maxPool(xt, 2, 2, 'valid') },
+        { filterSize: [2, 2], strides: [2, 2], pad: 'valid' },
+      );
+    };
+    const [ref] = await on('cpu', f);
+    const [got] = await on('wasm', f);
+    expect(Array.from(got.v)).toEqual(Array.from(ref.v));
+    // channel 0: first 2 (bottom-left); 1 and 2: nothing; 3: first 3 (top-left)
+    expect(Array.from(got.v)).toEqual([0, 0, 0, 40, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0]);
   });
 
   it.each(poolCases)('AvgPoolGrad k$k s$s $pad x$x', async (c) => {

@@ -10,9 +10,14 @@
 // a window of only NaN/-Infinity gets no gradient). dy is then added to dx at that position.
 // The channel loop is innermost so every access is contiguous. It works on Float32Array views
 // of the wasm heap; dx is zero-filled first because makeOutput memory is not cleared.
+// The common case, a 2x2 pool with stride 2 over a multiple of 4 channels, runs the full
+// windows of each output row in one SIMD routine (simd-module.ts: four channels per
+// instruction, masks instead of branches, ~20 ns per element in JavaScript); it writes every
+// dx value of its windows, so when full windows tile the whole input there is no zero-fill.
 import { backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs';
-import { asBackend, heapF32, input, markOwn, type KernelArgs } from './wasm-util';
+import { simdRoutines } from './simd-module';
+import { asBackend, heapF32, heapMemory, heapOffset, input, markOwn, type KernelArgs } from './wasm-util';
 
 function maxPoolGrad(args: KernelArgs): TensorInfo {
   const backend = asBackend(args);
@@ -36,7 +41,15 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
   const xv = heapF32(backend, x);
   const dyv = heapF32(backend, dy);
   const dxv = heapF32(backend, dx);
-  dxv.fill(0);
+  const memory = fh === 2 && fw === 2 && sh === 2 && sw === 2 && c % 4 === 0 ? heapMemory(backend) : null;
+  const simd = memory ? simdRoutines(memory) : null;
+  if (!(simd && pt === 0 && pl === 0 && h === 2 * oh && w === 2 * ow)) dxv.fill(0);
+  // Full windows of a row: q in [qFull0, qFull1) (columns 2q - pl and 2q - pl + 1 inside).
+  const qFull0 = Math.ceil(pl / 2);
+  const qFull1 = Math.min(ow, Math.floor((w + pl - 2) / 2) + 1);
+  const [xAt, dyAt, dxAt] = simd
+    ? [heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, dx)]
+    : [0, 0, 0];
 
   const best = new Float32Array(c);
   const bestIdx = new Int32Array(c);
@@ -47,7 +60,21 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
       const r0 = r * sh - pt;
       const rMin = Math.max(0, r0);
       const rMax = Math.min(h, r0 + fh);
+      let [skip0, skip1] = [0, 0];
+      if (simd && r0 >= 0 && r0 + 2 <= h && qFull1 > qFull0) {
+        const pixel = (b * h + r0) * w + (2 * qFull0 - pl);
+        simd.maxPoolGrad2x2(
+          xAt + pixel * c * 4,
+          dyAt + ((b * oh + r) * ow + qFull0) * c * 4,
+          dxAt + pixel * c * 4,
+          qFull1 - qFull0,
+          c * 4,
+          w * c * 4,
+        );
+        [skip0, skip1] = [qFull0, qFull1];
+      }
       for (let q = 0; q < ow; q++) {
+        if (q >= skip0 && q < skip1) continue;
         const c0 = q * sw - pl;
         const cMin = Math.max(0, c0);
         const cMax = Math.min(w, c0 + fw);

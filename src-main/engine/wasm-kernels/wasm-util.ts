@@ -123,3 +123,14 @@ export function releaseAlias(backend: BackendWasm, alias: TensorInfo): void {
   backend.wasm.tfjs.disposeData(data.id);
   backend.dataIdMap.delete(alias.dataId);
 }
+
+/** The backend's WebAssembly.Memory (what simd-module.ts imports), or null if not exported. */
+export function heapMemory(backend: BackendWasm): WebAssembly.Memory | null {
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : null;
+}
+
+/** Byte offset of a tensor's data on the heap. */
+export function heapOffset(backend: BackendWasm, info: TensorInfo): number {
+  return backend.getMemoryOffset(info.dataId);
+}

@@ -1,0 +1,240 @@
+// Hand-assembled WebAssembly SIMD routines that work directly on the wasm backend's heap.
+//
+// Why: some training kernels have no fast XNNPACK equivalent (MaxPoolGrad's first-strict-max
+// scatter), and a JavaScript loop over heap views runs them at ~20 ns per element: branchy
+// compares on scalars, bounds checks. 128-bit SIMD does four channels per instruction with
+// masks instead of branches. The backend exports its WebAssembly.Memory, so a module that
+// imports that memory reads and writes tensors in place, by their heap byte offsets.
+//
+// How: the module is a few hundred bytes, emitted here by a minimal encoder (no toolchain at
+// build or run time, nothing downloaded) and instantiated once per memory. Each routine's
+// contract is written beside its body; the kernels that call it (max-pool-grad.ts) check the
+// preconditions and keep a JavaScript path for everything else. Numerics are checked against
+// the cpu backend in test/engine/wasm-kernels.test.ts.
+
+// ---- a minimal encoder -------------------------------------------------------------------
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+
+/** Instructions used below (opcodes from the WebAssembly core and SIMD specifications). */
+const op = {
+  get: (i: number) => [0x20, ...uleb(i)],
+  set: (i: number) => [0x21, ...uleb(i)],
+  tee: (i: number) => [0x22, ...uleb(i)],
+  i32: (v: number) => [0x41, ...sleb(v)],
+  add: [0x6a],
+  mul: [0x6c],
+  geU: [0x4f],
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  br: (l: number) => [0x0c, ...uleb(l)],
+  brIf: (l: number) => [0x0d, ...uleb(l)],
+  end: [0x0b],
+  // v128.load / v128.store with a 4-byte alignment hint and no offset.
+  load: [0xfd, ...uleb(0x00), 0x02, 0x00],
+  store: [0xfd, ...uleb(0x0b), 0x02, 0x00],
+  f32x4Splat: [0xfd, ...uleb(0x13)],
+  f32x4Gt: [0xfd, ...uleb(0x44)],
+  and: [0xfd, ...uleb(0x4e)],
+  andNot: [0xfd, ...uleb(0x4f)],
+  bitselect: [0xfd, ...uleb(0x52)],
+  f32: (v: number) => {
+    const b = new Uint8Array(new Float32Array([v]).buffer);
+    return [0x43, ...b];
+  },
+};
+
+/**
+ * maxPoolGrad2x2(x, dy, dx, windows, c4, rowBytes): one output row of a 2x2, stride-2 max
+ * pool's gradient over `windows` full windows. x and dx point at the top-left pixel of the
+ * first window, dy at its output pixel; c4 is the channel count times 4 (bytes per pixel, a
+ * multiple of 16), rowBytes the byte stride between input rows. For every channel, dy goes
+ * to the FIRST strictly greater of the window's values in row-major order (as the cpu
+ * backend and PyTorch: ties go to the earliest, NaN never wins, a window of only -Infinity
+ * or NaN gets nothing) and the window's other three dx values are set to 0: windows do not
+ * overlap, so dx needs no zero-fill and no accumulation.
+ */
+function maxPoolGrad2x2Body(): number[] {
+  // params 0..5: x, dy, dx, windows, c4, rowBytes; locals 6..: q, d, off, then v128s.
+  const [X, DY, DX, WINDOWS, C4, ROW] = [0, 1, 2, 3, 4, 5];
+  const [Q, D, OFF, DOFF] = [6, 7, 8, 9];
+  const [V0, V1, V2, V3, M, A0, A1, A2, A3, G] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
+  const at = (base: number, extra: number[] = []) => [...op.get(base), ...op.get(OFF), ...op.add, ...extra];
+  const plusC4 = [...op.get(C4), ...op.add];
+  const plusRow = [...op.get(ROW), ...op.add];
+  const greater = (v: number, mask: number) => [
+    ...op.get(v),
+    ...op.get(M),
+    ...op.f32x4Gt,
+    ...op.set(mask),
+    // m = mask ? v : m
+    ...op.get(v),
+    ...op.get(M),
+    ...op.get(mask),
+    ...op.bitselect,
+    ...op.set(M),
+  ];
+  const clear = (mask: number, by: number) => [...op.get(mask), ...op.get(by), ...op.andNot, ...op.set(mask)];
+  const storeMasked = (addr: number[], mask: number) => [
+    ...addr,
+    ...op.get(G),
+    ...op.get(mask),
+    ...op.and,
+    ...op.store,
+  ];
+  const body = [
+    ...op.i32(0),
+    ...op.set(Q),
+    ...op.block,
+    ...op.loop,
+    ...op.get(Q),
+    ...op.get(WINDOWS),
+    ...op.geU,
+    ...op.brIf(1),
+    ...op.i32(0),
+    ...op.set(D),
+    ...op.block,
+    ...op.loop,
+    ...op.get(D),
+    ...op.get(C4),
+    ...op.geU,
+    ...op.brIf(1),
+    // off = q * 2 * c4 + d (the window's top-left, this channel group); doff = q * c4 + d
+    ...op.get(Q),
+    ...op.get(C4),
+    ...op.mul,
+    ...op.tee(DOFF),
+    ...op.get(DOFF),
+    ...op.add,
+    ...op.get(D),
+    ...op.add,
+    ...op.set(OFF),
+    ...op.get(DOFF),
+    ...op.get(D),
+    ...op.add,
+    ...op.set(DOFF),
+    ...at(X),
+    ...op.load,
+    ...op.set(V0),
+    ...at(X, plusC4),
+    ...op.load,
+    ...op.set(V1),
+    ...at(X, plusRow),
+    ...op.load,
+    ...op.set(V2),
+    ...at(X, [...plusRow, ...plusC4]),
+    ...op.load,
+    ...op.set(V3),
+    ...op.f32(-Infinity),
+    ...op.f32x4Splat,
+    ...op.set(M),
+    ...greater(V0, A0),
+    ...greater(V1, A1),
+    ...clear(A0, A1),
+    ...greater(V2, A2),
+    ...clear(A0, A2),
+    ...clear(A1, A2),
+    // The last compare needs no new maximum.
+    ...op.get(V3),
+    ...op.get(M),
+    ...op.f32x4Gt,
+    ...op.set(A3),
+    ...clear(A0, A3),
+    ...clear(A1, A3),
+    ...clear(A2, A3),
+    ...op.get(DY),
+    ...op.get(DOFF),
+    ...op.add,
+    ...op.load,
+    ...op.set(G),
+    ...storeMasked(at(DX), A0),
+    ...storeMasked(at(DX, plusC4), A1),
+    ...storeMasked(at(DX, plusRow), A2),
+    ...storeMasked(at(DX, [...plusRow, ...plusC4]), A3),
+    ...op.get(D),
+    ...op.i32(16),
+    ...op.add,
+    ...op.set(D),
+    ...op.br(0),
+    ...op.end,
+    ...op.end,
+    ...op.get(Q),
+    ...op.i32(1),
+    ...op.add,
+    ...op.set(Q),
+    ...op.br(0),
+    ...op.end,
+    ...op.end,
+  ];
+  const locals = vec([
+    [4, I32],
+    [10, V128],
+  ]);
+  const code = [...locals, ...body, ...op.end];
+  return [...uleb(code.length), ...code];
+}
+
+function moduleBytes(): Uint8Array<ArrayBuffer> {
+  const sixI32 = [0x60, ...vec(Array.from({ length: 6 }, () => [I32])), ...vec([])];
+  const bytes = [
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec([sixI32])),
+    // (import "env" "memory" (memory 0)): the backend's memory, whatever its size.
+    ...section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, ...uleb(0)]])),
+    ...section(3, vec([uleb(0)])),
+    ...section(7, vec([[...str('maxPoolGrad2x2'), 0x00, ...uleb(0)]])),
+    ...section(10, vec([maxPoolGrad2x2Body()])),
+  ];
+  return new Uint8Array(bytes);
+}
+
+export interface SimdRoutines {
+  maxPoolGrad2x2(x: number, dy: number, dx: number, windows: number, c4: number, rowBytes: number): void;
+}
+
+const instances = new WeakMap<WebAssembly.Memory, SimdRoutines | null>();
+
+/**
+ * The routines bound to `memory`, or null where this engine cannot run them (no SIMD in
+ * its WebAssembly): callers then keep their JavaScript path.
+ */
+export function simdRoutines(memory: WebAssembly.Memory): SimdRoutines | null {
+  if (instances.has(memory)) return instances.get(memory) ?? null;
+  let routines: SimdRoutines | null = null;
+  try {
+    const bytes = moduleBytes();
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    routines = instance.exports as unknown as SimdRoutines;
+  } catch {
+    routines = null;
+  }
+  instances.set(memory, routines);
+  return routines;
+}
