@@ -218,6 +218,22 @@ describe('wasm training kernels vs cpu', () => {
     expect(Array.from(got.v)).toEqual([0, 0, 0, 40, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0]);
   });
 
+  it.each([[[2, 3, 5, 7]], [[4, 8]], [[3]]])(
+    'Sign %j (the SIMD routine, and the JS tail for size %% 4)',
+    async (shape) => {
+      await expectSame(() => tf.sign(tf.concat([randT(shape, 9, true).flatten(), randT(shape, 10).flatten()])), 0);
+    },
+  );
+
+  it('Sign of 0, -0, NaN, infinities and subnormals equals the cpu backend', async () => {
+    const values = [0, -0, NaN, Infinity, -Infinity, 1e-45, -1e-45, 3.5, -2, 1e-38, -1e38, 0];
+    const f = () => tf.sign(tf.tensor1d(values));
+    const [ref] = await on('cpu', f);
+    const [got] = await on('wasm', f);
+    // Compared as strings so that NaN equals NaN and 0 equals -0 only if both give the same.
+    expect(Array.from(got.v, String)).toEqual(Array.from(ref.v, String));
+  });
+
   it.each(poolCases)('AvgPoolGrad k$k s$s $pad x$x', async (c) => {
     await expectSame(() => {
       const x = randT(c.x, 7);

@@ -52,6 +52,7 @@ import { ILBS_GRID_CODE, ILBS_GRID_PAPER, ilbs } from './removalnet-ilbs';
 import { reverseLatent } from './removalnet-latent';
 import { removalNetLoss, type RemovalNetLossOptions } from './removalnet-loss';
 import { inferenceTail } from './tail';
+import { VictimLogits } from './victim-logits';
 import type { Attack, AttackRequest, AttackResult } from './types';
 
 // The algorithm's pieces live beside this file; their public names stay importable from here.
@@ -233,6 +234,7 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
 
   return withSurrogate(surrogate, async () => {
     const taps = withTaps(surrogate, [block]);
+    const victimLogits = latentFromSurrogate ? new VictimLogits(victim, numClasses, req.substitute.count) : undefined;
     const searchTail = latentFromSurrogate ? inferenceTail(surrogate, block) : victimTail;
     const vars = trainableVariables(surrogate);
     const loop = await runAttackLoop(ctx, req, {
@@ -251,11 +253,16 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
         const n = indices.length;
         const toDispose: tf.Tensor[] = [x];
         try {
+          // The authors' code searches around the surrogate's current latent (inference mode):
+          // then the victim is only asked for its logits, kept per example (victim-logits.ts).
+          // The victim's own latent (latentModel 'victim') needs its forward pass every time.
+          const answered = victimLogits?.get(x, indices);
+          if (answered) toDispose.push(answered.logits);
           const [z, y, probs, yOneHot] = tf.tidy(() => {
-            const [zv, logits] = victimTaps.apply(x) as tf.Tensor[];
+            const [zFrom, logits] = answered
+              ? [(taps.apply(x) as tf.Tensor[])[0], answered.logits]
+              : (victimTaps.apply(x) as tf.Tensor[]);
             const labels = logits.argMax(-1) as tf.Tensor1D;
-            // The authors' code searches around the surrogate's current latent (inference mode), not the victim's.
-            const zFrom = latentFromSurrogate ? (taps.apply(x) as tf.Tensor[])[0] : zv;
             return [zFrom, labels, tf.softmax(logits), tf.oneHot(labels, numClasses)];
           });
           toDispose.push(z, y, probs, yOneHot);
@@ -265,8 +272,10 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
           toDispose.push(targets);
           // Diagnostics: mean ||z' - z||_2 relative to ||z||_2, and the share of z' the victim's tail still labels y.
           const latentStats = tf.tidy(() => {
-            const d = zPrime.sub(z).reshape([n, -1]).norm('euclidean', 1);
-            const base = z.reshape([n, -1]).norm('euclidean', 1).add(1e-12);
+            // Row L2 norms as sqrt(sum(x^2)): tf.norm goes through Pow, ~50x slower on wasm.
+            const rowNorms = (t: tf.Tensor) => t.reshape([n, -1]).square().sum(1).sqrt();
+            const d = rowNorms(zPrime.sub(z));
+            const base = rowNorms(z).add(1e-12);
             const keep = victimTail(zPrime).argMax(-1).equal(y).cast('float32').mean();
             return tf.stack([d.div(base).mean(), keep]);
           });
@@ -281,8 +290,9 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
           for (const l of lambdas) lambdaSum += l;
           return {
             values: { loss, kl, feat, ce, latentShift, latentKeep, ilbsLambda: lambdaSum / Math.max(1, n) },
-            // victim head+tail, latent steps through the tail (+1 diagnostic pass), surrogate.
-            forward: n * (1 + latentSteps + 1 + 1),
+            // The victim's answers (new ones only, or its full pass for its own latent), the
+            // surrogate's latent pass, latent steps through the tail (+1 diagnostic), the update.
+            forward: (answered ? answered.queried + n : n) + n * (latentSteps + 1 + 1),
             backward: n * (latentSteps + 1),
           };
         } finally {

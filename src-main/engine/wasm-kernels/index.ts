@@ -28,6 +28,7 @@ import { identityConfig } from './identity';
 import { maxPoolGradConfig } from './max-pool-grad';
 import { meanConfig } from './mean';
 import { multiplyConfig } from './multiply';
+import { signConfig } from './sign';
 import { subConfig } from './sub';
 import { sumConfig } from './sum';
 import { tileConfig } from './tile';
@@ -51,6 +52,7 @@ export const wasmTrainingKernelConfigs: readonly KernelConfig[] = [
   multiplyConfig,
   addConfig,
   subConfig,
+  signConfig,
 ];
 
 /** Names of the kernels registered by registerWasmTrainingKernels(). */

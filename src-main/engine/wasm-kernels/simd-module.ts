@@ -62,6 +62,8 @@ const op = {
   store: [0xfd, ...uleb(0x0b), 0x02, 0x00],
   f32x4Splat: [0xfd, ...uleb(0x13)],
   f32x4Gt: [0xfd, ...uleb(0x44)],
+  f32x4Lt: [0xfd, ...uleb(0x43)],
+  or: [0xfd, ...uleb(0x50)],
   and: [0xfd, ...uleb(0x4e)],
   andNot: [0xfd, ...uleb(0x4f)],
   bitselect: [0xfd, ...uleb(0x52)],
@@ -201,22 +203,86 @@ function maxPoolGrad2x2Body(): number[] {
   return [...uleb(code.length), ...code];
 }
 
+/**
+ * sign(x, out, bytes): out = 1 where x > 0, -1 where x < 0, else 0 (0, -0 and NaN), over
+ * `bytes` bytes (a multiple of 16) of float32 values.
+ */
+function signBody(): number[] {
+  const [X, OUT, BYTES, I, V] = [0, 1, 2, 3, 4];
+  const splat = (v: number) => [...op.f32(v), ...op.f32x4Splat];
+  const body = [
+    ...op.i32(0),
+    ...op.set(I),
+    ...op.block,
+    ...op.loop,
+    ...op.get(I),
+    ...op.get(BYTES),
+    ...op.geU,
+    ...op.brIf(1),
+    ...op.get(X),
+    ...op.get(I),
+    ...op.add,
+    ...op.load,
+    ...op.set(V),
+    ...op.get(OUT),
+    ...op.get(I),
+    ...op.add,
+    // (x > 0 ? 1 : 0) | (x < 0 ? -1 : 0), as bit masks
+    ...op.get(V),
+    ...splat(0),
+    ...op.f32x4Gt,
+    ...splat(1),
+    ...op.and,
+    ...op.get(V),
+    ...splat(0),
+    ...op.f32x4Lt,
+    ...splat(-1),
+    ...op.and,
+    ...op.or,
+    ...op.store,
+    ...op.get(I),
+    ...op.i32(16),
+    ...op.add,
+    ...op.set(I),
+    ...op.br(0),
+    ...op.end,
+    ...op.end,
+  ];
+  const code = [
+    ...vec([
+      [1, I32],
+      [1, V128],
+    ]),
+    ...body,
+    ...op.end,
+  ];
+  return [...uleb(code.length), ...code];
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const sixI32 = [0x60, ...vec(Array.from({ length: 6 }, () => [I32])), ...vec([])];
+  const threeI32 = [0x60, ...vec(Array.from({ length: 3 }, () => [I32])), ...vec([])];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([sixI32])),
+    ...section(1, vec([sixI32, threeI32])),
     // (import "env" "memory" (memory 0)): the backend's memory, whatever its size.
     ...section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, ...uleb(0)]])),
-    ...section(3, vec([uleb(0)])),
-    ...section(7, vec([[...str('maxPoolGrad2x2'), 0x00, ...uleb(0)]])),
-    ...section(10, vec([maxPoolGrad2x2Body()])),
+    ...section(3, vec([uleb(0), uleb(1)])),
+    ...section(
+      7,
+      vec([
+        [...str('maxPoolGrad2x2'), 0x00, ...uleb(0)],
+        [...str('sign'), 0x00, ...uleb(1)],
+      ]),
+    ),
+    ...section(10, vec([maxPoolGrad2x2Body(), signBody()])),
   ];
   return new Uint8Array(bytes);
 }
 
 export interface SimdRoutines {
   maxPoolGrad2x2(x: number, dy: number, dx: number, windows: number, c4: number, rowBytes: number): void;
+  sign(x: number, out: number, bytes: number): void;
 }
 
 const instances = new WeakMap<WebAssembly.Memory, SimdRoutines | null>();
