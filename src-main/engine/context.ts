@@ -21,6 +21,23 @@ export interface RunContext {
   signal?: AbortSignal;
   progress?: (e: ProgressEvent) => void;
   log?: (message: string) => void;
+  /**
+   * Where given, operations that name their phases (RemovalNet's iteration) add each phase's
+   * wall-clock milliseconds here: what `bench/removalnet-cost.ts` reports. Kernels run
+   * synchronously on the CPU backends, so wall-clock time is the phase's compute.
+   */
+  phaseTimes?: Map<string, number>;
+}
+
+/** Runs `fn`, adding its wall-clock time to `ctx.phaseTimes` under `phase` where asked. */
+export function timedPhase<T>(ctx: RunContext, phase: string, fn: () => T): T {
+  if (!ctx.phaseTimes) return fn();
+  const t0 = performance.now();
+  try {
+    return fn();
+  } finally {
+    ctx.phaseTimes.set(phase, (ctx.phaseTimes.get(phase) ?? 0) + performance.now() - t0);
+  }
 }
 
 export function contextRng(ctx: RunContext, stream = 0): Rng {

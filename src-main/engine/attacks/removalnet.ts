@@ -31,7 +31,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ParamSpec } from '../../../src-shared/params';
-import { throwIfCancelled, type RunContext } from '../context';
+import { throwIfCancelled, timedPhase, type RunContext } from '../context';
 import { batchTensors } from '../training/batch';
 import {
   checkRequest,
@@ -256,35 +256,43 @@ async function run(ctx: RunContext, req: AttackRequest): Promise<AttackResult> {
           // The authors' code searches around the surrogate's current latent (inference mode):
           // then the victim is only asked for its logits, kept per example (victim-logits.ts).
           // The victim's own latent (latentModel 'victim') needs its forward pass every time.
-          const answered = victimLogits?.get(x, indices);
+          const answered = timedPhase(ctx, 'victim answers', () => victimLogits?.get(x, indices));
           if (answered) toDispose.push(answered.logits);
-          const [z, y, probs, yOneHot] = tf.tidy(() => {
-            const [zFrom, logits] = answered
-              ? [(taps.apply(x) as tf.Tensor[])[0], answered.logits]
-              : (victimTaps.apply(x) as tf.Tensor[]);
-            const labels = logits.argMax(-1) as tf.Tensor1D;
-            return [zFrom, labels, tf.softmax(logits), tf.oneHot(labels, numClasses)];
-          });
+          const [z, y, probs, yOneHot] = timedPhase(ctx, answered ? 'surrogate latent' : 'victim pass', () =>
+            tf.tidy(() => {
+              const [zFrom, logits] = answered
+                ? [(taps.apply(x) as tf.Tensor[])[0], answered.logits]
+                : (victimTaps.apply(x) as tf.Tensor[]);
+              const labels = logits.argMax(-1) as tf.Tensor1D;
+              return [zFrom, labels, tf.softmax(logits), tf.oneHot(labels, numClasses)];
+            }),
+          );
           toDispose.push(z, y, probs, yOneHot);
-          const zPrime = reverseLatent(searchTail, z, y as tf.Tensor1D, numClasses, { ...search, rng });
+          const zPrime = timedPhase(ctx, 'latent search', () =>
+            reverseLatent(searchTail, z, y as tf.Tensor1D, numClasses, { ...search, rng }),
+          );
           toDispose.push(zPrime);
-          const { targets, lambdas } = ilbs(probs as tf.Tensor2D, y.dataSync(), grid);
+          const { targets, lambdas } = timedPhase(ctx, 'ilbs', () => ilbs(probs as tf.Tensor2D, y.dataSync(), grid));
           toDispose.push(targets);
           // Diagnostics: mean ||z' - z||_2 relative to ||z||_2, and the share of z' the victim's tail still labels y.
-          const latentStats = tf.tidy(() => {
-            // Row L2 norms as sqrt(sum(x^2)): tf.norm goes through Pow, ~50x slower on wasm.
-            const rowNorms = (t: tf.Tensor) => t.reshape([n, -1]).square().sum(1).sqrt();
-            const d = rowNorms(zPrime.sub(z));
-            const base = rowNorms(z).add(1e-12);
-            const keep = victimTail(zPrime).argMax(-1).equal(y).cast('float32').mean();
-            return tf.stack([d.div(base).mean(), keep]);
-          });
+          const latentStats = timedPhase(ctx, 'diagnostics', () =>
+            tf.tidy(() => {
+              // Row L2 norms as sqrt(sum(x^2)): tf.norm goes through Pow, ~50x slower on wasm.
+              const rowNorms = (t: tf.Tensor) => t.reshape([n, -1]).square().sum(1).sqrt();
+              const d = rowNorms(zPrime.sub(z));
+              const base = rowNorms(z).add(1e-12);
+              const keep = victimTail(zPrime).argMax(-1).equal(y).cast('float32').mean();
+              return tf.stack([d.div(base).mean(), keep]);
+            }),
+          );
           toDispose.push(latentStats);
-          const [loss, kl, feat, ce] = gradientStep(optimizer, lr, vars, () => {
-            const [zs, f] = taps.apply(x, { training: true }) as tf.Tensor[];
-            const terms = removalNetLoss(f as tf.Tensor2D, zs, zPrime, targets, yOneHot as tf.Tensor2D, lossOptions);
-            return { loss: terms.total, report: [terms.total, terms.kl, terms.feat, terms.ce] };
-          });
+          const [loss, kl, feat, ce] = timedPhase(ctx, 'update', () =>
+            gradientStep(optimizer, lr, vars, () => {
+              const [zs, f] = taps.apply(x, { training: true }) as tf.Tensor[];
+              const terms = removalNetLoss(f as tf.Tensor2D, zs, zPrime, targets, yOneHot as tf.Tensor2D, lossOptions);
+              return { loss: terms.total, report: [terms.total, terms.kl, terms.feat, terms.ce] };
+            }),
+          );
           const [latentShift, latentKeep] = latentStats.dataSync();
           let lambdaSum = 0;
           for (const l of lambdas) lambdaSum += l;
