@@ -4,13 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormalization } from '../models/batch-norm';
+import { conv2d } from '../models/conv2d';
 
 /** 28x28x1 -> conv32 3x3 -> conv64 3x3 -> maxpool 2 -> dense128 -> dense10 (24 MFLOP). */
 export function cnn28(): tf.LayersModel {
   return tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
-      tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+      conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
+      conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
       tf.layers.maxPooling2d({ poolSize: 2 }),
       tf.layers.flatten(),
       tf.layers.dense({ units: 128, activation: 'relu' }),
@@ -26,7 +27,7 @@ export function vggbn32(): tf.LayersModel {
   for (const filters of [32, 64, 128]) {
     for (let i = 0; i < 2; i++) {
       layers.push(
-        tf.layers.conv2d({
+        conv2d({
           ...(first ? { inputShape: [32, 32, 3] } : {}),
           filters,
           kernelSize: 3,

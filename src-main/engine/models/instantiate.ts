@@ -8,6 +8,7 @@ import { AuditError } from '../errors';
 // Registers the BatchNormalization class with PyTorch's moving-variance update under the stock
 // name, so that a loaded model (victim, reference, surrogate) trains like a freshly built one.
 import './batch-norm';
+import './conv2d';
 import { summarize, weightMismatches } from './probe';
 import type { ParsedModelJson } from './validate';
 

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AuditError } from '../errors';
 // The BatchNormalization class the real load uses, so the probe builds the same layers.
 import './batch-norm';
+import './conv2d';
 import { MODEL_JSON_FILE } from './model-dir';
 
 type Json = Record<string, unknown>;

@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../rng';
 import { batchNormalization } from '../batch-norm';
+import { conv2d } from '../conv2d';
 
 type Initializer = ReturnType<typeof tf.initializers.heNormal>;
 
@@ -59,17 +60,15 @@ export function convBnRelu(
   opts: { kernelSize?: number; strides?: number; relu?: boolean } = {},
 ): tf.SymbolicTensor {
   const kernelSize = opts.kernelSize ?? 3;
-  const conv = tf.layers
-    .conv2d({
-      filters,
-      kernelSize,
-      strides: opts.strides ?? 1,
-      padding: 'same',
-      useBias: false,
-      kernelInitializer: heNormal(rng, kernelSize * kernelSize * channelsOf(x)),
-      name: `${name}_conv`,
-    })
-    .apply(x) as tf.SymbolicTensor;
+  const conv = conv2d({
+    filters,
+    kernelSize,
+    strides: opts.strides ?? 1,
+    padding: 'same',
+    useBias: false,
+    kernelInitializer: heNormal(rng, kernelSize * kernelSize * channelsOf(x)),
+    name: `${name}_conv`,
+  }).apply(x) as tf.SymbolicTensor;
   const out = bn(conv, `${name}_bn`);
   if (opts.relu === false) return out;
   return tf.layers.reLU({ name: `${name}_relu` }).apply(out) as tf.SymbolicTensor;

@@ -6,6 +6,7 @@
  * ResNet-20 (3 stages x 3 units, 16/32/64 channels); the head is global average pooling
  * and one dense layer, as in the paper.
  */
+import { conv2d } from '../conv2d';
 import * as tf from '@tensorflow/tfjs';
 import { createRng, type Rng } from '../../rng';
 import { stripUndefined } from './cnn';
@@ -25,17 +26,15 @@ function residualUnit(
   const b = convBnRelu(a, filters, rng, `${name}b`, { relu: false });
   let shortcut = x;
   if (strides !== 1 || inChannels !== filters) {
-    const proj = tf.layers
-      .conv2d({
-        filters,
-        kernelSize: 1,
-        strides,
-        padding: 'same',
-        useBias: false,
-        kernelInitializer: heNormal(rng, inChannels),
-        name: `${name}_proj`,
-      })
-      .apply(x) as tf.SymbolicTensor;
+    const proj = conv2d({
+      filters,
+      kernelSize: 1,
+      strides,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: heNormal(rng, inChannels),
+      name: `${name}_proj`,
+    }).apply(x) as tf.SymbolicTensor;
     shortcut = bn(proj, `${name}_proj_bn`);
   }
   const sum = tf.layers.add({ name: `${name}_add` }).apply([b, shortcut]) as tf.SymbolicTensor;
