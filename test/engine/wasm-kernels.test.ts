@@ -101,10 +101,25 @@ const convCases: ConvCase[] = [
   { x: [64, 20, 20, 2], f: [3, 3, 2, 3], s: [1, 1], pad: 'same' },
   { x: [128, 21, 20, 2], f: [3, 3, 2, 3], s: [2, 2], pad: 'valid' },
   { x: [96, 17, 15, 3], f: [3, 3, 3, 2], s: [2, 1], pad: 'same' },
-  // Up to 32 filter taps (KH*KW*Ci) the filter gradient is a GEMM over patches (the cases
-  // above, several position chunks in the large ones); these two take the convolution path
-  // with several row chunks.
+  // The filter gradient's three paths. Channels a multiple of 4: short GEMMs over SIMD-copied
+  // patches, here with 25 full position chunks, a last chunk whose length is not a multiple
+  // of 4 (the transpose's JavaScript tail), a single odd-sized chunk, explicit padding.
   { x: [64, 20, 20, 4], f: [3, 3, 4, 3], s: [1, 1], pad: 'same' },
+  { x: [51, 10, 9, 4], f: [3, 3, 4, 5], s: [1, 1], pad: 'same' },
+  { x: [3, 9, 9, 8], f: [3, 3, 8, 6], s: [2, 2], pad: 'same' },
+  {
+    x: [2, 6, 5, 4],
+    f: [3, 3, 4, 3],
+    s: [1, 2],
+    pad: [
+      [0, 0],
+      [2, 1],
+      [0, 3],
+      [0, 0],
+    ],
+  },
+  // Other channel counts: up to 32 taps a GEMM over transposed patches (the cases above);
+  // beyond, the convolution form, here with several row chunks.
   { x: [96, 17, 15, 5], f: [3, 3, 5, 2], s: [2, 1], pad: 'valid' },
 ];
 const label = (c: ConvCase): string => `x${c.x.join('x')} f${c.f.join('x')} s${c.s.join(',')} ${JSON.stringify(c.pad)}`;

@@ -64,6 +64,13 @@ const op = {
   f32x4Gt: [0xfd, ...uleb(0x44)],
   f32x4Lt: [0xfd, ...uleb(0x43)],
   or: [0xfd, ...uleb(0x50)],
+  sub: [0x6b],
+  // i8x16.shuffle of two vectors by f32 lanes (0-3: first, 4-7: second).
+  shuffle32: (lanes: number[]) => [
+    0xfd,
+    ...uleb(0x0d),
+    ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]),
+  ],
   and: [0xfd, ...uleb(0x4e)],
   andNot: [0xfd, ...uleb(0x4f)],
   bitselect: [0xfd, ...uleb(0x52)],
@@ -259,23 +266,167 @@ function signBody(): number[] {
   return [...uleb(code.length), ...code];
 }
 
+/** A function body: its locals (count, type) and instructions, with the size prefix. */
+function functionBody(locals: [number, number][], body: number[]): number[] {
+  const code = [...vec(locals.map(([count, type]) => [...uleb(count), type])), ...body, ...op.end];
+  return [...uleb(code.length), ...code];
+}
+
+/** `for (i = 0; i < limit; i += step) { body }` over i32 locals. */
+function forLoop(i: number, limit: number[], step: number[], body: number[]): number[] {
+  return [
+    ...op.i32(0),
+    ...op.set(i),
+    ...op.block,
+    ...op.loop,
+    ...op.get(i),
+    ...limit,
+    ...op.geU,
+    ...op.brIf(1),
+    ...body,
+    ...op.get(i),
+    ...step,
+    ...op.add,
+    ...op.set(i),
+    ...op.br(0),
+    ...op.end,
+    ...op.end,
+  ];
+}
+
+/**
+ * copyBlocks(src, srcStep, dst, dstStep, count, bytes): copies `count` blocks of `bytes`
+ * bytes (a multiple of 16), the k-th from src + k * srcStep to dst + k * dstStep (im2col:
+ * one filter tap's channels for a run of output positions).
+ */
+function copyBlocksBody(): number[] {
+  const [SRC, SSTEP, DST, DSTEP, COUNT, BYTES, K, OFF] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const inner = forLoop(OFF, op.get(BYTES), op.i32(16), [
+    ...op.get(DST),
+    ...op.get(OFF),
+    ...op.add,
+    ...op.get(SRC),
+    ...op.get(OFF),
+    ...op.add,
+    ...op.load,
+    ...op.store,
+  ]);
+  const outer = forLoop(K, op.get(COUNT), op.i32(1), [
+    ...inner,
+    ...op.get(SRC),
+    ...op.get(SSTEP),
+    ...op.add,
+    ...op.set(SRC),
+    ...op.get(DST),
+    ...op.get(DSTEP),
+    ...op.add,
+    ...op.set(DST),
+  ]);
+  return functionBody([[2, I32]], outer);
+}
+
+/**
+ * transpose(src, rows, cols, dst): dst [cols x rows] = src [rows x cols]ᵀ, float32, rows and
+ * cols multiples of 4, by 4x4 blocks (four loads, eight shuffles, four stores).
+ */
+function transposeBody(): number[] {
+  const [SRC, ROWS, COLS, DST, RB, CB, FROM, TO] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [R0, R1, R2, R3, T0, T1, T2, T3] = [8, 9, 10, 11, 12, 13, 14, 15];
+  const rowBytes = [...op.get(COLS), ...op.i32(4), ...op.mul];
+  const colBytes = [...op.get(ROWS), ...op.i32(4), ...op.mul];
+  const loadRow = (k: number, into: number) => [
+    ...op.get(FROM),
+    ...rowBytes,
+    ...op.i32(k),
+    ...op.mul,
+    ...op.add,
+    ...op.load,
+    ...op.set(into),
+  ];
+  const shuffle = (a: number, b: number, lanes: number[], into: number) => [
+    ...op.get(a),
+    ...op.get(b),
+    ...op.shuffle32(lanes),
+    ...op.set(into),
+  ];
+  const storeCol = (k: number, a: number, b: number, lanes: number[]) => [
+    ...op.get(TO),
+    ...colBytes,
+    ...op.i32(k),
+    ...op.mul,
+    ...op.add,
+    ...op.get(a),
+    ...op.get(b),
+    ...op.shuffle32(lanes),
+    ...op.store,
+  ];
+  const block = [
+    // from = src + (rb * cols + cb) * 4; to = dst + (cb * rows + rb) * 4
+    ...op.get(SRC),
+    ...op.get(RB),
+    ...op.get(COLS),
+    ...op.mul,
+    ...op.get(CB),
+    ...op.add,
+    ...op.i32(4),
+    ...op.mul,
+    ...op.add,
+    ...op.set(FROM),
+    ...op.get(DST),
+    ...op.get(CB),
+    ...op.get(ROWS),
+    ...op.mul,
+    ...op.get(RB),
+    ...op.add,
+    ...op.i32(4),
+    ...op.mul,
+    ...op.add,
+    ...op.set(TO),
+    ...loadRow(0, R0),
+    ...loadRow(1, R1),
+    ...loadRow(2, R2),
+    ...loadRow(3, R3),
+    ...shuffle(R0, R1, [0, 4, 1, 5], T0),
+    ...shuffle(R0, R1, [2, 6, 3, 7], T1),
+    ...shuffle(R2, R3, [0, 4, 1, 5], T2),
+    ...shuffle(R2, R3, [2, 6, 3, 7], T3),
+    ...storeCol(0, T0, T2, [0, 1, 4, 5]),
+    ...storeCol(1, T0, T2, [2, 3, 6, 7]),
+    ...storeCol(2, T1, T3, [0, 1, 4, 5]),
+    ...storeCol(3, T1, T3, [2, 3, 6, 7]),
+  ];
+  // Columns outer, rows inner: each output row is written sequentially (rows inner with a
+  // power-of-two row length made every store land 4 KB from the last: cache conflicts).
+  const loops = forLoop(CB, op.get(COLS), op.i32(4), forLoop(RB, op.get(ROWS), op.i32(4), block));
+  return functionBody(
+    [
+      [4, I32],
+      [8, V128],
+    ],
+    loops,
+  );
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const sixI32 = [0x60, ...vec(Array.from({ length: 6 }, () => [I32])), ...vec([])];
   const threeI32 = [0x60, ...vec(Array.from({ length: 3 }, () => [I32])), ...vec([])];
+  const fourI32 = [0x60, ...vec(Array.from({ length: 4 }, () => [I32])), ...vec([])];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([sixI32, threeI32])),
+    ...section(1, vec([sixI32, threeI32, fourI32])),
     // (import "env" "memory" (memory 0)): the backend's memory, whatever its size.
     ...section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, ...uleb(0)]])),
-    ...section(3, vec([uleb(0), uleb(1)])),
+    ...section(3, vec([uleb(0), uleb(1), uleb(0), uleb(2)])),
     ...section(
       7,
       vec([
         [...str('maxPoolGrad2x2'), 0x00, ...uleb(0)],
         [...str('sign'), 0x00, ...uleb(1)],
+        [...str('copyBlocks'), 0x00, ...uleb(2)],
+        [...str('transpose'), 0x00, ...uleb(3)],
       ]),
     ),
-    ...section(10, vec([maxPoolGrad2x2Body(), signBody()])),
+    ...section(10, vec([maxPoolGrad2x2Body(), signBody(), copyBlocksBody(), transposeBody()])),
   ];
   return new Uint8Array(bytes);
 }
@@ -283,6 +434,8 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 export interface SimdRoutines {
   maxPoolGrad2x2(x: number, dy: number, dx: number, windows: number, c4: number, rowBytes: number): void;
   sign(x: number, out: number, bytes: number): void;
+  copyBlocks(src: number, srcStep: number, dst: number, dstStep: number, count: number, bytes: number): void;
+  transpose(src: number, rows: number, cols: number, dst: number): void;
 }
 
 const instances = new WeakMap<WebAssembly.Memory, SimdRoutines | null>();
