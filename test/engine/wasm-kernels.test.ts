@@ -379,6 +379,19 @@ describe('wasm training kernels vs cpu', () => {
     });
   });
 
+  it('Sum and Mean over leading axes of a multiple of 4 channels (the SIMD column sums)', async () => {
+    await expectSame(() => {
+      const x = randT([9, 7, 6, 8], 47);
+      return [tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1, 2], true), tf.sum(x, 0), tf.mean(x, [0, 1])];
+    });
+  });
+
+  it('the SIMD column sums add in float64: 2^24 + 1 + 1 stays exact where a float32 sum stops at 2^24', async () => {
+    const f = () => tf.sum(tf.tensor2d([16777216, 16777216, 16777216, 16777216, 1, 1, 1, 1, 1, 1, 1, 1], [3, 4]), 0);
+    const [got] = await on('wasm', f);
+    expect(Array.from(got.v)).toEqual([16777218, 16777218, 16777218, 16777218]);
+  });
+
   it('FusedBatchNorm with vector, scalar and missing parameters', async () => {
     await expectSame(() => {
       const x = randT([3, 5, 4, 6], 51);

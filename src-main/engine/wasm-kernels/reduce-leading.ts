@@ -5,11 +5,14 @@
 // last (a cache-unfriendly naive 4-D transpose), then sum rows: ~4x the cost of one pass.
 //
 // How: view x as [R, C] (R = product of the reduced leading dims) and add the R rows into a
-// Float64 accumulator of length C in one contiguous pass. The double accumulator is also more
-// accurate than the float32 running sum of the stock kernel.
+// Float64 accumulator of length C in one contiguous pass: a SIMD routine where C is a multiple
+// of 4 (simd-module.ts: each float widened to float64 before it is added), a JavaScript loop
+// otherwise. The double accumulator is also more accurate than the float32 running sum of
+// the stock kernel.
 import { util } from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { heapF32, type BackendWasm } from './wasm-util';
+import { simdRoutines, type SimdRoutines } from './simd-module';
+import { free, heapF32, heapMemory, heapOffset, type BackendWasm } from './wasm-util';
 
 /** Number of leading axes reduced when `axis` is exactly {0..k-1} with 0 < k < rank; else 0. */
 export function leadingAxesCount(axis: number | number[], shape: number[]): number {
@@ -34,7 +37,27 @@ export function reduceLeading(
   const r = util.sizeFromShape(x.shape.slice(0, k));
   const outShape = keepDims ? [...new Array<number>(k).fill(1), ...rest] : rest;
   const out = backend.makeOutput(outShape, 'float32');
-  const xv = heapF32(backend, x);
+  const memory = c % 4 === 0 ? heapMemory(backend) : null;
+  const simd = memory ? simdRoutines(memory) : null;
+  const acc = simd ? simdColumnSums(simd, backend, x, r, c) : jsColumnSums(heapF32(backend, x), r, c);
+  if (mean && r > 0) for (let j = 0; j < c; j++) acc[j] /= r;
+  heapF32(backend, out).set(acc);
+  return out;
+}
+
+/** The SIMD routine's float64 column sums, accumulated in a scratch buffer on the heap. */
+function simdColumnSums(simd: SimdRoutines, backend: BackendWasm, x: TensorInfo, r: number, c: number): Float64Array {
+  const scratch = backend.makeOutput([2 * c], 'float32');
+  const at = heapOffset(backend, scratch);
+  const sums = new Float64Array(heapF32(backend, scratch).buffer, at, c);
+  sums.fill(0);
+  simd.columnSums(heapOffset(backend, x), r, c * 4, at);
+  const acc = Float64Array.from(new Float64Array(heapF32(backend, scratch).buffer, at, c));
+  free(backend, scratch);
+  return acc;
+}
+
+function jsColumnSums(xv: Float32Array, r: number, c: number): Float64Array {
   const acc = new Float64Array(c);
   // Eight rows per pass: the pairwise sum of 8 loads per accumulator update is ~3x faster
   // than one row at a time (fewer read-modify-writes of acc).
@@ -54,7 +77,5 @@ export function reduceLeading(
     const base = row * c;
     for (let j = 0; j < c; j++) acc[j] += xv[base + j];
   }
-  if (mean && r > 0) for (let j = 0; j < c; j++) acc[j] /= r;
-  heapF32(backend, out).set(acc);
-  return out;
+  return acc;
 }

@@ -65,6 +65,8 @@ const op = {
   f32x4Lt: [0xfd, ...uleb(0x43)],
   or: [0xfd, ...uleb(0x50)],
   sub: [0x6b],
+  f64x2Add: [0xfd, ...uleb(0xf0)],
+  f64x2PromoteLow: [0xfd, ...uleb(0x5f)],
   // i8x16.shuffle of two vectors by f32 lanes (0-3: first, 4-7: second).
   shuffle32: (lanes: number[]) => [
     0xfd,
@@ -407,6 +409,56 @@ function transposeBody(): number[] {
   );
 }
 
+/**
+ * columnSums(x, rows, rowBytes, acc): acc[j] += sum over rows of x[row, j], for float32 x
+ * [rows x rowBytes/4] (rowBytes a multiple of 16) into float64 acc [rowBytes/4]: each value
+ * is widened before it is added, so the sums are as accurate as a float64 loop's.
+ */
+function columnSumsBody(): number[] {
+  const [X, ROWS, ROW_BYTES, ACC, R, J, AT] = [0, 1, 2, 3, 4, 5, 6];
+  const V = 7;
+  const addInto = (offset: number, widened: number[]) => [
+    ...op.get(AT),
+    ...(offset ? [...op.i32(offset), ...op.add] : []),
+    ...op.get(AT),
+    ...(offset ? [...op.i32(offset), ...op.add] : []),
+    ...op.load,
+    ...widened,
+    ...op.f64x2Add,
+    ...op.store,
+  ];
+  const inner = forLoop(J, op.get(ROW_BYTES), op.i32(16), [
+    ...op.get(X),
+    ...op.get(J),
+    ...op.add,
+    ...op.load,
+    ...op.set(V),
+    // at = acc + 2 * j (8 bytes per float64 for 4 bytes per float32)
+    ...op.get(ACC),
+    ...op.get(J),
+    ...op.get(J),
+    ...op.add,
+    ...op.add,
+    ...op.set(AT),
+    ...addInto(0, [...op.get(V), ...op.f64x2PromoteLow]),
+    ...addInto(16, [...op.get(V), ...op.get(V), ...op.shuffle32([2, 3, 0, 1]), ...op.f64x2PromoteLow]),
+  ]);
+  const outer = forLoop(R, op.get(ROWS), op.i32(1), [
+    ...inner,
+    ...op.get(X),
+    ...op.get(ROW_BYTES),
+    ...op.add,
+    ...op.set(X),
+  ]);
+  return functionBody(
+    [
+      [3, I32],
+      [1, V128],
+    ],
+    outer,
+  );
+}
+
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const sixI32 = [0x60, ...vec(Array.from({ length: 6 }, () => [I32])), ...vec([])];
   const threeI32 = [0x60, ...vec(Array.from({ length: 3 }, () => [I32])), ...vec([])];
@@ -416,7 +468,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     ...section(1, vec([sixI32, threeI32, fourI32])),
     // (import "env" "memory" (memory 0)): the backend's memory, whatever its size.
     ...section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, ...uleb(0)]])),
-    ...section(3, vec([uleb(0), uleb(1), uleb(0), uleb(2)])),
+    ...section(3, vec([uleb(0), uleb(1), uleb(0), uleb(2), uleb(2)])),
     ...section(
       7,
       vec([
@@ -424,9 +476,10 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
         [...str('sign'), 0x00, ...uleb(1)],
         [...str('copyBlocks'), 0x00, ...uleb(2)],
         [...str('transpose'), 0x00, ...uleb(3)],
+        [...str('columnSums'), 0x00, ...uleb(4)],
       ]),
     ),
-    ...section(10, vec([maxPoolGrad2x2Body(), signBody(), copyBlocksBody(), transposeBody()])),
+    ...section(10, vec([maxPoolGrad2x2Body(), signBody(), copyBlocksBody(), transposeBody(), columnSumsBody()])),
   ];
   return new Uint8Array(bytes);
 }
@@ -436,6 +489,7 @@ export interface SimdRoutines {
   sign(x: number, out: number, bytes: number): void;
   copyBlocks(src: number, srcStep: number, dst: number, dstStep: number, count: number, bytes: number): void;
   transpose(src: number, rows: number, cols: number, dst: number): void;
+  columnSums(x: number, rows: number, rowBytes: number, acc: number): void;
 }
 
 const instances = new WeakMap<WebAssembly.Memory, SimdRoutines | null>();
