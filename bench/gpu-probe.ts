@@ -110,8 +110,9 @@ async function trainingKernels(name: string): Promise<string[]> {
   });
   optimizer.dispose();
   model.dispose();
-  // Profiles also name the ops that wrap kernels ('fusedConv2d__op'): kernels only.
-  return [...new Set(info.kernelNames)].filter((k) => !k.endsWith('__op')).sort();
+  // Profiles also name the ops and custom gradients that wrap kernels ('fusedConv2d__op',
+  // 'unnamed scope' for the engine's BatchNorm): kernels only.
+  return [...new Set(info.kernelNames)].filter((k) => !k.endsWith('__op') && k !== 'unnamed scope').sort();
 }
 
 interface StepResult {
