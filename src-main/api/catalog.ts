@@ -52,7 +52,7 @@ export function buildCatalog(): Catalog {
       { id: 'smoke', title: 'Smoke test (seconds: every job kind, not a meaningful audit)', spec: smokeSpec(paths) },
       {
         id: 'demo',
-        title: 'Demo audit (about 15 minutes on 2 cores: all defences, every attack)',
+        title: 'Demo audit (about 10 minutes on 2 cores: all defences, every attack)',
         spec: demoSpec(paths),
       },
     ],

@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { ATTACKS } from '../engine/attacks/registry';
 
 // Cost model (weights). Measured on the 2-core AMD EPYC machine, wasm backend, demo cnn on
-// Fashion-MNIST, batch 128 (bench/results/attacks.json, bench/results/audit-demo.json):
+// Fashion-MNIST, batch 128 (the demo run of 2026-12-07 after the training kernels of issue 17:
+// its job times):
 //
 //   job            | estimate
 //   ---------------|-----------------------------------------------------------------------
 //   attack         | ATTACK_OVERHEAD_SECONDS + iterations * rate * batchSize / 128, rate: the
 //                  |   attack's own `secondsPerIteration` (its registry entry says what it rests on)
-//   victim, ref.   | TRAINING_OVERHEAD_SECONDS + iterations * 0.2 s/it (demo victim: 1248 it in 230 s)
+//   victim, ref.   | TRAINING_OVERHEAD_SECONDS + iterations * 0.105 s/it (references: 1235 it in 134 s)
 //   calibrate      | 30 s + 10 s per reference (fingerprints, scoring every reference)
 //   score          | 15 s + 5 s per scored checkpoint
 //
@@ -24,7 +25,7 @@ import { ATTACKS } from '../engine/attacks/registry';
 
 /** Loading victim and data, the fidelity curve, the final evaluation and saving. */
 export const ATTACK_OVERHEAD_SECONDS = 8;
-export const TRAINING_SECONDS_PER_ITERATION = 0.2;
+export const TRAINING_SECONDS_PER_ITERATION = 0.105;
 export const TRAINING_OVERHEAD_SECONDS = 5;
 export const CALIBRATE_BASE_SECONDS = 30;
 export const CALIBRATE_SECONDS_PER_REFERENCE = 10;
@@ -53,7 +54,7 @@ export function epochIterations(epochs: number, batchSize: number | undefined, m
 }
 
 /** Seconds per iteration at batch 128 assumed for an attack the registry does not know. */
-const UNKNOWN_ATTACK_SECONDS_PER_ITERATION = 0.19;
+const UNKNOWN_ATTACK_SECONDS_PER_ITERATION = 0.14;
 
 export function attackWeight(name: string, iterations: number, batchSize = 128): number {
   const rate = ATTACKS.find((a) => a.id === name)?.secondsPerIteration ?? UNKNOWN_ATTACK_SECONDS_PER_ITERATION;

@@ -57,33 +57,29 @@ export function smokeSpec(paths: PresetPaths): AuditSpec {
 }
 
 /**
- * The embedded default audit, sized for about 15 minutes with 2 workers on the 2-core
- * reference machine (AMD EPYC, wasm backend). Rates: bench/results/attacks.json (s per
- * iteration at batch 128) and bench/results/audit-demo.json (K=5 calibration in 752 s with
- * 2 parallel jobs: about 235 s per reference, about 45 s for fingerprints and scoring).
- * "+8" is the per-attack overhead (loading, fidelity curve, final evaluation, saving).
+ * The embedded default audit, sized for about 10 minutes with 2 workers on the 2-core
+ * reference machine (AMD EPYC, wasm backend). Job times of the demo run of 2026-12-07 after
+ * the training kernels of issue 17 (`run --demo` from a cold home; "+8" is the per-attack
+ * overhead: loading, fidelity curve, final evaluation, saving):
  *
- *   job                          | n | iterations | seconds each          | worker-seconds
- *   -----------------------------|---|------------|-----------------------|---------------
- *   reference (victim recipe)    | 5 | ~1248 +-10%| ~235                  | 1175
- *   calibrate                    | 1 |            | ~45                   |   45
- *   finetune(ratio=0.5)          | 2 | 300        | 0.042 s/it -> 13 + 8  |   42
- *   prune(ratio=0.5)             | 1 | 300        | 0.16 s/it  -> 48 + 8  |   56
- *   distill                      | 1 | 300        | 0.19 s/it  -> 57 + 8  |   65
- *   knockoff                     | 1 | 300        | 0.18 s/it  -> 54 + 8  |   62
- *   removalnet (block3)          | 1 | 1000       | 0.29       -> 290 + 8 |  298
- *   negative (seed 777)          | 1 | 300        | 0.19 s/it  -> 57 + 8  |   65
- *   score (maxTest 1000)         | 7 |            | ~6                    |   42
- *   total                        |   |            |                       | ~1850 -> ~15.5 min on 2 workers
+ *   job                          | n | iterations | seconds each            | worker-seconds
+ *   -----------------------------|---|------------|-------------------------|---------------
+ *   reference (victim recipe)    | 5 | ~1248 +-10%| 132-144                 |  680
+ *   calibrate                    | 1 |            | 31                      |   31
+ *   finetune(ratio=0.5)          | 2 | 300        | 0.034 s/it -> 10 + 8    |   36
+ *   prune(ratio=0.5)             | 1 | 300        | 0.10 s/it  -> 30 + 8    |   38
+ *   distill                      | 1 | 300        | 0.14 s/it  -> 41 + 8    |   49
+ *   knockoff                     | 1 | 300        | 0.12 s/it  -> 35 + 8    |   43
+ *   removalnet (block3)          | 1 | 1000       | 0.21       -> 211 + 8   |  219
+ *   negative (seed 777)          | 1 | 300        | 0.10 s/it  -> 30 + 8    |   38
+ *   score (maxTest 1000)         | 7 |            | 3-8                     |   29
+ *   total                        |   |            |                         | ~1160 -> 587 s wall
  *
  * The scheduler runs the longest chains first (the references), so the attacks fill the
  * second worker while the last reference trains and the calibration runs; the wall time is
- * about half the total plus worker start-up.
- *
- * Measured (2026-11-30, this machine, `run --demo`): 1,098 s wall, 1.0 GiB peak memory over
- * runner and workers. The references took about 6.5 minutes each with 2 running at once
- * (not the ~4 assumed above), which is where the 3 minutes over the target come from; they
- * keep the victim's full recipe because weaker references would loosen every threshold.
+ * about half the total plus worker start-up. The references keep the victim's full recipe
+ * because weaker references would loosen every threshold. (Before issue 17's kernels: 1,098
+ * to 1,185 s, references 235-350 s each.)
  *
  * RemovalNet runs the paper's 1000 iterations with the authors' latent search (the
  * attack's defaults) at block3, DeepJudge's block on this 3-block cnn, with the feature term

@@ -37,7 +37,7 @@ function loadSpec(file: string | undefined, f: RunFlags): { spec: AuditSpec; bas
   if (f.preset) {
     if (f.preset !== 'smoke' && f.preset !== 'demo')
       throw new AuditError('INVALID_ARGUMENT', `Unknown preset "${f.preset}"`, {
-        hint: 'Presets: smoke (seconds, for tests), demo (18-20 minutes on 2 cores).',
+        hint: 'Presets: smoke (seconds, for tests), demo (about 10 minutes on 2 cores).',
       });
     return { spec: f.preset === 'smoke' ? smokeSpec(paths) : demoSpec(paths), baseDir: process.cwd() };
   }
@@ -116,7 +116,7 @@ export function registerRun(program: Command): void {
     .description('run an audit: calibration, attacks and verification as parallel jobs, stored in the run history')
     .option(
       '--demo',
-      'the embedded default audit (demo victim and data, all defences, every attack, a calibration; 18-20 minutes on 2 cores)',
+      'the embedded default audit (demo victim and data, all defences, every attack, a calibration; about 10 minutes on 2 cores)',
     )
     .option('--preset <name>', 'a built-in spec: smoke (tiny, seconds) or demo')
     .option('--resume <runId>', 'continue this run')

@@ -142,7 +142,7 @@ export const distill: Attack = {
   paper: 'Baseline of the RemovalNet paper (4.1.2); feature distillation as in ModelDiff (Li et al., ISSTA 2021)',
   role: 'modification',
   color: '#b07aa1',
-  secondsPerIteration: 0.19,
+  secondsPerIteration: 0.14,
   defaultSeeds: [1],
   params: DISTILL_PARAMS,
   needs: { sameArchitecture: true },

@@ -139,7 +139,7 @@ export const fineTune: Attack = {
   paper: 'Baseline of the RemovalNet paper (4.1.2); fine-tuning as in ModelDiff (Li et al., ISSTA 2021)',
   role: 'modification',
   color: '#4e79a7',
-  secondsPerIteration: 0.05,
+  secondsPerIteration: 0.035,
   defaultSeeds: [1],
   params: FINETUNE_PARAMS,
   needs: { sameArchitecture: true },

@@ -184,7 +184,7 @@ export const knockoff: Attack = {
   paper: 'Orekondy, Schiele & Fritz, "Knockoff Nets: Stealing Functionality of Black-Box Models", CVPR 2019',
   role: 'stealing',
   color: '#f28e2b',
-  secondsPerIteration: 0.19,
+  secondsPerIteration: 0.12,
   defaultSeeds: [1],
   params: KNOCKOFF_PARAMS,
   needs: {},

@@ -119,7 +119,7 @@ export const negative: Attack = {
   paper: 'Negative models of the RemovalNet paper (4.1.2): same architecture, other seed, trained from scratch',
   role: 'independent',
   color: '#79706e',
-  secondsPerIteration: 0.19,
+  secondsPerIteration: 0.1,
   defaultSeeds: [777],
   params: NEGATIVE_PARAMS,
   needs: { sameArchitecture: true, labels: true },

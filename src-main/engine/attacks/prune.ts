@@ -211,7 +211,7 @@ export const prune: Attack = {
   paper: 'Baseline of the RemovalNet paper (4.1.2); global magnitude pruning (Han et al., NeurIPS 2015)',
   role: 'modification',
   color: '#59a14f',
-  secondsPerIteration: 0.19,
+  secondsPerIteration: 0.1,
   defaultSeeds: [1],
   params: PRUNE_PARAMS,
   needs: { sameArchitecture: true },

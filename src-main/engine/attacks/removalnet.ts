@@ -320,7 +320,7 @@ export const removalNet: Attack = {
   paper: 'Yao et al., "RemovalNet: DNN Fingerprint Removal Attacks", IEEE TDSC 2023 (arXiv:2308.12319)',
   role: 'removal',
   color: '#e15759',
-  secondsPerIteration: 0.55,
+  secondsPerIteration: 0.35,
   defaultSeeds: [1],
   params: REMOVALNET_PARAMS,
   needs: { sameArchitecture: true, block: true },

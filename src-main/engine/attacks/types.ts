@@ -121,7 +121,9 @@ export interface Attack {
   color?: string;
   /**
    * Cost model of the planner: seconds per iteration at batch 128 on the wasm backend, on
-   * the demo CNN (measured: bench/results/attacks.json, bench/results/audit-demo.json).
+   * the demo CNN (measured 2026-12-07 by the demo run's job times, less the 8 s overhead;
+   * RemovalNet at block2, bench/results/removalnet-cost.json, which over-estimates the
+   * demo's block3).
    */
   secondsPerIteration: number;
   /** Seeds the wizard proposes for a new row. */
