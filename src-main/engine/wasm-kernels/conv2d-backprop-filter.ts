@@ -210,6 +210,22 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   return out;
 }
 
+/** The forward convolution's geometry as the patch-based paths read it. */
+function patchGeometry(info: backend_util.Conv2DInfo) {
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, inChannels: ci } = info;
+  const taps = kh * kw * ci;
+  const [pt, pl, co] = [info.padInfo.top, info.padInfo.left, info.outChannels];
+  return { kh, kw, sh, sw, h, w, oh, ow, ci, co, pt, pl, taps, positions: n * oh * ow };
+}
+
+/** The float64 sums [taps x Co] as the float32 filter gradient of `shape` (the same layout). */
+function filterOf(backend: BackendWasm, sums: Float64Array, shape: number[]): TensorInfo {
+  const out = backend.makeOutput(shape, 'float32');
+  heapF32(backend, out).set(sums);
+  return out;
+}
+
 /**
  * dW[kh,kw,ci,co] = sum_p patch[p, (kh,kw,ci)] * dy[p, co] over the P = N*OH*OW output
  * positions: one GEMM [taps x P] . [P x Co] whose [taps x Co] result is already the filter's
@@ -223,13 +239,7 @@ function patchFilterGradient(
   dy: TensorInfo,
   info: backend_util.Conv2DInfo,
 ): TensorInfo {
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, inChannels: ci } = info;
-  const co = info.outChannels;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
-  const taps = kh * kw * ci;
-  const positions = n * oh * ow;
+  const { kh, kw, sh, sw, h, w, oh, ow, ci, co, pt, pl, taps, positions } = patchGeometry(info);
   const perChunk = Math.min(positions, TARGET_K);
   const acc = new Float64Array(taps * co);
   const patches = backend.makeOutput([taps, perChunk], 'float32');
@@ -291,9 +301,7 @@ function patchFilterGradient(
     free(backend, part);
   }
   free(backend, patches);
-  const out = backend.makeOutput([kh, kw, ci, co], 'float32');
-  heapF32(backend, out).set(acc);
-  return out;
+  return filterOf(backend, acc, [kh, kw, ci, co]);
 }
 
 /** Output positions per GEMM of `gemmFilterGradient` (tuned on the zoo's layers: the packed panel stays in cache). */
@@ -334,8 +342,8 @@ function rowRuns(
  * Why: the convolution form (above) reduces over K = rows x OW x N in one XNNPACK call, and
  * XNNPACK does not block K: its packed panel of K x 8 floats did not fit in cache, which
  * held the filter gradient at about half the forward convolution's GFLOP/s. Short GEMMs keep
- * the panel in cache; the copies run as SIMD routines (simd-module.ts) where the channel
- * counts are multiples of 4, in JavaScript otherwise.
+ * the panel in cache; the copies run as SIMD routines (simd-module.ts), which is why this
+ * path needs Ci to be a multiple of 4 (a chunk whose length is not transposes in JavaScript).
  */
 function gemmFilterGradient(
   simd: SimdRoutines,
@@ -344,13 +352,7 @@ function gemmFilterGradient(
   dy: TensorInfo,
   info: backend_util.Conv2DInfo,
 ): TensorInfo {
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, inChannels: ci } = info;
-  const co = info.outChannels;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
-  const taps = kh * kw * ci;
-  const positions = n * oh * ow;
+  const { kh, kw, sh, sw, h, w, oh, ow, ci, co, pt, pl, taps, positions } = patchGeometry(info);
   const perChunk = Math.min(positions, POSITIONS_PER_GEMM);
   const acc = new Float64Array(taps * co);
   const patches = backend.makeOutput([perChunk, taps], 'float32');
@@ -391,9 +393,7 @@ function gemmFilterGradient(
     free(backend, part);
   }
   free(backend, patches, patchesT);
-  const out = backend.makeOutput([kh, kw, ci, co], 'float32');
-  heapF32(backend, out).set(acc);
-  return out;
+  return filterOf(backend, acc, [kh, kw, ci, co]);
 }
 
 export const conv2DBackpropFilterConfig: KernelConfig = {
