@@ -118,6 +118,9 @@ const convCases: ConvCase[] = [
       [0, 0],
     ],
   },
+  // Strides larger than the filter: some phases of Conv2DBackpropInput's split have no taps.
+  { x: [2, 7, 6, 4], f: [1, 1, 4, 3], s: [2, 2], pad: 'same' },
+  { x: [2, 10, 9, 4], f: [2, 2, 4, 3], s: [3, 3], pad: 'valid' },
   // Other channel counts: up to 32 taps a GEMM over transposed patches (the cases above);
   // beyond, the convolution form, here with several row chunks.
   { x: [96, 17, 15, 5], f: [3, 3, 5, 2], s: [2, 1], pad: 'valid' },
