@@ -58,17 +58,22 @@ export function recordSuspect(
   });
 }
 
-/** In the order they were recorded. */
+/**
+ * By key, not in the order they were recorded: scoring jobs finish in an order that depends
+ * on the machine's speed, and reports, tables and their means (float sums depend on the order
+ * of their terms) must be the same for the same run whatever that order was.
+ */
 export function listSuspects(db: Db, runId: string): SuspectRecord[] {
-  return (db.stmt('SELECT * FROM suspects WHERE run_id = ? ORDER BY rowid').all(runId) as SuspectRow[]).map(
+  return (db.stmt('SELECT * FROM suspects WHERE run_id = ? ORDER BY key').all(runId) as SuspectRow[]).map(
     suspectFromRow,
   );
 }
 
+/** A run's (by suspect key, as listSuspects) or one suspect's, each suspect's in the order it recorded them. */
 export function listMetricValues(db: Db, runId: string, suspectKey?: string): MetricValue[] {
   const rows =
     suspectKey === undefined
-      ? db.stmt('SELECT * FROM metric_values WHERE run_id = ? ORDER BY id').all(runId)
+      ? db.stmt('SELECT * FROM metric_values WHERE run_id = ? ORDER BY suspect_key, id').all(runId)
       : db.stmt('SELECT * FROM metric_values WHERE run_id = ? AND suspect_key = ? ORDER BY id').all(runId, suspectKey);
   return (rows as MetricValueRow[]).map(metricValueFromRow);
 }

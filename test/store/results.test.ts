@@ -201,9 +201,10 @@ describe('suspects, metrics, curves, checkpoints, reports', () => {
       [{ iteration: 10, fidelity: 0.81, agreement: 0.91 }],
       [],
     );
+    // Listed by key, whatever order they were recorded in.
     expect(store.listSuspects(run.id).map((s) => [s.key, s.derived, s.votes])).toEqual([
-      ['attack:ft:ltd:2', null, null],
       ['attack:ft:ltd:1', false, 1],
+      ['attack:ft:ltd:2', null, null],
     ]);
     expect(store.listMetricValues(run.id, 'attack:ft:ltd:1').map((m) => m.value)).toEqual([0.9]);
     expect(store.listMetricValues(run.id)).toHaveLength(1);
