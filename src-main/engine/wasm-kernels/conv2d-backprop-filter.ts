@@ -26,13 +26,12 @@
 // output columns, which are ignored. Only dilation 1 is supported, like the op itself.
 import { backend_util } from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs';
-import { simdRoutines, type SimdRoutines } from './simd-module';
+import { backendSimd, type SimdRoutines } from './simd-module';
 import {
   aliasOf,
   asBackend,
   free,
   heapF32,
-  heapMemory,
   heapOffset,
   input,
   markOwn,
@@ -150,8 +149,7 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const kw2 = w + pl + pr - (ow - 1) * sw; // conv output width (>= kw)
 
   // The three paths of the module comment.
-  const memory = ci % 4 === 0 ? heapMemory(backend) : null;
-  const simd = memory ? simdRoutines(memory) : null;
+  const simd = ci % 4 === 0 ? backendSimd(backend) : null;
   if (simd) return gemmFilterGradient(simd, backend, x, dy, info);
   if (kh * kw * ci <= MAX_PATCH_TAPS) return patchFilterGradient(backend, x, dy, info);
 

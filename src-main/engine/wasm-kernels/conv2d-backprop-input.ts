@@ -15,18 +15,8 @@
 import { backend_util } from '@tensorflow/tfjs';
 import type { Conv2DBackpropInputAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { transposedConv } from './transposed-conv';
-import { simdRoutines } from './simd-module';
-import {
-  asBackend,
-  free,
-  heapF32,
-  heapMemory,
-  heapOffset,
-  input,
-  markOwn,
-  type BackendWasm,
-  type KernelArgs,
-} from './wasm-util';
+import { backendSimd } from './simd-module';
+import { asBackend, free, heapF32, heapOffset, input, markOwn, type BackendWasm, type KernelArgs } from './wasm-util';
 
 /** W [KH,KW,Ci,Co] -> W' [KH,KW,Co,Ci], W'[a,b,o,c] = W[KH-1-a, KW-1-b, c, o] (small: a JS loop). */
 function flipAndSwap(backend: BackendWasm, filter: TensorInfo): TensorInfo {
@@ -94,8 +84,7 @@ function phaseSplit(
   const [pt, pl] = [info.padInfo.top, info.padInfo.left];
   const dx = backend.makeOutput([n, h, w, ci], 'float32');
   heapF32(backend, dx).fill(0);
-  const memory = ci % 4 === 0 ? heapMemory(backend) : null;
-  const simd = memory ? simdRoutines(memory) : null;
+  const simd = ci % 4 === 0 ? backendSimd(backend) : null;
   for (let fh = 0; fh < sh; fh++) {
     for (let fw = 0; fw < sw; fw++) {
       const [mh, mw] = [Math.ceil((kh - fh) / sh), Math.ceil((kw - fw) / sw)];

@@ -16,8 +16,8 @@
 // dx value of its windows, so when full windows tile the whole input there is no zero-fill.
 import { backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs';
-import { simdRoutines } from './simd-module';
-import { asBackend, heapF32, heapMemory, heapOffset, input, markOwn, type KernelArgs } from './wasm-util';
+import { backendSimd } from './simd-module';
+import { asBackend, heapF32, heapOffset, input, markOwn, type KernelArgs } from './wasm-util';
 
 function maxPoolGrad(args: KernelArgs): TensorInfo {
   const backend = asBackend(args);
@@ -41,8 +41,7 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
   const xv = heapF32(backend, x);
   const dyv = heapF32(backend, dy);
   const dxv = heapF32(backend, dx);
-  const memory = fh === 2 && fw === 2 && sh === 2 && sw === 2 && c % 4 === 0 ? heapMemory(backend) : null;
-  const simd = memory ? simdRoutines(memory) : null;
+  const simd = fh === 2 && fw === 2 && sh === 2 && sw === 2 && c % 4 === 0 ? backendSimd(backend) : null;
   if (!(simd && pt === 0 && pl === 0 && h === 2 * oh && w === 2 * ow)) dxv.fill(0);
   // Full windows of a row: q in [qFull0, qFull1) (columns 2q - pl and 2q - pl + 1 inside).
   const qFull0 = Math.ceil(pl / 2);

@@ -11,8 +11,8 @@
 // the stock kernel.
 import { util } from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { simdRoutines, type SimdRoutines } from './simd-module';
-import { free, heapF32, heapMemory, heapOffset, type BackendWasm } from './wasm-util';
+import { backendSimd, type SimdRoutines } from './simd-module';
+import { free, heapF32, heapOffset, type BackendWasm } from './wasm-util';
 
 /** Number of leading axes reduced when `axis` is exactly {0..k-1} with 0 < k < rank; else 0. */
 export function leadingAxesCount(axis: number | number[], shape: number[]): number {
@@ -37,8 +37,7 @@ export function reduceLeading(
   const r = util.sizeFromShape(x.shape.slice(0, k));
   const outShape = keepDims ? [...new Array<number>(k).fill(1), ...rest] : rest;
   const out = backend.makeOutput(outShape, 'float32');
-  const memory = c % 4 === 0 ? heapMemory(backend) : null;
-  const simd = memory ? simdRoutines(memory) : null;
+  const simd = c % 4 === 0 ? backendSimd(backend) : null;
   const acc = simd ? simdColumnSums(simd, backend, x, r, c) : jsColumnSums(heapF32(backend, x), r, c);
   if (mean && r > 0) for (let j = 0; j < c; j++) acc[j] /= r;
   heapF32(backend, out).set(acc);

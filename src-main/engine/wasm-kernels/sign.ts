@@ -5,18 +5,8 @@
 // (simd-module.ts) does four per instruction; a JavaScript loop finishes the last size % 4
 // elements, and the whole tensor where the routine is unavailable.
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
-import { simdRoutines } from './simd-module';
-import {
-  asBackend,
-  heapF32,
-  heapMemory,
-  heapOffset,
-  input,
-  markOwn,
-  runKernel,
-  sizeOf,
-  type KernelArgs,
-} from './wasm-util';
+import { backendSimd } from './simd-module';
+import { asBackend, heapF32, heapOffset, input, markOwn, runKernel, sizeOf, type KernelArgs } from './wasm-util';
 
 function sign(args: KernelArgs): TensorInfo {
   const backend = asBackend(args);
@@ -24,8 +14,7 @@ function sign(args: KernelArgs): TensorInfo {
   if (x.dtype !== 'float32') return runKernel(backend, 'Sign', { x });
   const out = backend.makeOutput(x.shape, 'float32');
   const n = sizeOf(x.shape);
-  const memory = heapMemory(backend);
-  const simd = memory ? simdRoutines(memory) : null;
+  const simd = backendSimd(backend);
   const vectorised = simd ? n - (n % 4) : 0;
   if (simd && vectorised > 0) simd.sign(heapOffset(backend, x), heapOffset(backend, out), vectorised * 4);
   const xv = heapF32(backend, x);

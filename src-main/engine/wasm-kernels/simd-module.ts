@@ -12,6 +12,8 @@
 // preconditions and keep a JavaScript path for everything else. Numerics are checked against
 // the cpu backend in test/engine/wasm-kernels.test.ts.
 
+import { heapMemory, type BackendWasm } from './wasm-util';
+
 // ---- a minimal encoder -------------------------------------------------------------------
 
 function uleb(n: number): number[] {
@@ -498,7 +500,7 @@ const instances = new WeakMap<WebAssembly.Memory, SimdRoutines | null>();
  * The routines bound to `memory`, or null where this engine cannot run them (no SIMD in
  * its WebAssembly): callers then keep their JavaScript path.
  */
-export function simdRoutines(memory: WebAssembly.Memory): SimdRoutines | null {
+function simdRoutines(memory: WebAssembly.Memory): SimdRoutines | null {
   if (instances.has(memory)) return instances.get(memory) ?? null;
   let routines: SimdRoutines | null = null;
   try {
@@ -510,4 +512,10 @@ export function simdRoutines(memory: WebAssembly.Memory): SimdRoutines | null {
   }
   instances.set(memory, routines);
   return routines;
+}
+
+/** The routines on the wasm backend's heap, or null where they cannot run (callers keep a JavaScript path). */
+export function backendSimd(backend: BackendWasm): SimdRoutines | null {
+  const memory = heapMemory(backend);
+  return memory ? simdRoutines(memory) : null;
 }
