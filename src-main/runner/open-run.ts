@@ -6,11 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { canonicalSpecJson, type AuditSpec } from '../../src-shared/audit/spec';
 import { AuditError } from '../engine/errors';
 import type { AuditStore, CalibrationRecord } from '../store/types';
+import { newId } from '../store/ids';
 import { planJobs } from './plan';
+import { inputPublisher } from './queue/inputs';
+import { pathsUnder } from './queue/shared-paths';
 import type { RunAuditOptions } from './run-audit';
 
 export function specHash(spec: AuditSpec): string {
@@ -40,6 +43,9 @@ export function openRun(opts: RunAuditOptions): { runId: string; resumed: boolea
       hint: 'List runs with `ownership-audit runs list`.',
     });
   const reuse = reusedCalibration(store, (asked?.spec ?? opts.spec) as AuditSpec);
+  // A distributed run lives in the shared location, where every worker can reach it.
+  const shared = opts.distributed?.sharedRoot;
+  const newRunId = newId('r');
   const { run, resumed, previous } = store.claimRun({
     pid: process.pid,
     runId: opts.resumeRunId,
@@ -52,17 +58,27 @@ export function openRun(opts: RunAuditOptions): { runId: string; resumed: boolea
       specHash: hash,
       backend: opts.backend,
       versions: versions(),
-      workDir: undefined,
+      ...(shared ? { id: newRunId, workDir: join(shared, 'runs', newRunId) } : {}),
     },
   });
   try {
+    if (shared && pathsUnder(run.workDir, shared).length === 0)
+      throw new AuditError(
+        'INVALID_ARGUMENT',
+        `Run ${run.id} keeps its files in ${run.workDir}, outside the shared location`,
+        {
+          hint: 'Resume it without --queue, or start a new run with --fresh to distribute it.',
+        },
+      );
+    const publisher = shared ? inputPublisher(shared) : undefined;
     const spec = (resumed ? run.spec : opts.spec) as AuditSpec;
     const planned = planJobs(spec, {
       workDir: run.workDir || join(opts.home, 'runs', run.id),
       runId: run.id,
       baseDir: opts.baseDir,
-      calibration: reuse ? { filePath: reuse.filePath } : undefined,
-      artifacts: join(opts.home, 'artifacts'),
+      calibration: reuse ? { filePath: sharedCalibration(reuse.filePath, publisher?.map) } : undefined,
+      artifacts: join(shared ?? opts.home, 'artifacts'),
+      ...(publisher ? { inputs: publisher.map } : {}),
     });
     store.transaction(() => {
       const existing = new Set(store.listJobs(run.id).map((j) => j.key));
@@ -73,6 +89,10 @@ export function openRun(opts: RunAuditOptions): { runId: string; resumed: boolea
       // Jobs left running by a dead runner (their attempt not counted), and those that
       // failed or were cancelled last time, run again.
       store.resetInterruptedJobs(run.id);
+      if (opts.distributed && publisher)
+        store.updateRun(run.id, {
+          distributed: { queue: opts.distributed.queue, shared: opts.distributed.sharedRoot, inputs: publisher.refs() },
+        });
       for (const j of store.listJobs(run.id)) {
         if (j.status === 'failed' || j.status === 'cancelled')
           store.updateJob(run.id, j.key, { status: 'pending', attempts: 0, errorCode: null, errorMessage: null });
@@ -95,4 +115,9 @@ function reusedCalibration(store: AuditStore, spec: AuditSpec): CalibrationRecor
       hint: 'List calibrations with `ownership-audit runs calibrations list`, or calibrate in this run instead.',
     });
   return found;
+}
+
+/** A reused calibration's file, in its published folder (with its fingerprints) for a distributed run. */
+function sharedCalibration(filePath: string, publish: ((path: string) => string) | undefined): string {
+  return publish ? join(publish(dirname(filePath)), basename(filePath)) : filePath;
 }

@@ -64,6 +64,8 @@ export interface PlanContext {
   calibration?: { filePath: string };
   /** The home's artifact store (`<home>/artifacts`): reference jobs reuse what earlier audits trained. */
   artifacts?: string;
+  /** Where an input (an absolute path the spec names) is read from: a distributed run's published copy. */
+  inputs?: (path: string) => string;
 }
 
 /** The partition seed of every victim and attacker partition an audit plans: the two halves come from one split. */
@@ -97,7 +99,7 @@ export function planJobs(spec: AuditSpec, ctx: PlanContext): PlannedJob[] {
     });
   }
   const W = resolve(ctx.workDir);
-  const abs = (p: string): string => resolve(ctx.baseDir, p);
+  const abs = (p: string): string => (ctx.inputs ? ctx.inputs(resolve(ctx.baseDir, p)) : resolve(ctx.baseDir, p));
   const trained = 'train' in spec.victim ? spec.victim.train : undefined;
   const p: Planning = {
     spec,

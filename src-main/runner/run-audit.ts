@@ -21,6 +21,8 @@ import { defaultWorkers, openRun, specHash } from './open-run';
 import { recordResult } from './record-result';
 import { loadResultsTable } from './results';
 import { estimateEta, readyJobs } from './scheduler';
+import type { DistributedRun } from './queue/distributed-run';
+import type { RemoteHandle } from './queue/dispatcher';
 import { JobFailure, startWorker, type WorkerHandle, type WorkerLauncher } from './worker-process';
 
 export type RunEvent =
@@ -69,6 +71,11 @@ export interface RunAuditOptions {
   launchWorker?: WorkerLauncher;
   /** Attempts per job when its worker crashes (a typed error is not retried). Default 2. */
   maxAttempts?: number;
+  /**
+   * A distributed run (`run --queue`): jobs go to the queue's workers instead of local
+   * processes, and the run's folder and artifacts live in the shared location.
+   */
+  distributed?: DistributedRun;
   onEvent?: (e: RunEvent) => void;
 }
 
@@ -94,9 +101,13 @@ export { defaultWorkers, processAlive, specHash };
 export function startAudit(opts: RunAuditOptions): AuditHandle {
   const { store } = opts;
   const { runId, resumed } = openRun(opts);
-  const workers = Math.max(1, opts.workers ?? defaultWorkers(opts.backend));
+  const { distributed } = opts;
+  // Distributed: every ready job is enqueued (the queue balances them over its workers);
+  // `workers` then only sizes the ETA.
+  const workers = Math.max(1, opts.workers ?? (distributed ? 1 : defaultWorkers(opts.backend)));
+  const slots = distributed ? Number.POSITIVE_INFINITY : workers;
   const maxAttempts = opts.maxAttempts ?? 2;
-  const running = new Map<string, WorkerHandle>();
+  const running = new Map<string, WorkerHandle | RemoteHandle>();
   const cancelledJobs = new Set<string>();
   let stopping: 'paused' | 'cancelled' | undefined;
   const sessionStart = Date.now();
@@ -198,7 +209,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
           }
         }
         if (!stopping) {
-          for (const j of readyJobs(jobs(), running.size, workers)) launch(j);
+          for (const j of readyJobs(jobs(), running.size, slots)) launch(j);
         }
         if (running.size === 0) finish();
       } catch (e) {
@@ -221,40 +232,43 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
       emitJob(j, 'running', attempt);
       jobLog(j.key, `attempt ${attempt} started`);
       const started = Date.now();
-      const handle = startWorker(
-        { ...storedJob(j), deps },
-        {
-          entry: opts.workerEntry,
-          args: opts.workerArgs,
-          backend: opts.backend,
-          launch: opts.launchWorker,
-          onLog: (message) => jobLog(j.key, message),
-          onProgress: (event) => {
-            // The worker's pid rides along so that monitors (and the crash tests) can find it.
-            store.updateJob(runId, j.key, { progress: { ...event, pid: handle.pid } });
-            // Losses are kept with the run, so a finished run shows its curves too.
-            store.addLossPoints(
-              runId,
-              j.key,
-              Object.entries(event.values ?? {})
-                .filter(([k, v]) => isLossKey(k) && Number.isFinite(v))
-                .map(([series, value]) => ({ series, iteration: event.iteration, value })),
-            );
-            const { all: now, done: finished } = counts();
-            emit({
-              type: 'progress',
-              runId,
-              key: j.key,
-              kind: jobKindOf(j),
-              label: j.label,
-              event,
-              done: finished,
-              total: now.length,
-              etaSeconds: estimateEta(now, workers),
-            });
-          },
-        },
-      );
+      const onLog = (message: string) => jobLog(j.key, message);
+      const onProgress = (event: ProgressEvent) => {
+        // The worker's pid rides along so that monitors (and the crash tests) can find it.
+        store.updateJob(runId, j.key, { progress: { ...event, pid: handle.pid } });
+        // Losses are kept with the run, so a finished run shows its curves too.
+        store.addLossPoints(
+          runId,
+          j.key,
+          Object.entries(event.values ?? {})
+            .filter(([k, v]) => isLossKey(k) && Number.isFinite(v))
+            .map(([series, value]) => ({ series, iteration: event.iteration, value })),
+        );
+        const { all: now, done: finished } = counts();
+        emit({
+          type: 'progress',
+          runId,
+          key: j.key,
+          kind: jobKindOf(j),
+          label: j.label,
+          event,
+          done: finished,
+          total: now.length,
+          etaSeconds: estimateEta(now, workers),
+        });
+      };
+      const input = { ...storedJob(j), deps };
+      const handle: WorkerHandle | RemoteHandle = distributed
+        ? distributed.dispatcher.dispatch({ runId, key: j.key, attempt, job: input, onLog, onProgress })
+        : startWorker(input, {
+            entry: opts.workerEntry,
+            args: opts.workerArgs,
+            backend: opts.backend,
+            launch: opts.launchWorker,
+            onLog,
+            onProgress,
+          });
+      const remote = distributed ? (handle as RemoteHandle) : undefined;
       running.set(j.key, handle);
       handle.result.then(
         (result) => {
@@ -262,15 +276,28 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
           const seconds = (Date.now() - started) / 1000;
           jobLog(j.key, `done in ${seconds.toFixed(1)} s`);
           try {
-            recordResult(store, runId, j, result);
-            store.updateJob(runId, j.key, {
-              status: 'done',
-              result,
-              finishedAt: new Date().toISOString(),
-              seconds,
-              errorCode: null,
-              errorMessage: null,
+            const details = remote?.details();
+            if (details && details.ranOn.backend !== opts.backend)
+              jobLog(
+                j.key,
+                `computed on ${details.ranOn.backend}, not the run's ${opts.backend} (${details.ranOn.id})`,
+              );
+            store.transaction(() => {
+              // At-least-once delivery: an outcome for an attempt already recorded is ignored.
+              const now = store.getJob(runId, j.key);
+              if (now?.status !== 'running' || now.attempts !== attempt) return;
+              recordResult(store, runId, j, result);
+              store.updateJob(runId, j.key, {
+                status: 'done',
+                result,
+                finishedAt: new Date().toISOString(),
+                seconds,
+                errorCode: null,
+                errorMessage: null,
+                ...(details ? { ranOn: details.ranOn, outputs: details.wrote } : {}),
+              });
             });
+            remote?.recorded();
             emitJob(j, 'done', attempt);
           } catch (e) {
             const message = e instanceof Error ? e.message : String(e);
@@ -317,6 +344,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
             });
             emitJob(j, 'failed', attempt, f.error.message);
           }
+          remote?.recorded();
           pump();
         },
       );

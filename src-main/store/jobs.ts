@@ -18,9 +18,11 @@ const JOB_COLUMNS = {
   errorMessage: 'error_message',
   result: 'result_json',
   progress: 'progress_json',
+  ranOn: 'ran_on_json',
+  outputs: 'outputs_json',
 } as const satisfies Record<keyof JobPatch, string>;
 
-const JSON_JOB_FIELDS = new Set<string>(['result', 'progress']);
+const JSON_JOB_FIELDS = new Set<string>(['result', 'progress', 'ranOn', 'outputs']);
 
 /**
  * Adds the run's planned jobs as 'pending'. Jobs already recorded under the same key keep

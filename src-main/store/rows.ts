@@ -57,6 +57,7 @@ export interface RunRow {
   wall_seconds: number;
   owner_pid: number | null;
   error: string | null;
+  distributed_json: string | null;
 }
 
 export function runFromRow(r: RunRow): RunRecord {
@@ -76,6 +77,7 @@ export function runFromRow(r: RunRow): RunRecord {
     wallSeconds: r.wall_seconds,
     ownerPid: r.owner_pid,
     error: r.error,
+    distributed: fromJson(r.distributed_json),
   };
 }
 
@@ -96,6 +98,8 @@ export interface JobRow {
   error_message: string | null;
   result_json: string | null;
   progress_json: string | null;
+  ran_on_json: string | null;
+  outputs_json: string | null;
 }
 
 export function jobFromRow(r: JobRow): JobRecord {
@@ -116,6 +120,8 @@ export function jobFromRow(r: JobRow): JobRecord {
     errorMessage: r.error_message,
     result: fromJson(r.result_json),
     progress: fromJson(r.progress_json),
+    ranOn: fromJson(r.ran_on_json),
+    outputs: fromJson(r.outputs_json),
   };
 }
 

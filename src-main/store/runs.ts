@@ -20,7 +20,11 @@ const RUN_COLUMNS = {
   wallSeconds: 'wall_seconds',
   ownerPid: 'owner_pid',
   error: 'error',
+  workDir: 'work_dir',
+  distributed: 'distributed_json',
 } as const satisfies Record<keyof RunPatch, string>;
+
+const JSON_RUN_FIELDS = new Set<string>(['distributed']);
 
 export function createRun(db: Db, r: NewRun): RunRecord {
   const insert =
@@ -78,7 +82,7 @@ export function findResumableRun(db: Db, specHash: string): RunRecord | undefine
 }
 
 export function updateRun(db: Db, id: string, patch: RunPatch): void {
-  const { sql, params } = setClause(patch, RUN_COLUMNS);
+  const { sql, params } = setClause(patch, RUN_COLUMNS, JSON_RUN_FIELDS);
   const changes = sql
     ? db.stmt(`UPDATE runs SET ${sql} WHERE id = @id`).run({ ...params, id }).changes
     : (db.stmt('SELECT count(*) AS n FROM runs WHERE id = ?').get(id) as { n: number }).n;

@@ -31,6 +31,8 @@ export interface RunRecord {
   /** Process that currently drives the run (null when none). */
   ownerPid: number | null;
   error: string | null;
+  /** A run driven through a queue: its URL (password removed), shared location and input hashes; null when local. */
+  distributed: unknown;
 }
 
 export interface NewJob {
@@ -55,6 +57,10 @@ export interface JobRecord extends NewJob {
   result: unknown;
   /** Last progress event (JSON), for monitors. */
   progress: unknown;
+  /** The queue worker that ran it (host, backend, version); null for a local worker. */
+  ranOn: unknown;
+  /** Hashes of what it wrote to a distributed run's shared location; null for a local run. */
+  outputs: unknown;
 }
 
 export interface LossPoint {
@@ -155,7 +161,18 @@ export interface AuditStore {
   updateRun(
     id: string,
     patch: Partial<
-      Pick<RunRecord, 'status' | 'backend' | 'startedAt' | 'finishedAt' | 'wallSeconds' | 'ownerPid' | 'error'>
+      Pick<
+        RunRecord,
+        | 'status'
+        | 'backend'
+        | 'startedAt'
+        | 'finishedAt'
+        | 'wallSeconds'
+        | 'ownerPid'
+        | 'error'
+        | 'workDir'
+        | 'distributed'
+      >
     >,
   ): void;
   /**
@@ -187,6 +204,8 @@ export interface AuditStore {
         | 'errorMessage'
         | 'result'
         | 'progress'
+        | 'ranOn'
+        | 'outputs'
       >
     >,
   ): void;

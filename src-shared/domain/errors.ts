@@ -43,6 +43,12 @@ export const AUDIT_ERROR_CODES = [
   'EVIDENCE_MISMATCH',
   /** Recorded answers (verify --responses) that do not fit the queries: missing sets, shapes, values. */
   'RESPONSES_INVALID',
+  /** `--queue`: Redis cannot be reached, or refused the password. */
+  'QUEUE_UNREACHABLE',
+  /** A queued job from a coordinator of another version (or another queue protocol). */
+  'QUEUE_VERSION',
+  /** A file another job wrote to the shared location does not match the hash recorded when it was written. */
+  'ARTIFACT_MISMATCH',
 ] as const;
 export type AuditErrorCode = (typeof AUDIT_ERROR_CODES)[number];
 

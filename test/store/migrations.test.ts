@@ -105,9 +105,9 @@ const V1_COLUMNS: Record<string, string[]> = {
 };
 
 describe('migrations', () => {
-  it('are numbered 1, 2, ... and the latest is 5', () => {
-    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5]);
-    expect(LATEST_VERSION).toBe(5);
+  it('are numbered 1, 2, ... and the latest is 6', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(LATEST_VERSION).toBe(6);
   });
 
   it('live one per file, NNN-what-it-does.ts, listed in the order of their numbers', async () => {
@@ -196,7 +196,7 @@ describe('migrations', () => {
     db.pragma('foreign_keys = ON');
     migrate(db, 4);
     const before = db.prepare(`SELECT type, name, sql FROM sqlite_schema ORDER BY name`).all();
-    expect(migrate(db)).toEqual([5]);
+    expect(migrate(db, 5)).toEqual([5]);
     expect(userVersion(db)).toBe(5);
     expect(columns(db, 'loss_points')).toEqual(['run_id', 'job_key', 'series', 'iteration', 'value']);
     const after = db.prepare(
@@ -210,6 +210,27 @@ describe('migrations', () => {
     db.prepare(`INSERT INTO loss_points VALUES ('r-1', 'attack:a', 'loss', 10, 0.5)`).run();
     db.prepare(`DELETE FROM runs WHERE id = 'r-1'`).run();
     expect(db.prepare(`SELECT COUNT(*) AS n FROM loss_points`).get()).toEqual({ n: 0 });
+    db.close();
+  });
+
+  it('migration 6 adds the distributed-run columns (null for existing rows) and nothing else', () => {
+    const db = new Database(':memory:');
+    migrate(db, 5);
+    const runsBefore = columns(db, 'runs');
+    const jobsBefore = columns(db, 'jobs');
+    const others = () =>
+      db.prepare(`SELECT type, name, sql FROM sqlite_schema WHERE name NOT IN ('runs', 'jobs') ORDER BY name`).all();
+    const before = others();
+    db.prepare(
+      `INSERT INTO runs (id, name, spec_json, spec_hash, status, backend, versions_json, work_dir, created_at)
+      VALUES ('r-1', 'x', '{}', 'h', 'completed', 'wasm', '{}', '/w', '2026-01-01T00:00:00.000Z')`,
+    ).run();
+    expect(migrate(db)).toEqual([6]);
+    expect(userVersion(db)).toBe(6);
+    expect(columns(db, 'runs')).toEqual([...runsBefore, 'distributed_json']);
+    expect(columns(db, 'jobs')).toEqual([...jobsBefore, 'ran_on_json', 'outputs_json']);
+    expect(others()).toEqual(before);
+    expect(db.prepare(`SELECT distributed_json FROM runs`).get()).toEqual({ distributed_json: null });
     db.close();
   });
 
@@ -236,7 +257,7 @@ describe('openStore and the schema version', () => {
     const file = path.join(dir(), 'nested', 'audit.db');
     const store = track(openStore(file));
     expect(store.path).toBe(file);
-    expect(store.schemaVersion()).toBe(5);
+    expect(store.schemaVersion()).toBe(6);
     expect(store.integrityCheck()).toBe('ok');
     const raw = new Database(file, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -249,7 +270,7 @@ describe('openStore and the schema version', () => {
     const spies = MIGRATIONS.map((m) => vi.spyOn(m, 'up'));
     try {
       const store = track(openStore(file));
-      expect(store.schemaVersion()).toBe(5);
+      expect(store.schemaVersion()).toBe(6);
       for (const s of spies) expect(s).not.toHaveBeenCalled();
     } finally {
       for (const s of spies) s.mockRestore();
@@ -266,7 +287,7 @@ describe('openStore and the schema version', () => {
     ).run();
     db.close();
     const store = track(openStore(file));
-    expect(store.schemaVersion()).toBe(5);
+    expect(store.schemaVersion()).toBe(6);
     expect(store.getRun('r-old')?.status).toBe('paused');
     expect(store.listReports('r-old')).toEqual([]);
   });
@@ -304,15 +325,16 @@ describe('openStore and the schema version', () => {
     db.close();
 
     const store = track(openStore(file));
-    expect(store.schemaVersion()).toBe(5);
+    expect(store.schemaVersion()).toBe(6);
     expect(store.integrityCheck()).toBe('ok');
     const after = new Database(file, { readonly: true });
     expect(tables(after)).not.toContain('models');
     expect(tables(after)).not.toContain('datasets');
-    // Every row stays; runs gain migration 4's empty heartbeat column.
+    // Every row stays; runs gain migration 4's empty heartbeat column, runs and jobs migration 6's empty distributed columns.
     expect(dump(after)).toEqual({
       ...before,
-      runs: (before.runs as object[]).map((r) => ({ ...r, owner_heartbeat_at: null })),
+      runs: (before.runs as object[]).map((r) => ({ ...r, owner_heartbeat_at: null, distributed_json: null })),
+      jobs: (before.jobs as object[]).map((j) => ({ ...j, ran_on_json: null, outputs_json: null })),
     });
     expect(after.pragma('foreign_key_check')).toEqual([]);
     after.close();

@@ -137,6 +137,8 @@ describe('jobs', () => {
       errorMessage: null,
       result: null,
       progress: null,
+      ranOn: null,
+      outputs: null,
     });
     expect(store.getJob(run.id, 'calibrate')?.payload).toBeNull();
     expect(store.getJob(run.id, 'nope')).toBeUndefined();

@@ -19,6 +19,8 @@ import { preflightSpec } from '../spec-preflight';
 import { emit, fail, progress } from '../output';
 import { DEMO_DATASET, DEMO_VICTIM } from '../paths';
 import { runFalseClaims } from '../../report/false-claims';
+import { listQueueWorkers, openDistributedRun, type DistributedRun } from '../../runner/queue/distributed-run';
+import { appVersion } from '../../runner/queue/protocol';
 import { formatRunTable, runFrontier, runTableJson } from './runs';
 
 interface RunFlags {
@@ -29,6 +31,8 @@ interface RunFlags {
   workers?: number;
   home?: string;
   json?: boolean;
+  queue?: string;
+  shared?: string;
 }
 
 function loadSpec(file: string | undefined, f: RunFlags): { spec: AuditSpec; baseDir: string } {
@@ -127,9 +131,22 @@ export function registerRun(program: Command): void {
       'data folder with the run history (default: env OWNERSHIP_AUDIT_HOME or the per-user app data folder)',
     )
     .option('--json', 'print { runId, status, rows } as JSON')
+    .option(
+      '--queue <url>',
+      'distribute the jobs over `ownership-audit worker` processes on other machines through Redis (redis://HOST:PORT or rediss://:PASSWORD@HOST:PORT)',
+    )
+    .option(
+      '--shared <dir>',
+      'with --queue: the folder every worker mounts (network filesystem) where the run keeps its files and artifacts',
+    )
     .action(async (file: string | undefined, f: RunFlags) => {
       const mode = { json: Boolean(f.json) };
+      let distributed: DistributedRun | undefined;
       try {
+        if (Boolean(f.queue) !== Boolean(f.shared))
+          throw new AuditError('INVALID_ARGUMENT', '--queue and --shared go together', {
+            hint: 'A distributed run needs the queue (--queue redis://HOST:PORT) and the folder every worker mounts (--shared DIR).',
+          });
         const home = resolveHome(f.home);
         const store = openStore(databasePath(home));
         try {
@@ -154,6 +171,21 @@ export function registerRun(program: Command): void {
             preflightSpec(spec, { store, home, baseDir }, file);
           }
           const backend = await initBackend(program.opts<{ backend?: string }>().backend);
+          if (f.queue && f.shared) {
+            distributed = await openDistributedRun({
+              url: f.queue,
+              sharedRoot: f.shared,
+              store,
+              backend: backend.backend,
+            });
+            const workers = await listQueueWorkers(distributed.connection);
+            const own = workers.filter((w) => w.version === appVersion());
+            progress(
+              `queue ${distributed.queue}: ${own.length} worker(s) of this version online${own.length ? '' : '; jobs wait until one starts (`ownership-audit worker --queue ...`)'}`,
+            );
+            for (const w of workers.filter((x) => x.version !== appVersion()))
+              progress(`  worker ${w.id} runs version ${w.version}: it will not take this run's jobs`);
+          }
           const handle = startAudit({
             store,
             home,
@@ -165,6 +197,7 @@ export function registerRun(program: Command): void {
             resumeRunId: f.resume,
             fresh: f.new,
             onEvent: progressPrinter(),
+            ...(distributed ? { distributed } : {}),
           });
           let interrupts = 0;
           const onSignal = () => {
@@ -194,6 +227,7 @@ export function registerRun(program: Command): void {
           if (r.status !== 'completed') process.exitCode = r.status === 'paused' || r.status === 'cancelled' ? 130 : 3;
         } finally {
           store.close();
+          await distributed?.close();
         }
       } catch (e) {
         fail(mode, e);

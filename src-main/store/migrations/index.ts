@@ -14,12 +14,20 @@ import { migration002 } from './002-reports-resumable-run-index';
 import { migration003 } from './003-drop-models-datasets';
 import { migration004 } from './004-run-owner-heartbeat';
 import { migration005 } from './005-job-loss-curves';
+import { migration006 } from './006-distributed-runs';
 import type { Migration } from './types';
 
 export type { Migration } from './types';
 
 /** Every migration, in landing order (one file each, numbered as they landed). */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005];
+export const MIGRATIONS: readonly Migration[] = [
+  migration001,
+  migration002,
+  migration003,
+  migration004,
+  migration005,
+  migration006,
+];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

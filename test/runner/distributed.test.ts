@@ -1,0 +1,263 @@
+/**
+ * Issue 21: an audit distributed through BullMQ on Redis. Debian's redis-server runs on a
+ * loopback port (installed by .ci/run and the README's system packages; where it is absent
+ * this file is skipped and says so). Three `worker --queue` processes with separate homes
+ * share one folder; the coordinator is `run --queue`. During the smoke audit one worker and
+ * then the coordinator are killed with -9 and the coordinator is started again: the table
+ * must equal the local runner's for the same seeds, and every job must be recorded once.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { databasePath, openStore } from '../../src-main/store';
+import type { AuditStore } from '../../src-main/store/types';
+import { STEP_CEILING_MS } from '../helpers/ceilings';
+
+const CLI = resolve('dist/cli.cjs');
+const REDIS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
+if (!REDIS)
+  console.warn('distributed.test.ts skipped: redis-server is not installed (Debian: apt install redis-server)');
+
+let root: string;
+let port: number;
+let redis: ChildProcess | undefined;
+const children: ChildProcess[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() - t0 > STEP_CEILING_MS) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function withStore<T>(home: string, fn: (s: AuditStore) => T): T {
+  const s = openStore(databasePath(home));
+  try {
+    return fn(s);
+  } finally {
+    s.close();
+  }
+}
+
+const queueUrl = () => `redis://127.0.0.1:${port}`;
+
+function startWorker(n: number): ChildProcess {
+  const home = join(root, `worker-${n}`);
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      '--backend',
+      'wasm',
+      'worker',
+      '--queue',
+      queueUrl(),
+      '--shared',
+      join(root, 'shared'),
+      '--lock-seconds',
+      '2',
+    ],
+    { env: { ...process.env, OWNERSHIP_AUDIT_HOME: home }, stdio: 'ignore' },
+  );
+  children.push(child);
+  return child;
+}
+
+function coordinatorArgs(): string[] {
+  return [
+    CLI,
+    '--backend',
+    'wasm',
+    'run',
+    '--preset',
+    'smoke',
+    '--queue',
+    queueUrl(),
+    '--shared',
+    join(root, 'shared'),
+    '--json',
+  ];
+}
+
+interface Row {
+  label: string;
+  ownership: unknown;
+  metrics: Record<string, unknown>;
+  fidelity?: unknown;
+}
+
+/** The table without wall-clock figures (seconds differ between any two runs). */
+function comparable(rows: Row[]): unknown {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v && typeof v === 'object')
+      return Object.fromEntries(
+        Object.entries(v)
+          .filter(([k]) => k !== 'seconds')
+          .map(([k, x]) => [k, strip(x)]),
+      );
+    return v;
+  };
+  return strip(rows);
+}
+
+/** Every number of `b` within `tol` of `a`, every other value identical. */
+function expectClose(a: unknown, b: unknown, path = 'rows'): void {
+  if (typeof a === 'number' && typeof b === 'number') {
+    expect(Math.abs(a - b), `${path}: ${a} vs ${b}`).toBeLessThanOrEqual(1e-6);
+  } else if (a && typeof a === 'object') {
+    expect(b && typeof b === 'object', path).toBe(true);
+    expect(Object.keys(b as object).sort(), path).toEqual(Object.keys(a).sort());
+    for (const [k, v] of Object.entries(a)) expectClose(v, (b as Record<string, unknown>)[k], `${path}.${k}`);
+  } else expect(b, path).toEqual(a);
+}
+
+describe.skipIf(!REDIS)('a distributed audit (BullMQ on Redis)', () => {
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'oa-dist-'));
+    mkdirSync(join(root, 'shared'));
+    port = await freePort();
+    redis = spawn(
+      REDIS as string,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    await waitFor('redis-server to answer', async () => {
+      const c = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      c.on('error', () => {});
+      try {
+        await c.connect();
+        return (await c.ping()) === 'PONG' ? true : undefined;
+      } catch {
+        return undefined;
+      } finally {
+        c.disconnect();
+      }
+    });
+  });
+  afterAll(() => {
+    for (const c of children) c.kill('SIGKILL');
+    redis?.kill('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('gives the local table for the same seeds, with a worker and the coordinator each killed with -9 during it', async () => {
+    // The local runner's table, for comparison.
+    const localHome = join(root, 'local');
+    const local = spawnSync(process.execPath, [CLI, '--backend', 'wasm', 'run', '--preset', 'smoke', '--json'], {
+      env: { ...process.env, OWNERSHIP_AUDIT_HOME: localHome },
+      encoding: 'utf8',
+      timeout: STEP_CEILING_MS,
+    });
+    expect(local.status, local.stderr.slice(-2000)).toBe(0);
+    const localRows = (JSON.parse(local.stdout.trim().split('\n').pop() as string) as { rows: Row[] }).rows;
+
+    const workers = [1, 2, 3].map(startWorker);
+    const home = join(root, 'coordinator');
+    const first = spawn(process.execPath, coordinatorArgs(), {
+      env: { ...process.env, OWNERSHIP_AUDIT_HOME: home },
+      stdio: 'ignore',
+    });
+    children.push(first);
+    const watch = new Redis(port, '127.0.0.1');
+    try {
+      // Kill the worker that runs an attack, mid-job.
+      const victim = await waitFor('a worker running an attack', async () => {
+        const keys = await watch.keys('ownership-audit:workers:*');
+        const infos = (await Promise.all(keys.map((k) => watch.get(k)))).flatMap((v) =>
+          v ? [JSON.parse(v) as { id: string; pid: number; current: string | null }] : [],
+        );
+        return infos.find((w) => w.current?.includes('|attack~'));
+      });
+      const killedWorker = workers.find((w) => w.pid === victim.pid);
+      expect(killedWorker, 'the busy worker is one of ours').toBeDefined();
+      process.kill(victim.pid, 'SIGKILL');
+      const killedJob = victim.current as string;
+
+      // Then the coordinator, once a job is recorded and before the run ends.
+      const runId = await waitFor('the coordinator to record a job', () =>
+        existsSync(databasePath(home))
+          ? withStore(home, (s) => {
+              const run = s.listRuns({ name: 'smoke' })[0];
+              return run && s.listJobs(run.id).some((j) => j.status === 'done') ? run.id : undefined;
+            })
+          : undefined,
+      );
+      first.kill('SIGKILL');
+      await new Promise((r) => (first.exitCode !== null || first.signalCode ? r(null) : first.once('exit', r)));
+      const before = withStore(home, (s) => s.listJobs(runId));
+      expect(
+        before.some((j) => j.status !== 'done'),
+        'the coordinator died mid-run',
+      ).toBe(true);
+
+      // The same command again resumes the run from the store and the queue.
+      const again = spawnSync(process.execPath, coordinatorArgs(), {
+        env: { ...process.env, OWNERSHIP_AUDIT_HOME: home },
+        encoding: 'utf8',
+        timeout: STEP_CEILING_MS,
+      });
+      expect(again.status, again.stderr.slice(-3000)).toBe(0);
+      const out = JSON.parse(again.stdout.trim().split('\n').pop() as string) as {
+        runId: string;
+        status: string;
+        rows: Row[];
+      };
+      expect(out.runId).toBe(runId);
+      expect(out.status).toBe('completed');
+      expect(out.rows.map((r) => r.label)).toEqual(localRows.map((r) => r.label));
+      expectClose(comparable(localRows), comparable(out.rows));
+
+      withStore(home, (s) => {
+        expect(s.integrityCheck()).toBe('ok');
+        const jobs = s.listJobs(runId);
+        expect(jobs.every((j) => j.status === 'done')).toBe(true);
+        // Jobs finished before the coordinator died were not redone.
+        for (const j of before.filter((x) => x.status === 'done'))
+          expect(jobs.find((x) => x.key === j.key)?.finishedAt).toBe(j.finishedAt);
+        // Every job records the worker that ran it; the killed worker finished none of its job.
+        const killedKey = jobs.find((j) => killedJob.includes(j.key.replace(/:/g, '~')))?.key;
+        expect(killedKey).toBeDefined();
+        const ranOn = jobs.find((j) => j.key === killedKey)?.ranOn as { pid: number; backend: string } | null;
+        expect(ranOn?.pid).not.toBe(victim.pid);
+        for (const j of jobs) expect((j.ranOn as { backend?: string } | null)?.backend).toBe('wasm');
+        // What each job wrote to the shared location is hashed for the jobs that read it.
+        const attack = jobs.find((j) => j.kind === 'attack');
+        expect((attack?.outputs as { sha256: string }[]).length).toBeGreaterThan(0);
+        const run = s.getRun(runId);
+        expect(run?.workDir.startsWith(join(root, 'shared'))).toBe(true);
+        expect((run?.distributed as { queue: string }).queue).toBe(`${queueUrl()}`);
+      });
+      // Recorded jobs are removed from the queue: nothing of this run is left in Redis.
+      const leftover = (await watch.keys('ownership-audit:*')).filter((k) => k.includes(runId));
+      expect(leftover).toEqual([]);
+    } finally {
+      watch.disconnect();
+      for (const w of workers) w.kill('SIGTERM');
+    }
+    // A stopped worker deregisters.
+    await waitFor('the workers to stop', () =>
+      workers.every((w) => w.exitCode !== null || w.signalCode) ? true : undefined,
+    );
+  });
+});
