@@ -8,6 +8,8 @@
  * in the worker processes it starts, so the host only records results and forwards events.
  * Active runs are kept by id so that pause, cancel and cancelJob reach them.
  */
+import { distributedRecord } from '../runner/queue/run-record';
+import { runWorkers } from '../runner/queue/run-workers';
 import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -322,6 +324,8 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
           workDir: run.workDir,
         },
         jobs: jobs.map(jobView),
+        distributed: distributedView(run.distributed),
+        workers: runWorkers(jobs),
         table: loadResultsTable(store, runId),
         trajectories: loadTrajectories(store, runId),
         curves,
@@ -446,4 +450,10 @@ export function createAuditService(opts: AuditServiceOptions): AuditService {
       if (ownStore) store.close();
     },
   };
+}
+
+/** Where a distributed run's queue and shared folder are, for the app (null for a local run). */
+function distributedView(value: unknown): RunDetail['distributed'] {
+  const d = distributedRecord(value);
+  return d ? { queue: d.queue, shared: d.shared } : null;
 }

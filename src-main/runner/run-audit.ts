@@ -273,10 +273,11 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
       handle.result.then(
         (result) => {
           running.delete(j.key);
-          const seconds = (Date.now() - started) / 1000;
+          const details = remote?.details();
+          // A queued job's time is its time on the worker, not its wait in the queue.
+          const seconds = details?.seconds ?? (Date.now() - started) / 1000;
           jobLog(j.key, `done in ${seconds.toFixed(1)} s`);
           try {
-            const details = remote?.details();
             if (details && details.ranOn.backend !== opts.backend)
               jobLog(
                 j.key,

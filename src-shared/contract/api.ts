@@ -186,8 +186,24 @@ export interface JobView {
   progress: { stage?: string; iteration?: number; total?: number; values?: Record<string, number> } | null;
 }
 
+/** A queue worker that worked on a distributed run, as the run's jobs recorded it. */
+export interface WorkerView {
+  id: string;
+  host: string;
+  backend: string;
+  version: string;
+  /** Label of the job of this run it runs now, or null. */
+  current: string | null;
+  /** Jobs of this run it finished. */
+  done: number;
+}
+
 export interface RunDetail {
   run: RunSummary & { spec: AuditSpec; error: string | null; workDir: string };
+  /** Added: a run driven through a queue (`run --queue`): its queue (no password) and shared folder; null when local. */
+  distributed?: { queue: string; shared: string } | null;
+  /** Added: the workers of a distributed run (empty for a local one). */
+  workers?: WorkerView[];
   jobs: JobView[];
   table: ResultsTable;
   trajectories: Trajectory[];

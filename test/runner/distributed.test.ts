@@ -248,6 +248,21 @@ describe.skipIf(!REDIS)('a distributed audit (BullMQ on Redis)', () => {
         expect(run?.workDir.startsWith(join(root, 'shared'))).toBe(true);
         expect((run?.distributed as { queue: string }).queue).toBe(`${queueUrl()}`);
       });
+      // `runs show` lists the workers of the run, as the app does: every job is accounted to one.
+      const shown = spawnSync(process.execPath, [CLI, 'runs', 'show', runId, '--json'], {
+        env: { ...process.env, OWNERSHIP_AUDIT_HOME: home },
+        encoding: 'utf8',
+        timeout: STEP_CEILING_MS,
+      });
+      const detail = JSON.parse(shown.stdout.trim().split('\n').pop() as string) as {
+        queue: string;
+        workers: { id: string; host: string; backend: string; current: string | null; done: number }[];
+        jobs: unknown[];
+      };
+      expect(detail.queue).toBe(queueUrl());
+      expect(detail.workers.length).toBeGreaterThanOrEqual(2);
+      for (const w of detail.workers) expect([w.backend, w.current, w.host.length > 0]).toEqual(['wasm', null, true]);
+      expect(detail.workers.reduce((n, w) => n + w.done, 0)).toBe(detail.jobs.length);
       // Recorded jobs are removed from the queue: nothing of this run is left in Redis.
       const leftover = (await watch.keys('ownership-audit:*')).filter((k) => k.includes(runId));
       expect(leftover).toEqual([]);

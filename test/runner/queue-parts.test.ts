@@ -11,6 +11,9 @@ import { artifactRefs, outermostRefs, verifyArtifactRefs } from '../../src-main/
 import { QueueJobDataSchema, QUEUE_PROTOCOL, queueJobId, queueName } from '../../src-main/runner/queue/protocol';
 import { pathsUnder, rebasePaths } from '../../src-main/runner/queue/shared-paths';
 import { isAuditError } from '../../src-main/engine/errors';
+import { modelMakespan, type ModelJob } from '../../src-main/runner/queue/makespan-model';
+import { runWorkers } from '../../src-main/runner/queue/run-workers';
+import type { JobRecord } from '../../src-main/store/types';
 
 const dir = mkdtempSync(join(tmpdir(), 'oa-queue-parts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,5 +82,43 @@ describe('queued job data', () => {
     const id = queueJobId('r-1', 'attack:finetune:ltd:1', 2);
     expect(id).not.toContain(':');
     expect(id).not.toBe(queueJobId('r-1', 'attack:finetune:ltd:1', 1));
+  });
+});
+
+describe('the workers of a run, from its jobs', () => {
+  const job = (key: string, status: JobRecord['status'], extra: Partial<JobRecord>): JobRecord =>
+    ({ key, label: `job ${key}`, status, ranOn: null, progress: null, ...extra }) as JobRecord;
+  const a = { id: 'a-1', host: 'gpu-box', backend: 'tensorflow-gpu', version: '0.1.0' };
+  const b = { id: 'b-1', host: 'cpu-box', backend: 'wasm', version: '0.1.0' };
+  it('lists each worker with the job it runs now and how many it finished', () => {
+    const workers = runWorkers([
+      job('1', 'done', { ranOn: a }),
+      job('2', 'done', { ranOn: a }),
+      job('3', 'running', { progress: { iteration: 3, worker: b } }),
+      job('4', 'pending', {}),
+      job('5', 'done', { ranOn: null }),
+    ]);
+    expect(workers).toEqual([
+      { ...b, current: 'job 3', done: 0 },
+      { ...a, current: null, done: 2 },
+    ]);
+  });
+});
+
+describe('the makespan model', () => {
+  // A diamond: v -> (x, y) -> s, with hand-computed schedules.
+  const jobs: ModelJob[] = [
+    { key: 'v', kind: 'train-victim', deps: [], seconds: 10 },
+    { key: 'x', kind: 'attack', deps: ['v'], seconds: 30 },
+    { key: 'y', kind: 'attack', deps: ['v'], seconds: 20 },
+    { key: 's', kind: 'score', deps: ['x', 'y'], seconds: 5 },
+  ];
+  it('gives the sum on one worker and the critical path when workers suffice', () => {
+    const one = modelMakespan(jobs, { workers: 1, transferSeconds: () => 1 });
+    expect(one.makespan).toBe(69); // 65 s of compute + 4 dispatches
+    expect(one.work).toBe(69);
+    expect(one.criticalPath).toBe(48); // v, x, s with their dispatches
+    expect(modelMakespan(jobs, { workers: 2, transferSeconds: () => 1 }).makespan).toBe(48);
+    expect(modelMakespan(jobs, { workers: 8, transferSeconds: () => 0 }).makespan).toBe(45);
   });
 });

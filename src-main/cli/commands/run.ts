@@ -171,6 +171,7 @@ export function registerRun(program: Command): void {
             preflightSpec(spec, { store, home, baseDir }, file);
           }
           const backend = await initBackend(program.opts<{ backend?: string }>().backend);
+          let queueWorkers: number | undefined;
           if (f.queue && f.shared) {
             distributed = await openDistributedRun({
               url: f.queue,
@@ -180,6 +181,8 @@ export function registerRun(program: Command): void {
             });
             const workers = await listQueueWorkers(distributed.connection);
             const own = workers.filter((w) => w.version === appVersion());
+            // Sizes the ETA only: the queue hands jobs to however many workers there are.
+            queueWorkers = Math.max(1, own.length);
             progress(
               `queue ${distributed.queue}: ${own.length} worker(s) of this version online${own.length ? '' : '; jobs wait until one starts (`ownership-audit worker --queue ...`)'}`,
             );
@@ -191,7 +194,7 @@ export function registerRun(program: Command): void {
             home,
             spec,
             baseDir,
-            workers: f.workers,
+            workers: f.workers ?? queueWorkers,
             backend: backend.backend,
             workerEntry: process.argv[1],
             resumeRunId: f.resume,

@@ -2,6 +2,8 @@
  * The run history and the stored calibrations: `runs list|show ID|delete ID` and
  * `calibrations list`. Deleting a run removes its records and, with --files, its work folder.
  */
+import { distributedRecord } from '../../runner/queue/run-record';
+import { runWorkers } from '../../runner/queue/run-workers';
 import { existsSync, rmSync } from 'node:fs';
 import { type Command } from 'commander';
 import { formatFrontier, type FrontierResult } from '../../../src-shared/audit/frontier';
@@ -133,7 +135,10 @@ export function registerRuns(program: Command): void {
             });
           const table = loadResultsTable(store, id);
           const frontier = runFrontier(store, run.spec as AuditSpec, table);
-          const jobs = store.listJobs(id).map((j) => ({
+          const records = store.listJobs(id);
+          const distributed = distributedRecord(run.distributed);
+          const workers = runWorkers(records);
+          const jobs = records.map((j) => ({
             key: j.key,
             label: j.label,
             kind: j.kind,
@@ -141,6 +146,7 @@ export function registerRuns(program: Command): void {
             attempts: j.attempts,
             seconds: j.seconds,
             error: j.errorMessage,
+            ...(j.ranOn ? { ranOn: j.ranOn } : {}),
           }));
           emit(
             mode,
@@ -150,12 +156,22 @@ export function registerRuns(program: Command): void {
               spec: run.spec,
               wallSeconds: run.wallSeconds,
               jobs,
+              ...(distributed ? { queue: distributed.queue, shared: distributed.shared, workers } : {}),
             },
             () => {
               const lines = [
                 `run ${run.id} (${run.name}): ${run.status}, ${(run.wallSeconds / 60).toFixed(1)} min, backend ${run.backend}`,
                 formatRunTable(table, frontier),
               ];
+              if (distributed) {
+                lines.push(`distributed through ${distributed.queue}, shared folder ${distributed.shared}; workers:`);
+                lines.push(
+                  ...workers.map(
+                    (w) =>
+                      `  ${w.host} ${w.backend} (${w.id}): ${w.done} job(s) done${w.current ? `, running ${w.current}` : ''}`,
+                  ),
+                );
+              }
               if (f.jobs || run.status !== 'completed')
                 lines.push(
                   ...jobs.map(

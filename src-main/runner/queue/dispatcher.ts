@@ -45,10 +45,12 @@ export interface DispatchRequest {
   onLog?: (message: string) => void;
 }
 
-/** What a distributed job adds to a local one: which worker ran it and what it wrote. */
+/** What a distributed job adds to a local one: which worker ran it, for how long, and what it wrote. */
 export interface RemoteDetails {
   ranOn: WorkerInfo;
   wrote: ArtifactRef[];
+  /** Seconds on the worker that finished it (time waiting in the queue excluded). */
+  seconds: number | undefined;
 }
 
 export type RemoteHandle = WorkerHandle & {
@@ -159,7 +161,11 @@ export function createQueueDispatcher(opts: QueueDispatcherOptions): QueueDispat
         const state = await job.getState();
         if (state === 'completed') {
           const outcome = QueueJobOutcomeSchema.parse(job.returnvalue);
-          details = { ranOn: outcome.worker, wrote: outcome.wrote };
+          details = {
+            ranOn: outcome.worker,
+            wrote: outcome.wrote,
+            seconds: job.processedOn && job.finishedOn ? (job.finishedOn - job.processedOn) / 1000 : undefined,
+          };
           stop();
           return resolve(outcome.result);
         }

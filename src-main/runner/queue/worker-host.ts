@@ -147,7 +147,14 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
         entry: opts.entry,
         args: opts.entryArgs,
         backend: opts.backend,
-        onProgress: (event) => void job.updateProgress(event).catch(() => {}),
+        // The worker rides along, so that the coordinator's store (and the app) can show who runs what.
+        onProgress: (event) =>
+          void job
+            .updateProgress({
+              ...event,
+              worker: { id: info.id, host: info.host, backend: info.backend, version: info.version },
+            })
+            .catch(() => {}),
         onLog: (message) => void job.log(message).catch(() => {}),
       });
       cancelCurrent = () => handle.cancel();
