@@ -34,7 +34,12 @@ function versions(): Record<string, string> {
  * jobs. A reused calibration that is not stored is refused before anything is created; if
  * planning fails, the run is given back as it was (a run created for it is removed).
  */
-export function openRun(opts: RunAuditOptions): { runId: string; resumed: boolean } {
+export function openRun(opts: RunAuditOptions): {
+  runId: string;
+  resumed: boolean;
+  /** Jobs that had ended (failed, cancelled) and run again from attempt 1, with the attempts they had used. */
+  retried: { key: string; attempts: number }[];
+} {
   const { store } = opts;
   const hash = specHash(opts.spec);
   const asked = opts.resumeRunId ? store.getRun(opts.resumeRunId) : undefined;
@@ -61,13 +66,14 @@ export function openRun(opts: RunAuditOptions): { runId: string; resumed: boolea
       ...(shared ? { id: newRunId, workDir: join(shared, 'runs', newRunId) } : {}),
     },
   });
+  const retried: { key: string; attempts: number }[] = [];
   try {
     if (shared && pathsUnder(run.workDir, shared).length === 0)
       throw new AuditError(
         'INVALID_ARGUMENT',
         `Run ${run.id} keeps its files in ${run.workDir}, outside the shared location`,
         {
-          hint: 'Resume it without --queue, or start a new run with --fresh to distribute it.',
+          hint: 'Resume it without --queue, or start a new run with --new to distribute it.',
         },
       );
     const publisher = shared ? inputPublisher(shared) : undefined;
@@ -94,6 +100,7 @@ export function openRun(opts: RunAuditOptions): { runId: string; resumed: boolea
           distributed: { queue: opts.distributed.queue, shared: opts.distributed.sharedRoot, inputs: publisher.refs() },
         });
       for (const j of store.listJobs(run.id)) {
+        if (j.status === 'failed' || j.status === 'cancelled') retried.push({ key: j.key, attempts: j.attempts });
         if (j.status === 'failed' || j.status === 'cancelled')
           store.updateJob(run.id, j.key, { status: 'pending', attempts: 0, errorCode: null, errorMessage: null });
       }
@@ -103,7 +110,7 @@ export function openRun(opts: RunAuditOptions): { runId: string; resumed: boolea
     else store.deleteRun(run.id);
     throw e;
   }
-  return { runId: run.id, resumed };
+  return { runId: run.id, resumed, retried };
 }
 
 /** The stored calibration a spec reuses; SPEC_INVALID naming calibration.reuse when it is not stored. */

@@ -100,12 +100,20 @@ export { defaultWorkers, processAlive, specHash };
 
 export function startAudit(opts: RunAuditOptions): AuditHandle {
   const { store } = opts;
-  const { runId, resumed } = openRun(opts);
+  const { runId, resumed, retried } = openRun(opts);
   const { distributed } = opts;
   // Distributed: every ready job is enqueued (the queue balances them over its workers);
   // `workers` then only sizes the ETA.
   const workers = Math.max(1, opts.workers ?? (distributed ? 1 : defaultWorkers(opts.backend)));
   const slots = distributed ? Number.POSITIVE_INFINITY : workers;
+  distributed?.dispatcher.forget(runId, retried);
+  distributed?.dispatcher.sweep(
+    runId,
+    store
+      .listJobs(runId)
+      .filter((j) => j.status === 'done')
+      .map((j) => ({ key: j.key, kind: jobKindOf(j), attempts: j.attempts })),
+  );
   const maxAttempts = opts.maxAttempts ?? 2;
   const running = new Map<string, WorkerHandle | RemoteHandle>();
   const cancelledJobs = new Set<string>();
@@ -298,7 +306,6 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
                 ...(details ? { ranOn: details.ranOn, outputs: details.wrote } : {}),
               });
             });
-            remote?.recorded();
             emitJob(j, 'done', attempt);
           } catch (e) {
             const message = e instanceof Error ? e.message : String(e);
@@ -311,6 +318,8 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
             });
             emitJob(j, 'failed', attempt, message);
           }
+          // Done or failed, the outcome is stored: the queue may forget the job.
+          remote?.recorded();
           pump();
         },
         (e: unknown) => {

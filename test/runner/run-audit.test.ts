@@ -4,6 +4,7 @@
  * worker), a failing job, and a cancel-then-resume. The crash specs reuse the smoke run's
  * calibration so they spend their time in the attacks.
  */
+import { comparableRows } from '../helpers/results-rows';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -138,6 +139,13 @@ describe('run --preset smoke', () => {
   // Behaviour pin: the whole report JSON of the smoke run, every figure bit for bit, against
   // the snapshot taken before the architecture refactor (issue 15). Refresh it with
   // `npx vitest run test/runner/run-audit.test.ts -u` only for a change meant to alter results.
+  // The local runner's rows, which the distributed runner's are held to (distributed.test.ts).
+  it('gives the committed rows (wall-clock seconds aside)', async () => {
+    await expect(`${JSON.stringify(comparableRows(smoke.rows), null, 1)}\n`).toMatchFileSnapshot(
+      './__snapshots__/smoke-rows.json',
+    );
+  });
+
   it('gives the same report JSON as the committed snapshot, bit for bit', async () => {
     const out = join(home, 'smoke-report.json');
     const r = cli(['report', smoke.runId, '--format', 'json', '--out', out, '--no-model-figures']);

@@ -21,6 +21,7 @@ import { DEMO_DATASET, DEMO_VICTIM } from '../paths';
 import { runFalseClaims } from '../../report/false-claims';
 import { listQueueWorkers, openDistributedRun, type DistributedRun } from '../../runner/queue/distributed-run';
 import { appVersion } from '../../runner/queue/protocol';
+import { JOB_KINDS } from '../../../src-shared/domain/states';
 import { formatRunTable, runFrontier, runTableJson } from './runs';
 
 interface RunFlags {
@@ -186,6 +187,11 @@ export function registerRun(program: Command): void {
             progress(
               `queue ${distributed.queue}: ${own.length} worker(s) of this version online${own.length ? '' : '; jobs wait until one starts (`ownership-audit worker --queue ...`)'}`,
             );
+            const unserved = JOB_KINDS.filter((k) => own.length > 0 && !own.some((w) => w.kinds.includes(k)));
+            if (unserved.length)
+              progress(
+                `  no online worker takes ${unserved.join(', ')} jobs: those wait until one does (worker --kinds)`,
+              );
             for (const w of workers.filter((x) => x.version !== appVersion()))
               progress(`  worker ${w.id} runs version ${w.version}: it will not take this run's jobs`);
           }

@@ -44,17 +44,20 @@ function badUrl(url: string): AuditError {
  */
 export async function connectQueue(url: string): Promise<Redis> {
   parseQueueUrl(url);
+  let connected = false;
   const redis = new Redis(url, {
     maxRetriesPerRequest: null,
     lazyConnect: true,
-    // Fail the first connection fast; once up, ioredis reconnects on its own.
-    retryStrategy: (times) => (times > 20 ? null : Math.min(times * 200, 2000)),
+    // Fail the first connection fast (QUEUE_UNREACHABLE); once up, reconnect for as long as
+    // it takes: jobs are safe in Redis while it restarts.
+    retryStrategy: (times) => (!connected && times > 20 ? null : Math.min(times * 200, 5000)),
   });
   // Errors after the first connection are reconnects; ioredis logs nothing by itself.
   redis.on('error', () => {});
   try {
     await redis.connect();
     await redis.ping();
+    connected = true;
   } catch (e) {
     redis.disconnect();
     throw new AuditError(

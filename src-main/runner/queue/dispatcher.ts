@@ -70,6 +70,17 @@ export interface QueueDispatcherOptions {
 
 export interface QueueDispatcher {
   dispatch(req: DispatchRequest): RemoteHandle;
+  /**
+   * Jobs whose earlier attempts ended and were recorded (failed or cancelled, now retried
+   * from attempt 1): any job still in the queue under those ids is an old outcome, not one
+   * to follow.
+   */
+  forget(runId: string, jobs: { key: string; attempts: number }[]): void;
+  /**
+   * Removes what the queue still holds of jobs whose outcome the store already has (a
+   * coordinator killed between storing an outcome and removing its queue job leaves them).
+   */
+  sweep(runId: string, jobs: { key: string; kind: JobKind; attempts: number }[]): void;
   close(): Promise<void>;
 }
 
@@ -107,6 +118,7 @@ export function createQueueDispatcher(opts: QueueDispatcherOptions): QueueDispat
     return q;
   };
   const live = new Set<() => void>();
+  const stale = new Set<string>();
   // Removals of recorded jobs still in flight: close() waits for them.
   const forgetting = new Set<Promise<unknown>>();
 
@@ -145,8 +157,11 @@ export function createQueueDispatcher(opts: QueueDispatcherOptions): QueueDispat
       let logsSeen = 0;
       const poll = async (): Promise<void> => {
         if (stopped) return;
+        // The state first, then the job: read the other way round, a job that ends in between
+        // would be seen terminal without its return value or failure reason.
+        const state = await queue.getJobState(id);
         const job = await Job.fromId(queue, id);
-        if (!job) {
+        if (!job || state === 'unknown') {
           stop();
           return reject(new JobFailure({ code: 'CANCELLED', message: 'removed from the queue' }, false));
         }
@@ -158,9 +173,22 @@ export function createQueueDispatcher(opts: QueueDispatcherOptions): QueueDispat
         const { logs } = await queue.getJobLogs(id, logsSeen, -1);
         logsSeen += logs.length;
         for (const line of logs) req.onLog?.(line);
-        const state = await job.getState();
         if (state === 'completed') {
-          const outcome = QueueJobOutcomeSchema.parse(job.returnvalue);
+          const parsed = QueueJobOutcomeSchema.safeParse(job.returnvalue);
+          if (!parsed.success) {
+            stop();
+            return reject(
+              new JobFailure(
+                {
+                  code: 'WORKER_CRASHED',
+                  message: `A worker returned a malformed result: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+                  hint: 'Run workers of the same version as the coordinator.',
+                },
+                true,
+              ),
+            );
+          }
+          const outcome = parsed.data;
           details = {
             ranOn: outcome.worker,
             wrote: outcome.wrote,
@@ -180,11 +208,16 @@ export function createQueueDispatcher(opts: QueueDispatcherOptions): QueueDispat
         req.onLog?.(`queue: ${(e as Error).message}; retrying`);
         if (!stopped) timer = setTimeout(() => void poll().catch(onPollError), 5 * POLL_MS);
       };
-      // An existing id (a restarted coordinator's job) is not added again: BullMQ keeps the first.
-      queue
-        .add(req.key, data, { jobId: id, removeOnComplete: false, removeOnFail: false, attempts: 1 })
-        .then(() => poll())
-        .catch(onPollError);
+      // An existing id (a restarted coordinator's job) is not added again: BullMQ keeps the
+      // first and this follows it. One whose outcome was already recorded before a retry of
+      // the job (stale) is removed first; so is a cancel request left from an earlier session.
+      const enqueue = async () => {
+        if (stale.delete(id)) await (await Job.fromId(queue, id))?.remove();
+        await opts.connection.del(cancelKey(id));
+        await queue.add(req.key, data, { jobId: id, removeOnComplete: false, removeOnFail: false, attempts: 1 });
+        await poll();
+      };
+      enqueue().catch(onPollError);
     });
 
     return {
@@ -194,6 +227,7 @@ export function createQueueDispatcher(opts: QueueDispatcherOptions): QueueDispat
       recorded: () => {
         const removal = Job.fromId(queue, id)
           .then((j) => j?.remove())
+          .then(() => opts.connection.del(cancelKey(id)))
           .catch(() => {});
         forgetting.add(removal);
         void removal.finally(() => forgetting.delete(removal));
@@ -204,7 +238,9 @@ export function createQueueDispatcher(opts: QueueDispatcherOptions): QueueDispat
           .set(cancelKey(id), '1', 'EX', 24 * 3600)
           .then(() => Job.fromId(queue, id))
           .then(async (j) => {
-            if (j && (await j.getState()) !== 'active') await j.remove();
+            // Only a job no worker has taken yet; a finished one keeps its outcome for the runner.
+            if (j && ['waiting', 'delayed', 'prioritized', 'paused', 'waiting-children'].includes(await j.getState()))
+              await j.remove();
           })
           .catch(() => {});
       },
@@ -215,6 +251,21 @@ export function createQueueDispatcher(opts: QueueDispatcherOptions): QueueDispat
 
   return {
     dispatch,
+    forget: (runId, jobs) => {
+      for (const j of jobs) for (let a = 1; a <= j.attempts; a++) stale.add(queueJobId(runId, j.key, a));
+    },
+    sweep: (runId, jobs) => {
+      for (const j of jobs)
+        for (let a = 1; a <= j.attempts; a++) {
+          const id = queueJobId(runId, j.key, a);
+          const removal = Job.fromId(queueFor(j.kind), id)
+            .then((found) => found?.remove())
+            .then(() => opts.connection.del(cancelKey(id)))
+            .catch(() => {});
+          forgetting.add(removal);
+          void removal.finally(() => forgetting.delete(removal));
+        }
+    },
     close: async () => {
       for (const stop of [...live]) stop();
       await Promise.all([...forgetting]);

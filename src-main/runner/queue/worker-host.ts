@@ -104,15 +104,34 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   const runOne = async (job: Job, token: string): Promise<void> => {
     info.current = job.id ?? null;
     void announce();
+    // The job's lock went to another worker (this one was taken for dead): stop at once and
+    // report nothing, the other worker owns the job and its checkpoint folder now.
+    let lockLost = false;
+    let killCurrent: (() => void) | undefined;
     const lockTimer = setInterval(
       () =>
         void (async () => {
-          await job.extendLock(token, opts.lockMs);
+          if ((await job.extendLock(token, opts.lockMs)) !== 1) {
+            lockLost = true;
+            killCurrent?.();
+            return;
+          }
           if (job.id && (await connection.get(cancelKey(job.id)))) cancelCurrent?.();
         })().catch(() => {}),
       Math.max(250, Math.floor(opts.lockMs / 3)),
     );
     try {
+      if (job.deferredFailure) {
+        // BullMQ's stalled check gave up on it (its workers kept dying); manual processing must say so.
+        throw new JobFailure(
+          {
+            code: 'WORKER_CRASHED',
+            message: `The job stalled too often: ${job.deferredFailure}`,
+            hint: 'Its workers kept dying (out of memory?); check the worker machines.',
+          },
+          true,
+        );
+      }
       const parsed = QueueJobDataSchema.safeParse(job.data);
       if (!parsed.success) {
         throw new JobFailure(
@@ -158,6 +177,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
         onLog: (message) => void job.log(message).catch(() => {}),
       });
       cancelCurrent = () => handle.cancel();
+      killCurrent = () => handle.kill();
       if (stopping) handle.cancel();
       const result = await handle.result;
       const wrote = outermostRefs(artifactRefs(opts.sharedRoot, pathsUnder(result, opts.sharedRoot)));
@@ -167,24 +187,35 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
         worker: info,
       };
       clearInterval(lockTimer);
+      if (lockLost) throw new Error('lock lost');
       await job.moveToCompleted(outcome, token, false);
       opts.log(`${job.id}: done`);
     } catch (e) {
       clearInterval(lockTimer);
+      if (lockLost) {
+        opts.log(`${job.id}: its lock passed to another worker; this one stopped it`);
+        return;
+      }
       const f =
         e instanceof JobFailure
           ? e
           : new JobFailure({ code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) }, true);
-      // A job this worker was asked to give back (it is stopping) goes to another worker.
-      const givenBack = stopping && f.error.code === 'CANCELLED';
-      opts.log(`${job.id}: ${givenBack ? 'given back' : 'failed'}: [${f.error.code}] ${f.error.message}`);
+      // A job this worker checkpointed because it is stopping goes back to the queue, attempt
+      // unchanged: the next worker resumes it from the checkpoint.
+      if (stopping && f.error.code === 'CANCELLED') {
+        opts.log(`${job.id}: given back (this worker is stopping)`);
+        await job.log(`worker ${info.id} stopped; the job continues from its checkpoint`).catch(() => {});
+        await job.moveToWait(token).catch(() => {});
+        return;
+      }
+      opts.log(`${job.id}: failed: [${f.error.code}] ${f.error.message}`);
       await job
         .moveToFailed(
           failure({
-            code: givenBack ? 'WORKER_CRASHED' : f.error.code,
-            message: givenBack ? `worker ${info.id} stopped; the job continues from its checkpoint` : f.error.message,
+            code: f.error.code,
+            message: f.error.message,
             ...(f.error.hint ? { hint: f.error.hint } : {}),
-            crashed: givenBack || f.crashed,
+            crashed: f.crashed,
           }),
           token,
           false,
