@@ -232,7 +232,7 @@ describe.skipIf(!REDIS)('a distributed audit (BullMQ on Redis)', () => {
       expect(detail.workers.reduce((n, w) => n + w.done, 0)).toBe(detail.jobs.length);
       // Recorded jobs are removed from the queue: nothing of this run is left in Redis.
       const leftover = (await watch.keys('ownership-audit:*')).filter((k) => k.includes(runId));
-      expect(leftover, leftover.join(" ")).toEqual([]);
+      expect(leftover, leftover.join(' ')).toEqual([]);
     } finally {
       watch.disconnect();
       for (const w of workers) w.kill('SIGTERM');
