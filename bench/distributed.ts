@@ -26,10 +26,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePort } from '../test/helpers/free-port';
 import { parseAuditSpec, type AuditSpec } from '../src-shared/audit/spec';
 import { planJobs } from '../src-main/runner/plan';
 import { smokeSpec } from '../src-main/runner/presets';
@@ -61,17 +61,6 @@ function benchSpec(): AuditSpec {
       { name: 'negative', seeds: [777], iterations: 80 },
     ],
   } as AuditSpec;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
 }
 
 interface Measured {

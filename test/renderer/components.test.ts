@@ -10,6 +10,7 @@ import { useCatalogVocabulary } from '../../src-renderer/src/lib/format';
 import { WizardState } from '../../src-renderer/src/lib/wizard.svelte';
 import { HistoryState } from '../../src-renderer/src/lib/history.svelte';
 import History from '../../src-renderer/src/screens/History.svelte';
+import WorkersPanel from '../../src-renderer/src/components/WorkersPanel.svelte';
 import Wizard from '../../src-renderer/src/screens/Wizard.svelte';
 import { catalog, fakeClient, ok, summary, table } from './fixtures';
 
@@ -89,6 +90,35 @@ describe('ParamForm', () => {
     const loss = screen.getByLabelText('loss') as HTMLSelectElement;
     expect([...loss.options].map((o) => o.value)).toEqual(['code', 'paper']);
     expect(loss.value).toBe('code');
+  });
+});
+
+describe('WorkersPanel', () => {
+  it("lists a distributed run's workers: host, backend, the job each runs now and how many it finished", () => {
+    render(WorkersPanel, {
+      distributed: { queue: 'redis://coordinator:6379/', shared: '/srv/audit' },
+      workers: [
+        {
+          id: 'gpu-1',
+          host: 'gpu-box',
+          backend: 'tensorflow-gpu',
+          version: '0.1.0',
+          current: 'removalnet ltd10 seed 2',
+          done: 3,
+        },
+        { id: 'cpu-1', host: 'cpu-box', backend: 'wasm', version: '0.1.0', current: null, done: 5 },
+      ],
+    });
+    const panel = screen.getByRole('region', { name: 'Workers' });
+    expect(panel.textContent).toContain('redis://coordinator:6379/');
+    const cells = (id: string) => [...panel.querySelectorAll(`tr[data-worker="${id}"] td`)].map((td) => td.textContent);
+    expect(cells('gpu-1')).toEqual(['gpu-box', 'tensorflow-gpu', 'removalnet ltd10 seed 2', '3']);
+    expect(cells('cpu-1')).toEqual(['cpu-box', 'wasm', 'idle', '5']);
+  });
+
+  it('says so when no worker has taken a job yet', () => {
+    render(WorkersPanel, { distributed: { queue: 'redis://q:6379/', shared: '/s' }, workers: [] });
+    expect(screen.getByRole('region', { name: 'Workers' }).textContent).toContain('No worker has taken a job');
   });
 });
 

@@ -8,7 +8,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import { QUEUE_PREFIX, queueJobId, queueName } from '../../src-main/runner/queue
 import { databasePath, openStore } from '../../src-main/store';
 import type { AuditStore } from '../../src-main/store/types';
 import { STEP_CEILING_MS } from '../helpers/ceilings';
+import { freePort } from '../helpers/free-port';
 import { comparableRows, expectRowsClose } from '../helpers/results-rows';
 
 const CLI = resolve('dist/cli.cjs');
@@ -31,17 +31,6 @@ let root: string;
 let port: number;
 let redis: ChildProcess | undefined;
 const children: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
   const t0 = Date.now();
