@@ -284,19 +284,7 @@ function patchFilterGradient(
         }
       }
     }
-    const a = len === perChunk ? patches : aliasOf(backend, patches, 0, [taps, len]);
-    const dyChunk = aliasOf(backend, dy, p0 * co, [len, co]);
-    const part = runKernel(
-      backend,
-      'BatchMatMul',
-      { a: { ...a, shape: [1, taps, len] }, b: { ...dyChunk, shape: [1, len, co] } },
-      { transposeA: false, transposeB: false },
-    );
-    if (a !== patches) releaseAlias(backend, a);
-    releaseAlias(backend, dyChunk);
-    const partial = heapF32(backend, part);
-    for (let i = 0; i < acc.length; i++) acc[i] += partial[i];
-    free(backend, part);
+    addChunkProduct(backend, acc, patches, taps, len, dy, p0, co);
   }
   free(backend, patches);
   return filterOf(backend, acc, [kh, kw, ci, co]);
@@ -379,19 +367,35 @@ function gemmFilterGradient(
     // [positions x taps] -> [taps x positions], the GEMM's left operand.
     if (len % 4 === 0) simd.transpose(patchesAt, len, taps, patchesTAt);
     else for (let p = 0; p < len; p++) for (let t = 0; t < taps; t++) tv[t * len + p] = pv[p * taps + t];
-    // dW chunk [taps x Co] = patchesᵀ · dy rows. The right operand is what XNNPACK packs (and
-    // caches by tensor id): a fresh alias of dy's rows, Co wide, cheap to pack.
-    const a = aliasOf(backend, patchesT, 0, [1, taps, len]);
-    const b = aliasOf(backend, dy, p0 * co, [1, len, co]);
-    const part = runKernel(backend, 'BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
-    releaseAlias(backend, a);
-    releaseAlias(backend, b);
-    const partial = heapF32(backend, part);
-    for (let k = 0; k < acc.length; k++) acc[k] += partial[k];
-    free(backend, part);
+    addChunkProduct(backend, acc, patchesT, taps, len, dy, p0, co);
   }
   free(backend, patches, patchesT);
   return filterOf(backend, acc, [kh, kw, ci, co]);
+}
+
+/**
+ * acc [taps x Co] += left [taps x len] · dy's rows p0 .. p0+len (one GEMM per chunk of
+ * output positions; partial sums added in float64). The right operand is what XNNPACK packs
+ * (and caches by tensor id): a fresh alias of dy's rows, Co wide, cheap to pack.
+ */
+function addChunkProduct(
+  backend: BackendWasm,
+  acc: Float64Array,
+  left: TensorInfo,
+  taps: number,
+  len: number,
+  dy: TensorInfo,
+  p0: number,
+  co: number,
+): void {
+  const a = aliasOf(backend, left, 0, [1, taps, len]);
+  const b = aliasOf(backend, dy, p0 * co, [1, len, co]);
+  const part = runKernel(backend, 'BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
+  releaseAlias(backend, a);
+  releaseAlias(backend, b);
+  const partial = heapF32(backend, part);
+  for (let k = 0; k < acc.length; k++) acc[k] += partial[k];
+  free(backend, part);
 }
 
 export const conv2DBackpropFilterConfig: KernelConfig = {

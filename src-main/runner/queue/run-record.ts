@@ -1,7 +1,6 @@
 /** How a distributed run is recorded with the run in the store (`runs.distributed`, JSON). */
 import type { ArtifactRef } from './protocol';
 
-/** How a distributed run is recorded in the store (`runs.distributed`). */
 export interface DistributedRecord {
   queue: string;
   shared: string;
