@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { AuditError } from './errors';
+import { clampThreads, prepareThreadedWasm, wasmThreads, withWasmCoreCount } from './wasm-threads';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -29,6 +30,17 @@ export interface BackendInfo {
   /** TF.js engine name of the active backend ('tensorflow', 'wasm' or 'cpu'). */
   tfjsBackend: string;
   tfjsVersion: string;
+  /** Threads the kernels use now (the wasm backend's pool; 1 elsewhere: native TF sizes its own). */
+  threads: number;
+}
+
+export interface InitBackendOptions {
+  /**
+   * Load the wasm backend's threaded build with this many threads (the runner's job
+   * processes: their count can then change while a job runs, see wasm-threads.ts). Left out,
+   * the wasm backend is the single-threaded build. Ignored by the other backends.
+   */
+  threads?: number;
 }
 
 const NATIVE_PACKAGE: Record<'tensorflow-gpu' | 'tensorflow', string> = {
@@ -117,7 +129,7 @@ let active: BackendInfo | undefined;
  * environment variable, which wins over the automatic order. Calling it again returns the
  * first choice: the backend is fixed for the life of the process.
  */
-export async function initBackend(preferred?: string): Promise<BackendInfo> {
+export async function initBackend(preferred?: string, options: InitBackendOptions = {}): Promise<BackendInfo> {
   if (active) return active;
   const requested = preferred ?? process.env[BACKEND_ENV];
   const available = availableBackends();
@@ -134,25 +146,34 @@ export async function initBackend(preferred?: string): Promise<BackendInfo> {
   } else {
     choice = available[0];
   }
-  await activate(choice);
+  await activate(choice, options.threads);
   active = {
     backend: choice,
     available,
     tfjsBackend: tf.getBackend(),
     tfjsVersion: tf.version.tfjs,
+    get threads() {
+      return wasmThreads();
+    },
   };
   return active;
 }
 
-async function activate(choice: BackendName): Promise<void> {
+async function activate(choice: BackendName, threads: number | undefined): Promise<void> {
   if (choice === 'tensorflow-gpu' || choice === 'tensorflow') {
     requireHere(NATIVE_PACKAGE[choice]);
     await tf.setBackend('tensorflow');
   } else if (choice === 'wasm') {
-    await import('@tensorflow/tfjs-backend-wasm');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const { registerWasmTrainingKernels } = await import('./wasm-kernels');
     registerWasmTrainingKernels();
-    await tf.setBackend('wasm');
+    const threaded = threads !== undefined && prepareThreadedWasm();
+    if (threaded) wasm.setThreadsCount(clampThreads(threads));
+    if (!threaded || !(await withWasmCoreCount(() => tf.setBackend('wasm')))) {
+      // The threaded build failed to start (TF.js has logged why): the single-threaded one.
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      await tf.setBackend('wasm');
+    }
   } else {
     await tf.setBackend('cpu');
   }

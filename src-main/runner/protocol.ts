@@ -5,7 +5,12 @@
 import type { ProgressEvent } from '../engine/context';
 import type { JobInput } from './executors';
 
-export type ToWorker = { type: 'start'; job: JobInput; backend: string } | { type: 'cancel' };
+export type ToWorker =
+  /** `threads`: the wasm backend's threaded build with this many threads (left out: single-threaded). */
+  | { type: 'start'; job: JobInput; backend: string; threads?: number }
+  | { type: 'cancel' }
+  /** The job's share of the cores changed (another job started or ended): use this many threads. */
+  | { type: 'threads'; count: number };
 
 export interface WorkerError {
   code: string;

@@ -14,13 +14,14 @@ import type { ResultsTable, RunStatus } from '../../src-shared/audit/results';
 import type { ProgressEvent } from '../engine/context';
 import { AuditError } from '../engine/errors';
 import { processAlive } from '../engine/process-alive';
+import { machineThreads } from '../engine/wasm-threads';
 import type { AuditStore, JobRecord } from '../store/types';
 import { HEARTBEAT_MS } from '../store/claim';
 import { jobKindOf, storedJob, storedResult, type JobKind } from './jobs';
 import { defaultWorkers, openRun, specHash } from './open-run';
 import { recordResult } from './record-result';
 import { loadResultsTable } from './results';
-import { estimateEta, readyJobs } from './scheduler';
+import { chainWeights, estimateEta, readyJobs, threadShares } from './scheduler';
 import type { DistributedRun } from './queue/distributed-run';
 import type { RemoteHandle } from './queue/dispatcher';
 import { JobFailure, startWorker, type WorkerHandle, type WorkerLauncher } from './worker-process';
@@ -116,6 +117,10 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
   );
   const maxAttempts = opts.maxAttempts ?? 2;
   const running = new Map<string, WorkerHandle | RemoteHandle>();
+  // Local wasm runs share the machine's cores among their running jobs (wasm-threads.ts);
+  // native TensorFlow sizes its own pools, and a queue's workers run on other machines.
+  const coreShares = !distributed && opts.backend === 'wasm' ? machineThreads() : undefined;
+  const threadsOf = new Map<string, number>();
   const cancelledJobs = new Set<string>();
   let stopping: 'paused' | 'cancelled' | undefined;
   const sessionStart = Date.now();
@@ -217,7 +222,21 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
           }
         }
         if (!stopping) {
-          for (const j of readyJobs(jobs(), running.size, slots)) launch(j);
+          const all = jobs();
+          const ready = readyJobs(all, running.size, slots);
+          const shares = coreShares
+            ? threadShares([...running.keys(), ...ready.map((j) => j.key)], chainWeights(all), coreShares)
+            : undefined;
+          for (const j of ready) launch(j, shares?.get(j.key));
+          // The others' shares change as jobs start and end (a job left alone takes every core).
+          for (const [key, handle] of running) {
+            const share = shares?.get(key);
+            if (share !== undefined && handle.setThreads && threadsOf.get(key) !== share) {
+              threadsOf.set(key, share);
+              handle.setThreads(share);
+              jobLog(key, `now on ${share} thread${share > 1 ? 's' : ''}`);
+            }
+          }
         }
         if (running.size === 0) finish();
       } catch (e) {
@@ -232,13 +251,16 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
       }
     };
 
-    const launch = (j: JobRecord) => {
+    const launch = (j: JobRecord, threads: number | undefined) => {
       const all = jobs();
       const deps = Object.fromEntries(j.deps.map((d) => [d, storedResult(all.find((x) => x.key === d))]));
       const attempt = j.attempts + 1;
       store.updateJob(runId, j.key, { status: 'running', attempts: attempt, startedAt: new Date().toISOString() });
       emitJob(j, 'running', attempt);
-      jobLog(j.key, `attempt ${attempt} started`);
+      jobLog(
+        j.key,
+        `attempt ${attempt} started${threads === undefined ? '' : ` on ${threads} thread${threads > 1 ? 's' : ''}`}`,
+      );
       const started = Date.now();
       const onLog = (message: string) => jobLog(j.key, message);
       const onProgress = (event: ProgressEvent) => {
@@ -272,15 +294,18 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
             entry: opts.workerEntry,
             args: opts.workerArgs,
             backend: opts.backend,
+            threads,
             launch: opts.launchWorker,
             onLog,
             onProgress,
           });
       const remote = distributed ? (handle as RemoteHandle) : undefined;
       running.set(j.key, handle);
+      if (threads !== undefined) threadsOf.set(j.key, threads);
       handle.result.then(
         (result) => {
           running.delete(j.key);
+          threadsOf.delete(j.key);
           const details = remote?.details();
           // A queued job's time is its time on the worker, not its wait in the queue.
           const seconds = details?.seconds ?? (Date.now() - started) / 1000;
@@ -324,6 +349,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
         },
         (e: unknown) => {
           running.delete(j.key);
+          threadsOf.delete(j.key);
           const f = e instanceof JobFailure ? e : new JobFailure({ code: 'INTERNAL', message: String(e) }, false);
           const seconds = (Date.now() - started) / 1000;
           jobLog(j.key, `attempt ${attempt} ended: [${f.error.code}] ${f.error.message}`);

@@ -76,6 +76,23 @@ export function readyJobs<J extends JobLike>(jobs: J[], running: number, workers
     .slice(0, free);
 }
 
+/**
+ * Threads for each running job: the cores shared evenly, the remainder to the jobs with the
+ * longest remaining chain (they decide when the audit ends), at least one each. A job left
+ * alone gets every core; when jobs outnumber the cores each has one. Results do not depend
+ * on it (the wasm kernels are bit-identical for any thread count), only the wall time does.
+ */
+export function threadShares(
+  running: readonly string[],
+  chain: ReadonlyMap<string, number>,
+  cores: number,
+): Map<string, number> {
+  const order = [...running].sort((a, b) => (chain.get(b) ?? 0) - (chain.get(a) ?? 0) || a.localeCompare(b));
+  const base = Math.floor(cores / Math.max(1, order.length));
+  const extra = cores - base * order.length;
+  return new Map(order.map((key, i) => [key, Math.max(1, base + (i < extra ? 1 : 0))]));
+}
+
 function progressFraction(p: unknown): number {
   const e = p as { iteration?: number; total?: number } | null | undefined;
   if (!e || !e.total || typeof e.iteration !== 'number') return 0;

@@ -6,6 +6,7 @@
  */
 import { initBackend } from '../engine/backend';
 import { isAuditError } from '../engine/errors';
+import { setWasmThreads } from '../engine/wasm-threads';
 import { executeJob } from './executors';
 import type { FromWorker, ToWorker } from './protocol';
 
@@ -59,15 +60,26 @@ export function runWorker(): void {
   // The runner died (kill -9, crash): stop at once. Checkpoints already written stay.
   // (A utilityProcess ends with the app that started it.)
   process.on('disconnect', () => process.exit(1));
+  // The share of the cores the runner last gave this job; applied between two kernels (a
+  // message is handled between iterations), or once the backend is up if it came earlier.
+  let threads: number | undefined;
+  let backendUp = false;
   onRunnerMessage((raw: ToWorker) => {
     if (raw.type === 'cancel') {
       controller.abort();
       return;
     }
+    if (raw.type === 'threads') {
+      threads = raw.count;
+      if (backendUp) setWasmThreads(raw.count);
+      return;
+    }
     if (raw.type !== 'start') return;
     void (async () => {
       try {
-        const backend = await initBackend(raw.backend);
+        const backend = await initBackend(raw.backend, raw.threads === undefined ? {} : { threads: raw.threads });
+        backendUp = true;
+        if (threads !== undefined) setWasmThreads(threads);
         await send({ type: 'ready', backend: backend.backend });
         const payload = raw.job.payload;
         const seed = 'seed' in payload && typeof payload.seed === 'number' ? payload.seed : 0;

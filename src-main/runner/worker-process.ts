@@ -59,6 +59,8 @@ export interface WorkerOptions {
   /** Arguments that make the entry run a worker (default: ['worker', 'job']). */
   args?: string[];
   backend: string;
+  /** Start the wasm backend's threaded build with this many threads (left out: single-threaded). */
+  threads?: number;
   onProgress?: (e: ProgressEvent) => void;
   onLog?: (message: string) => void;
   /** How to start the process (default: forkWorker). */
@@ -70,6 +72,8 @@ export interface WorkerHandle {
   result: Promise<unknown>;
   /** Asks the job to stop at its next iteration (it checkpoints first). */
   cancel(): void;
+  /** Gives the job another share of the cores (a job started with `threads`). */
+  setThreads?(count: number): void;
   /** Kills the process at once. */
   kill(): void;
 }
@@ -115,11 +119,17 @@ export function startWorker(job: JobInput, opts: WorkerOptions): WorkerHandle {
       );
     });
   });
-  child.send({ type: 'start', job, backend: opts.backend });
+  child.send({
+    type: 'start',
+    job,
+    backend: opts.backend,
+    ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+  });
   return {
     pid: child.pid,
     result,
     cancel: () => child.send({ type: 'cancel' }),
+    ...(opts.threads === undefined ? {} : { setThreads: (count: number) => child.send({ type: 'threads', count }) }),
     kill: () => child.kill(),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chainWeights, dependentCounts, estimateEta, readyJobs } from '../../src-main/runner/scheduler';
+import { chainWeights, dependentCounts, estimateEta, readyJobs, threadShares } from '../../src-main/runner/scheduler';
 import type { JobStatus } from '../../src-main/store/types';
 
 const job = (
@@ -63,5 +63,31 @@ describe('scheduler', () => {
     ];
     expect(estimateEta(jobs, 2)).toBeCloseTo(2 * Math.max(250 / 2, 200), 6);
     expect(estimateEta([job('a', [], 50, 'done', { seconds: 10 })], 2)).toBeNull();
+  });
+
+  describe('threadShares', () => {
+    const chain = new Map([
+      ['long', 100],
+      ['mid', 50],
+      ['short', 10],
+    ]);
+    it('gives a job left alone every core', () => {
+      expect(threadShares(['short'], chain, 2)).toEqual(new Map([['short', 2]]));
+      expect(threadShares(['mid'], chain, 8)).toEqual(new Map([['mid', 8]]));
+    });
+    it('shares evenly, the remainder to the longest remaining chains', () => {
+      expect(threadShares(['short', 'long'], chain, 2)).toEqual(
+        new Map([
+          ['long', 1],
+          ['short', 1],
+        ]),
+      );
+      const three = threadShares(['short', 'mid', 'long'], chain, 8);
+      expect([three.get('long'), three.get('mid'), three.get('short')]).toEqual([3, 3, 2]);
+    });
+    it('never gives less than one thread when jobs outnumber the cores', () => {
+      expect([...threadShares(['short', 'mid', 'long'], chain, 2).values()]).toEqual([1, 1, 1]);
+      expect(threadShares([], chain, 2).size).toBe(0);
+    });
   });
 });

@@ -461,15 +461,24 @@ function columnSumsBody(): number[] {
   );
 }
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
+/**
+ * The memory import's limits: `(memory 0)` for the single-threaded build's memory; for the
+ * threaded build's shared memory `(memory 0 65536 shared)`, since a shared import must be
+ * declared shared and bounded (65536 pages is wasm32's 4 GiB, at least any real maximum).
+ */
+function memoryLimits(shared: boolean): number[] {
+  return shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
+}
+
+function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const sixI32 = [0x60, ...vec(Array.from({ length: 6 }, () => [I32])), ...vec([])];
   const threeI32 = [0x60, ...vec(Array.from({ length: 3 }, () => [I32])), ...vec([])];
   const fourI32 = [0x60, ...vec(Array.from({ length: 4 }, () => [I32])), ...vec([])];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([sixI32, threeI32, fourI32])),
-    // (import "env" "memory" (memory 0)): the backend's memory, whatever its size.
-    ...section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, ...uleb(0)]])),
+    // (import "env" "memory" (memory …)): the backend's memory, whatever its size.
+    ...section(2, vec([[...str('env'), ...str('memory'), 0x02, ...memoryLimits(shared)]])),
     ...section(3, vec([uleb(0), uleb(1), uleb(0), uleb(2), uleb(2)])),
     ...section(
       7,
@@ -504,7 +513,7 @@ function simdRoutines(memory: WebAssembly.Memory): SimdRoutines | null {
   if (instances.has(memory)) return instances.get(memory) ?? null;
   let routines: SimdRoutines | null = null;
   try {
-    const bytes = moduleBytes();
+    const bytes = moduleBytes(typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer);
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
     routines = instance.exports as unknown as SimdRoutines;
   } catch {

@@ -126,7 +126,10 @@ export function releaseAlias(backend: BackendWasm, alias: TensorInfo): void {
 
 /** The backend's WebAssembly.Memory (what simd-module.ts imports), or null if not exported. */
 export function heapMemory(backend: BackendWasm): WebAssembly.Memory | null {
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  // The single-threaded build exports its memory; the threaded build creates a shared one in
+  // JavaScript and keeps it as `wasmMemory`.
+  const module = backend.wasm as unknown as { asm?: { memory?: unknown }; wasmMemory?: unknown };
+  const memory = module.asm?.memory ?? module.wasmMemory;
   return memory instanceof WebAssembly.Memory ? memory : null;
 }
 
