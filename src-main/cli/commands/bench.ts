@@ -12,6 +12,7 @@ import { PARITY_ARCH_OPTIONS, PYTHON, runParitySuite, torchAvailable } from '../
 import { ATTACKS } from '../../engine/attacks/registry';
 import { classBalancedFraction, loadDataset } from '../../engine/datasets';
 import { loadModel } from '../../engine/models/io';
+import { machineThreads } from '../../engine/wasm-threads';
 import { benchRunner } from '../../runner/runner-bench';
 import { intArg } from '../options';
 import { emit, fail, progress } from '../output';
@@ -99,6 +100,10 @@ export function registerBench(program: Command): void {
     .option('--reps <n>', 'timed repetitions per round (median of the round)', intArg(1), 5)
     .option('--rounds <n>', 'interleaved rounds of engine and PyTorch (median over rounds)', intArg(1), 3)
     .option('--models <list>', `comma-separated subset of ${benchModelNames().join(',')}`)
+    .option(
+      '--threads <list>',
+      "the engine's thread counts, each measured every round (wasm's threaded build; default: 1 and the machine's cores, at most 2, as PyTorch)",
+    )
     .option('--out <file>', 'results file (default: a new bench/results/engine-<date>.json)')
     .option(
       '--pytorch <script>',
@@ -113,28 +118,39 @@ export function registerBench(program: Command): void {
         reps: number;
         rounds: number;
         models?: string;
+        threads?: string;
         out?: string;
         pytorch: string | false;
         json?: boolean;
       }) => {
         const mode = { json: Boolean(flags.json) };
         try {
-          const backend = await initBackend(program.opts<{ backend?: string }>().backend);
+          const threadCounts = flags.threads
+            ? flags.threads.split(',').map((t) => intArg(1)(t.trim()))
+            : [...new Set([1, Math.min(2, machineThreads())])];
+          const backend = await initBackend(program.opts<{ backend?: string }>().backend, { threads: 1 });
+          // Only the wasm backend's pool is resized; elsewhere one measurement stands for all.
+          const engineThreads = backend.tfjsBackend === 'wasm' ? threadCounts : [backend.threads];
           progress(`engine bench on ${backend.backend}, batch ${flags.batch}, ${flags.rounds} interleaved round(s)`);
           const script = flags.pytorch ? resolve(packageRoot(), flags.pytorch) : undefined;
           let pytorchNote = script ? undefined : 'skipped (--no-pytorch)';
           const rounds: BenchRound[] = [];
           for (let round = 1; round <= flags.rounds; round++) {
-            const engine = benchEngine({
-              batch: flags.batch,
-              reps: flags.reps,
-              models: flags.models?.split(',').map((s) => s.trim()),
-              onModel: (r) =>
-                progress(
-                  `[${round}] ${r.arch.padEnd(8)} ${r.forwardMflopsPerExample.toFixed(1).padStart(6)} MFLOP  infer ${r.inferExPerSec.toFixed(0).padStart(6)} ex/s ` +
-                    `${r.inferGflops.toFixed(1).padStart(5)} GFLOP/s   train ${r.trainExPerSec.toFixed(0).padStart(5)} ex/s ${r.trainGflops.toFixed(1).padStart(5)} GFLOP/s`,
-                ),
-            });
+            // Alternating order (1,2 then 2,1...) so neither count always runs first in a round.
+            const order = round % 2 ? engineThreads : [...engineThreads].reverse();
+            const engine = order.flatMap((threads) =>
+              benchEngine({
+                threads,
+                batch: flags.batch,
+                reps: flags.reps,
+                models: flags.models?.split(',').map((s) => s.trim()),
+                onModel: (r) =>
+                  progress(
+                    `[${round}] ${r.arch.padEnd(8)} ${r.forwardMflopsPerExample.toFixed(1).padStart(6)} MFLOP  infer ${r.inferExPerSec.toFixed(0).padStart(6)} ex/s ` +
+                      `${r.inferGflops.toFixed(1).padStart(5)} GFLOP/s   train ${r.trainExPerSec.toFixed(0).padStart(5)} ex/s ${r.trainGflops.toFixed(1).padStart(5)} GFLOP/s  (${r.threads} thread${r.threads > 1 ? 's' : ''})`,
+                  ),
+              }),
+            );
             // A PyTorch that failed once is not asked again; its note says why.
             const pytorch: { figures: PytorchFigure[]; note?: string } =
               script && !pytorchNote ? pytorchRound(script, flags.batch, flags.reps) : { figures: [] };
@@ -167,8 +183,8 @@ export function registerBench(program: Command): void {
             },
             measuredAt: new Date().toISOString(),
             tfjsVersion: backend.tfjsVersion,
-            // One job trains in one process on one thread: the engine side of every ratio.
-            engineThreads: 1,
+            // One job trains in one process; each ratio is against PyTorch on as many threads.
+            engineThreads,
             batch: flags.batch,
             repsPerRound: flags.reps,
             ...comparison,

@@ -24,6 +24,7 @@ interface WorkerFlags {
   shared?: string;
   kinds?: string;
   lockSeconds: number;
+  threads: number;
   json?: boolean;
 }
 
@@ -54,6 +55,7 @@ async function serveQueue(program: Command, f: WorkerFlags): Promise<void> {
     backend: backend.backend,
     entry: process.argv[1],
     lockMs: f.lockSeconds * 1000,
+    threads: f.threads,
     log: (line) => progress(line),
   });
   progress(`worker ${handle.info.id}: ${backend.backend}, version ${handle.info.version}, kinds ${kinds.join(',')}`);
@@ -80,6 +82,12 @@ export function registerWorker(program: Command): void {
       'a job whose worker has not been heard from for this long is given to another worker',
       intArg(1),
       30,
+    )
+    .option(
+      '--threads <n>',
+      'threads of each job on the wasm backend (one worker per machine: its cores; several: share them)',
+      intArg(1),
+      1,
     )
     .option('--json', 'print one JSON line per event')
     .action(async (f: WorkerFlags) => {

@@ -10,11 +10,14 @@ import { ARCHITECTURES, buildModel } from '../models/zoo';
 import { createRng } from '../rng';
 import { DEFAULT_OPTIMIZER, Optimizer } from '../training/optimizers';
 import { trainStep } from '../training/train';
+import { setWasmThreads, wasmThreads } from '../wasm-threads';
 import { medianOf } from './engine-compare';
 import { cnn28, vggbn32 } from './reference-models';
 
 export interface ModelBenchResult {
   arch: string;
+  /** Threads the backend's kernels used (the wasm backend's pool; 1 elsewhere). */
+  threads: number;
   inputShape: number[];
   batch: number;
   forwardMflopsPerExample: number;
@@ -30,6 +33,8 @@ export interface EngineBenchOptions {
   warmup?: number;
   /** Subset of model names (zoo archs and the reference shapes 'cnn28', 'vggbn32'). */
   models?: string[];
+  /** Run on this many wasm threads (the threaded build must be loaded; see wasm-threads.ts). */
+  threads?: number;
   onModel?: (r: ModelBenchResult) => void;
 }
 
@@ -93,6 +98,7 @@ export function benchModel(name: string, batch: number, reps: number, warmup: nu
   const trainExPerSec = (batch * 1000) / medianOf(trainTimes);
   return {
     arch: name,
+    threads: wasmThreads(),
     inputShape,
     batch,
     forwardMflopsPerExample: flops / 1e6,
@@ -105,6 +111,7 @@ export function benchModel(name: string, batch: number, reps: number, warmup: nu
 
 export function benchEngine(opts: EngineBenchOptions = {}): ModelBenchResult[] {
   const names = opts.models ?? benchModelNames();
+  if (opts.threads !== undefined) setWasmThreads(opts.threads);
   const results: ModelBenchResult[] = [];
   for (const name of names) {
     const r = benchModel(name, opts.batch ?? 128, opts.reps ?? 5, opts.warmup ?? 2);

@@ -28,7 +28,7 @@ export interface EngineRatio {
   arch: string;
   /** PyTorch's thread count this ratio is against. */
   threads: number;
-  /** Engine train ex/s (one process, one thread) over PyTorch's. */
+  /** Engine train ex/s (one process, as many threads as PyTorch) over PyTorch's. */
   train: number;
   /** Engine inference ex/s over PyTorch's. */
   infer: number;
@@ -44,7 +44,7 @@ export interface TargetCheck {
 
 export interface EngineComparison {
   rounds: number;
-  /** Per architecture: the median over rounds of each figure. */
+  /** Per architecture and thread count: the median over rounds of each figure. */
   models: (ModelBenchResult & { trainOverInferGflops: number })[];
   pytorch: PytorchFigure[];
   ratios: EngineRatio[];
@@ -84,7 +84,7 @@ export function compareRounds(rounds: BenchRound[]): EngineComparison {
   const models = [
     ...groupBy(
       rounds.flatMap((r) => r.engine),
-      (r) => r.arch,
+      (r) => `${r.arch}/${r.threads}`,
     ).values(),
   ].map((all) => {
     const med = medianEngine(all);
@@ -102,7 +102,7 @@ export function compareRounds(rounds: BenchRound[]): EngineComparison {
   }));
   const ratios: EngineRatio[] = [];
   for (const p of pytorch) {
-    const e = models.find((m) => m.arch === p.arch);
+    const e = models.find((m) => m.arch === p.arch && m.threads === p.threads);
     if (e)
       ratios.push({
         arch: p.arch,
@@ -112,7 +112,7 @@ export function compareRounds(rounds: BenchRound[]): EngineComparison {
       });
   }
   const targets: TargetCheck[] = models.map((m) => ({
-    target: `training GFLOP/s >= ${TRAIN_OVER_INFER_TARGET}x inference GFLOP/s`,
+    target: `training GFLOP/s >= ${TRAIN_OVER_INFER_TARGET}x inference GFLOP/s (${m.threads} thread${m.threads > 1 ? 's' : ''})`,
     arch: m.arch,
     measured: m.trainOverInferGflops,
     required: TRAIN_OVER_INFER_TARGET,

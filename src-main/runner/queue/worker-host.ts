@@ -47,6 +47,8 @@ export interface QueueWorkerOptions {
   entryArgs?: string[];
   /** A job whose lock is not renewed for this long is taken as stalled and given to another worker. */
   lockMs: number;
+  /** Threads of each job on the wasm backend (wasm-threads.ts); 1 when left out. */
+  threads?: number;
   log: (line: string) => void;
 }
 
@@ -166,6 +168,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
         entry: opts.entry,
         args: opts.entryArgs,
         backend: opts.backend,
+        ...(opts.backend === 'wasm' && (opts.threads ?? 1) > 1 ? { threads: opts.threads } : {}),
         // The worker rides along, so that the coordinator's store (and the app) can show who runs what.
         onProgress: (event) =>
           void job
