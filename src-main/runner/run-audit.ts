@@ -234,7 +234,7 @@ export function startAudit(opts: RunAuditOptions): AuditHandle {
             if (share !== undefined && handle.setThreads && threadsOf.get(key) !== share) {
               threadsOf.set(key, share);
               handle.setThreads(share);
-              jobLog(key, `now on ${share} thread${share > 1 ? 's' : ''}`);
+              jobLog(key, `share of the cores now ${share} thread${share > 1 ? 's' : ''}`);
             }
           }
         }

@@ -64,6 +64,10 @@ export function runWorker(): void {
   // message is handled between iterations), or once the backend is up if it came earlier.
   let threads: number | undefined;
   let backendUp = false;
+  const applyThreads = (count: number) => {
+    const now = setWasmThreads(count);
+    void send({ type: 'log', message: `kernels on ${now} thread${now > 1 ? 's' : ''}` });
+  };
   onRunnerMessage((raw: ToWorker) => {
     if (raw.type === 'cancel') {
       controller.abort();
@@ -71,7 +75,7 @@ export function runWorker(): void {
     }
     if (raw.type === 'threads') {
       threads = raw.count;
-      if (backendUp) setWasmThreads(raw.count);
+      if (backendUp) applyThreads(raw.count);
       return;
     }
     if (raw.type !== 'start') return;
@@ -79,7 +83,8 @@ export function runWorker(): void {
       try {
         const backend = await initBackend(raw.backend, raw.threads === undefined ? {} : { threads: raw.threads });
         backendUp = true;
-        if (threads !== undefined) setWasmThreads(threads);
+        // Confirms in the job's log what the kernels run on (1 where the threaded build fell back).
+        if (raw.threads !== undefined) applyThreads(threads ?? raw.threads);
         await send({ type: 'ready', backend: backend.backend });
         const payload = raw.job.payload;
         const seed = 'seed' in payload && typeof payload.seed === 'number' ? payload.seed : 0;

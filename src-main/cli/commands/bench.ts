@@ -52,7 +52,9 @@ export function registerBench(program: Command): void {
   registerParityBench(bench);
   bench
     .command('runner')
-    .description('job-runner speed-up: the same grid of equal jobs with 1 and 2 worker processes (median of 3)')
+    .description(
+      'job-runner speed-up: the same grid of equal jobs with 1 and 2 worker processes, and one job alone on 1 and all threads (median of 3)',
+    )
     .option('--jobs <n>', 'equal jobs in the grid', intArg(1), 4)
     .option('--iterations <n>', 'fine-tuning iterations per job', intArg(1), 300)
     .option('--reps <n>', 'repetitions per worker count (median reported)', intArg(1), 3)
@@ -71,6 +73,8 @@ export function registerBench(program: Command): void {
           iterations: flags.iterations,
           workers: [1, 2],
           reps: flags.reps,
+          // A job left alone gets every core from the runner: measured on the wasm backend.
+          ...(backend.backend === 'wasm' && machineThreads() > 1 ? { loneThreads: [1, machineThreads()] } : {}),
           onLog: progress,
         });
         const doc = {
@@ -85,7 +89,10 @@ export function registerBench(program: Command): void {
           mode,
           doc,
           () =>
-            `${result.byWorkers.map((b) => `${b.workers} worker(s): ${b.medianSeconds.toFixed(1)} s`).join(', ')}; speed-up ${result.speedup.toFixed(2)}x`,
+            `${result.byWorkers.map((b) => `${b.workers} worker(s): ${b.medianSeconds.toFixed(1)} s`).join(', ')}; speed-up ${result.speedup.toFixed(2)}x` +
+            (result.loneJob
+              ? `\none job alone: ${result.loneJob.byThreads.map((b) => `${b.threads} thread(s) ${b.medianSeconds.toFixed(1)} s`).join(', ')}; speed-up ${result.loneJob.speedup.toFixed(2)}x`
+              : ''),
         );
       } catch (e) {
         fail(mode, e);
