@@ -12,7 +12,14 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { AuditError } from './errors';
-import { clampThreads, prepareThreadedWasm, wasmThreads, withWasmCoreCount } from './wasm-threads';
+import {
+  clampThreads,
+  machineThreads,
+  prepareThreadedWasm,
+  unrefPthreads,
+  wasmThreads,
+  withWasmCoreCount,
+} from './wasm-threads';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -86,6 +93,14 @@ function probeNative(name: 'tensorflow-gpu' | 'tensorflow'): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * For a command that computes in its own process with nothing else running beside it
+ * (`verify`, `train`, `attack`...): every core, through the wasm backend's threaded build.
+ */
+export function allCores(): InitBackendOptions {
+  return { threads: machineThreads() };
 }
 
 let probed: BackendName[] | undefined;
@@ -174,6 +189,7 @@ async function activate(choice: BackendName, threads: number | undefined): Promi
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       await tf.setBackend('wasm');
     }
+    unrefPthreads();
   } else {
     await tf.setBackend('cpu');
   }

@@ -39,6 +39,8 @@ const requireHere = createRequire(typeof __filename !== 'undefined' ? __filename
 
 interface ThreadedWasmModule {
   tfjs: { initWithThreadsCount(n: number): void; getThreadsCount(): number };
+  /** Emscripten's pthread bookkeeping: Node worker_threads, idle and running. */
+  PThread?: { unusedWorkers?: { unref?(): void }[]; runningWorkers?: { unref?(): void }[] };
 }
 
 let prepared: { workerDir: string; workerPath: string } | undefined;
@@ -88,13 +90,19 @@ export function prepareThreadedWasm(): boolean {
     return false;
   }
   // A private folder (mode 0700): another user of a shared /tmp cannot plant the script.
-  const workerDir = mkdtempSync(join(os.tmpdir(), 'ownership-audit-wasm-'));
-  const workerPath = join(workerDir, `pthread-${randomBytes(4).toString('hex')}.cjs`);
+  let workerDir: string;
+  let workerPath: string;
   const script = workerScript(glue, workerContents);
   const ensureScript = () => {
     if (!existsSync(workerPath)) writeFileSync(workerPath, script, { mode: 0o600 });
   };
-  ensureScript();
+  try {
+    workerDir = mkdtempSync(join(os.tmpdir(), 'ownership-audit-wasm-'));
+    workerPath = join(workerDir, `pthread-${randomBytes(4).toString('hex')}.cjs`);
+    ensureScript();
+  } catch {
+    return false; // no writable temporary folder: single-threaded
+  }
   process.on('exit', () => rmSync(workerDir, { recursive: true, force: true }));
   // TF.js hands its worker code to URL.createObjectURL and starts `new Worker(url)`; only
   // that blob (recognised by its exact size) is answered with the script's path.
@@ -137,6 +145,16 @@ function threadedModule(): ThreadedWasmModule | undefined {
   return (tf.backend() as unknown as { wasm: ThreadedWasmModule }).wasm;
 }
 
+/**
+ * Lets the process exit while pthreads exist: emscripten keeps a pool thread referenced while
+ * it runs (and a pool's threads run, parked, for the life of the pool), so a command that ends
+ * without process.exit would hang. A pthread still does its work when unreferenced.
+ */
+export function unrefPthreads(): void {
+  const pthreads = threadedModule()?.PThread;
+  for (const w of [...(pthreads?.unusedWorkers ?? []), ...(pthreads?.runningWorkers ?? [])]) w.unref?.();
+}
+
 /** The wasm backend's current thread count (1 for the single-threaded build or another backend). */
 export function wasmThreads(): number {
   const mod = threadedModule();
@@ -156,5 +174,6 @@ export function setWasmThreads(requested: number): number {
   if (want === now || poolChanges >= MAX_POOL_CHANGES) return Math.max(1, now);
   mod.tfjs.initWithThreadsCount(want);
   poolChanges++;
+  unrefPthreads();
   return Math.max(1, mod.tfjs.getThreadsCount());
 }

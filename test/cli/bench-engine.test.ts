@@ -1,11 +1,13 @@
 /**
  * `bench engine` end to end on a tiny batch (the figures themselves are the bench's job,
- * not a test's): interleaved rounds, medians, a new dated results file by default.
+ * not a test's): interleaved rounds, each on 1 and 2 threads, medians, a new dated results
+ * file by default.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { machineThreads } from '../../src-main/engine/wasm-threads';
 import { runCli } from './run-cli';
 
 let dir: string | undefined;
@@ -28,6 +30,8 @@ it('bench engine runs the rounds, takes medians and writes its results where ask
     '1',
     '--rounds',
     '2',
+    '--threads',
+    '1,2',
     '--no-pytorch',
     '--out',
     out,
@@ -37,15 +41,19 @@ it('bench engine runs the rounds, takes medians and writes its results where ask
   expect(r.stderr).toMatch(/\[1\] cnn[\s\S]*\[2\] cnn/);
   const doc = JSON.parse(readFileSync(out, 'utf8')) as {
     pytorchNote: string;
-    perRound: { engine: { trainExPerSec: number }[] }[];
-    models: { trainExPerSec: number }[];
+    perRound: { engine: { threads: number; trainExPerSec: number }[] }[];
+    models: { threads: number; trainExPerSec: number }[];
     targets: unknown[];
   };
-  expect(doc).toMatchObject({ rounds: 2, engineThreads: 1, batch: 4, pytorch: [], ratios: [] });
+  expect(doc).toMatchObject({ rounds: 2, engineThreads: [1, 2], batch: 4, pytorch: [], ratios: [] });
   expect(doc.pytorchNote).toMatch(/--no-pytorch/);
   expect(doc.perRound).toHaveLength(2);
-  const rounds = doc.perRound.map((p) => p.engine[0].trainExPerSec);
-  expect(doc.models[0].trainExPerSec).toBeCloseTo((rounds[0] + rounds[1]) / 2, 6);
+  // Each round measured both counts (in alternating order); a 1-core machine caps 2 at 1.
+  const two = Math.min(2, machineThreads());
+  for (const round of doc.perRound) expect(round.engine.map((e) => e.threads).sort()).toEqual([1, two].sort());
+  expect(doc.models.map((m) => m.threads)).toEqual(two === 2 ? [1, 2] : [1]);
+  const one = doc.perRound.map((p) => p.engine.filter((e) => e.threads === 1).map((e) => e.trainExPerSec));
+  if (two === 2) expect(doc.models[0].trainExPerSec).toBeCloseTo((one[0][0] + one[1][0]) / 2, 6);
   expect(doc.targets[0]).toMatchObject({ arch: 'cnn', required: 0.8 });
 });
 

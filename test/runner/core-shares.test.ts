@@ -55,39 +55,42 @@ function fakeLauncher(told: ToWorker[][], holdFirst: boolean): WorkerLauncher {
   };
 }
 
-it.skipIf(machineThreads() < 2)('shares the cores among running jobs and gives a job left alone all of them', async () => {
-  home = mkdtempSync(join(tmpdir(), 'oa-shares-'));
-  const store = openStore(databasePath(home));
-  try {
-    const told: ToWorker[][] = [];
-    const handle = startAudit({
-      store,
-      home,
-      spec: smokeSpec(DEMO),
-      baseDir: home,
-      workers: 2,
-      backend: 'wasm',
-      workerEntry: 'unused',
-      launchWorker: fakeLauncher(told, true),
-      maxAttempts: 1,
-    });
-    const result = await handle.done;
-    expect(result.status).toBe('failed');
-    const cores = machineThreads();
-    // Two jobs were started together, on half the cores each; every later one joined the first.
-    expect(told.length).toBeGreaterThanOrEqual(3);
-    for (const messages of told) expect(messages[0]).toMatchObject({ type: 'start', threads: Math.floor(cores / 2) });
-    // The first job, once alone, was told to take every core, once, while it ran.
-    expect(told[0].filter((m) => m.type === 'threads')).toEqual([{ type: 'threads', count: cores }]);
-    for (const messages of told.slice(1)) expect(messages.filter((m) => m.type === 'threads')).toEqual([]);
-    // Its log says so.
-    const runDir = join(home, 'runs', readdirSync(join(home, 'runs'))[0], 'logs');
-    const logs = readdirSync(runDir).map((f) => readFileSync(join(runDir, f), 'utf8'));
-    expect(logs.filter((l) => l.includes(`share of the cores now ${cores} threads`))).toHaveLength(1);
-  } finally {
-    store.close();
-  }
-});
+it.skipIf(machineThreads() < 2)(
+  'shares the cores among running jobs and gives a job left alone all of them',
+  async () => {
+    home = mkdtempSync(join(tmpdir(), 'oa-shares-'));
+    const store = openStore(databasePath(home));
+    try {
+      const told: ToWorker[][] = [];
+      const handle = startAudit({
+        store,
+        home,
+        spec: smokeSpec(DEMO),
+        baseDir: home,
+        workers: 2,
+        backend: 'wasm',
+        workerEntry: 'unused',
+        launchWorker: fakeLauncher(told, true),
+        maxAttempts: 1,
+      });
+      const result = await handle.done;
+      expect(result.status).toBe('failed');
+      const cores = machineThreads();
+      // Two jobs were started together, on half the cores each; every later one joined the first.
+      expect(told.length).toBeGreaterThanOrEqual(3);
+      for (const messages of told) expect(messages[0]).toMatchObject({ type: 'start', threads: Math.floor(cores / 2) });
+      // The first job, once alone, was told to take every core, once, while it ran.
+      expect(told[0].filter((m) => m.type === 'threads')).toEqual([{ type: 'threads', count: cores }]);
+      for (const messages of told.slice(1)) expect(messages.filter((m) => m.type === 'threads')).toEqual([]);
+      // Its log says so.
+      const runDir = join(home, 'runs', readdirSync(join(home, 'runs'))[0], 'logs');
+      const logs = readdirSync(runDir).map((f) => readFileSync(join(runDir, f), 'utf8'));
+      expect(logs.filter((l) => l.includes(`share of the cores now ${cores} threads`))).toHaveLength(1);
+    } finally {
+      store.close();
+    }
+  },
+);
 
 it('a queue-less run on another backend starts its jobs without a thread count', async () => {
   home = mkdtempSync(join(tmpdir(), 'oa-shares-'));

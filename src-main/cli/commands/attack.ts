@@ -1,5 +1,5 @@
 import { type Command } from 'commander';
-import { initBackend } from '../../engine/backend';
+import { allCores, initBackend } from '../../engine/backend';
 import { ATTACKS } from '../../engine/attacks/registry';
 import { runAttack } from '../../engine/attacks/run-attack';
 import { intArg, modelOutFolder, positiveNumber } from '../options';
@@ -56,7 +56,7 @@ export function registerAttack(program: Command): void {
         process.once('SIGTERM', stop);
         try {
           modelOutFolder(f.out);
-          const backend = await initBackend(program.opts<{ backend?: string }>().backend);
+          const backend = await initBackend(program.opts<{ backend?: string }>().backend, allCores());
           progress(`${f.name} on ${f.victim} (backend ${backend.backend})`);
           let last = 0;
           const r = await runAttack(

@@ -1,5 +1,5 @@
 import { type Command } from 'commander';
-import { initBackend } from '../../engine/backend';
+import { allCores, initBackend } from '../../engine/backend';
 import { AuditError } from '../../engine/errors';
 import { loadDataset } from '../../engine/datasets';
 import { loadModel } from '../../engine/models/io';
@@ -25,7 +25,7 @@ export function registerEvaluate(program: Command): void {
             hint: 'Pass --model DIR --data DIR, or --demo.',
           });
         }
-        const backend = await initBackend(program.opts<{ backend?: string }>().backend);
+        const backend = await initBackend(program.opts<{ backend?: string }>().backend, allCores());
         const { model, meta } = await loadModel(modelDir);
         // The model's own preprocessing: its input shape and the statistics it was trained with.
         // The data must fit the model: channels, size (image folders are resized) and classes.

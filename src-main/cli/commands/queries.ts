@@ -4,7 +4,7 @@
  * answers for `verify --responses`.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { initBackend } from '../../engine/backend';
+import { allCores, initBackend } from '../../engine/backend';
 import { AuditError } from '../../engine/errors';
 import { sendQueries, type ApiInput, type ApiOutput } from '../../engine/evidence/http-adapter';
 import { exportQueries } from '../../engine/evidence/queries-export';
@@ -72,7 +72,7 @@ export function registerQueries(program: Command): void {
         const mode = { json: Boolean(f.json) };
         try {
           const trust = calibrationTrust(f.trustKey, f.home, true);
-          await initBackend(program.opts<{ backend?: string }>().backend);
+          await initBackend(program.opts<{ backend?: string }>().backend, allCores());
           const { dir, manifest } = await exportQueries({
             calibrationFile: f.calibration,
             victimDir: f.victim,

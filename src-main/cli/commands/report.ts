@@ -10,7 +10,7 @@
  */
 import { extname, resolve } from 'node:path';
 import { type Command } from 'commander';
-import { initBackend } from '../../engine/backend';
+import { allCores, initBackend } from '../../engine/backend';
 import { AuditError } from '../../engine/errors';
 import { findChromium, parseReportFormat, writeReport, type ReportFormat } from '../../report';
 import { writeCertificate } from '../../report/certificate';
@@ -97,7 +97,7 @@ export function registerReport(program: Command): void {
             });
           // The browser first: a missing Chromium should not cost a backend start and the figures.
           const executablePath = format === 'pdf' ? findChromium() : undefined;
-          if (modelFigures) await initBackend(program.opts<{ backend?: string }>().backend);
+          if (modelFigures) await initBackend(program.opts<{ backend?: string }>().backend, allCores());
           const r = await writeReport(store, runId, {
             format,
             out,

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { initBackend } from '../../engine/backend';
+import { allCores, initBackend } from '../../engine/backend';
 import { AuditError } from '../../engine/errors';
 import { trainModel } from '../../engine/training/train-model';
 import { intArg, modelOutFolder, positiveNumber } from '../options';
@@ -100,7 +100,7 @@ export function registerTrain(program: Command): void {
           flags.epochs ?? (flags.iterations === undefined ? (flags.demo ? DEMO_RECIPE.epochs : 1) : undefined);
         const width = flags.width ?? (flags.demo ? DEMO_RECIPE.width : undefined);
         modelOutFolder(out);
-        const backend = await initBackend(program.opts<{ backend?: string }>().backend);
+        const backend = await initBackend(program.opts<{ backend?: string }>().backend, allCores());
         progress(`training ${flags.arch} on ${data} (backend ${backend.backend})`);
         const result = await trainModel({
           arch: flags.arch,

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { type Command, Option } from 'commander';
-import { initBackend } from '../../engine/backend';
+import { allCores, initBackend } from '../../engine/backend';
 import { calibrate } from '../../engine/calibration/calibrate';
 import type { ReadCalibrationOptions } from '../../engine/calibration/calibration-file';
 import type { ThresholdRuleName } from '../../engine/calibration/rules';
@@ -194,7 +194,7 @@ export function registerVerification(program: Command): void {
         const mode = { json: Boolean(f.json) };
         try {
           const trust = calibrationTrust(f.trustKey, f.home, Boolean(f.calibration));
-          await initBackend(program.opts<{ backend?: string }>().backend);
+          await initBackend(program.opts<{ backend?: string }>().backend, allCores());
           const ctx = cliContext(f.seed, abortOnSignals().signal);
           const r = await verify(ctx, {
             victimDir: f.victim,
