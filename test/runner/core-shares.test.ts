@@ -7,7 +7,7 @@
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { machineThreads } from '../../src-main/engine/wasm-threads';
 import { smokeSpec } from '../../src-main/runner/presets';
@@ -15,11 +15,8 @@ import type { FromWorker, ToWorker } from '../../src-main/runner/protocol';
 import { startAudit } from '../../src-main/runner/run-audit';
 import type { WorkerLauncher } from '../../src-main/runner/worker-process';
 import { databasePath, openStore } from '../../src-main/store';
+import { DEMO_INPUTS } from '../helpers/demo-inputs';
 
-const DEMO = {
-  demoModel: resolve('resources/models/demo-victim'),
-  demoData: resolve('resources/datasets/fashion-mnist-demo'),
-};
 let home: string | undefined;
 afterEach(() => {
   if (home) rmSync(home, { recursive: true, force: true });
@@ -65,7 +62,7 @@ it.skipIf(machineThreads() < 2)(
       const handle = startAudit({
         store,
         home,
-        spec: smokeSpec(DEMO),
+        spec: smokeSpec(DEMO_INPUTS),
         baseDir: home,
         workers: 2,
         backend: 'wasm',
@@ -100,7 +97,7 @@ it('a queue-less run on another backend starts its jobs without a thread count',
     await startAudit({
       store,
       home,
-      spec: smokeSpec(DEMO),
+      spec: smokeSpec(DEMO_INPUTS),
       baseDir: home,
       workers: 2,
       backend: 'cpu',

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { planJobs } from '../../src-main/runner/plan';
 import { smokeSpec } from '../../src-main/runner/presets';
@@ -16,11 +16,8 @@ import { specHash } from '../../src-main/runner/open-run';
 import type { WorkerLauncher } from '../../src-main/runner/worker-process';
 import type { ToWorker } from '../../src-main/runner/protocol';
 import { databasePath, openStore } from '../../src-main/store';
+import { DEMO_INPUTS } from '../helpers/demo-inputs';
 
-const DEMO = {
-  demoModel: resolve('resources/models/demo-victim'),
-  demoData: resolve('resources/datasets/fashion-mnist-demo'),
-};
 let home: string | undefined;
 afterEach(() => {
   if (home) rmSync(home, { recursive: true, force: true });
@@ -50,7 +47,7 @@ it('after a runner crash, a job still gets its full retries (the interrupted att
   home = mkdtempSync(join(tmpdir(), 'oa-retry-'));
   const store = openStore(databasePath(home));
   try {
-    const spec = smokeSpec(DEMO);
+    const spec = smokeSpec(DEMO_INPUTS);
     // The state a kill -9 of the runner leaves: the run "running" under a dead pid, its
     // first jobs "running" with their first attempt counted.
     const deadPid = spawnSync(process.execPath, ['-e', '0']).pid;
