@@ -43,7 +43,7 @@ interface ThreadedWasmModule {
   PThread?: { unusedWorkers?: { unref?(): void }[]; runningWorkers?: { unref?(): void }[] };
 }
 
-let prepared: { workerDir: string; workerPath: string } | undefined;
+let prepared = false;
 let poolChanges = 0;
 
 /** How many threads a job may use on this machine (the logical cores, at most 8). */
@@ -115,7 +115,7 @@ export function prepareThreadedWasm(): boolean {
     return createObjectURL(blob);
   };
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-  prepared = { workerDir, workerPath };
+  prepared = true;
   return true;
 }
 
