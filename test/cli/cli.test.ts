@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, writeIdx } from '../engine/datasets/fixtures';
@@ -20,6 +21,9 @@ describe('ownership-audit CLI', () => {
     expect(available).toContain(r.json.backend);
     // Without native TensorFlow the automatic choice is the first available one.
     expect(r.json.backend).toBe(available[0]);
+    // On wasm a job left alone may use every core (at most 8); elsewhere the backend decides.
+    if (r.json.backend === 'wasm') expect(r.json.jobThreads).toBe(Math.min(8, availableParallelism()));
+    else expect(r.json.jobThreads).toBeNull();
   });
 
   it('takes the backend from the environment, and the flag over the environment', () => {
