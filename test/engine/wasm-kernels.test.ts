@@ -121,6 +121,35 @@ const convCases: ConvCase[] = [
   // Strides larger than the filter: some phases of Conv2DBackpropInput's split have no taps.
   { x: [2, 7, 6, 4], f: [1, 1, 4, 3], s: [2, 2], pad: 'same' },
   { x: [2, 10, 9, 4], f: [2, 2, 4, 3], s: [3, 3], pad: 'valid' },
+  // Channels a multiple of 4 and filters a multiple of 8: the SIMD routine reading x and dy
+  // in place, here with 5 row chunks, two channel and two filter blocks, strides, explicit
+  // padding, a stride larger than the filter, and a filter column that no output reaches.
+  { x: [32, 20, 20, 8], f: [3, 3, 8, 16], s: [1, 1], pad: 'same' },
+  { x: [3, 9, 9, 4], f: [3, 3, 4, 8], s: [2, 2], pad: 'same' },
+  { x: [5, 11, 10, 12], f: [3, 3, 12, 24], s: [2, 1], pad: 'valid' },
+  {
+    x: [2, 6, 5, 4],
+    f: [3, 3, 4, 8],
+    s: [1, 2],
+    pad: [
+      [0, 0],
+      [2, 1],
+      [0, 3],
+      [0, 0],
+    ],
+  },
+  { x: [2, 10, 9, 8], f: [2, 2, 8, 8], s: [3, 3], pad: 'valid' },
+  {
+    x: [2, 4, 2, 4],
+    f: [1, 5, 4, 8],
+    s: [1, 2],
+    pad: [
+      [0, 0],
+      [0, 0],
+      [3, 3],
+      [0, 0],
+    ],
+  },
   // Other channel counts: up to 32 taps a GEMM over transposed patches (the cases above);
   // beyond, the convolution form, here with several row chunks.
   { x: [96, 17, 15, 5], f: [3, 3, 5, 2], s: [2, 1], pad: 'valid' },

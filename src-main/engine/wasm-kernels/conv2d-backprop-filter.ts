@@ -2,13 +2,15 @@
 //
 // Why: without it a conv net cannot train on wasm at all, and a scalar loop would be ~20x
 // slower than the forward pass. dW[kh,kw,ci,co] = sum_{n,oh,ow} x[n, oh*s+kh-pt, ow*s+kw-pl, ci]
-// * dy[n,oh,ow,co] is a reduction over every output position, so it is handed to XNNPACK
-// GEMMs/convolutions by one of three paths:
-//  1. Ci a multiple of 4 (every layer after the first): `gemmFilterGradient`, short GEMMs over
-//     explicit patches copied by SIMD routines (1.3-1.8x the forward convolution's time).
-//  2. Otherwise, up to 32 taps (first layers on 1- or 3-channel images):
+// * dy[n,oh,ow,co] is a reduction over every output position, computed by one of four paths:
+//  1. Ci a multiple of 4 and Co of 8 (every zoo layer after the first): `directFilterGradient`,
+//     a SIMD routine reading x and dy in place (0.6-0.9x the forward convolution's time on
+//     the zoo's layers at batch 128).
+//  2. Ci a multiple of 4 otherwise: `gemmFilterGradient`, short XNNPACK GEMMs over explicit
+//     patches copied by SIMD routines (1.3-1.8x the forward convolution's time).
+//  3. Otherwise, up to 32 taps (first layers on 1- or 3-channel images):
 //     `patchFilterGradient`, a GEMM over patches written directly transposed.
-//  3. Otherwise: the gradient as a convolution, below.
+//  4. Otherwise: the gradient as a convolution, below.
 //
 // The convolution form: read ci as the batch and n as the channel dimension: with
 //   x'  = x transposed to [Ci, H, W, N]       (conv input)
@@ -148,8 +150,9 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const pr = Math.max(0, kw + (ow - 1) * sw - w - pl);
   const kw2 = w + pl + pr - (ow - 1) * sw; // conv output width (>= kw)
 
-  // The three paths of the module comment.
+  // The four paths of the module comment.
   const simd = ci % 4 === 0 ? backendSimd(backend) : null;
+  if (simd && co % 8 === 0) return directFilterGradient(simd, backend, x, dy, info);
   if (simd) return gemmFilterGradient(simd, backend, x, dy, info);
   if (kh * kw * ci <= MAX_PATCH_TAPS) return patchFilterGradient(backend, x, dy, info);
 
@@ -288,6 +291,78 @@ function patchFilterGradient(
   }
   free(backend, patches);
   return filterOf(backend, acc, [kh, kw, ci, co]);
+}
+
+/**
+ * Bytes of x and dy one job of `directFilterGradient` reads: each of its register tiles reads
+ * them again, so they should stay in the core's L2 cache.
+ */
+const CHUNK_BYTES = 256 * 1024;
+
+/**
+ * dW by the SIMD routine `filterGrad` (simd-module.ts), reading x and dy in place: the output
+ * rows are cut into chunks of about CHUNK_BYTES of inputs, and for each chunk and filter tap
+ * a table lists the runs of output positions whose window tap lies inside the input (the
+ * padding contributes nothing, so it is skipped). Sums are float32 within a job (at most a
+ * chunk's positions), float64 across jobs, in the same order for any split of the work.
+ */
+function directFilterGradient(
+  simd: SimdRoutines,
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
+  const { kh, kw, sh, sw, h, w, oh, ow, ci, co, pt, pl, taps } = patchGeometry(info);
+  const outRows = info.batchSize * oh;
+  const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / (4 * (ci + co) * ow)));
+  const maxJobs = Math.ceil(outRows / rowsPerChunk) * kh * kw;
+  const maxRuns = outRows * kh * kw;
+  // Valid output columns [lo, hi) of each kernel column b: the window's column inside the input.
+  const columns = Array.from({ length: kw }, (_, b) => [
+    Math.max(0, Math.ceil((pl - b) / sw)),
+    Math.min(ow, Math.ceil((w + pl - b) / sw)),
+  ]);
+  // Tables of i32 and sums of float64, in heap buffers sized in 4-byte words.
+  const runs = backend.makeOutput([maxRuns * 3], 'float32');
+  const jobs = backend.makeOutput([maxJobs * 3], 'float32');
+  const sums = backend.makeOutput([taps * co * 2], 'float32');
+  const [xAt, dyAt, runsAt, jobsAt, sumsAt] = [x, dy, runs, jobs, sums].map((t) => heapOffset(backend, t));
+  const heap = heapF32(backend, runs).buffer;
+  const runTable = new Int32Array(heap, runsAt, maxRuns * 3);
+  const jobTable = new Int32Array(heap, jobsAt, maxJobs * 3);
+  new Float64Array(heap, sumsAt, taps * co).fill(0);
+  let [nRuns, nJobs] = [0, 0];
+  for (let g0 = 0; g0 < outRows; g0 += rowsPerChunk) {
+    const g1 = Math.min(outRows, g0 + rowsPerChunk);
+    for (let a = 0; a < kh; a++) {
+      for (let b = 0; b < kw; b++) {
+        const [lo, hi] = columns[b];
+        if (hi <= lo) continue;
+        const first = nRuns;
+        // g counts output rows over the batch: image g / oh, row g % oh.
+        for (let g = g0; g < g1; g++) {
+          const r = g % oh;
+          const i = r * sh - pt + a;
+          if (i < 0 || i >= h) continue;
+          const img = (g - r) / oh;
+          runTable[3 * nRuns] = xAt + ((img * h + i) * w + lo * sw - pl + b) * ci * 4;
+          runTable[3 * nRuns + 1] = dyAt + (g * ow + lo) * co * 4;
+          runTable[3 * nRuns + 2] = hi - lo;
+          nRuns++;
+        }
+        if (nRuns === first) continue;
+        jobTable[3 * nJobs] = runsAt + first * 12;
+        jobTable[3 * nJobs + 1] = nRuns - first;
+        jobTable[3 * nJobs + 2] = sumsAt + (a * kw + b) * ci * co * 8;
+        nJobs++;
+      }
+    }
+  }
+  simd.filterGrad(jobsAt, nJobs, sw * ci * 4, ci * 4, co * 4, 0, co * 4);
+  const result = Float64Array.from(new Float64Array(heapF32(backend, sums).buffer, sumsAt, taps * co));
+  free(backend, runs, jobs, sums);
+  return filterOf(backend, result, [kh, kw, ci, co]);
 }
 
 /** Output positions per GEMM of `gemmFilterGradient` (tuned on the zoo's layers: the packed panel stays in cache). */
