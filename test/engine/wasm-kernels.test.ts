@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { channelShares } from '../../src-main/engine/wasm-kernels/conv2d-backprop-filter';
 import { registerWasmTrainingKernels, wasmTrainingKernelNames } from '../../src-main/engine/wasm-kernels/index';
 
 type Backend = 'cpu' | 'wasm';
@@ -150,6 +151,9 @@ const convCases: ConvCase[] = [
       [0, 0],
     ],
   },
+  // The same routine on first layers: 1 or 3 channels, padded to 4.
+  { x: [8, 12, 12, 3], f: [3, 3, 3, 8], s: [1, 1], pad: 'same' },
+  { x: [4, 9, 9, 1], f: [3, 3, 1, 16], s: [2, 2], pad: 'valid' },
   // Other channel counts: up to 32 taps a GEMM over transposed patches (the cases above);
   // beyond, the convolution form, here with several row chunks.
   { x: [96, 17, 15, 5], f: [3, 3, 5, 2], s: [2, 1], pad: 'valid' },
@@ -166,6 +170,27 @@ describe('wasm training kernels vs cpu', () => {
     registerWasmTrainingKernels(); // idempotent
     await tf.setBackend('wasm');
     await tf.ready();
+  });
+
+  it("splits the filter gradient's register tiles into disjoint shares covering every tile", () => {
+    // [cb0, cb1, ob0, ob1) in blocks of 4 input and 8 output channels.
+    expect(channelShares(8, 8, 1)).toEqual([[0, 8, 0, 8]]);
+    expect(channelShares(8, 8, 2)).toEqual([
+      [0, 8, 0, 4],
+      [0, 8, 4, 8],
+    ]);
+    expect(channelShares(4, 3, 2)).toEqual([
+      [0, 4, 0, 1],
+      [0, 4, 1, 3],
+    ]);
+    // One output block: split by input blocks; never more shares than blocks.
+    expect(channelShares(6, 1, 4)).toEqual([
+      [0, 1, 0, 1],
+      [1, 3, 0, 1],
+      [3, 4, 0, 1],
+      [4, 6, 0, 1],
+    ]);
+    expect(channelShares(1, 1, 2)).toEqual([[0, 1, 0, 1]]);
   });
 
   it('registers every kernel for the wasm backend', () => {

@@ -4,7 +4,8 @@
  * vgg and resnet, the reference cnn28 and vggbn32) three or more SGD steps in its own process
  * (a process has one backend) and hashes the final weights and logits: the single-threaded
  * build, the threaded build on 1 and on 2 threads, and the threaded build switching 2, 1, 2
- * threads between steps as the runner does while a job runs. All must match bit for bit.
+ * threads between steps as the runner does while a job runs. All must match bit for bit,
+ * also where the filter gradient's SIMD routine splits its channels over a helper thread.
  */
 import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -22,7 +23,7 @@ interface ModelLine {
   spread: number;
 }
 
-async function train(mode: string): Promise<{ models: ModelLine[]; threadsUsed: number[] }> {
+async function train(mode: string): Promise<{ models: ModelLine[]; threadsUsed: number[]; helpers: number }> {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', FIXTURE, mode], { timeout: 240_000 });
   const lines = stdout
     .trim()
@@ -31,6 +32,7 @@ async function train(mode: string): Promise<{ models: ModelLine[]; threadsUsed: 
   return {
     models: lines.filter((l) => 'model' in l) as unknown as ModelLine[],
     threadsUsed: (lines.find((l) => 'threadsUsed' in l)?.threadsUsed as number[]) ?? [],
+    helpers: (lines.find((l) => 'helpers' in l)?.helpers as number) ?? -1,
   };
 }
 
@@ -48,6 +50,9 @@ it.skipIf(availableParallelism() < 2)(
     expect(one.threadsUsed).toEqual([1]);
     expect(two.threadsUsed).toEqual([2]);
     expect(switching.threadsUsed).toEqual([2, 1]);
+    // The project's own SIMD routines (the filter gradient) ran their second share on a
+    // helper thread only where two threads were asked for.
+    expect([single.helpers, one.helpers, two.helpers, switching.helpers]).toEqual([0, 0, 1, 1]);
     for (const other of [one, two, switching]) expect(other.models).toEqual(single.models);
   },
   300_000,

@@ -3,10 +3,11 @@
 // Why: without it a conv net cannot train on wasm at all, and a scalar loop would be ~20x
 // slower than the forward pass. dW[kh,kw,ci,co] = sum_{n,oh,ow} x[n, oh*s+kh-pt, ow*s+kw-pl, ci]
 // * dy[n,oh,ow,co] is a reduction over every output position, computed by one of four paths:
-//  1. Ci a multiple of 4 and Co of 8 (every zoo layer after the first): `directFilterGradient`,
-//     a SIMD routine reading x and dy in place (0.6-0.9x the forward convolution's time on
-//     the zoo's layers at batch 128).
-//  2. Ci a multiple of 4 otherwise: `gemmFilterGradient`, short XNNPACK GEMMs over explicit
+//  1. Co a multiple of 8 (every zoo layer): `directFilterGradient`, a SIMD routine reading x
+//     and dy in place, split over the threads by channel blocks (0.6-0.9x the forward
+//     convolution's time on the zoo's layers at batch 128; first layers, whose 1 or 3
+//     channels are padded to 4, about 1.5x).
+//  2. Otherwise, Ci a multiple of 4: `gemmFilterGradient`, short XNNPACK GEMMs over explicit
 //     patches copied by SIMD routines (1.3-1.8x the forward convolution's time).
 //  3. Otherwise, up to 32 taps (first layers on 1- or 3-channel images):
 //     `patchFilterGradient`, a GEMM over patches written directly transposed.
@@ -28,7 +29,9 @@
 // output columns, which are ignored. Only dilation 1 is supported, like the op itself.
 import { backend_util } from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs';
-import { backendSimd, type SimdRoutines } from './simd-module';
+import { wasmThreads } from '../wasm-threads';
+import { backendSimdInstance, type SimdInstance, type SimdRoutines } from './simd-module';
+import { runShares } from './simd-pool';
 import {
   aliasOf,
   asBackend,
@@ -151,9 +154,9 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const kw2 = w + pl + pr - (ow - 1) * sw; // conv output width (>= kw)
 
   // The four paths of the module comment.
-  const simd = ci % 4 === 0 ? backendSimd(backend) : null;
+  const simd = backendSimdInstance(backend);
   if (simd && co % 8 === 0) return directFilterGradient(simd, backend, x, dy, info);
-  if (simd) return gemmFilterGradient(simd, backend, x, dy, info);
+  if (simd && ci % 4 === 0) return gemmFilterGradient(simd.routines, backend, x, dy, info);
   if (kh * kw * ci <= MAX_PATCH_TAPS) return patchFilterGradient(backend, x, dy, info);
 
   const r = Math.min(oh, Math.max(1, Math.round(TARGET_K / (ow * n))));
@@ -307,13 +310,17 @@ const CHUNK_BYTES = 256 * 1024;
  * chunk's positions), float64 across jobs, in the same order for any split of the work.
  */
 function directFilterGradient(
-  simd: SimdRoutines,
+  simd: SimdInstance,
   backend: BackendWasm,
   x: TensorInfo,
   dy: TensorInfo,
   info: backend_util.Conv2DInfo,
 ): TensorInfo {
-  const { kh, kw, sh, sw, h, w, oh, ow, ci, co, pt, pl, taps } = patchGeometry(info);
+  const { kh, kw, sh, sw, h, w, oh, ow, co, pt, pl } = patchGeometry(info);
+  // The routine reads input channels in fours: other counts get zero channels appended.
+  const ci = Math.ceil(info.inChannels / 4) * 4;
+  const taps = kh * kw * ci;
+  const xs = ci === info.inChannels ? x : padChannels(backend, x, ci);
   const outRows = info.batchSize * oh;
   const rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / (4 * (ci + co) * ow)));
   const maxJobs = Math.ceil(outRows / rowsPerChunk) * kh * kw;
@@ -327,7 +334,7 @@ function directFilterGradient(
   const runs = backend.makeOutput([maxRuns * 3], 'float32');
   const jobs = backend.makeOutput([maxJobs * 3], 'float32');
   const sums = backend.makeOutput([taps * co * 2], 'float32');
-  const [xAt, dyAt, runsAt, jobsAt, sumsAt] = [x, dy, runs, jobs, sums].map((t) => heapOffset(backend, t));
+  const [xAt, dyAt, runsAt, jobsAt, sumsAt] = [xs, dy, runs, jobs, sums].map((t) => heapOffset(backend, t));
   const heap = heapF32(backend, runs).buffer;
   const runTable = new Int32Array(heap, runsAt, maxRuns * 3);
   const jobTable = new Int32Array(heap, jobsAt, maxJobs * 3);
@@ -359,10 +366,57 @@ function directFilterGradient(
       }
     }
   }
-  simd.filterGrad(jobsAt, nJobs, sw * ci * 4, ci * 4, co * 4, 0, co * 4);
+  const shares = channelShares(ci / 4, co / 8, wasmThreads()).map(([cb0, cb1, ob0, ob1]) => [
+    jobsAt,
+    nJobs,
+    sw * ci * 4,
+    co * 4,
+    cb0 * 16,
+    cb1 * 16,
+    ob0 * 32,
+    ob1 * 32,
+  ]);
+  runShares(simd, 'filterGrad', shares);
   const result = Float64Array.from(new Float64Array(heapF32(backend, sums).buffer, sumsAt, taps * co));
   free(backend, runs, jobs, sums);
-  return filterOf(backend, result, [kh, kw, ci, co]);
+  if (xs !== x) free(backend, xs);
+  return filterOf(backend, dropChannels(result, kh * kw, ci, info.inChannels, co), [kh, kw, info.inChannels, co]);
+}
+
+/** x [N,H,W,C] with zero channels appended up to `to`. */
+function padChannels(backend: BackendWasm, x: TensorInfo, to: number): TensorInfo {
+  const c = x.shape[3];
+  const pixels = x.shape[0] * x.shape[1] * x.shape[2];
+  const out = backend.makeOutput([...x.shape.slice(0, 3), to], 'float32');
+  const [xv, ov] = [x, out].map((t) => heapF32(backend, t));
+  ov.fill(0);
+  for (let p = 0; p < pixels; p++) for (let k = 0; k < c; k++) ov[p * to + k] = xv[p * c + k];
+  return out;
+}
+
+/** Sums [taps][padded][co] without the appended channels: [taps][channels][co]. */
+function dropChannels(sums: Float64Array, taps: number, padded: number, channels: number, co: number): Float64Array {
+  if (padded === channels) return sums;
+  const out = new Float64Array(taps * channels * co);
+  for (let t = 0; t < taps; t++)
+    out.set(sums.subarray(t * padded * co, (t * padded + channels) * co), t * channels * co);
+  return out;
+}
+
+/**
+ * Splits a grid of ciBlocks x coBlocks register tiles into at most `threads` shares of equal
+ * size, [cb0, cb1, ob0, ob1) in blocks: by output-channel blocks where there are enough,
+ * otherwise by input-channel blocks. Each share writes its own sums, so any split gives the
+ * same bits.
+ */
+export function channelShares(ciBlocks: number, coBlocks: number, threads: number): number[][] {
+  const split = (blocks: number, parts: number): number[][] =>
+    Array.from({ length: parts }, (_, k) => [Math.floor((k * blocks) / parts), Math.floor(((k + 1) * blocks) / parts)]);
+  const byCo = coBlocks >= threads || coBlocks >= ciBlocks;
+  const parts = Math.max(1, Math.min(threads, byCo ? coBlocks : ciBlocks));
+  return byCo
+    ? split(coBlocks, parts).map(([o0, o1]) => [0, ciBlocks, o0, o1])
+    : split(ciBlocks, parts).map(([c0, c1]) => [c0, c1, 0, coBlocks]);
 }
 
 /** Output positions per GEMM of `gemmFilterGradient` (tuned on the zoo's layers: the packed panel stays in cache). */

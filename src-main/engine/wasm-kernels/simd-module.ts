@@ -471,26 +471,27 @@ function columnSumsBody(): number[] {
 }
 
 /**
- * filterGrad(jobs, nJobs, xStep, ciBytes, coBytes, ob0, ob1): a convolution's filter gradient
+ * filterGrad(jobs, nJobs, xStep, coBytes, cb0, cb1, ob0, ob1): a convolution's filter gradient
  * straight from x and dy, with no patch matrix. Each job (three i32: runs, nRuns, acc) is one
  * filter tap (kh, kw) over a chunk of output positions; each run (three i32: x, dy, count) is
  * a stretch of `count` positions along one output row, x pointing at the tap's input pixel
  * for the first of them (channel 0, stepping xStep bytes per position), dy at its gradient
- * row (channel 0, coBytes per position). For every block of 4 input channels and 8 output
- * channels in bytes [ob0, ob1) of co, the 4 x 8 products are summed in float32 registers
- * over the job's runs, in position order, and then added (widened) into the float64 sums
- * acc[ci][co] of that tap. ciBytes is a multiple of 16, coBytes and ob0..ob1 of 32; every
- * run has count >= 1.
+ * row (channel 0, coBytes per position). For every block of 4 input channels in bytes
+ * [cb0, cb1) of ci and 8 output channels in bytes [ob0, ob1) of co, the 4 x 8 products are
+ * summed in float32 registers over the job's runs, in position order, and then added
+ * (widened) into the float64 sums acc[ci][co] of that tap. cb0 and cb1 are multiples of 16,
+ * coBytes, ob0 and ob1 of 32; every run has count >= 1. Calls on disjoint channel ranges
+ * write disjoint sums, so the work can be split over threads without changing a bit.
  *
  * Why: the im2col path copied and transposed every patch before a short GEMM (1.3-1.9x the
  * forward convolution's time); this is the same 4 x 8 register tile as XNNPACK's GEMM (one
  * splat per input channel, two dy vectors per position) reading the inputs in place.
  */
 function filterGradBody(): number[] {
-  const [JOBS, NJOBS, XSTEP, CIB, COB, OB0, OB1] = [0, 1, 2, 3, 4, 5, 6];
-  const [JP, JEND, RUNS, REND, ACC, CB, OB, XP, DP, CNT, BASE, ROW2] = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
-  const A = [19, 20, 21, 22, 23, 24, 25, 26];
-  const [D0, D1, S] = [27, 28, 29];
+  const [JOBS, NJOBS, XSTEP, COB, CB0, CB1, OB0, OB1] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [JP, JEND, RUNS, REND, ACC, CB, OB, XP, DP, CNT, BASE, ROW2] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
+  const A = [20, 21, 22, 23, 24, 25, 26, 27];
+  const [D0, D1, S] = [28, 29, 30];
   const seq = (...parts: number[][]) => parts.flat();
   // while (i < limit) { body; i += step } with i set beforehand.
   const whileBelow = (i: number, limit: number, step: number[], body: number[]) =>
@@ -599,9 +600,9 @@ function filterGradBody(): number[] {
     op.get(JP),
     op.i32Load(8),
     op.set(ACC),
-    op.i32(0),
+    op.get(CB0),
     op.set(CB),
-    whileBelow(CB, CIB, op.i32(16), seq(op.get(OB0), op.set(OB), whileBelow(OB, OB1, op.i32(32), tile))),
+    whileBelow(CB, CB1, op.i32(16), seq(op.get(OB0), op.set(OB), whileBelow(OB, OB1, op.i32(32), tile))),
   );
   const body = seq(
     op.get(COB),
@@ -640,10 +641,10 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   const sixI32 = [0x60, ...vec(Array.from({ length: 6 }, () => [I32])), ...vec([])];
   const threeI32 = [0x60, ...vec(Array.from({ length: 3 }, () => [I32])), ...vec([])];
   const fourI32 = [0x60, ...vec(Array.from({ length: 4 }, () => [I32])), ...vec([])];
-  const sevenI32 = [0x60, ...vec(Array.from({ length: 7 }, () => [I32])), ...vec([])];
+  const eightI32 = [0x60, ...vec(Array.from({ length: 8 }, () => [I32])), ...vec([])];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([sixI32, threeI32, fourI32, sevenI32])),
+    ...section(1, vec([sixI32, threeI32, fourI32, eightI32])),
     // (import "env" "memory" (memory …)): the backend's memory, whatever its size.
     ...section(2, vec([[...str('env'), ...str('memory'), 0x02, ...memoryLimits(shared)]])),
     ...section(3, vec([uleb(0), uleb(1), uleb(0), uleb(2), uleb(2), uleb(3)])),
@@ -683,28 +684,43 @@ export interface SimdRoutines {
   ): void;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, SimdRoutines | null>();
+/** The routines instantiated on one memory, with what a helper thread needs to do the same. */
+export interface SimdInstance {
+  routines: SimdRoutines;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  /** Whether the memory is shared (the threaded build): only then can other threads use it. */
+  shared: boolean;
+}
+
+const instances = new WeakMap<WebAssembly.Memory, SimdInstance | null>();
 
 /**
  * The routines bound to `memory`, or null where this engine cannot run them (no SIMD in
  * its WebAssembly): callers then keep their JavaScript path.
  */
-function simdRoutines(memory: WebAssembly.Memory): SimdRoutines | null {
+function simdInstance(memory: WebAssembly.Memory): SimdInstance | null {
   if (instances.has(memory)) return instances.get(memory) ?? null;
-  let routines: SimdRoutines | null = null;
+  let found: SimdInstance | null = null;
   try {
-    const bytes = moduleBytes(typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer);
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    routines = instance.exports as unknown as SimdRoutines;
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const module = new WebAssembly.Module(moduleBytes(shared));
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    found = { routines: instance.exports as unknown as SimdRoutines, module, memory, shared };
   } catch {
-    routines = null;
+    found = null;
   }
-  instances.set(memory, routines);
-  return routines;
+  instances.set(memory, found);
+  return found;
 }
 
 /** The routines on the wasm backend's heap, or null where they cannot run (callers keep a JavaScript path). */
 export function backendSimd(backend: BackendWasm): SimdRoutines | null {
+  return backendSimdInstance(backend)?.routines ?? null;
+}
+
+/** The routines on the wasm backend's heap with their module and memory (for helper threads), or null. */
+export function backendSimdInstance(backend: BackendWasm): SimdInstance | null {
   const memory = heapMemory(backend);
-  return memory ? simdRoutines(memory) : null;
+  return memory ? simdInstance(memory) : null;
 }
