@@ -390,18 +390,22 @@ describe('wasm training kernels vs cpu', () => {
         const b3 = randT(tb ? [1, 9, 37] : [1, 37, 9], 16);
         const ab = randT(ta ? [3, 37, 13] : [3, 13, 37], 17);
         const bb = randT(tb ? [3, 9, 37] : [3, 37, 9], 18);
-        // Wide right operand: computed as (B·Aᵀ)ᵀ, with a tiled JS transpose of the result.
+        // Wide right operand: computed as (B·Aᵀ)ᵀ, with a transpose of the result.
         const aw = randT(ta ? [16, 8] : [8, 16], 19);
         const bw = randT(tb ? [200, 16] : [16, 200], 20);
-        // Tall left operand transposed: tiled JS transpose of A.
+        // Tall left operand transposed: tiled JS transpose of A (7 columns: not a multiple of 4).
         const at = randT(ta ? [300, 7] : [7, 300], 21);
         const bt = randT(tb ? [5, 300] : [300, 5], 22);
+        // Every dimension a multiple of 4: the SIMD transpose, tall and wide.
+        const a4 = randT(ta ? [128, 36] : [36, 128], 23);
+        const b4 = randT(tb ? [24, 128] : [128, 24], 24);
         return [
           tf.matMul(a, b, ta, tb),
           tf.matMul(a3, b3, ta, tb),
           tf.matMul(ab, bb, ta, tb),
           tf.matMul(aw, bw, ta, tb),
           tf.matMul(at, bt, ta, tb),
+          tf.matMul(a4, b4, ta, tb),
         ];
       });
     }

@@ -13,10 +13,12 @@
 // and the one moving fewer elements is used (dx = dy·Wᵀ with a wide W takes the second: no
 // copy of W at all). Batched products (batch > 1) are left to the stock kernel.
 import type { BatchMatMulAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs';
+import { backendSimd } from './simd-module';
 import {
   asBackend,
   free,
   heapF32,
+  heapOffset,
   input,
   markOwn,
   runKernel,
@@ -26,9 +28,17 @@ import {
   type KernelArgs,
 } from './wasm-util';
 
-/** [r, c] -> new [c, r] buffer. Tall matrices use a tiled JS loop (the stock C++ transpose
- * writes with a large stride and is ~2.5x slower there); wide ones use the stock kernel. */
+/** [r, c] -> new [c, r] buffer. Both dimensions multiples of 4: the SIMD routine (4x4 blocks;
+ * a dense layer's 128 x 9,216 input in 0.6 ms, where the stock kernel took 9 ms). Otherwise
+ * tall matrices use a tiled JS loop (the stock C++ transpose writes with a large stride and is
+ * ~2.5x slower there) and wide ones the stock kernel. */
 function transpose2d(backend: BackendWasm, t: TensorInfo, r: number, c: number): TensorInfo {
+  const simd = r % 4 === 0 && c % 4 === 0 ? backendSimd(backend) : null;
+  if (simd) {
+    const out = backend.makeOutput([c, r], 'float32');
+    simd.transpose(heapOffset(backend, t), r, c, heapOffset(backend, out));
+    return out;
+  }
   if (r <= c) return runKernel(backend, 'Transpose', { x: view(t, [r, c]) }, { perm: [1, 0] });
   const out = backend.makeOutput([c, r], 'float32');
   const src = heapF32(backend, t);
