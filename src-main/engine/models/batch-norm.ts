@@ -18,6 +18,7 @@
  * without gamma or beta (never built by the zoo), keeps the stock ops.
  */
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_GRAD, BATCH_NORM_MOMENTS } from '../wasm-kernels/batch-norm-train';
 
 type BatchNormArgs = Parameters<typeof tf.layers.batchNormalization>[0];
 type LayerCtor = new (args?: BatchNormArgs) => tf.layers.Layer;
@@ -123,6 +124,7 @@ export function batchNormTraining(
   beta: tf.Tensor,
   epsilon: number,
 ): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+  if (hasOnePassKernels(x)) return batchNormTrainingOnePass(x, gamma, beta, epsilon);
   const axes = leadingAxes(x);
   let stats: { mean: tf.Tensor; variance: tf.Tensor } | undefined;
   // customGrad passes the inputs, then the save function, as one rest list.
@@ -147,6 +149,52 @@ export function batchNormTraining(
         // dx = dy * scale + xhat * (-scale * dgamma / N) + (-scale * dbeta / N)
         const dx = tf.add(tf.mul(dy, scale), tf.add(tf.mul(xh, tf.mul(perN, dgamma)), tf.mul(perN, dbeta)));
         return [dx, dgamma, dbeta];
+      },
+    };
+  });
+  const y = normalise(x, gamma, beta);
+  if (!stats) throw new Error('batchNormTraining: the forward pass did not run');
+  return { y, ...stats };
+}
+
+/**
+ * Whether the active backend has the one-pass kernels of wasm-kernels/batch-norm-train.ts
+ * for x (wasm, float32, channels a multiple of 4).
+ */
+function hasOnePassKernels(x: tf.Tensor): boolean {
+  return (
+    x.dtype === 'float32' &&
+    x.shape[x.rank - 1] % 4 === 0 &&
+    tf.getKernel(BATCH_NORM_MOMENTS, tf.getBackend()) !== undefined &&
+    tf.getKernel(BATCH_NORM_GRAD, tf.getBackend()) !== undefined
+  );
+}
+
+/**
+ * `batchNormTraining` with the statistics and the gradient as one kernel each: the same
+ * formulas, with the sums in float64 and xhat never stored (the gradient reads x and mean).
+ */
+function batchNormTrainingOnePass(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+  let stats: { mean: tf.Tensor; variance: tf.Tensor } | undefined;
+  const normalise = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, g, b] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const [mean, variance] = tf.engine().runKernel(BATCH_NORM_MOMENTS, { x: xIn }, {}) as tf.Tensor[];
+    const invstd = tf.rsqrt(tf.add(variance, epsilon));
+    save([xIn, mean, invstd, g]);
+    stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
+    return {
+      value: tf.batchNorm(xIn, mean, variance, b, g, epsilon),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, m, inv, gm] = saved;
+        return tf
+          .engine()
+          .runKernel(BATCH_NORM_GRAD, { dy, x: xs, mean: m, invstd: inv, gamma: gm }, {}) as tf.Tensor[];
       },
     };
   });

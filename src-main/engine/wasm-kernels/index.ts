@@ -18,6 +18,7 @@ import type { KernelConfig } from '@tensorflow/tfjs';
 import { addConfig } from './add';
 import { avgPoolGradConfig } from './avg-pool-grad';
 import { batchMatMulConfig } from './batch-mat-mul';
+import { batchNormMomentsConfig, batchNormTrainingGradConfig } from './batch-norm-train';
 import { castConfig } from './cast';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
@@ -49,6 +50,8 @@ export const wasmTrainingKernelConfigs: readonly KernelConfig[] = [
   identityConfig,
   castConfig,
   fusedBatchNormConfig,
+  batchNormMomentsConfig,
+  batchNormTrainingGradConfig,
   multiplyConfig,
   addConfig,
   subConfig,

@@ -68,6 +68,8 @@ const op = {
   or: [0xfd, ...uleb(0x50)],
   sub: [0x6b],
   f64x2Add: [0xfd, ...uleb(0xf0)],
+  f64x2Mul: [0xfd, ...uleb(0xf2)],
+  if: [0x04, 0x40],
   f64x2PromoteLow: [0xfd, ...uleb(0x5f)],
   // i8x16.shuffle of two vectors by f32 lanes (0-3: first, 4-7: second).
   shuffle32: (lanes: number[]) => [
@@ -79,6 +81,7 @@ const op = {
   andNot: [0xfd, ...uleb(0x4f)],
   bitselect: [0xfd, ...uleb(0x52)],
   f32x4Add: [0xfd, ...uleb(0xe4)],
+  f32x4Sub: [0xfd, ...uleb(0xe5)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
   // Loads with a constant byte offset: i32, v128, and one f32 splat to four lanes.
   i32Load: (offset: number) => [0x28, 0x02, ...uleb(offset)],
@@ -629,6 +632,145 @@ function filterGradBody(): number[] {
 }
 
 /**
+ * columnDots(x, y, rows, rowBytes, acc, blockRows): for float32 x and y [rows x rowBytes/4]
+ * (rowBytes a multiple of 16), adds the column sums of x and of x * y, each value widened to
+ * float64 before it is added (a product of two float32 is exact in float64), into float64
+ * sums: the rows of block k (blockRows rows each) into acc + k * 4 * rowBytes, the C sums of x
+ * first, then the C sums of x * y. A caller that splits the rows over threads at block
+ * boundaries and adds the blocks in order gets the same sums for any split.
+ */
+function columnDotsBody(): number[] {
+  const [X, Y, ROWS, ROW_BYTES, ACC, BLOCK_ROWS] = [0, 1, 2, 3, 4, 5];
+  const [R, J, AT, HALF, IN_BLOCK] = [6, 7, 8, 9, 10];
+  const [VX, VY, PX] = [11, 12, 13];
+  const seq = (...parts: number[][]) => parts.flat();
+  const high = (v: number) => seq(op.get(v), op.get(v), op.shuffle32([2, 3, 0, 1]));
+  const sumAt = (offset: number, extra: number[], value: number[]) =>
+    seq(op.get(AT), extra, op.get(AT), extra, op.loadAt(offset), value, op.f64x2Add, op.storeAt(offset));
+  const plusHalf = seq(op.get(HALF), op.add);
+  // One widened pair of lanes: acc[x] += px, acc[x * y] += px * py.
+  const pair = (offset: number, xs: number[], ys: number[]) =>
+    seq(
+      xs,
+      op.f64x2PromoteLow,
+      op.set(PX),
+      sumAt(offset, [], op.get(PX)),
+      sumAt(offset, plusHalf, seq(op.get(PX), ys, op.f64x2PromoteLow, op.f64x2Mul)),
+    );
+  const inner = forLoop(
+    J,
+    op.get(ROW_BYTES),
+    op.i32(16),
+    seq(
+      op.get(X),
+      op.get(J),
+      op.add,
+      op.load,
+      op.set(VX),
+      op.get(Y),
+      op.get(J),
+      op.add,
+      op.load,
+      op.set(VY),
+      // at = acc + 2 * j (8 bytes per float64 for 4 bytes per float32)
+      op.get(ACC),
+      op.get(J),
+      op.get(J),
+      op.add,
+      op.add,
+      op.set(AT),
+      pair(0, op.get(VX), op.get(VY)),
+      pair(16, high(VX), high(VY)),
+    ),
+  );
+  const outer = forLoop(
+    R,
+    op.get(ROWS),
+    op.i32(1),
+    seq(
+      inner,
+      op.get(X),
+      op.get(ROW_BYTES),
+      op.add,
+      op.set(X),
+      op.get(Y),
+      op.get(ROW_BYTES),
+      op.add,
+      op.set(Y),
+      // if (++inBlock >= blockRows) { acc += 4 * rowBytes; inBlock = 0 }
+      op.get(IN_BLOCK),
+      op.i32(1),
+      op.add,
+      op.tee(IN_BLOCK),
+      op.get(BLOCK_ROWS),
+      op.geU,
+      op.if,
+      op.get(ACC),
+      op.get(ROW_BYTES),
+      op.i32(4),
+      op.mul,
+      op.add,
+      op.set(ACC),
+      op.i32(0),
+      op.set(IN_BLOCK),
+      op.end,
+    ),
+  );
+  const body = seq(op.get(ROW_BYTES), op.get(ROW_BYTES), op.add, op.set(HALF), op.i32(0), op.set(IN_BLOCK), outer);
+  return functionBody(
+    [
+      [5, I32],
+      [3, V128],
+    ],
+    body,
+  );
+}
+
+/**
+ * affine2(a, b, rows, rowBytes, params, out): out = a * p[0] + (b - p[1]) * p[2] + p[3] per
+ * column, for float32 a, b and out [rows x rowBytes/4] (rowBytes a multiple of 16) and params
+ * [4 x rowBytes/4] (four per-channel coefficient rows). BatchNorm's input gradient in one
+ * pass; b - p[1] is formed first (x minus the batch mean), so nothing large cancels.
+ */
+function affine2Body(): number[] {
+  const [A, B, ROWS, ROW_BYTES, P, OUT] = [0, 1, 2, 3, 4, 5];
+  const [R, J] = [6, 7];
+  const seq = (...parts: number[][]) => parts.flat();
+  const at = (base: number) => seq(op.get(base), op.get(J), op.add);
+  const param = (k: number) =>
+    seq(op.get(P), op.get(J), op.add, ...(k ? [op.get(ROW_BYTES), op.i32(k), op.mul, op.add] : []), op.load);
+  const inner = forLoop(
+    J,
+    op.get(ROW_BYTES),
+    op.i32(16),
+    seq(
+      at(OUT),
+      at(A),
+      op.load,
+      param(0),
+      op.f32x4Mul,
+      at(B),
+      op.load,
+      param(1),
+      op.f32x4Sub,
+      param(2),
+      op.f32x4Mul,
+      op.f32x4Add,
+      param(3),
+      op.f32x4Add,
+      op.store,
+    ),
+  );
+  const outer = forLoop(
+    R,
+    op.get(ROWS),
+    op.i32(1),
+    seq(inner, ...[A, B, OUT].map((v) => seq(op.get(v), op.get(ROW_BYTES), op.add, op.set(v)))),
+  );
+  return functionBody([[2, I32]], outer);
+}
+
+/**
  * The memory import's limits: `(memory 0)` for the single-threaded build's memory; for the
  * threaded build's shared memory `(memory 0 65536 shared)`, since a shared import must be
  * declared shared and bounded (65536 pages is wasm32's 4 GiB, at least any real maximum).
@@ -647,7 +789,7 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
     ...section(1, vec([sixI32, threeI32, fourI32, eightI32])),
     // (import "env" "memory" (memory …)): the backend's memory, whatever its size.
     ...section(2, vec([[...str('env'), ...str('memory'), 0x02, ...memoryLimits(shared)]])),
-    ...section(3, vec([uleb(0), uleb(1), uleb(0), uleb(2), uleb(2), uleb(3)])),
+    ...section(3, vec([uleb(0), uleb(1), uleb(0), uleb(2), uleb(2), uleb(3), uleb(0), uleb(0)])),
     ...section(
       7,
       vec([
@@ -657,11 +799,22 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
         [...str('transpose'), 0x00, ...uleb(3)],
         [...str('columnSums'), 0x00, ...uleb(4)],
         [...str('filterGrad'), 0x00, ...uleb(5)],
+        [...str('columnDots'), 0x00, ...uleb(6)],
+        [...str('affine2'), 0x00, ...uleb(7)],
       ]),
     ),
     ...section(
       10,
-      vec([maxPoolGrad2x2Body(), signBody(), copyBlocksBody(), transposeBody(), columnSumsBody(), filterGradBody()]),
+      vec([
+        maxPoolGrad2x2Body(),
+        signBody(),
+        copyBlocksBody(),
+        transposeBody(),
+        columnSumsBody(),
+        filterGradBody(),
+        columnDotsBody(),
+        affine2Body(),
+      ]),
     ),
   ];
   return new Uint8Array(bytes);
@@ -673,6 +826,8 @@ export interface SimdRoutines {
   copyBlocks(src: number, srcStep: number, dst: number, dstStep: number, count: number, bytes: number): void;
   transpose(src: number, rows: number, cols: number, dst: number): void;
   columnSums(x: number, rows: number, rowBytes: number, acc: number): void;
+  columnDots(x: number, y: number, rows: number, rowBytes: number, acc: number, blockRows: number): void;
+  affine2(a: number, b: number, rows: number, rowBytes: number, params: number, out: number): void;
   filterGrad(
     jobs: number,
     nJobs: number,
