@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { channelShares } from '../../src-main/engine/wasm-kernels/conv2d-backprop-filter';
 import { registerWasmTrainingKernels, wasmTrainingKernelNames } from '../../src-main/engine/wasm-kernels/index';
+import { simdInstance } from '../../src-main/engine/wasm-kernels/simd-module';
 
 type Backend = 'cpu' | 'wasm';
 const TOL = 1e-4;
@@ -172,6 +173,31 @@ describe('wasm training kernels vs cpu', () => {
     await tf.ready();
   });
 
+  it('compiles the SIMD routines for both builds (else every kernel silently takes its slow path)', () => {
+    const memories = [
+      new WebAssembly.Memory({ initial: 1 }),
+      new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }),
+    ];
+    for (const memory of memories) {
+      const simd = simdInstance(memory);
+      expect(simd, `shared ${memory.buffer instanceof SharedArrayBuffer}`).not.toBeNull();
+      expect(Object.keys(simd!.routines).sort()).toEqual(
+        [
+          'affine2',
+          'columnDots',
+          'columnSums',
+          'copyBlocks',
+          'filterGrad',
+          'maxPoolGrad2x2',
+          'multiply',
+          'sign',
+          'step',
+          'transpose',
+        ].sort(),
+      );
+    }
+  });
+
   it("splits the filter gradient's register tiles into disjoint shares covering every tile", () => {
     // [cb0, cb1, ob0, ob1) in blocks of 4 input and 8 output channels.
     expect(channelShares(8, 8, 1)).toEqual([[0, 8, 0, 8]]);
@@ -304,6 +330,17 @@ describe('wasm training kernels vs cpu', () => {
     const [got] = await on('wasm', f);
     // Compared as strings so that NaN equals NaN and 0 equals -0 only if both give the same.
     expect(Array.from(got.v, String)).toEqual(Array.from(ref.v, String));
+  });
+
+  it('Step of 0, -0, NaN, infinities and subnormals equals the cpu backend, with and without alpha', async () => {
+    const values = [0, -0, NaN, Infinity, -Infinity, 1e-45, -1e-45, 3.5, -2, 1e-38, -1e38, 0, 7];
+    for (const alpha of [0, 0.25]) {
+      const f = () => tf.step(tf.tensor1d(values), alpha);
+      const [ref] = await on('cpu', f);
+      const [got] = await on('wasm', f);
+      expect(Array.from(got.v, String), `alpha ${alpha}`).toEqual(Array.from(ref.v, String));
+    }
+    await expectSame(() => tf.step(randT([7, 33, 33, 5], 71))); // large and odd: SIMD and a tail
   });
 
   it.each(poolCases)('AvgPoolGrad k$k s$s $pad x$x', async (c) => {
@@ -492,6 +529,7 @@ describe('wasm training kernels vs cpu', () => {
         [x, tf.scalar(1.5)],
         [tf.scalar(-2), x],
         [x, randT([4, 32, 32, 6], 64)], // equal shapes: stock
+        [randT([5, 37, 37, 11], 69), randT([5, 37, 37, 11], 70)], // large equal shapes: SIMD, odd size
         [randT([3, 5, 4, 6], 68), v], // small: stock
         [x, randT([32, 6], 65)], // other broadcast: stock
         [randT([2, 6], 66), randT([3, 1, 6], 67)], // vector rank > full rank: stock

@@ -30,6 +30,7 @@ import { maxPoolGradConfig } from './max-pool-grad';
 import { meanConfig } from './mean';
 import { multiplyConfig } from './multiply';
 import { signConfig } from './sign';
+import { stepConfig } from './step';
 import { subConfig } from './sub';
 import { sumConfig } from './sum';
 import { tileConfig } from './tile';
@@ -56,6 +57,7 @@ export const wasmTrainingKernelConfigs: readonly KernelConfig[] = [
   addConfig,
   subConfig,
   signConfig,
+  stepConfig,
 ];
 
 /** Names of the kernels registered by registerWasmTrainingKernels(). */

@@ -64,6 +64,8 @@ const op = {
   store: [0xfd, ...uleb(0x0b), 0x02, 0x00],
   f32x4Splat: [0xfd, ...uleb(0x13)],
   f32x4Gt: [0xfd, ...uleb(0x44)],
+  f32x4Ne: [0xfd, ...uleb(0x42)],
+  f32ReinterpretI32: [0xbe],
   f32x4Lt: [0xfd, ...uleb(0x43)],
   or: [0xfd, ...uleb(0x50)],
   sub: [0x6b],
@@ -770,6 +772,73 @@ function affine2Body(): number[] {
   return functionBody([[2, I32]], outer);
 }
 
+/** multiply(a, b, out, bytes): out = a * b elementwise over `bytes` bytes (a multiple of 16) of float32. */
+function multiplyBody(): number[] {
+  const [A, B, OUT, BYTES, I] = [0, 1, 2, 3, 4];
+  const at = (base: number) => [...op.get(base), ...op.get(I), ...op.add];
+  const loop = forLoop(I, op.get(BYTES), op.i32(16), [
+    ...at(OUT),
+    ...at(A),
+    ...op.load,
+    ...at(B),
+    ...op.load,
+    ...op.f32x4Mul,
+    ...op.store,
+  ]);
+  return functionBody([[1, I32]], loop);
+}
+
+/**
+ * step(x, out, bytes, alphaBits): out = 1 where x > 0, NaN where x is NaN, else alpha (the
+ * float32 whose bits are alphaBits), over `bytes` bytes (a multiple of 16) of float32, as the
+ * stock Step kernel (ReLU's derivative for alpha = 0).
+ */
+function stepBody(): number[] {
+  const [X, OUT, BYTES, ALPHA_BITS, I] = [0, 1, 2, 3, 4];
+  const [V, ONE, ALPHA] = [5, 6, 7];
+  const loop = forLoop(I, op.get(BYTES), op.i32(16), [
+    ...op.get(OUT),
+    ...op.get(I),
+    ...op.add,
+    ...op.get(X),
+    ...op.get(I),
+    ...op.add,
+    ...op.load,
+    ...op.set(V),
+    // r = x > 0 ? 1 : alpha; then x where x != x (NaN)
+    ...op.get(V),
+    ...op.get(ONE),
+    ...op.get(ALPHA),
+    ...op.get(V),
+    ...op.f32(0),
+    ...op.f32x4Splat,
+    ...op.f32x4Gt,
+    ...op.bitselect,
+    ...op.get(V),
+    ...op.get(V),
+    ...op.f32x4Ne,
+    ...op.bitselect,
+    ...op.store,
+  ]);
+  const body = [
+    ...op.f32(1),
+    ...op.f32x4Splat,
+    ...op.set(ONE),
+    ...op.get(ALPHA_BITS),
+    ...op.f32ReinterpretI32,
+    ...op.f32x4Splat,
+    ...op.set(ALPHA),
+    ...loop,
+  ];
+  return functionBody(
+    [
+      [1, I32],
+      [3, V128],
+    ],
+    body,
+  );
+}
+
 /**
  * The memory import's limits: `(memory 0)` for the single-threaded build's memory; for the
  * threaded build's shared memory `(memory 0 65536 shared)`, since a shared import must be
@@ -789,7 +858,7 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
     ...section(1, vec([sixI32, threeI32, fourI32, eightI32])),
     // (import "env" "memory" (memory …)): the backend's memory, whatever its size.
     ...section(2, vec([[...str('env'), ...str('memory'), 0x02, ...memoryLimits(shared)]])),
-    ...section(3, vec([uleb(0), uleb(1), uleb(0), uleb(2), uleb(2), uleb(3), uleb(0), uleb(0)])),
+    ...section(3, vec([uleb(0), uleb(1), uleb(0), uleb(2), uleb(2), uleb(3), uleb(0), uleb(0), uleb(2), uleb(2)])),
     ...section(
       7,
       vec([
@@ -801,6 +870,8 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
         [...str('filterGrad'), 0x00, ...uleb(5)],
         [...str('columnDots'), 0x00, ...uleb(6)],
         [...str('affine2'), 0x00, ...uleb(7)],
+        [...str('multiply'), 0x00, ...uleb(8)],
+        [...str('step'), 0x00, ...uleb(9)],
       ]),
     ),
     ...section(
@@ -814,6 +885,8 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
         filterGradBody(),
         columnDotsBody(),
         affine2Body(),
+        multiplyBody(),
+        stepBody(),
       ]),
     ),
   ];
@@ -828,6 +901,8 @@ export interface SimdRoutines {
   columnSums(x: number, rows: number, rowBytes: number, acc: number): void;
   columnDots(x: number, y: number, rows: number, rowBytes: number, acc: number, blockRows: number): void;
   affine2(a: number, b: number, rows: number, rowBytes: number, params: number, out: number): void;
+  multiply(a: number, b: number, out: number, bytes: number): void;
+  step(x: number, out: number, bytes: number, alphaBits: number): void;
   filterGrad(
     jobs: number,
     nJobs: number,
@@ -854,7 +929,7 @@ const instances = new WeakMap<WebAssembly.Memory, SimdInstance | null>();
  * The routines bound to `memory`, or null where this engine cannot run them (no SIMD in
  * its WebAssembly): callers then keep their JavaScript path.
  */
-function simdInstance(memory: WebAssembly.Memory): SimdInstance | null {
+export function simdInstance(memory: WebAssembly.Memory): SimdInstance | null {
   if (instances.has(memory)) return instances.get(memory) ?? null;
   let found: SimdInstance | null = null;
   try {

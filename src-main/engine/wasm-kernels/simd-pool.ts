@@ -153,3 +153,19 @@ export function runShares(simd: SimdInstance, name: RoutineName, shares: number[
   }
   if (failure !== undefined) throw failure;
 }
+
+/** Below this many elements an elementwise routine runs on this thread alone (waking a helper costs more). */
+const MIN_ELEMENTS_PER_SHARE = 32768;
+
+/**
+ * Splits `count` float32 elements (a multiple of 4) into at most `threads` contiguous ranges
+ * [start, end), each a multiple of 4 elements and at least MIN_ELEMENTS_PER_SHARE long.
+ */
+export function elementRanges(count: number, threads: number): Array<[number, number]> {
+  const parts = Math.max(1, Math.min(threads, Math.floor(count / MIN_ELEMENTS_PER_SHARE)));
+  const quads = count / 4;
+  return Array.from({ length: parts }, (_, k) => [
+    4 * Math.floor((k * quads) / parts),
+    4 * Math.floor(((k + 1) * quads) / parts),
+  ]);
+}
