@@ -4,9 +4,9 @@
 // slower than the forward pass. dW[kh,kw,ci,co] = sum_{n,oh,ow} x[n, oh*s+kh-pt, ow*s+kw-pl, ci]
 // * dy[n,oh,ow,co] is a reduction over every output position, computed by one of four paths:
 //  1. Co a multiple of 8 (every zoo layer): `directFilterGradient`, a SIMD routine reading x
-//     and dy in place, split over the threads by channel blocks (0.6-0.9x the forward
-//     convolution's time on the zoo's layers at batch 128; first layers, whose 1 or 3
-//     channels are padded to 4, about 1.5x).
+//     and dy in place, split over the threads by channel blocks: 0.6-0.9x the forward
+//     convolution's time on the zoo's layers at batch 128, first layers included (their 1 or
+//     3 channels are padded to 4).
 //  2. Otherwise, Ci a multiple of 4: `gemmFilterGradient`, short XNNPACK GEMMs over explicit
 //     patches copied by SIMD routines (1.3-1.8x the forward convolution's time).
 //  3. Otherwise, up to 32 taps (first layers on 1- or 3-channel images):

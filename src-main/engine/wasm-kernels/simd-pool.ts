@@ -19,8 +19,8 @@ import type { SimdInstance, SimdRoutines } from './simd-module';
 /** Arguments per call the control block holds (filterGrad takes 8). */
 const MAX_ARGS = 12;
 // Control block (Int32Array): the call's generation, the generation done, its status (0 ok),
-// the routine's index, the argument count, then the arguments.
-const [SEQ, DONE, STATUS, ROUTINE, ARGC, ARGS] = [0, 1, 2, 3, 4, 5];
+// whether the helper has started, the routine's index, the argument count, the arguments.
+const [SEQ, DONE, STATUS, READY, ROUTINE, ARGC, ARGS] = [0, 1, 2, 3, 4, 5, 6];
 /** How long one wait for a helper lasts before its thread is checked for having died. */
 const WAIT_SLICE_MS = 1000;
 
@@ -31,6 +31,7 @@ const { workerData } = require('node:worker_threads');
 const { module, memory, control, names } = workerData;
 const routines = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const c = new Int32Array(control);
+Atomics.store(c, ${READY}, 1);
 let seen = 0;
 for (;;) {
   Atomics.wait(c, ${SEQ}, seen);
@@ -111,19 +112,25 @@ function post(helper: Helper, routine: number, args: number[]): void {
   Atomics.notify(c, SEQ);
 }
 
-function waitFor(simd: SimdInstance, helper: Helper): void {
+/**
+ * Waits for the helper's share. Returns false if the helper's thread ended before it ever
+ * started (a runtime that cannot run it): the share is then still to be done, and later
+ * calls on this memory run every share on the calling thread.
+ */
+function waitFor(simd: SimdInstance, helper: Helper): boolean {
   const c = helper.control;
   for (;;) {
     const done = Atomics.load(c, DONE);
     if (done === helper.generation) break;
     if (Atomics.wait(c, DONE, done, WAIT_SLICE_MS) === 'timed-out' && helper.worker.threadId === -1) {
-      // Its generations can no longer be matched: later calls run every share here.
       helpers.delete(simd.memory);
       noHelpers.add(simd.memory);
-      throw new SimdHelperError('a SIMD helper thread stopped');
+      if (Atomics.load(c, READY) === 0) return false;
+      throw new SimdHelperError('a SIMD helper thread stopped during its share');
     }
   }
   if (c[STATUS] !== 0) throw new SimdHelperError('a SIMD helper thread failed its share (the routine trapped)');
+  return true;
 }
 
 /**
@@ -144,13 +151,13 @@ export function runShares(simd: SimdInstance, name: RoutineName, shares: number[
     failure = err;
   }
   // Every helper is waited for, even after a failure here: none may still write to the heap.
-  for (const h of pool) {
+  pool.forEach((h, i) => {
     try {
-      waitFor(simd, h);
+      if (!waitFor(simd, h) && failure === undefined) routine(...shares[i + 1]);
     } catch (err) {
       failure ??= err;
     }
-  }
+  });
   if (failure !== undefined) throw failure;
 }
 
