@@ -190,6 +190,7 @@ describe('wasm training kernels vs cpu', () => {
           'filterGrad',
           'maxPoolGrad2x2',
           'multiply',
+          'reluGrad',
           'sign',
           'step',
           'transpose',
@@ -341,6 +342,19 @@ describe('wasm training kernels vs cpu', () => {
       expect(Array.from(got.v, String), `alpha ${alpha}`).toEqual(Array.from(ref.v, String));
     }
     await expectSame(() => tf.step(randT([7, 33, 33, 5], 71))); // large and odd: SIMD and a tail
+  });
+
+  it("ReLU's gradient in one pass equals the cpu backend's dy * step(x), NaN, zeros and infinities included", async () => {
+    const xs = [0, -0, NaN, Infinity, -Infinity, 1e-45, -1e-45, 3.5, -2, 1e-38, -1e38, 0, 7];
+    const dys = [Infinity, -3, 2, NaN, Infinity, -1, 5, -0.5, 4, 1e-30, Infinity, -Infinity, 0];
+    const grad = (x: tf.Tensor, dy: tf.Tensor) => tf.grad((t: tf.Tensor) => tf.relu(t))(x, dy);
+    const f = () => grad(tf.tensor1d(xs), tf.tensor1d(dys));
+    const [ref] = await on('cpu', f);
+    const [got] = await on('wasm', f);
+    expect(Array.from(got.v, String)).toEqual(Array.from(ref.v, String));
+    // Large and odd-sized: the SIMD routine, then a tail.
+    await expectSame(() => grad(randT([7, 33, 33, 5], 72), randT([7, 33, 33, 5], 73)));
+    expect(tf.getKernel('ReluGradient', 'wasm')).toBeDefined();
   });
 
   it.each(poolCases)('AvgPoolGrad k$k s$s $pad x$x', async (c) => {

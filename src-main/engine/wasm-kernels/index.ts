@@ -29,6 +29,7 @@ import { identityConfig } from './identity';
 import { maxPoolGradConfig } from './max-pool-grad';
 import { meanConfig } from './mean';
 import { multiplyConfig } from './multiply';
+import { registerReluGradient, reluGradientConfig } from './relu-grad';
 import { signConfig } from './sign';
 import { stepConfig } from './step';
 import { subConfig } from './sub';
@@ -58,6 +59,7 @@ export const wasmTrainingKernelConfigs: readonly KernelConfig[] = [
   subConfig,
   signConfig,
   stepConfig,
+  reluGradientConfig,
 ];
 
 /** Names of the kernels registered by registerWasmTrainingKernels(). */
@@ -81,4 +83,5 @@ export function registerWasmTrainingKernels(): void {
     const setupFunc = current?.setupFunc ?? cfg.setupFunc;
     tf.registerKernel(setupFunc === undefined ? cfg : { ...cfg, setupFunc });
   }
+  registerReluGradient();
 }

@@ -794,17 +794,22 @@ function multiplyBody(): number[] {
  * stock Step kernel (ReLU's derivative for alpha = 0).
  */
 function stepBody(): number[] {
-  const [X, OUT, BYTES, ALPHA_BITS, I] = [0, 1, 2, 3, 4];
+  return stepLikeBody(false);
+}
+
+/**
+ * reluGrad(x, out, bytes, dy): out = dy * step(x), the stock ReLU gradient (mul(dy, step(x)),
+ * the same products bit for bit) in one pass instead of two.
+ */
+function reluGradBody(): number[] {
+  return stepLikeBody(true);
+}
+
+function stepLikeBody(timesDy: boolean): number[] {
+  // reluGrad's fourth parameter is dy's address; step's is alpha's bits.
+  const [X, OUT, BYTES, FOURTH, I] = [0, 1, 2, 3, 4];
   const [V, ONE, ALPHA] = [5, 6, 7];
-  const loop = forLoop(I, op.get(BYTES), op.i32(16), [
-    ...op.get(OUT),
-    ...op.get(I),
-    ...op.add,
-    ...op.get(X),
-    ...op.get(I),
-    ...op.add,
-    ...op.load,
-    ...op.set(V),
+  const stepValue = [
     // r = x > 0 ? 1 : alpha; then x where x != x (NaN)
     ...op.get(V),
     ...op.get(ONE),
@@ -818,18 +823,23 @@ function stepBody(): number[] {
     ...op.get(V),
     ...op.f32x4Ne,
     ...op.bitselect,
+  ];
+  const loop = forLoop(I, op.get(BYTES), op.i32(16), [
+    ...op.get(OUT),
+    ...op.get(I),
+    ...op.add,
+    ...op.get(X),
+    ...op.get(I),
+    ...op.add,
+    ...op.load,
+    ...op.set(V),
+    ...(timesDy ? [...op.get(FOURTH), ...op.get(I), ...op.add, ...op.load] : []),
+    ...stepValue,
+    ...(timesDy ? op.f32x4Mul : []),
     ...op.store,
   ]);
-  const body = [
-    ...op.f32(1),
-    ...op.f32x4Splat,
-    ...op.set(ONE),
-    ...op.get(ALPHA_BITS),
-    ...op.f32ReinterpretI32,
-    ...op.f32x4Splat,
-    ...op.set(ALPHA),
-    ...loop,
-  ];
+  const alpha = timesDy ? op.f32(0) : [...op.get(FOURTH), ...op.f32ReinterpretI32];
+  const body = [...op.f32(1), ...op.f32x4Splat, ...op.set(ONE), ...alpha, ...op.f32x4Splat, ...op.set(ALPHA), ...loop];
   return functionBody(
     [
       [1, I32],
@@ -858,7 +868,10 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
     ...section(1, vec([sixI32, threeI32, fourI32, eightI32])),
     // (import "env" "memory" (memory …)): the backend's memory, whatever its size.
     ...section(2, vec([[...str('env'), ...str('memory'), 0x02, ...memoryLimits(shared)]])),
-    ...section(3, vec([uleb(0), uleb(1), uleb(0), uleb(2), uleb(2), uleb(3), uleb(0), uleb(0), uleb(2), uleb(2)])),
+    ...section(
+      3,
+      vec([uleb(0), uleb(1), uleb(0), uleb(2), uleb(2), uleb(3), uleb(0), uleb(0), uleb(2), uleb(2), uleb(2)]),
+    ),
     ...section(
       7,
       vec([
@@ -872,6 +885,7 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
         [...str('affine2'), 0x00, ...uleb(7)],
         [...str('multiply'), 0x00, ...uleb(8)],
         [...str('step'), 0x00, ...uleb(9)],
+        [...str('reluGrad'), 0x00, ...uleb(10)],
       ]),
     ),
     ...section(
@@ -887,6 +901,7 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
         affine2Body(),
         multiplyBody(),
         stepBody(),
+        reluGradBody(),
       ]),
     ),
   ];
@@ -903,6 +918,7 @@ export interface SimdRoutines {
   affine2(a: number, b: number, rows: number, rowBytes: number, params: number, out: number): void;
   multiply(a: number, b: number, out: number, bytes: number): void;
   step(x: number, out: number, bytes: number, alphaBits: number): void;
+  reluGrad(x: number, out: number, bytes: number, dy: number): void;
   filterGrad(
     jobs: number,
     nJobs: number,
