@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { channelShares } from '../../src-main/engine/wasm-kernels/conv2d-backprop-filter';
 import { registerWasmTrainingKernels, wasmTrainingKernelNames } from '../../src-main/engine/wasm-kernels/index';
 import { simdInstance } from '../../src-main/engine/wasm-kernels/simd-module';
+import { stockKernel } from '../../src-main/engine/wasm-kernels/wasm-util';
 
 type Backend = 'cpu' | 'wasm';
 const TOL = 1e-4;
@@ -186,6 +187,7 @@ describe('wasm training kernels vs cpu', () => {
           'affine2',
           'columnDots',
           'columnSums',
+          'convTiles',
           'copyBlocks',
           'filterGrad',
           'maxPoolGrad2x2',
@@ -223,6 +225,83 @@ describe('wasm training kernels vs cpu', () => {
   it('registers every kernel for the wasm backend', () => {
     for (const name of wasmTrainingKernelNames) expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+  });
+
+  // The forward convolution's direct routine (conv2d.ts): from 1,024 output positions, output
+  // channels a multiple of 8; a position count not a multiple of 4 (a last tile with fewer
+  // lanes), first-layer channel counts, strides, 'valid' with dropped columns, explicit pads.
+  const forwardCases: ConvCase[] = [
+    { x: [16, 12, 12, 3], f: [3, 3, 3, 8], s: [1, 1], pad: 'same' },
+    { x: [9, 15, 13, 4], f: [3, 3, 4, 16], s: [1, 1], pad: 'valid' },
+    { x: [20, 17, 16, 8], f: [3, 3, 8, 8], s: [2, 2], pad: 'same' },
+    { x: [80, 11, 10, 5], f: [2, 3, 5, 16], s: [2, 3], pad: 'valid' },
+    { x: [64, 8, 8, 16], f: [1, 1, 16, 24], s: [2, 2], pad: 'same' },
+    {
+      x: [30, 9, 9, 4],
+      f: [3, 3, 4, 8],
+      s: [1, 1],
+      pad: [
+        [0, 0],
+        [2, 0],
+        [1, 3],
+        [0, 0],
+      ],
+    },
+  ];
+  it.each(forwardCases.map((c) => [label(c), c] as const))('Conv2D and FusedConv2D %s', async (_name, c) => {
+    await expectSame(() => {
+      const x = randT(c.x, 81);
+      const f = randT(c.f, 82);
+      const bias = randT([c.f[3]], 83);
+      const conv = (activation?: 'relu' | 'linear', b?: tf.Tensor) =>
+        tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: f as tf.Tensor4D,
+          strides: c.s,
+          pad: c.pad,
+          bias: b,
+          activation,
+        });
+      return [
+        tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.s, c.pad),
+        conv('relu', bias),
+        conv('linear', bias),
+        conv('relu'),
+      ];
+    });
+  });
+
+  it("gives XNNPACK's own bits on zoo layers (the same sums in the same order)", async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as never;
+    const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }) as never;
+    for (const [xs, fs, strides] of [
+      [[128, 8, 8, 64], [3, 3, 64, 64], 1],
+      [[128, 16, 16, 32], [3, 3, 32, 64], 2],
+      [[128, 12, 12, 3], [3, 3, 3, 16], 1],
+    ] as Array<[number[], number[], number]>) {
+      tf.tidy(() => {
+        const x = randT(xs, 84);
+        const f = randT(fs, 85);
+        const bias = randT([fs[3]], 86);
+        const attrs = { strides, pad: 'same', dataFormat: 'NHWC', dilations: 1, activation: 'relu' };
+        const ours = tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: f as tf.Tensor4D,
+          strides,
+          pad: 'same',
+          bias,
+          activation: 'relu',
+        });
+        const stock = stockKernel('FusedConv2D')({
+          inputs: { x: info(x), filter: info(f), bias: info(bias) },
+          backend,
+          attrs: attrs as never,
+        });
+        const theirs = tf.engine().makeTensorFromTensorInfo(stock as never);
+        expect(Array.from(ours.dataSync()), xs.join('x')).toEqual(Array.from(theirs.dataSync()));
+      });
+    }
   });
 
   it.each(convCases.map((c) => [label(c), c] as const))('Conv2DBackpropFilter %s', async (_name, c) => {
@@ -450,6 +529,9 @@ describe('wasm training kernels vs cpu', () => {
         // Every dimension a multiple of 4: the SIMD transpose, tall and wide.
         const a4 = randT(ta ? [128, 36] : [36, 128], 23);
         const b4 = randT(tb ? [24, 128] : [128, 24], 24);
+        // 1,032 result rows and 16 columns: the GEMM as conv2d.ts's direct 1x1 convolution.
+        const ag = randT(ta ? [40, 1032] : [1032, 40], 25);
+        const bg = randT(tb ? [16, 40] : [40, 16], 26);
         return [
           tf.matMul(a, b, ta, tb),
           tf.matMul(a3, b3, ta, tb),
@@ -457,6 +539,7 @@ describe('wasm training kernels vs cpu', () => {
           tf.matMul(aw, bw, ta, tb),
           tf.matMul(at, bt, ta, tb),
           tf.matMul(a4, b4, ta, tb),
+          tf.matMul(ag, bg, ta, tb),
         ];
       });
     }

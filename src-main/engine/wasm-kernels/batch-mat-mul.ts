@@ -13,6 +13,7 @@
 // and the one moving fewer elements is used (dx = dy·Wᵀ with a wide W takes the second: no
 // copy of W at all). Batched products (batch > 1) are left to the stock kernel.
 import type { BatchMatMulAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs';
+import { conv2dForward } from './conv2d';
 import { backendSimd } from './simd-module';
 import {
   asBackend,
@@ -57,8 +58,22 @@ function transpose2d(backend: BackendWasm, t: TensorInfo, r: number, c: number):
   return out;
 }
 
-/** Plain [m,k]·[k,n] on XNNPACK via the stock kernel; `a`/`b` are 2-D row-major buffers. */
+/**
+ * Plain [m,k]·[k,n]; `a`/`b` are 2-D row-major buffers. As a 1x1 convolution of m positions
+ * where conv2d.ts's direct routine applies (n a multiple of 8, m large), else XNNPACK's GEMM
+ * via the stock kernel.
+ */
 function gemm(backend: BackendWasm, a: TensorInfo, b: TensorInfo, m: number, k: number, n: number): TensorInfo {
+  if (n % 8 === 0 && m >= 1024) {
+    const c = conv2dForward(backend, view(a, [1, 1, m, k]), view(b, [1, 1, k, n]), {
+      strides: [1, 1],
+      pad: 'valid',
+      dilations: [1, 1],
+      dataFormat: 'NHWC',
+    });
+    c.shape = [1, m, n];
+    return c;
+  }
   return runKernel(
     backend,
     'BatchMatMul',

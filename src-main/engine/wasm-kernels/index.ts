@@ -20,6 +20,7 @@ import { avgPoolGradConfig } from './avg-pool-grad';
 import { batchMatMulConfig } from './batch-mat-mul';
 import { batchNormMomentsConfig, batchNormTrainingGradConfig } from './batch-norm-train';
 import { castConfig } from './cast';
+import { conv2DConfig, fusedConv2DConfig } from './conv2d';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter';
@@ -39,6 +40,8 @@ import { captureStock, isOwn } from './wasm-util';
 
 /** Every kernel this module installs on the wasm backend, by kernel name. */
 export const wasmTrainingKernelConfigs: readonly KernelConfig[] = [
+  conv2DConfig,
+  fusedConv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,

@@ -85,12 +85,15 @@ const op = {
   f32x4Add: [0xfd, ...uleb(0xe4)],
   f32x4Sub: [0xfd, ...uleb(0xe5)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
+  f32x4Max: [0xfd, ...uleb(0xe9)],
   // Loads with a constant byte offset: i32, v128, and one f32 splat to four lanes.
   i32Load: (offset: number) => [0x28, 0x02, ...uleb(offset)],
   loadAt: (offset: number) => [0xfd, ...uleb(0x00), 0x02, ...uleb(offset)],
   storeAt: (offset: number) => [0xfd, ...uleb(0x0b), 0x02, ...uleb(offset)],
   load32Splat: (offset: number) => [0xfd, ...uleb(0x09), 0x02, ...uleb(offset)],
   ltU: [0x49],
+  gtU: [0x4b],
+  select: [0x1b],
   shrU: [0x76],
   f32: (v: number) => {
     const b = new Uint8Array(new Float32Array([v]).buffer);
@@ -850,6 +853,203 @@ function stepLikeBody(timesDy: boolean): number[] {
 }
 
 /**
+ * convTiles(tiles, nTiles, taps, nTaps, cin, packed, ob0, ob1, coBytes, bias, relu, group):
+ * a convolution's output, 4 positions x 8 output channels per register tile, reading the
+ * (explicitly padded) input in place. Each tile (six i32: x0, x1, x2, x3, lanes, out) gives
+ * the byte address of each of its 4 positions' window origin, how many of the 4 are real
+ * (the last tile may have fewer; the others repeat a real position and are not stored) and
+ * where lane 0's output row starts (lane k's is k * coBytes further). taps holds nTaps i32
+ * byte offsets of the window's taps from its origin; for every tap, cin input channels are
+ * read at consecutive floats. packed holds the filter as [co block][tap][ci][8] float32. For
+ * output-channel blocks [ob0, ob1): acc = bias (if bias != 0, else 0) + sum over taps and
+ * channels in that order, then max(acc, 0) if relu != 0, stored at out + k * coBytes + 32 *
+ * block. Tiles go in groups of `group`, all blocks of a group before the next group (its
+ * inputs stay in cache). Calls on disjoint blocks or tiles write disjoint outputs.
+ */
+function convTilesBody(): number[] {
+  const [TILES, NTILES, TAPS, NTAPS, CIN, PACKED, OB0, OB1, COB, BIAS, RELU, GROUP] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+  ];
+  const [OB, TP, TEND, WB, WP, T, TAPEND, P0, P1, P2, P3, CNT, OUT, LANES, GSTART, GEND] = [
+    12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
+  ];
+  const A = [28, 29, 30, 31, 32, 33, 34, 35];
+  const [B0, B1, W0, W1, S] = [36, 37, 38, 39, 40];
+  const P = [P0, P1, P2, P3];
+  const seq = (...parts: number[][]) => parts.flat();
+  const whileBelow = (i: number, limit: number, step: number[], body: number[]) =>
+    seq(
+      op.block,
+      op.loop,
+      op.get(i),
+      op.get(limit),
+      op.geU,
+      op.brIf(1),
+      body,
+      op.get(i),
+      step,
+      op.add,
+      op.set(i),
+      op.br(0),
+      op.end,
+      op.end,
+    );
+  const fma = (acc: number, w: number) => seq(op.get(acc), op.get(S), op.get(w), op.f32x4Mul, op.f32x4Add, op.set(acc));
+  const channel = seq(
+    op.get(WP),
+    op.loadAt(0),
+    op.set(W0),
+    op.get(WP),
+    op.loadAt(16),
+    op.set(W1),
+    ...P.map((p, k) => seq(op.get(p), op.load32Splat(0), op.set(S), fma(A[2 * k], W0), fma(A[2 * k + 1], W1))),
+    ...P.map((p) => seq(op.get(p), op.i32(4), op.add, op.set(p))),
+    op.get(WP),
+    op.i32(32),
+    op.add,
+    op.set(WP),
+  );
+  // do { channel } while (--cnt), for cin >= 1
+  const channels = seq(op.loop, channel, op.get(CNT), op.i32(1), op.sub, op.tee(CNT), op.brIf(0), op.end);
+  const tap = seq(
+    ...P.map((p, k) => seq(op.get(TP), op.i32Load(4 * k), op.get(T), op.i32Load(0), op.add, op.set(p))),
+    op.get(CIN),
+    op.set(CNT),
+    channels,
+  );
+  const store = [0, 1, 2, 3].map((k) =>
+    seq(
+      op.get(LANES),
+      op.i32(k),
+      op.gtU,
+      op.if,
+      op.get(OUT),
+      op.get(A[2 * k]),
+      op.storeAt(0),
+      op.get(OUT),
+      op.get(A[2 * k + 1]),
+      op.storeAt(16),
+      op.end,
+      op.get(OUT),
+      op.get(COB),
+      op.add,
+      op.set(OUT),
+    ),
+  );
+  const zero = seq(op.f32(0), op.f32x4Splat);
+  const relu = seq(op.get(RELU), op.if, ...A.map((a) => seq(op.get(a), zero, op.f32x4Max, op.set(a))), op.end);
+  const tile = seq(
+    ...A.map((a, i) => seq(op.get(i % 2 === 0 ? B0 : B1), op.set(a))),
+    op.get(WB),
+    op.set(WP),
+    op.get(TAPS),
+    op.set(T),
+    whileBelow(T, TAPEND, op.i32(4), tap),
+    relu,
+    op.get(TP),
+    op.i32Load(16),
+    op.set(LANES),
+    // out = tile's out + 32 * block
+    op.get(TP),
+    op.i32Load(20),
+    op.get(OB),
+    op.i32(32),
+    op.mul,
+    op.add,
+    op.set(OUT),
+    ...store,
+  );
+  const block = seq(
+    // wb = packed + ob * nTaps * cin * 32
+    op.get(PACKED),
+    op.get(OB),
+    op.get(NTAPS),
+    op.mul,
+    op.get(CIN),
+    op.mul,
+    op.i32(32),
+    op.mul,
+    op.add,
+    op.set(WB),
+    zero,
+    op.set(B0),
+    zero,
+    op.set(B1),
+    op.get(BIAS),
+    op.if,
+    op.get(BIAS),
+    op.get(OB),
+    op.i32(32),
+    op.mul,
+    op.add,
+    op.tee(WP),
+    op.loadAt(0),
+    op.set(B0),
+    op.get(WP),
+    op.loadAt(16),
+    op.set(B1),
+    op.end,
+    op.get(GSTART),
+    op.set(TP),
+    whileBelow(TP, GEND, op.i32(24), tile),
+  );
+  // Groups of `group` tiles, every block of a group before the next (its inputs stay cached).
+  const groupLoop = seq(
+    // gEnd = min(gStart + group * 24, tEnd)
+    op.get(GSTART),
+    op.get(GROUP),
+    op.i32(24),
+    op.mul,
+    op.add,
+    op.tee(GEND),
+    op.get(TEND),
+    op.get(GEND),
+    op.get(TEND),
+    op.ltU,
+    op.select,
+    op.set(GEND),
+    op.get(OB0),
+    op.set(OB),
+    whileBelow(OB, OB1, op.i32(1), block),
+    op.get(GEND),
+    op.set(GSTART),
+  );
+  const body = seq(
+    op.get(TILES),
+    op.get(NTILES),
+    op.i32(24),
+    op.mul,
+    op.add,
+    op.set(TEND),
+    op.get(TAPS),
+    op.get(NTAPS),
+    op.i32(4),
+    op.mul,
+    op.add,
+    op.set(TAPEND),
+    op.get(TILES),
+    op.set(GSTART),
+    op.block,
+    op.loop,
+    op.get(GSTART),
+    op.get(TEND),
+    op.geU,
+    op.brIf(1),
+    groupLoop,
+    op.br(0),
+    op.end,
+    op.end,
+  );
+  return functionBody(
+    [
+      [16, I32],
+      [13, V128],
+    ],
+    body,
+  );
+}
+
+/**
  * The memory import's limits: `(memory 0)` for the single-threaded build's memory; for the
  * threaded build's shared memory `(memory 0 65536 shared)`, since a shared import must be
  * declared shared and bounded (65536 pages is wasm32's 4 GiB, at least any real maximum).
@@ -858,52 +1058,33 @@ function memoryLimits(shared: boolean): number[] {
   return shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
 }
 
+/** Every routine the module exports: its name, how many i32 parameters it takes, its body. */
+const ROUTINES: ReadonlyArray<[name: string, params: number, body: () => number[]]> = [
+  ['maxPoolGrad2x2', 6, maxPoolGrad2x2Body],
+  ['sign', 3, signBody],
+  ['copyBlocks', 6, copyBlocksBody],
+  ['transpose', 4, transposeBody],
+  ['columnSums', 4, columnSumsBody],
+  ['filterGrad', 8, filterGradBody],
+  ['columnDots', 6, columnDotsBody],
+  ['affine2', 6, affine2Body],
+  ['multiply', 4, multiplyBody],
+  ['step', 4, stepBody],
+  ['reluGrad', 4, reluGradBody],
+  ['convTiles', 12, convTilesBody],
+];
+
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  const sixI32 = [0x60, ...vec(Array.from({ length: 6 }, () => [I32])), ...vec([])];
-  const threeI32 = [0x60, ...vec(Array.from({ length: 3 }, () => [I32])), ...vec([])];
-  const fourI32 = [0x60, ...vec(Array.from({ length: 4 }, () => [I32])), ...vec([])];
-  const eightI32 = [0x60, ...vec(Array.from({ length: 8 }, () => [I32])), ...vec([])];
+  // One function type per routine (i32 parameters, no results): simpler than sharing them.
+  const types = ROUTINES.map(([, params]) => [0x60, ...vec(Array.from({ length: params }, () => [I32])), ...vec([])]);
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([sixI32, threeI32, fourI32, eightI32])),
+    ...section(1, vec(types)),
     // (import "env" "memory" (memory …)): the backend's memory, whatever its size.
     ...section(2, vec([[...str('env'), ...str('memory'), 0x02, ...memoryLimits(shared)]])),
-    ...section(
-      3,
-      vec([uleb(0), uleb(1), uleb(0), uleb(2), uleb(2), uleb(3), uleb(0), uleb(0), uleb(2), uleb(2), uleb(2)]),
-    ),
-    ...section(
-      7,
-      vec([
-        [...str('maxPoolGrad2x2'), 0x00, ...uleb(0)],
-        [...str('sign'), 0x00, ...uleb(1)],
-        [...str('copyBlocks'), 0x00, ...uleb(2)],
-        [...str('transpose'), 0x00, ...uleb(3)],
-        [...str('columnSums'), 0x00, ...uleb(4)],
-        [...str('filterGrad'), 0x00, ...uleb(5)],
-        [...str('columnDots'), 0x00, ...uleb(6)],
-        [...str('affine2'), 0x00, ...uleb(7)],
-        [...str('multiply'), 0x00, ...uleb(8)],
-        [...str('step'), 0x00, ...uleb(9)],
-        [...str('reluGrad'), 0x00, ...uleb(10)],
-      ]),
-    ),
-    ...section(
-      10,
-      vec([
-        maxPoolGrad2x2Body(),
-        signBody(),
-        copyBlocksBody(),
-        transposeBody(),
-        columnSumsBody(),
-        filterGradBody(),
-        columnDotsBody(),
-        affine2Body(),
-        multiplyBody(),
-        stepBody(),
-        reluGradBody(),
-      ]),
-    ),
+    ...section(3, vec(ROUTINES.map((_, i) => uleb(i)))),
+    ...section(7, vec(ROUTINES.map(([name], i) => [...str(name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(ROUTINES.map(([, , body]) => body()))),
   ];
   return new Uint8Array(bytes);
 }
@@ -919,6 +1100,20 @@ export interface SimdRoutines {
   multiply(a: number, b: number, out: number, bytes: number): void;
   step(x: number, out: number, bytes: number, alphaBits: number): void;
   reluGrad(x: number, out: number, bytes: number, dy: number): void;
+  convTiles(
+    tiles: number,
+    nTiles: number,
+    taps: number,
+    nTaps: number,
+    cin: number,
+    packed: number,
+    ob0: number,
+    ob1: number,
+    coBytes: number,
+    bias: number,
+    relu: number,
+    group: number,
+  ): void;
   filterGrad(
     jobs: number,
     nJobs: number,

@@ -1,7 +1,8 @@
 // Transposed ("backward-input") convolution as a stride-1 forward convolution.
 //
 // Why: Conv2DBackpropInput and AvgPoolGrad are both transposed convolutions of dy, and the
-// wasm backend only has fast *forward* convolutions (XNNPACK Conv2D / DepthwiseConv2dNative).
+// wasm backend only has fast *forward* convolutions (conv2d.ts's Conv2D, XNNPACK's
+// DepthwiseConv2dNative).
 //
 // How: dx[i] = sum_k dy[(i + pt - k) / s] * w[k] over taps k where the division is exact.
 // Zero-dilate dy by the stride (dyd[oh*s] = dy[oh]), then run a forward conv of dyd with the
@@ -10,6 +11,7 @@
 // padding larger than the filter) are clamped to 0 and the surplus rows/columns sliced off.
 // Stride > 1 spends (s*s-1)/(s*s) of the multiply-adds on the inserted zeros.
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { conv2dForward } from './conv2d';
 import { free, heapF32, runKernel, type BackendWasm } from './wasm-util';
 
 /** dy [N,OH,OW,C] -> [N,(OH-1)*sh+1,(OW-1)*sw+1,C] with zeros between the rows/columns. */
@@ -76,7 +78,10 @@ export function transposedConv(
     dataFormat: 'NHWC',
     dilations: [1, 1],
   };
-  const r = runKernel(backend, kernel, { x: dyd, filter }, attrs);
+  const r =
+    kernel === 'Conv2D'
+      ? conv2dForward(backend, dyd, filter, attrs as unknown as Parameters<typeof conv2dForward>[3])
+      : runKernel(backend, kernel, { x: dyd, filter }, attrs);
   if (dyd !== dy) free(backend, dyd);
   if (r.shape[1] === h && r.shape[2] === w && topC === top && leftC === left) return r;
   const out = runKernel(backend, 'Slice', { x: r }, { begin: [0, topC - top, leftC - left, 0], size: [n, h, w, c] });
