@@ -28,13 +28,20 @@ function padded(backend: BackendWasm, x: TensorInfo, hp: number, wp: number, top
   const [n, h, w, c] = x.shape;
   const out = backend.makeOutput([n, hp, wp, c], 'float32');
   const [xv, ov] = [x, out].map((t) => heapF32(backend, t));
-  ov.fill(0);
   const cols = Math.min(w, wp - left);
+  const [i0, i1] = [Math.max(0, -top), Math.min(h, hp - top)];
+  const rowLen = wp * c;
+  // Only the margins are zeroed: the rest is overwritten by x's rows.
   for (let img = 0; img < n; img++) {
-    for (let i = Math.max(0, -top); i < h && i + top < hp; i++) {
+    const base = img * hp * rowLen;
+    ov.fill(0, base, base + (i0 + top) * rowLen);
+    ov.fill(0, base + (i1 + top) * rowLen, base + hp * rowLen);
+    for (let i = i0; i < i1; i++) {
       const src = (img * h + i) * w * c;
-      const dst = ((img * hp + i + top) * wp + left) * c;
-      ov.set(xv.subarray(src, src + cols * c), dst);
+      const dst = base + (i + top) * rowLen;
+      ov.fill(0, dst, dst + left * c);
+      ov.set(xv.subarray(src, src + cols * c), dst + left * c);
+      ov.fill(0, dst + (left + cols) * c, dst + rowLen);
     }
   }
   return out;
