@@ -315,6 +315,31 @@ function forLoop(i: number, limit: number[], step: number[], body: number[]): nu
   ];
 }
 
+/** Instruction sequences, concatenated. */
+function seq(...parts: number[][]): number[] {
+  return parts.flat();
+}
+
+/** `while (i < limit) { body; i += step }` over an i32 local set beforehand (unsigned compare). */
+function whileBelow(i: number, limit: number, step: number[], body: number[]): number[] {
+  return seq(
+    op.block,
+    op.loop,
+    op.get(i),
+    op.get(limit),
+    op.geU,
+    op.brIf(1),
+    body,
+    op.get(i),
+    step,
+    op.add,
+    op.set(i),
+    op.br(0),
+    op.end,
+    op.end,
+  );
+}
+
 /**
  * copyBlocks(src, srcStep, dst, dstStep, count, bytes): copies `count` blocks of `bytes`
  * bytes (a multiple of 16), the k-th from src + k * srcStep to dst + k * dstStep (im2col:
@@ -500,25 +525,6 @@ function filterGradBody(): number[] {
   const [JP, JEND, RUNS, REND, ACC, CB, OB, XP, DP, CNT, BASE, ROW2] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
   const A = [20, 21, 22, 23, 24, 25, 26, 27];
   const [D0, D1, S] = [28, 29, 30];
-  const seq = (...parts: number[][]) => parts.flat();
-  // while (i < limit) { body; i += step } with i set beforehand.
-  const whileBelow = (i: number, limit: number, step: number[], body: number[]) =>
-    seq(
-      op.block,
-      op.loop,
-      op.get(i),
-      op.get(limit),
-      op.geU,
-      op.brIf(1),
-      body,
-      op.get(i),
-      step,
-      op.add,
-      op.set(i),
-      op.br(0),
-      op.end,
-      op.end,
-    );
   const zero = seq(op.f32(0), op.f32x4Splat);
   const fma = (acc: number, d: number) => seq(op.get(acc), op.get(S), op.get(d), op.f32x4Mul, op.f32x4Add, op.set(acc));
   const position = seq(
@@ -648,7 +654,6 @@ function columnDotsBody(): number[] {
   const [X, Y, ROWS, ROW_BYTES, ACC, BLOCK_ROWS] = [0, 1, 2, 3, 4, 5];
   const [R, J, AT, HALF, IN_BLOCK] = [6, 7, 8, 9, 10];
   const [VX, VY, PX] = [11, 12, 13];
-  const seq = (...parts: number[][]) => parts.flat();
   const high = (v: number) => seq(op.get(v), op.get(v), op.shuffle32([2, 3, 0, 1]));
   const sumAt = (offset: number, extra: number[], value: number[]) =>
     seq(op.get(AT), extra, op.get(AT), extra, op.loadAt(offset), value, op.f64x2Add, op.storeAt(offset));
@@ -740,7 +745,6 @@ function columnDotsBody(): number[] {
 function affine2Body(): number[] {
   const [A, B, ROWS, ROW_BYTES, P, OUT] = [0, 1, 2, 3, 4, 5];
   const [R, J] = [6, 7];
-  const seq = (...parts: number[][]) => parts.flat();
   const at = (base: number) => seq(op.get(base), op.get(J), op.add);
   const param = (k: number) =>
     seq(op.get(P), op.get(J), op.add, ...(k ? [op.get(ROW_BYTES), op.i32(k), op.mul, op.add] : []), op.load);
@@ -876,24 +880,6 @@ function convTilesBody(): number[] {
   const A = [28, 29, 30, 31, 32, 33, 34, 35];
   const [B0, B1, W0, W1, S] = [36, 37, 38, 39, 40];
   const P = [P0, P1, P2, P3];
-  const seq = (...parts: number[][]) => parts.flat();
-  const whileBelow = (i: number, limit: number, step: number[], body: number[]) =>
-    seq(
-      op.block,
-      op.loop,
-      op.get(i),
-      op.get(limit),
-      op.geU,
-      op.brIf(1),
-      body,
-      op.get(i),
-      step,
-      op.add,
-      op.set(i),
-      op.br(0),
-      op.end,
-      op.end,
-    );
   const fma = (acc: number, w: number) => seq(op.get(acc), op.get(S), op.get(w), op.f32x4Mul, op.f32x4Add, op.set(acc));
   const channel = seq(
     op.get(WP),
