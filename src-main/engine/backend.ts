@@ -16,6 +16,7 @@ import {
   clampThreads,
   machineThreads,
   prepareThreadedWasm,
+  setWasmThreads,
   unrefPthreads,
   wasmThreads,
   withWasmCoreCount,
@@ -183,12 +184,15 @@ async function activate(choice: BackendName, threads: number | undefined): Promi
     const { registerWasmTrainingKernels } = await import('./wasm-kernels');
     registerWasmTrainingKernels();
     const threaded = threads !== undefined && prepareThreadedWasm();
-    if (threaded) wasm.setThreadsCount(clampThreads(threads));
+    // XNNPACK's own pool stays at one thread: the job's threads go to the engine's SIMD
+    // routines (see wasm-threads.ts, "Which threads").
+    if (threaded) wasm.setThreadsCount(1);
     if (!threaded || !(await withWasmCoreCount(() => tf.setBackend('wasm')))) {
       // The threaded build failed to start (TF.js has logged why): the single-threaded one.
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       await tf.setBackend('wasm');
     }
+    if (threaded) setWasmThreads(clampThreads(threads));
     unrefPthreads();
   } else {
     await tf.setBackend('cpu');

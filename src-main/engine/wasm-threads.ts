@@ -1,10 +1,11 @@
 /**
  * Both cores for one job: tfjs-backend-wasm's threaded SIMD build, run under Node.
  *
- * Why: the wasm backend's heavy kernels (XNNPACK convolutions and fully-connected layers)
- * split their output tiles over a pthreadpool, which is what lets one training job use every
- * core when it runs alone. TF.js 4.22 turns threads off in Node (tfjs issue 3830) for three
- * reasons this module works around, and nothing else of the package is changed:
+ * Why: the threaded build's heap is a SharedArrayBuffer, which is what lets the engine's SIMD
+ * routines run on helper threads over the same tensors (wasm-kernels/simd-pool.ts), so one
+ * training job uses every core when it runs alone. TF.js 4.22 turns the threaded build off in
+ * Node (tfjs issue 3830) for three reasons this module works around, and nothing else of the
+ * package is changed:
  * 1. the WASM_HAS_MULTITHREAD_SUPPORT flag answers false in Node: it is set explicitly;
  * 2. the pthread workers are started from a blob: URL, which Node's worker_threads cannot
  *    load, and would then evaluate the page's main script (here, the bundled CLI): a small
@@ -14,14 +15,23 @@
  *    core), i.e. one thread on a 2-core machine: the core count it reads is raised while the
  *    module initialises, and the thread count is always set explicitly.
  *
- * Determinism: XNNPACK splits work by output tiles, never inside one output's reduction, so a
- * result is bit-identical for any thread count; test/engine/wasm-threads.test.ts checks a
- * training run with 1 and 2 threads against the single-threaded build.
+ * Determinism: the routines split work by outputs (or by fixed row blocks added in order),
+ * never inside one output's reduction, so a result is bit-identical for any thread count;
+ * test/engine/wasm-threads.test.ts checks a training run with 1 and 2 threads against the
+ * single-threaded build.
+ *
+ * Which threads: XNNPACK's pool stays at one thread, and the job's thread count goes to the
+ * engine's own SIMD routines (wasm-kernels/simd-pool.ts: the convolutions forward and
+ * backward, BatchNorm, ReLU's gradient), which split their work over helper threads on the
+ * shared heap. Measured: with both on two threads, the pool's workers (which keep spinning
+ * for a while after each XNNPACK kernel) and the helpers took turns on the two cores, and a
+ * ResNet's inference ran at 0.7x; with the pool at one thread, vggbn32 trained 1.12x faster
+ * than with XNNPACK's convolutions on two threads. Kernels only XNNPACK runs (dense layers'
+ * forward GEMM, pooling, depthwise convolutions) then run on one thread.
  *
  * The thread count can change while a job runs (the runner gives a job that is left alone
- * the idle cores): the backend's init entry point makes a new pool, which every later kernel
- * uses. The old pool cannot be destroyed (the package exports no destroy), so its threads stay
- * parked; changes are therefore capped per process (MAX_POOL_CHANGES).
+ * the idle cores): the next routine call uses the new count, and helper threads are started
+ * when first needed.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,8 +42,6 @@ import * as tf from '@tensorflow/tfjs';
 
 /** TF.js's pthread pool holds 8 workers; more threads than cores never helps. */
 export const MAX_WASM_THREADS = 8;
-/** Pool changes allowed per process (each parks the old pool's threads). */
-export const MAX_POOL_CHANGES = 6;
 
 const requireHere = createRequire(typeof __filename !== 'undefined' ? __filename : `${process.cwd()}/index.js`);
 
@@ -44,7 +52,6 @@ interface ThreadedWasmModule {
 }
 
 let prepared = false;
-let poolChanges = 0;
 
 /** How many threads a job may use on this machine (the logical cores, at most 8). */
 export function machineThreads(): number {
@@ -155,25 +162,21 @@ export function unrefPthreads(): void {
   for (const w of [...(pthreads?.unusedWorkers ?? []), ...(pthreads?.runningWorkers ?? [])]) w.unref?.();
 }
 
+/** How many threads the engine's own SIMD routines split their work over (see "Which threads"). */
+let routineThreads = 1;
+
 /** The wasm backend's current thread count (1 for the single-threaded build or another backend). */
 export function wasmThreads(): number {
-  const mod = threadedModule();
-  return mod ? Math.max(1, mod.tfjs.getThreadsCount()) : 1;
+  return threadedModule() ? routineThreads : 1;
 }
 
 /**
  * Sets how many threads the wasm backend's kernels use from now on, clamped to
- * [1, machineThreads()]. Returns the count in effect (1 where the build is not threaded, and
- * the current count once MAX_POOL_CHANGES is spent).
+ * [1, machineThreads()]; returns the count in effect (1 where the build is not threaded).
+ * XNNPACK's pool is left at one thread: the count goes to the engine's SIMD routines.
  */
 export function setWasmThreads(requested: number): number {
-  const mod = threadedModule();
-  if (!mod) return 1;
-  const want = clampThreads(requested);
-  const now = mod.tfjs.getThreadsCount();
-  if (want === now || poolChanges >= MAX_POOL_CHANGES) return Math.max(1, now);
-  mod.tfjs.initWithThreadsCount(want);
-  poolChanges++;
-  unrefPthreads();
-  return Math.max(1, mod.tfjs.getThreadsCount());
+  if (!threadedModule()) return 1;
+  routineThreads = clampThreads(requested);
+  return routineThreads;
 }

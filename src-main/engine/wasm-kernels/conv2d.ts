@@ -3,11 +3,9 @@
 // Why: the register-tiled routine of direct-conv.ts ran the zoo's convolutions in 0.7-0.85x
 // XNNPACK's time at batch 128 (first layers and 1x1 convolutions about 0.3-0.6x), with the
 // same sums in the same order: the outputs were bit-identical to XNNPACK's on every zoo layer
-// (test/engine/wasm-kernels.test.ts checks that). Alone, a layer was as much faster on two
-// threads too; inside a whole ResNet on two threads it was not (inference 0.7x, as if the
-// routine's helper thread and XNNPACK's pool threads, which spin a while after each of their
-// kernels, took turns on the two cores), so on more than one thread XNNPACK keeps the
-// convolutions. Not understood further.
+// (test/engine/wasm-kernels.test.ts checks that). On more threads it splits its tiles over
+// the engine's helper threads while XNNPACK's pool stays at one thread (see wasm-threads.ts,
+// "Which threads").
 //
 // How: NHWC float32 convolutions with dilation 1, output channels a multiple of 8, at least
 // MIN_POSITIONS output positions (below that, packing the filter on every call costs more than
@@ -16,7 +14,6 @@
 // (the input gradients) calls `conv2dForward` too.
 import { backend_util } from '@tensorflow/tfjs';
 import type { Conv2DAttrs, FusedConv2DAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs';
-import { wasmThreads } from '../wasm-threads';
 import { directConv, directConvApplies } from './direct-conv';
 import { backendSimdInstance } from './simd-module';
 import { asBackend, input, markOwn, runKernel, type BackendWasm, type KernelArgs } from './wasm-util';
@@ -48,9 +45,6 @@ function directOrNull(
     attrs.dimRoundingMode,
   );
   if (!directConvApplies(info) || info.batchSize * info.outHeight * info.outWidth < MIN_POSITIONS) return null;
-  // On more threads XNNPACK's own pool: measured, the routine's helper threads lost to it
-  // there (ResNet inference on 2 threads 0.7x, see the module comment).
-  if (wasmThreads() > 1) return null;
   if (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== info.outChannels)) return null;
   const simd = backendSimdInstance(backend);
   return simd ? directConv(simd, backend, x, filter, bias, relu, info) : null;
