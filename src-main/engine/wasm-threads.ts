@@ -46,7 +46,6 @@ export const MAX_WASM_THREADS = 8;
 const requireHere = createRequire(typeof __filename !== 'undefined' ? __filename : `${process.cwd()}/index.js`);
 
 interface ThreadedWasmModule {
-  tfjs: { initWithThreadsCount(n: number): void; getThreadsCount(): number };
   /** Emscripten's pthread bookkeeping: Node worker_threads, idle and running. */
   PThread?: { unusedWorkers?: { unref?(): void }[]; runningWorkers?: { unref?(): void }[] };
 }

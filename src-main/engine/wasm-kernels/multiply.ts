@@ -10,20 +10,9 @@
 // broadcasts, small tensors and non-float32 inputs go to the stock kernel.
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { channelAffine, splitChannelOperands } from './channel-affine';
-import { wasmThreads } from '../wasm-threads';
-import { backendSimdInstance, type SimdInstance } from './simd-module';
-import { elementRanges, runShares } from './simd-pool';
-import {
-  asBackend,
-  heapF32,
-  heapOffset,
-  input,
-  markOwn,
-  runKernel,
-  sizeOf,
-  type BackendWasm,
-  type KernelArgs,
-} from './wasm-util';
+import { elementwise } from './elementwise';
+import { backendSimdInstance } from './simd-module';
+import { asBackend, input, markOwn, runKernel, sizeOf, type KernelArgs } from './wasm-util';
 
 function multiply(args: KernelArgs): TensorInfo {
   const backend = asBackend(args);
@@ -31,7 +20,15 @@ function multiply(args: KernelArgs): TensorInfo {
   const b = input(args, 'b');
   if (sameShapeFloat32(a, b) && sizeOf(a.shape) >= MIN_THREADED_SIZE) {
     const simd = backendSimdInstance(backend);
-    if (simd) return threadedMultiply(simd, backend, a, b);
+    if (simd)
+      return elementwise(
+        simd,
+        backend,
+        'multiply',
+        [a, b],
+        ([aAt, bAt], outAt, bytes) => [aAt, bAt, outAt, bytes],
+        (u, v) => u * v,
+      );
   }
   const s = splitChannelOperands(backend, a, b);
   if (s === null) return runKernel(backend, 'Multiply', { a, b });
@@ -48,24 +45,6 @@ function sameShapeFloat32(a: TensorInfo, b: TensorInfo): boolean {
     a.shape.length === b.shape.length &&
     a.shape.every((d, i) => d === b.shape[i])
   );
-}
-
-/** a * b, equal shapes: the SIMD routine split over the threads, the last size % 4 in JavaScript. */
-function threadedMultiply(simd: SimdInstance, backend: BackendWasm, a: TensorInfo, b: TensorInfo): TensorInfo {
-  const n = sizeOf(a.shape);
-  const out = backend.makeOutput(a.shape, 'float32');
-  const vectorised = n - (n % 4);
-  const [aAt, bAt, outAt] = [a, b, out].map((t) => heapOffset(backend, t));
-  const shares = elementRanges(vectorised, wasmThreads()).map(([s, e]) => [
-    aAt + 4 * s,
-    bAt + 4 * s,
-    outAt + 4 * s,
-    4 * (e - s),
-  ]);
-  runShares(simd, 'multiply', shares);
-  const [av, bv, ov] = [a, b, out].map((t) => heapF32(backend, t));
-  for (let i = vectorised; i < n; i++) ov[i] = av[i] * bv[i];
-  return out;
 }
 
 export const multiplyConfig: KernelConfig = {

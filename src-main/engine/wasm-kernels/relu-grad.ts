@@ -11,10 +11,9 @@
 // stock formula mul(dy, cast(step(x), 'float32')) everywhere else.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
-import { wasmThreads } from '../wasm-threads';
+import { elementwise } from './elementwise';
 import { backendSimdInstance } from './simd-module';
-import { elementRanges, runShares } from './simd-pool';
-import { asBackend, free, heapF32, heapOffset, input, markOwn, runKernel, sizeOf, type KernelArgs } from './wasm-util';
+import { asBackend, free, input, markOwn, runKernel, type KernelArgs } from './wasm-util';
 
 export const RELU_GRAD = 'ReluGradient';
 
@@ -29,22 +28,14 @@ function reluGradient(args: KernelArgs): TensorInfo {
     free(backend, step);
     return out;
   }
-  const n = sizeOf(x.shape);
-  const out = backend.makeOutput(x.shape, 'float32');
-  const vectorised = n - (n % 4);
-  const [dyAt, xAt, outAt] = [dy, x, out].map((t) => heapOffset(backend, t));
-  if (vectorised > 0) {
-    const shares = elementRanges(vectorised, wasmThreads()).map(([a, b]) => [
-      xAt + 4 * a,
-      outAt + 4 * a,
-      4 * (b - a),
-      dyAt + 4 * a,
-    ]);
-    runShares(simd, 'reluGrad', shares);
-  }
-  const [dv, xv, ov] = [dy, x, out].map((t) => heapF32(backend, t));
-  for (let i = vectorised; i < n; i++) ov[i] = dv[i] * (Number.isNaN(xv[i]) ? NaN : xv[i] > 0 ? 1 : 0);
-  return out;
+  return elementwise(
+    simd,
+    backend,
+    'reluGrad',
+    [dy, x],
+    ([dyAt, xAt], outAt, bytes) => [xAt, outAt, bytes, dyAt],
+    (d, v) => d * (Number.isNaN(v) ? NaN : v > 0 ? 1 : 0),
+  );
 }
 
 export const reluGradientConfig: KernelConfig = {
