@@ -192,7 +192,10 @@ describe('wasm training kernels vs cpu', () => {
           'filterGrad',
           'maxPoolGrad2x2',
           'multiply',
+          'padImages',
+          'relu',
           'reluGrad',
+          'scaleShift',
           'sign',
           'step',
           'transpose',
@@ -436,6 +439,19 @@ describe('wasm training kernels vs cpu', () => {
     expect(tf.getKernel('ReluGradient', 'wasm')).toBeDefined();
   });
 
+  it('Relu of 0, -0, NaN, infinities and subnormals equals the cpu backend (the SIMD routine and its tail)', async () => {
+    const values = [0, -0, NaN, Infinity, -Infinity, 1e-45, -1e-45, 3.5, -2, 1e-38, -1e38, 0, 7];
+    // Repeated past the size where the routine runs (and shifted, so every value meets every lane).
+    const long = Array.from({ length: 40001 }, (_, i) => values[i % values.length]);
+    for (const list of [values, long]) {
+      const f = () => tf.relu(tf.tensor1d(list));
+      const [ref] = await on('cpu', f);
+      const [got] = await on('wasm', f);
+      expect(Array.from(got.v, String)).toEqual(Array.from(ref.v, String));
+    }
+    await expectSame(() => tf.relu(randT([7, 33, 33, 5], 74)), 0);
+  });
+
   it.each(poolCases)('AvgPoolGrad k$k s$s $pad x$x', async (c) => {
     await expectSame(() => {
       const x = randT(c.x, 7);
@@ -612,6 +628,27 @@ describe('wasm training kernels vs cpu', () => {
     });
   });
 
+  it('FusedBatchNorm on a multiple of 4 channels (the SIMD routine): fround(x * s) + t to the bit', async () => {
+    const x = data(64 * 9 * 9 * 8, 81);
+    const [m, v, o, g] = [82, 83, 84, 85].map((seed) => data(8, seed));
+    const f = () =>
+      tf.batchNorm(
+        tf.tensor4d(x, [64, 9, 9, 8]),
+        tf.tensor1d(m),
+        tf.add(tf.abs(tf.tensor1d(v)), 0.5),
+        tf.tensor1d(o),
+        tf.tensor1d(g),
+        1e-3,
+      );
+    const [got] = await on('wasm', f);
+    // The kernel folds the parameters in double precision, then rounds s and t to float32.
+    const s = Array.from(m, (_, j) => g[j] / Math.sqrt(Math.fround(Math.abs(v[j]) + 0.5) + 1e-3));
+    const t = s.map((sj, j) => Math.fround(o[j] - m[j] * sj));
+    const want = Float32Array.from(x, (xi, i) => Math.fround(Math.fround(xi * Math.fround(s[i % 8])) + t[i % 8]));
+    expect(got.v).toEqual(want);
+    await expectSame(f);
+  });
+
   it('Multiply/Add/Sub with per-channel broadcasts (and the stock fallbacks)', async () => {
     await expectSame(() => {
       const x = randT([4, 32, 32, 6], 61); // above the size where the XNNPACK path kicks in
@@ -626,6 +663,8 @@ describe('wasm training kernels vs cpu', () => {
         [x, tf.scalar(1.5)],
         [tf.scalar(-2), x],
         [x, randT([4, 32, 32, 6], 64)], // equal shapes: stock
+        [randT([4, 32, 32, 8], 75), randT([8], 76)], // channels a multiple of 4: the SIMD routine
+        [randT([1, 1, 8], 77), randT([4, 32, 32, 8], 78)],
         [randT([5, 37, 37, 11], 69), randT([5, 37, 37, 11], 70)], // large equal shapes: SIMD, odd size
         [randT([3, 5, 4, 6], 68), v], // small: stock
         [x, randT([32, 6], 65)], // other broadcast: stock

@@ -17,7 +17,7 @@
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { wasmThreads } from '../wasm-threads';
 import { backendSimdInstance, type SimdInstance } from './simd-module';
-import { runShares } from './simd-pool';
+import { runShares, splitRanges } from './simd-pool';
 import {
   asBackend,
   free,
@@ -35,12 +35,6 @@ export const BATCH_NORM_GRAD = 'BatchNormTrainingGrad';
 
 /** Row blocks of the column sums: fixed, so the sums are added in the same order for any thread count. */
 const ROW_BLOCKS = 8;
-
-/** Splits [0, count) into at most `parts` contiguous, non-empty ranges. */
-function ranges(count: number, parts: number): Array<[number, number]> {
-  const n = Math.max(1, Math.min(parts, count));
-  return Array.from({ length: n }, (_, k) => [Math.floor((k * count) / n), Math.floor(((k + 1) * count) / n)]);
-}
 
 function simdFor(backend: BackendWasm, x: TensorInfo): SimdInstance {
   const simd = backendSimdInstance(backend);
@@ -68,7 +62,7 @@ function columnDotSums(
   const scratch = backend.makeOutput([blocks * 4 * c], 'float32'); // blocks x 2C float64
   const [aAt, bAt, accAt] = [a, b, scratch].map((t) => heapOffset(backend, t));
   new Float64Array(heapF32(backend, scratch).buffer, accAt, blocks * 2 * c).fill(0);
-  const shares = ranges(blocks, wasmThreads()).map(([b0, b1]) => {
+  const shares = splitRanges(blocks, wasmThreads()).map(([b0, b1]) => {
     const [r0, r1] = [b0 * blockRows, Math.min(rows, b1 * blockRows)];
     return [aAt + r0 * rowBytes, bAt + r0 * rowBytes, r1 - r0, rowBytes, accAt + b0 * 4 * rowBytes, blockRows];
   });
@@ -126,7 +120,7 @@ function batchNormTrainingGrad(args: KernelArgs): TensorInfo[] {
   const dx = backend.makeOutput(x.shape, 'float32');
   const [dyAt, xAt, pAt, dxAt] = [dy, x, coefficients, dx].map((t) => heapOffset(backend, t));
   const rowBytes = c * 4;
-  const shares = ranges(rows, wasmThreads()).map(([r0, r1]) => [
+  const shares = splitRanges(rows, wasmThreads()).map(([r0, r1]) => [
     dyAt + r0 * rowBytes,
     xAt + r0 * rowBytes,
     r1 - r0,

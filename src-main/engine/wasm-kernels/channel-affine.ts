@@ -1,17 +1,22 @@
-// Per-channel affine map y = x * scale[c] + shift[c] on the wasm backend, via XNNPACK.
+// Per-channel affine map y = x * scale[c] + shift[c] on the wasm backend.
 //
 // Why: BatchNorm (inference and the training forward) and the channel-broadcast multiply/add
 // of BatchNorm gradients are per-channel affine maps over an NHWC tensor. The stock C++
 // BatchNorm computes a broadcast index per element (~14 ms for a 128x32x32x32 tensor), while
-// XNNPACK's channel-wise multiply-add (what a 1x1 depthwise convolution with bias lowers to)
-// runs at memory speed (~1 ms).
+// a channel-wise multiply-add runs at memory speed (~1-3 ms).
 //
-// How: view x as [1, 1, R, C] (R = size / C, channels last), build a [1,1,C,1] filter holding
-// `scale` and a [C] bias holding `shift`, and call the backend's own FusedDepthwiseConv2D.
-// The filter/bias are fresh tensors each call (packing C floats is negligible) and are freed
-// immediately, which also drops the XNNPACK operator cached on them.
+// How: with channels a multiple of 4 and the SIMD routines, the routine scaleShift
+// (simd-module.ts) over row ranges split across the engine's threads (XNNPACK's pool stays
+// at one thread, see wasm-threads.ts). Otherwise XNNPACK's channel-wise multiply-add: x
+// viewed as [1, 1, R, C] (R = size / C), a [1,1,C,1] filter holding `scale` and a [C] bias
+// holding `shift`, through the backend's own FusedDepthwiseConv2D; the filter/bias are fresh
+// tensors each call and are freed immediately, which also drops the XNNPACK operator cached
+// on them. Both compute the float32 product, then the float32 sum.
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { free, heapF32, runKernel, sizeOf, view, type BackendWasm } from './wasm-util';
+import { wasmThreads } from '../wasm-threads';
+import { backendSimdInstance } from './simd-module';
+import { runShares, splitRanges } from './simd-pool';
+import { free, heapF32, heapOffset, runKernel, sizeOf, view, type BackendWasm } from './wasm-util';
 
 /** Channels of a per-channel parameter broadcast against the last axis: C, 1, or -1 if not. */
 export function channelParamSize(param: TensorInfo, c: number): number {
@@ -30,6 +35,28 @@ export function channelAffine(
 ): TensorInfo {
   const c = x.shape[x.shape.length - 1];
   const r = sizeOf(x.shape) / c;
+  const simd = backendSimdInstance(backend);
+  if (simd && c % 4 === 0 && r > 0) {
+    const params = backend.makeOutput([2, c], 'float32');
+    const pv = heapF32(backend, params);
+    pv.set(scale);
+    if (shift !== null) pv.set(shift, c);
+    else pv.fill(0, c);
+    const out = backend.makeOutput([...x.shape], 'float32');
+    const [xAt, paramsAt, outAt] = [x, params, out].map((t) => heapOffset(backend, t));
+    const rowBytes = 4 * c;
+    // Rows per share: at least ~32K elements, or waking a helper costs more than it saves.
+    const shares = splitRanges(r, Math.min(wasmThreads(), Math.ceil((r * c) / 32768))).map(([r0, r1]) => [
+      xAt + r0 * rowBytes,
+      r1 - r0,
+      rowBytes,
+      paramsAt,
+      outAt + r0 * rowBytes,
+    ]);
+    runShares(simd, 'scaleShift', shares);
+    free(backend, params);
+    return out;
+  }
   const filter = backend.makeOutput([1, 1, c, 1], 'float32');
   heapF32(backend, filter).set(scale);
   const inputs: Record<string, TensorInfo> = { x: view(x, [1, 1, r, c]), filter };

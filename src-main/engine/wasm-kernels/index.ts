@@ -30,6 +30,7 @@ import { identityConfig } from './identity';
 import { maxPoolGradConfig } from './max-pool-grad';
 import { meanConfig } from './mean';
 import { multiplyConfig } from './multiply';
+import { reluConfig } from './relu';
 import { registerReluGradient, reluGradientConfig } from './relu-grad';
 import { signConfig } from './sign';
 import { stepConfig } from './step';
@@ -63,6 +64,7 @@ export const wasmTrainingKernelConfigs: readonly KernelConfig[] = [
   signConfig,
   stepConfig,
   reluGradientConfig,
+  reluConfig,
 ];
 
 /** Names of the kernels registered by registerWasmTrainingKernels(). */

@@ -95,6 +95,9 @@ const op = {
   gtU: [0x4b],
   select: [0x1b],
   shrU: [0x76],
+  // Bulk memory (memory.copy, memory.fill on memory 0): V8 runs them as memmove/memset.
+  memoryCopy: [0xfc, ...uleb(10), 0x00, 0x00],
+  memoryFill: [0xfc, ...uleb(11), 0x00],
   f32: (v: number) => {
     const b = new Uint8Array(new Float32Array([v]).buffer);
     return [0x43, ...b];
@@ -369,6 +372,58 @@ function copyBlocksBody(): number[] {
     ...op.set(DST),
   ]);
   return functionBody([[2, I32]], outer);
+}
+
+/**
+ * padImages(src, dst, images, imgInBytes, imgOutBytes, headBytes, rows, copyBytes,
+ * srcRowBytes, midBytes, tailBytes): copies `images` images into zero-padded ones. Image k
+ * reads from src + k * imgInBytes and writes dst + k * imgOutBytes: headBytes of zeros (the
+ * top margin rows and the first row's left margin), then `rows` times copyBytes of input
+ * (rows srcRowBytes apart), midBytes of zeros between them (right and left margins) and
+ * tailBytes of zeros after the last (its right margin and the bottom rows). Only margins are
+ * written with zeros; any byte counts.
+ */
+function padImagesBody(): number[] {
+  const [SRC, DST, IMAGES, IMG_IN, IMG_OUT, HEAD, ROWS, COPY, SROW, MID, TAIL] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [K, R, S, D] = [11, 12, 13, 14];
+  const zeros = (bytes: number) =>
+    seq(op.get(D), op.i32(0), op.get(bytes), op.memoryFill, op.get(D), op.get(bytes), op.add, op.set(D));
+  const row = seq(
+    op.get(R),
+    op.if,
+    zeros(MID),
+    op.end,
+    op.get(D),
+    op.get(S),
+    op.get(COPY),
+    op.memoryCopy,
+    op.get(D),
+    op.get(COPY),
+    op.add,
+    op.set(D),
+    op.get(S),
+    op.get(SROW),
+    op.add,
+    op.set(S),
+  );
+  const image = seq(
+    op.get(SRC),
+    op.get(K),
+    op.get(IMG_IN),
+    op.mul,
+    op.add,
+    op.set(S),
+    op.get(DST),
+    op.get(K),
+    op.get(IMG_OUT),
+    op.mul,
+    op.add,
+    op.set(D),
+    zeros(HEAD),
+    forLoop(R, op.get(ROWS), op.i32(1), row),
+    zeros(TAIL),
+  );
+  return functionBody([[4, I32]], forLoop(K, op.get(IMAGES), op.i32(1), image));
 }
 
 /**
@@ -779,6 +834,87 @@ function affine2Body(): number[] {
   return functionBody([[2, I32]], outer);
 }
 
+/**
+ * scaleShift(x, rows, rowBytes, params, out): out = x * s + t per channel over `rows` rows of
+ * rowBytes bytes (a multiple of 16), with s the first rowBytes of params and t the next
+ * (BatchNorm's folded form; the same float32 product then sum as XNNPACK's vmulcaddc).
+ */
+function scaleShiftBody(): number[] {
+  const [X, ROWS, ROW_BYTES, P, OUT] = [0, 1, 2, 3, 4];
+  const [R, J] = [5, 6];
+  const at = (base: number) => seq(op.get(base), op.get(J), op.add);
+  const inner = forLoop(
+    J,
+    op.get(ROW_BYTES),
+    op.i32(16),
+    seq(
+      at(OUT),
+      at(X),
+      op.load,
+      at(P),
+      op.load,
+      op.f32x4Mul,
+      at(P),
+      op.get(ROW_BYTES),
+      op.add,
+      op.load,
+      op.f32x4Add,
+      op.store,
+    ),
+  );
+  const outer = forLoop(
+    R,
+    op.get(ROWS),
+    op.i32(1),
+    seq(inner, ...[X, OUT].map((v) => seq(op.get(v), op.get(ROW_BYTES), op.add, op.set(v)))),
+  );
+  return functionBody([[2, I32]], outer);
+}
+
+/**
+ * relu(x, out, bytes): out = max(x, 0) over `bytes` bytes (a multiple of 16) of float32, as
+ * the stock kernel: NaN stays NaN, -0 becomes +0.
+ */
+function reluBody(): number[] {
+  const [X, OUT, BYTES, I] = [0, 1, 2, 3];
+  const V = 4;
+  const loop = forLoop(
+    I,
+    op.get(BYTES),
+    op.i32(16),
+    seq(
+      op.get(OUT),
+      op.get(I),
+      op.add,
+      op.get(X),
+      op.get(I),
+      op.add,
+      op.load,
+      op.tee(V),
+      // x where x > 0, else +0 (all bits clear); then x where x is NaN
+      op.get(V),
+      op.f32(0),
+      op.f32x4Splat,
+      op.f32x4Gt,
+      op.and,
+      op.get(V),
+      op.get(V),
+      op.get(V),
+      op.f32x4Ne,
+      op.and,
+      op.or,
+      op.store,
+    ),
+  );
+  return functionBody(
+    [
+      [1, I32],
+      [1, V128],
+    ],
+    loop,
+  );
+}
+
 /** multiply(a, b, out, bytes): out = a * b elementwise over `bytes` bytes (a multiple of 16) of float32. */
 function multiplyBody(): number[] {
   const [A, B, OUT, BYTES, I] = [0, 1, 2, 3, 4];
@@ -857,28 +993,30 @@ function stepLikeBody(timesDy: boolean): number[] {
 }
 
 /**
- * convTiles(tiles, nTiles, taps, nTaps, cin, packed, ob0, ob1, coBytes, bias, relu, group):
- * a convolution's output, 4 positions x 8 output channels per register tile, reading the
- * (explicitly padded) input in place. Each tile (six i32: x0, x1, x2, x3, lanes, out) gives
- * the byte address of each of its 4 positions' window origin, how many of the 4 are real
- * (the last tile may have fewer; the others repeat a real position and are not stored) and
- * where lane 0's output row starts (lane k's is k * coBytes further). taps holds nTaps i32
- * byte offsets of the window's taps from its origin; for every tap, cin input channels are
- * read at consecutive floats. packed holds the filter as [co block][tap][ci][8] float32. For
- * output-channel blocks [ob0, ob1): acc = bias (if bias != 0, else 0) + sum over taps and
- * channels in that order, then max(acc, 0) if relu != 0, stored at out + k * coBytes + 32 *
- * block. Tiles go in groups of `group`, all blocks of a group before the next group (its
- * inputs stay in cache). Calls on disjoint blocks or tiles write disjoint outputs.
+ * convTiles(tiles, nTiles, taps, nTaps, cin, packed, ob0, ob1, coBytes, bias, relu, group,
+ * outBase): a convolution's output, 4 positions x 8 output channels per register tile,
+ * reading the (explicitly padded) input in place. Each tile (six i32: x0, x1, x2, x3, lanes,
+ * out) gives the byte offset of each of its 4 positions' window origin, how many of the 4 are
+ * real (the last tile may have fewer; the others repeat a real position and are not stored)
+ * and the byte offset from outBase where lane 0's output row starts (lane k's is k * coBytes
+ * further). taps holds nTaps i32 byte addresses of the window's taps for an origin at offset
+ * 0 (the input's address plus the tap's offset), so a table of offsets serves any buffers;
+ * for every tap, cin input channels are read at consecutive floats. packed holds the filter
+ * as [co block][tap][ci][8] float32. For output-channel blocks [ob0, ob1): acc = bias (if
+ * bias != 0, else 0) + sum over taps and channels in that order, then max(acc, 0) if relu !=
+ * 0, stored at outBase + out + k * coBytes + 32 * block. Tiles go in groups of `group`, all
+ * blocks of a group before the next group (its inputs stay in cache). Calls on disjoint
+ * blocks or tiles write disjoint outputs.
  */
 function convTilesBody(): number[] {
-  const [TILES, NTILES, TAPS, NTAPS, CIN, PACKED, OB0, OB1, COB, BIAS, RELU, GROUP] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+  const [TILES, NTILES, TAPS, NTAPS, CIN, PACKED, OB0, OB1, COB, BIAS, RELU, GROUP, OUTBASE] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
   ];
   const [OB, TP, TEND, WB, WP, T, TAPEND, P0, P1, P2, P3, CNT, OUT, LANES, GSTART, GEND] = [
-    12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
+    13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,
   ];
-  const A = [28, 29, 30, 31, 32, 33, 34, 35];
-  const [B0, B1, W0, W1, S] = [36, 37, 38, 39, 40];
+  const A = [29, 30, 31, 32, 33, 34, 35, 36];
+  const [B0, B1, W0, W1, S] = [37, 38, 39, 40, 41];
   const P = [P0, P1, P2, P3];
   const fma = (acc: number, w: number) => seq(op.get(acc), op.get(S), op.get(w), op.f32x4Mul, op.f32x4Add, op.set(acc));
   const channel = seq(
@@ -935,9 +1073,11 @@ function convTilesBody(): number[] {
     op.get(TP),
     op.i32Load(16),
     op.set(LANES),
-    // out = tile's out + 32 * block
+    // out = outBase + tile's out + 32 * block
+    op.get(OUTBASE),
     op.get(TP),
     op.i32Load(20),
+    op.add,
     op.get(OB),
     op.i32(32),
     op.mul,
@@ -1057,7 +1197,10 @@ const ROUTINES: ReadonlyArray<[name: string, params: number, body: () => number[
   ['multiply', 4, multiplyBody],
   ['step', 4, stepBody],
   ['reluGrad', 4, reluGradBody],
-  ['convTiles', 12, convTilesBody],
+  ['convTiles', 13, convTilesBody],
+  ['padImages', 11, padImagesBody],
+  ['scaleShift', 5, scaleShiftBody],
+  ['relu', 3, reluBody],
 ];
 
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
@@ -1084,6 +1227,8 @@ export interface SimdRoutines {
   columnDots(x: number, y: number, rows: number, rowBytes: number, acc: number, blockRows: number): void;
   affine2(a: number, b: number, rows: number, rowBytes: number, params: number, out: number): void;
   multiply(a: number, b: number, out: number, bytes: number): void;
+  scaleShift(x: number, rows: number, rowBytes: number, params: number, out: number): void;
+  relu(x: number, out: number, bytes: number): void;
   step(x: number, out: number, bytes: number, alphaBits: number): void;
   reluGrad(x: number, out: number, bytes: number, dy: number): void;
   convTiles(
@@ -1099,6 +1244,20 @@ export interface SimdRoutines {
     bias: number,
     relu: number,
     group: number,
+    outBase: number,
+  ): void;
+  padImages(
+    src: number,
+    dst: number,
+    images: number,
+    imgInBytes: number,
+    imgOutBytes: number,
+    headBytes: number,
+    rows: number,
+    copyBytes: number,
+    srcRowBytes: number,
+    midBytes: number,
+    tailBytes: number,
   ): void;
   filterGrad(
     jobs: number,

@@ -16,8 +16,8 @@
 import { Worker } from 'node:worker_threads';
 import type { SimdInstance, SimdRoutines } from './simd-module';
 
-/** Arguments per call the control block holds (filterGrad takes 8). */
-const MAX_ARGS = 12;
+/** Arguments per call the control block holds (convTiles takes 13). */
+const MAX_ARGS = 16;
 // Control block (Int32Array): the call's generation, the generation done, its status (0 ok),
 // whether the helper has started, the routine's index, the argument count, the arguments.
 const [SEQ, DONE, STATUS, READY, ROUTINE, ARGC, ARGS] = [0, 1, 2, 3, 4, 5, 6];
@@ -159,6 +159,12 @@ export function runShares(simd: SimdInstance, name: RoutineName, shares: number[
     }
   });
   if (failure !== undefined) throw failure;
+}
+
+/** Splits [0, count) into at most `parts` contiguous, non-empty ranges (one share each). */
+export function splitRanges(count: number, parts: number): Array<[number, number]> {
+  const n = Math.max(1, Math.min(parts, count));
+  return Array.from({ length: n }, (_, k) => [Math.floor((k * count) / n), Math.floor(((k + 1) * count) / n)]);
 }
 
 /** Below this many elements an elementwise routine runs on this thread alone (waking a helper costs more). */
