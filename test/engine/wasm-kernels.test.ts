@@ -7,7 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { channelShares } from '../../src-main/engine/wasm-kernels/conv2d-backprop-filter';
 import { registerWasmTrainingKernels, wasmTrainingKernelNames } from '../../src-main/engine/wasm-kernels/index';
-import { simdInstance } from '../../src-main/engine/wasm-kernels/simd-module';
+import {
+  fusedMultiplyAdd,
+  relaxedSimdAvailable,
+  setFusedMultiplyAdd,
+  simdInstance,
+} from '../../src-main/engine/wasm-kernels/simd-module';
 import { stockKernel } from '../../src-main/engine/wasm-kernels/wasm-util';
 
 type Backend = 'cpu' | 'wasm';
@@ -174,14 +179,18 @@ describe('wasm training kernels vs cpu', () => {
     await tf.ready();
   });
 
-  it('compiles the SIMD routines for both builds (else every kernel silently takes its slow path)', () => {
+  it('compiles the SIMD routines for both builds and both flavours (else every kernel silently takes its slow path)', () => {
+    // Node 20's V8 has relaxed SIMD behind a flag that relaxedSimdAvailable() turns on.
+    expect(relaxedSimdAvailable()).toBe(true);
+    expect(fusedMultiplyAdd()).toBe(process.env.OWNERSHIP_AUDIT_FMA !== '0');
     const memories = [
       new WebAssembly.Memory({ initial: 1 }),
       new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true }),
     ];
-    for (const memory of memories) {
-      const simd = simdInstance(memory);
-      expect(simd, `shared ${memory.buffer instanceof SharedArrayBuffer}`).not.toBeNull();
+    for (const [memory, fused] of memories.flatMap((m) => [true, false].map((f) => [m, f] as const))) {
+      const simd = simdInstance(memory, fused);
+      expect(simd, `shared ${memory.buffer instanceof SharedArrayBuffer}, fused ${fused}`).not.toBeNull();
+      expect(simd!.fused).toBe(fused);
       expect(Object.keys(simd!.routines).sort()).toEqual(
         [
           'affine2',
@@ -274,8 +283,9 @@ describe('wasm training kernels vs cpu', () => {
     });
   });
 
-  it("gives XNNPACK's own bits on zoo layers (the same sums in the same order)", async () => {
+  it("gives XNNPACK's own bits on zoo layers in the plain flavour (the same sums in the same order); the fused one differs only by rounding", async () => {
     await tf.setBackend('wasm');
+    const fusedBefore = fusedMultiplyAdd();
     const backend = tf.backend() as never;
     const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }) as never;
     for (const [xs, fs, strides] of [
@@ -288,6 +298,7 @@ describe('wasm training kernels vs cpu', () => {
         const f = randT(fs, 85);
         const bias = randT([fs[3]], 86);
         const attrs = { strides, pad: 'same', dataFormat: 'NHWC', dilations: 1, activation: 'relu' };
+        setFusedMultiplyAdd(false);
         const ours = tf.fused.conv2d({
           x: x as tf.Tensor4D,
           filter: f as tf.Tensor4D,
@@ -303,8 +314,27 @@ describe('wasm training kernels vs cpu', () => {
         });
         const theirs = tf.engine().makeTensorFromTensorInfo(stock as never);
         expect(Array.from(ours.dataSync()), xs.join('x')).toEqual(Array.from(theirs.dataSync()));
+        // The fused flavour: one rounding per multiply-add where the CPU has FMA (every
+        // x86-64 since 2013, every arm64), so some bits differ, and only by rounding.
+        setFusedMultiplyAdd(true);
+        const fusedOut = tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: f as tf.Tensor4D,
+          strides,
+          pad: 'same',
+          bias,
+          activation: 'relu',
+        });
+        setFusedMultiplyAdd(false);
+        const [a, b] = [fusedOut.dataSync(), theirs.dataSync()];
+        expect(
+          a.some((v, i) => v !== b[i]),
+          `fused ${xs.join('x')}`,
+        ).toBe(true);
+        expect(maxErr(a, b) / maxAbs(b), `fused ${xs.join('x')}`).toBeLessThan(1e-5);
       });
     }
+    setFusedMultiplyAdd(fusedBefore);
   });
 
   it.each(convCases.map((c) => [label(c), c] as const))('Conv2DBackpropFilter %s', async (_name, c) => {

@@ -66,7 +66,8 @@ export class SimdHelperError extends Error {
   }
 }
 
-const helpers = new WeakMap<WebAssembly.Memory, Helper[]>();
+// By module: each flavour of the routines (simd-module.ts) has its own helpers.
+const helpers = new WeakMap<WebAssembly.Module, Helper[]>();
 let helpersStarted = 0;
 /** Memories whose helpers could not start: their calls run every share on this thread. */
 const noHelpers = new WeakSet<WebAssembly.Memory>();
@@ -90,8 +91,8 @@ export function simdHelpersStarted(): number {
 /** Up to `count` helpers on this memory (fewer, possibly none, where they cannot start). */
 function helpersFor(simd: SimdInstance, count: number): Helper[] {
   if (count <= 0 || !simd.shared || noHelpers.has(simd.memory)) return [];
-  const pool = helpers.get(simd.memory) ?? [];
-  helpers.set(simd.memory, pool);
+  const pool = helpers.get(simd.module) ?? [];
+  helpers.set(simd.module, pool);
   const names = Object.keys(simd.routines);
   try {
     while (pool.length < count) pool.push(startHelper(simd, names));
@@ -123,7 +124,7 @@ function waitFor(simd: SimdInstance, helper: Helper): boolean {
     const done = Atomics.load(c, DONE);
     if (done === helper.generation) break;
     if (Atomics.wait(c, DONE, done, WAIT_SLICE_MS) === 'timed-out' && helper.worker.threadId === -1) {
-      helpers.delete(simd.memory);
+      helpers.delete(simd.module);
       noHelpers.add(simd.memory);
       if (Atomics.load(c, READY) === 0) return false;
       throw new SimdHelperError('a SIMD helper thread stopped during its share');
