@@ -326,7 +326,7 @@ describe('wasm training kernels vs cpu', () => {
           activation: 'relu',
         });
         setFusedMultiplyAdd(false);
-        const [a, b] = [fusedOut.dataSync(), theirs.dataSync()];
+        const [a, b] = [fusedOut, theirs].map((t) => t.dataSync() as Float32Array);
         expect(
           a.some((v, i) => v !== b[i]),
           `fused ${xs.join('x')}`,
