@@ -337,6 +337,26 @@ describe('wasm training kernels vs cpu', () => {
     setFusedMultiplyAdd(fusedBefore);
   });
 
+  it("gives an example's convolution the same bits alone as in a batch of 130, in both flavours", async () => {
+    await tf.setBackend('wasm');
+    const fusedBefore = fusedMultiplyAdd();
+    for (const fused of [true, false]) {
+      setFusedMultiplyAdd(fused);
+      tf.tidy(() => {
+        const x = randT([130, 8, 8, 4], 87);
+        const f = randT([3, 3, 4, 16], 88);
+        const batch = tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same');
+        for (const i of [0, 77, 129]) {
+          const alone = tf.conv2d(tf.slice(x, [i], [1]) as tf.Tensor4D, f as tf.Tensor4D, 1, 'same');
+          expect(Array.from(alone.dataSync()), `fused ${fused}, example ${i}`).toEqual(
+            Array.from(tf.slice(batch, [i], [1]).dataSync()),
+          );
+        }
+      });
+    }
+    setFusedMultiplyAdd(fusedBefore);
+  });
+
   it.each(convCases.map((c) => [label(c), c] as const))('Conv2DBackpropFilter %s', async (_name, c) => {
     const dyShape = convOutShape(c);
     await expectSame(() =>

@@ -18,7 +18,7 @@ import { directConv, directConvApplies } from './direct-conv';
 import { backendSimdInstance } from './simd-module';
 import { asBackend, input, markOwn, runKernel, type BackendWasm, type KernelArgs } from './wasm-util';
 
-/** Output positions (N x OH x OW) from which the direct routine is used. */
+/** Output positions (N x OH x OW) from which the plain flavour's direct routine is used. */
 const MIN_POSITIONS = 1024;
 
 type ConvGeometry = Pick<Conv2DAttrs, 'strides' | 'pad' | 'dilations' | 'dimRoundingMode'>;
@@ -44,10 +44,14 @@ function directOrNull(
     attrs.pad,
     attrs.dimRoundingMode,
   );
-  if (!directConvApplies(info) || info.batchSize * info.outHeight * info.outWidth < MIN_POSITIONS) return null;
-  if (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== info.outChannels)) return null;
   const simd = backendSimdInstance(backend);
-  return simd ? directConv(simd, backend, x, filter, bias, relu, info) : null;
+  if (!simd || !directConvApplies(info)) return null;
+  // The fused flavour rounds differently from XNNPACK, so it takes every size: an example's
+  // output must not depend on how many others share its batch (an API's answers one by one
+  // against the model's in batches of 128 are the same bits).
+  if (!simd.fused && info.batchSize * info.outHeight * info.outWidth < MIN_POSITIONS) return null;
+  if (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== info.outChannels)) return null;
+  return directConv(simd, backend, x, filter, bias, relu, info);
 }
 
 /** A plain NHWC convolution on the wasm backend (the direct routine or the stock kernel). */
