@@ -227,6 +227,12 @@ export function registerRun(program: Command): void {
           const r = await handle.done;
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+          // The run has stopped (a pause can land within milliseconds of the first Ctrl-C): a
+          // second one now only leaves, with the interrupted status, instead of killing the
+          // process by the signal's default action.
+          const leave = () => process.exit(130);
+          process.once('SIGINT', leave);
+          process.once('SIGTERM', leave);
           const frontier = runFrontier(store, spec, r.table);
           emit(
             mode,

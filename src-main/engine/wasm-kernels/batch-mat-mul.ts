@@ -14,7 +14,7 @@
 // copy of W at all). Batched products (batch > 1) are left to the stock kernel.
 import type { BatchMatMulAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { conv2dForward } from './conv2d';
-import { backendSimd } from './simd-module';
+import { backendSimd, backendSimdInstance } from './simd-module';
 import {
   asBackend,
   free,
@@ -60,11 +60,12 @@ function transpose2d(backend: BackendWasm, t: TensorInfo, r: number, c: number):
 
 /**
  * Plain [m,k]·[k,n]; `a`/`b` are 2-D row-major buffers. As a 1x1 convolution of m positions
- * where conv2d.ts's direct routine applies (n a multiple of 8, m large), else XNNPACK's GEMM
- * via the stock kernel.
+ * where conv2d.ts's direct routine applies (n a multiple of 8, m large; any m in the fused
+ * flavour, whose rounding differs from XNNPACK's: a row's result must not depend on m), else
+ * XNNPACK's GEMM via the stock kernel.
  */
 function gemm(backend: BackendWasm, a: TensorInfo, b: TensorInfo, m: number, k: number, n: number): TensorInfo {
-  if (n % 8 === 0 && m >= 1024) {
+  if (n % 8 === 0 && (m >= 1024 || backendSimdInstance(backend)?.fused === true)) {
     const c = conv2dForward(backend, view(a, [1, 1, m, k]), view(b, [1, 1, k, n]), {
       strides: [1, 1],
       pad: 'valid',
