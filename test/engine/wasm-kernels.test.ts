@@ -298,15 +298,20 @@ describe('wasm training kernels vs cpu', () => {
         const f = randT(fs, 85);
         const bias = randT([fs[3]], 86);
         const attrs = { strides, pad: 'same', dataFormat: 'NHWC', dilations: 1, activation: 'relu' };
-        setFusedMultiplyAdd(false);
-        const ours = tf.fused.conv2d({
-          x: x as tf.Tensor4D,
-          filter: f as tf.Tensor4D,
-          strides,
-          pad: 'same',
-          bias,
-          activation: 'relu',
-        });
+        const conv = (fused: boolean) => {
+          setFusedMultiplyAdd(fused);
+          const y = tf.fused.conv2d({
+            x: x as tf.Tensor4D,
+            filter: f as tf.Tensor4D,
+            strides,
+            pad: 'same',
+            bias,
+            activation: 'relu',
+          });
+          setFusedMultiplyAdd(false);
+          return y;
+        };
+        const ours = conv(false);
         const stock = stockKernel('FusedConv2D')({
           inputs: { x: info(x), filter: info(f), bias: info(bias) },
           backend,
@@ -316,16 +321,7 @@ describe('wasm training kernels vs cpu', () => {
         expect(Array.from(ours.dataSync()), xs.join('x')).toEqual(Array.from(theirs.dataSync()));
         // The fused flavour: one rounding per multiply-add where the CPU has FMA (every
         // x86-64 since 2013, every arm64), so some bits differ, and only by rounding.
-        setFusedMultiplyAdd(true);
-        const fusedOut = tf.fused.conv2d({
-          x: x as tf.Tensor4D,
-          filter: f as tf.Tensor4D,
-          strides,
-          pad: 'same',
-          bias,
-          activation: 'relu',
-        });
-        setFusedMultiplyAdd(false);
+        const fusedOut = conv(true);
         const [a, b] = [fusedOut, theirs].map((t) => t.dataSync() as Float32Array);
         expect(
           a.some((v, i) => v !== b[i]),
