@@ -5,6 +5,7 @@
  * training on), and cancels cleanly on request: attacks and trainings write a checkpoint.
  */
 import { initBackend } from '../engine/backend';
+import { multiplyAddFlavour } from '../engine/wasm-kernels/simd-module';
 import { isAuditError } from '../engine/errors';
 import { setWasmThreads } from '../engine/wasm-threads';
 import { executeJob } from './executors';
@@ -83,6 +84,9 @@ export function runWorker(): void {
       try {
         const backend = await initBackend(raw.backend, raw.threads === undefined ? {} : { threads: raw.threads });
         backendUp = true;
+        // Results differ in the last bits between the two flavours: the log says which ran.
+        if (backend.tfjsBackend === 'wasm')
+          void send({ type: 'log', message: `wasm kernels: ${multiplyAddFlavour()}` });
         // Confirms in the job's log what the kernels run on (1 where the threaded build fell back).
         if (raw.threads !== undefined) applyThreads(threads ?? raw.threads);
         await send({ type: 'ready', backend: backend.backend });

@@ -13,7 +13,7 @@ import { ATTACKS } from '../../engine/attacks/registry';
 import { classBalancedFraction, loadDataset } from '../../engine/datasets';
 import { loadModel } from '../../engine/models/io';
 import { machineThreads } from '../../engine/wasm-threads';
-import { fusedMultiplyAdd } from '../../engine/wasm-kernels/simd-module';
+import { multiplyAddFlavour } from '../../engine/wasm-kernels/simd-module';
 import { benchRunner } from '../../runner/runner-bench';
 import { intArg } from '../options';
 import { emit, fail, progress } from '../output';
@@ -191,9 +191,7 @@ export function registerBench(program: Command): void {
             },
             measuredAt: new Date().toISOString(),
             tfjsVersion: backend.tfjsVersion,
-            ...(backend.tfjsBackend === 'wasm'
-              ? { wasmMultiplyAdd: fusedMultiplyAdd() ? 'fused (relaxed SIMD)' : 'mul, then add' }
-              : {}),
+            ...(backend.tfjsBackend === 'wasm' ? { wasmMultiplyAdd: multiplyAddFlavour() } : {}),
             // One job trains in one process; each ratio is against PyTorch on as many threads.
             engineThreads,
             batch: flags.batch,

@@ -1351,6 +1351,11 @@ export function fusedMultiplyAdd(): boolean {
   return fusedChoice;
 }
 
+/** The flavour in words, for logs and results files. */
+export function multiplyAddFlavour(): string {
+  return fusedMultiplyAdd() ? 'fused multiply-add (relaxed SIMD)' : 'multiply, then add';
+}
+
 /** Picks the flavour kernels use from now on (tests and benchmarks; false: plain). */
 export function setFusedMultiplyAdd(on: boolean): void {
   fusedChoice = on && relaxedSimdAvailable();
