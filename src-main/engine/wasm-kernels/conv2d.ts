@@ -1,17 +1,20 @@
 // Conv2D and FusedConv2D for the wasm backend: the direct SIMD convolution where it applies.
 //
 // Why: the register-tiled routine of direct-conv.ts ran the zoo's convolutions in 0.7-0.85x
-// XNNPACK's time at batch 128 (first layers and 1x1 convolutions about 0.3-0.6x), with the
-// same sums in the same order: the outputs were bit-identical to XNNPACK's on every zoo layer
-// (test/engine/wasm-kernels.test.ts checks that). On more threads it splits its tiles over
+// XNNPACK's time at batch 128 (first layers and 1x1 convolutions about 0.3-0.6x). In the plain
+// flavour it makes the same sums in the same order, so its outputs are bit-identical to
+// XNNPACK's (test/engine/wasm-kernels.test.ts checks that); the fused flavour (simd-module.ts,
+// `fusedMultiplyAdd`) rounds once per multiply-add. On more threads it splits its tiles over
 // the engine's helper threads while XNNPACK's pool stays at one thread (see wasm-threads.ts,
 // "Which threads").
 //
-// How: NHWC float32 convolutions with dilation 1, output channels a multiple of 8, at least
-// MIN_POSITIONS output positions (below that, packing the filter on every call costs more than
-// XNNPACK's cached operator saves), and for FusedConv2D an optional [Co] bias with a linear or
-// ReLU activation, take the direct routine; everything else the stock kernel. transposed-conv.ts
-// (the input gradients) calls `conv2dForward` too.
+// How: NHWC float32 convolutions with dilation 1, output channels a multiple of 8, and for
+// FusedConv2D an optional [Co] bias with a linear or ReLU activation, take the direct routine;
+// everything else the stock kernel. The plain flavour also leaves convolutions under
+// MIN_POSITIONS output positions to XNNPACK (packing the filter on every call costs more than
+// its cached operator saves, and the bits are the same); the fused one takes every size, so
+// that an example's output does not depend on its batch. transposed-conv.ts (the input
+// gradients) calls `conv2dForward` too.
 import { backend_util } from '@tensorflow/tfjs';
 import type { Conv2DAttrs, FusedConv2DAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import { directConv, directConvApplies } from './direct-conv';

@@ -6,8 +6,9 @@
 // tile. Used where it measured faster (see conv2d.ts).
 //
 // How: the input is copied into a zero-padded buffer when the convolution pads (so every
-// window is whole), the filter [KH, KW, Ci, Co] is packed as [Co/8][KH*KW][Ci][8], and a tile
-// table gives each tile's four window origins and its output row. Tiles are split over the
+// window is whole; the routine padImages, by images over the threads), the filter [KH, KW,
+// Ci, Co] is packed as [Co/8][KH*KW][Ci][8], and a tile table gives each tile's four window
+// origins and its output row as offsets (cached per geometry). Tiles are split over the
 // threads by ranges; each output value is the same sum in the same order for any split.
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs';
 import { wasmThreads } from '../wasm-threads';
